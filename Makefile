@@ -1,0 +1,39 @@
+# Two commands do all set-up: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO := demo-out
+HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
+
+.PHONY: demo test lint types pytest clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@echo "== 1. generate a 2,000-person org"
+	$(BIN)/matcher generate --employees 2000 --seed 7 --out $(DEMO)/org
+	@echo "== 2. analyze: who is isolated or peripheral, and why"
+	$(BIN)/matcher analyze --employees $(DEMO)/org/employees.csv --interactions $(DEMO)/org/interactions.csv --out $(DEMO)/analysis
+	@echo "== done: see $(DEMO)/analysis/analysis.csv, teams.csv and summary.json"
+
+lint: $(STAMP)
+	$(BIN)/ruff check matcher tests benchmarks cli.py
+	$(BIN)/ruff format --check matcher tests benchmarks cli.py
+
+types: $(STAMP)
+	$(BIN)/mypy matcher
+
+pytest: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider --hypothesis-profile=$(HYPOTHESIS_PROFILE)
+
+test: lint types pytest
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache .hypothesis

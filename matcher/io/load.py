@@ -1,0 +1,584 @@
+"""Load employees and interactions into validated domain models.
+
+Every malformed value is an error naming file, row and column; all problems are reported at
+once (capped, with a count). Interactions naming unknown ids and self-interactions are not
+fatal: they are dropped, counted and listed in :class:`Rejects`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import ValidationError
+
+from matcher.errors import DataError, Problem, ProblemCollector
+from matcher.io.tables import Batch, iter_batches, read_table
+from matcher.model import CHANNELS, Channel, Employee, InteractionTable, LoadReport, Org
+
+EMPLOYEE_FIELDS = frozenset(Employee.model_fields) - {"attributes"}
+INTERACTION_COLUMNS = (
+    "source",
+    "target",
+    "timestamp",
+    "channel",
+    "duration_minutes",
+    "event_id",
+    "weight",
+)
+TRUE_WORDS = {"true", "yes", "y", "1", "t"}
+FALSE_WORDS = {"false", "no", "n", "0", "f", ""}
+
+
+def file_sha256(path: str | Path) -> str:
+    """Return the SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ----------------------------------------------------------------------------- employees
+
+
+def _employee_record(
+    row: dict[str, str | None], collector: ProblemCollector, file: str, number: int
+) -> dict[str, object] | None:
+    record: dict[str, object] = {}
+    attributes: dict[str, str] = {}
+    for key, value in row.items():
+        if key in EMPLOYEE_FIELDS:
+            if value is not None:
+                record[key] = value
+        elif key:
+            attributes[key] = "" if value is None else value
+    opt_out = record.get("opt_out")
+    if isinstance(opt_out, str):
+        word = opt_out.strip().lower()
+        if word in TRUE_WORDS:
+            record["opt_out"] = True
+        elif word in FALSE_WORDS:
+            record["opt_out"] = False
+        else:
+            collector.add(file, number, "opt_out", f"expected true or false, found {opt_out!r}")
+            return None
+    record["attributes"] = attributes
+    return record
+
+
+def _describe(error: dict[str, object]) -> str:
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    value = error.get("input")
+    if isinstance(value, str) and error.get("type") != "value_error":
+        message += f" (found {value!r})"
+    return message
+
+
+def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Employee]:
+    """Validate a table of employee records (all cells strings) into :class:`Employee` models.
+
+    Raises
+    ------
+    DataError
+        With every problem found: bad values, duplicate ids, unknown managers, manager cycles.
+    """
+    collector = ProblemCollector()
+    employees: list[Employee] = []
+    rows: list[int] = []
+    for offset, row in enumerate(table.to_pylist()):
+        number = first_row + offset
+        if all(v is None or not str(v).strip() for v in row.values()):
+            continue  # a blank line
+        record = _employee_record(row, collector, file, number)
+        if record is None:
+            continue
+        try:
+            employees.append(Employee.model_validate(record))
+            rows.append(number)
+        except ValidationError as exc:
+            for error in exc.errors():
+                location = error.get("loc", ())
+                column = str(location[0]) if location else None
+                collector.add(file, number, column, _describe(dict(error)))
+    if not employees and not collector:
+        collector.add(file, None, None, "the file has no employee records")
+    _check_org(employees, rows, collector, file)
+    collector.raise_if_any()
+    return employees
+
+
+def _check_org(
+    employees: list[Employee], rows: list[int], collector: ProblemCollector, file: str
+) -> None:
+    first_seen: dict[str, int] = {}
+    for employee, row in zip(employees, rows, strict=True):
+        if employee.id in first_seen:
+            collector.add(
+                file,
+                row,
+                "id",
+                f"duplicate id {employee.id!r} (first on row {first_seen[employee.id]})",
+            )
+        else:
+            first_seen[employee.id] = row
+    for employee, row in zip(employees, rows, strict=True):
+        if employee.manager_id is not None and employee.manager_id not in first_seen:
+            collector.add(
+                file, row, "manager_id", f"manager_id {employee.manager_id!r} is not an employee id"
+            )
+    manager = {e.id: e.manager_id for e in employees if e.manager_id in first_seen}
+    for cycle in find_manager_cycles(manager):
+        start = min(cycle)
+        chain = " → ".join([*cycle, cycle[0]])
+        collector.add(
+            file, first_seen[start], "manager_id", f"the manager chain forms a cycle: {chain}"
+        )
+
+
+def find_manager_cycles(manager: Mapping[str, str | None]) -> list[list[str]]:
+    """Return each cycle of the manager relation once, as a list of ids.
+
+    >>> find_manager_cycles({"a": "b", "b": "a", "c": "a", "d": None})
+    [['a', 'b']]
+    """
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    cycles: list[list[str]] = []
+    for start in sorted(manager):
+        if state.get(start):
+            continue
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and node in manager and not state.get(node):
+            state[node] = 1
+            path.append(node)
+            node = manager[node]
+        if node is not None and state.get(node) == 1:
+            cycle = path[path.index(node) :]
+            turn = cycle.index(min(cycle))
+            cycles.append(cycle[turn:] + cycle[:turn])
+        for visited in path:
+            state[visited] = 2
+    return cycles
+
+
+def load_employees(path: str | Path) -> list[Employee]:
+    """Read and validate an employees file (CSV, JSON, JSON Lines, Parquet or XLSX)."""
+    table, first_row = read_table(path, ("id",))
+    return parse_employees(table, str(path), first_row)
+
+
+# -------------------------------------------------------------------------- interactions
+
+
+@dataclass
+class Rejects:
+    """Interaction rows that were dropped, with the reason (written to ``rejects.csv``)."""
+
+    rows: list[np.ndarray] = field(default_factory=list)
+    sources: list[pa.Array] = field(default_factory=list)
+    targets: list[pa.Array] = field(default_factory=list)
+    reasons: list[pa.Array] = field(default_factory=list)
+
+    def add(
+        self, rows: np.ndarray, sources: pa.Array, targets: pa.Array, reasons: pa.Array
+    ) -> None:
+        if len(rows):
+            self.rows.append(rows)
+            self.sources.append(sources)
+            self.targets.append(targets)
+            self.reasons.append(reasons)
+
+    def __len__(self) -> int:
+        return int(sum(len(r) for r in self.rows))
+
+    def table(self, file: str) -> pa.Table:
+        """The rejects as a table: file, row, source, target, reason."""
+        if not self.rows:
+            names = ["file", "row", "source", "target", "reason"]
+            return pa.table({n: pa.array([], pa.string()) for n in names})
+        rows = np.concatenate(self.rows)
+        return pa.table(
+            {
+                "file": pa.array([file] * len(rows), pa.string()),
+                "row": pa.array(rows),
+                "source": pa.concat_arrays([pc.cast(a, pa.string()) for a in self.sources]),
+                "target": pa.concat_arrays([pc.cast(a, pa.string()) for a in self.targets]),
+                "reason": pa.concat_arrays(self.reasons),
+            }
+        )
+
+
+@dataclass
+class InteractionLoad:
+    """The result of loading interactions: the table, what was dropped, and the event ids."""
+
+    table: InteractionTable
+    report: LoadReport
+    rejects: Rejects
+    rejects_table: pa.Table
+
+
+def _bad_rows(mask: np.ndarray, first_row: int, limit: int = 50) -> tuple[int, list[int]]:
+    where = np.flatnonzero(mask)
+    return len(where), [first_row + int(i) for i in where[:limit]]
+
+
+def _report_bad(
+    collector: ProblemCollector,
+    file: str,
+    column: str,
+    mask: np.ndarray,
+    batch: Batch,
+    values: pa.Array,
+    message: str,
+) -> None:
+    count, rows = _bad_rows(mask, batch.first_row)
+    if not count:
+        return
+    where = np.flatnonzero(mask)[: len(rows)]
+    sample = [
+        Problem(file, row, column, message.format(value=values[int(i)].as_py()))
+        for row, i in zip(rows, where, strict=True)
+    ]
+    collector.add_many(count, sample)
+
+
+def parse_timestamps(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse ISO 8601 strings to epoch seconds (UTC); return ``(seconds, bad_mask)``.
+
+    Strings without an offset are taken as UTC; a bare date is midnight UTC.
+
+    >>> seconds, bad = parse_timestamps(pa.array(["2026-10-01T12:00:00+02:00", "nope", None]))
+    >>> seconds[0], bad.tolist()
+    (1791194400, [False, True, True])
+    """
+    if pa.types.is_timestamp(values.type):
+        if values.type.tz is None:
+            values = pc.assume_timezone(values, "UTC")
+        parsed = pc.cast(values, pa.timestamp("us", tz="UTC"))
+        seconds = pc.fill_null(pc.cast(parsed, pa.int64()), 0).to_numpy() // 1_000_000
+        return seconds.astype(np.int64), np.asarray(
+            pc.is_null(values).to_numpy(zero_copy_only=False)
+        )
+    values = pc.utf8_trim_whitespace(values)
+    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+        try:
+            parsed = pc.cast(values, target)
+        except pa.ArrowInvalid:
+            continue
+        micros = pc.cast(parsed, pa.int64())
+        bad = np.asarray(pc.is_null(micros).to_numpy(zero_copy_only=False))
+        seconds = pc.fill_null(micros, 0).to_numpy() // 1_000_000
+        return seconds.astype(np.int64), bad
+    # mixed forms or bad values in this batch: fall back to Python's ISO parser
+    seconds = np.zeros(len(values), np.int64)
+    bad = np.zeros(len(values), bool)
+    for i, text in enumerate(values.to_pylist()):
+        try:
+            stamp = dt.datetime.fromisoformat(text)
+        except (TypeError, ValueError):
+            bad[i] = True
+            continue
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        seconds[i] = int(stamp.timestamp())
+    return seconds, bad
+
+
+def _parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(numbers, missing, bad)`` for a string column of optional numbers."""
+    trimmed = pc.utf8_trim_whitespace(values)
+    missing = np.asarray(pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False))
+    cleaned = pc.if_else(pa.array(missing), None, trimmed)
+    try:
+        numbers = pc.cast(cleaned, pa.float64())
+        out = pc.fill_null(numbers, np.nan).to_numpy(zero_copy_only=False)
+        return out.astype(np.float64), missing, ~np.isfinite(out) & ~missing
+    except pa.ArrowInvalid:
+        out = np.full(len(values), np.nan)
+        bad = np.zeros(len(values), bool)
+        for i, text in enumerate(cleaned.to_pylist()):
+            if text is None:
+                continue
+            try:
+                out[i] = float(text)
+            except ValueError:
+                bad[i] = True
+        bad |= ~np.isfinite(out) & ~missing
+        return out, missing, bad
+
+
+class _EventCodes:
+    """Dense integer codes for event ids, stable across batches."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def encode(self, values: pa.Array) -> np.ndarray:
+        encoded = pc.dictionary_encode(values)
+        dictionary = encoded.dictionary.to_pylist()
+        lookup = np.array(
+            [self.codes.setdefault(v, len(self.codes)) for v in dictionary] + [-1], np.int64
+        )
+        indices = pc.fill_null(encoded.indices, len(dictionary)).to_numpy(zero_copy_only=False)
+        return lookup[indices]
+
+
+def load_interactions(
+    path: str | Path,
+    employee_ids: Iterable[str] | None,
+    *,
+    opted_out: Iterable[str] = (),
+) -> InteractionLoad:
+    """Stream and validate an interactions file against the known employee ids.
+
+    Rows naming an unknown id or the same person twice are dropped and listed in the rejects;
+    rows naming an opted-out person are dropped and only counted. Any other malformed value
+    raises :class:`DataError` naming file, row and column. With ``employee_ids=None`` only the
+    values are checked and the returned table is empty (``matcher validate`` without employees).
+    """
+    file = str(path)
+    check_only = employee_ids is None
+    ids = list(employee_ids or [])
+    known = pa.array(ids + list(opted_out), pa.string())
+    n_known = len(ids)
+    collector = ProblemCollector()
+    rejects = Rejects()
+    report = LoadReport()
+    events = _EventCodes()
+    channel_names = pa.array([c.value for c in CHANNELS], pa.string())
+    parts: list[InteractionTable] = []
+    for batch in iter_batches(path, ("source", "target", "timestamp")):
+        data = batch.data
+        n = data.num_rows
+        report.interaction_rows += n
+        names = set(data.schema.names)
+        column = {name: data.column(name) for name in INTERACTION_COLUMNS if name in names}
+        rows = np.arange(batch.first_row, batch.first_row + n, dtype=np.int64)
+
+        source = pc.utf8_trim_whitespace(pc.cast(column["source"], pa.string()))
+        target = pc.utf8_trim_whitespace(pc.cast(column["target"], pa.string()))
+        for name, values in (("source", source), ("target", target)):
+            empty = np.asarray(
+                pc.fill_null(pc.equal(values, ""), True).to_numpy(zero_copy_only=False)
+            )
+            _report_bad(collector, file, name, empty, batch, values, "missing employee id")
+
+        seconds, bad_time = parse_timestamps(column["timestamp"])
+        _report_bad(
+            collector,
+            file,
+            "timestamp",
+            bad_time,
+            batch,
+            column["timestamp"],
+            "expected an ISO 8601 timestamp such as 2026-10-01T09:30:00+02:00, found {value!r}",
+        )
+
+        if "channel" in column:
+            raw = pc.utf8_lower(pc.utf8_trim_whitespace(column["channel"]))
+            blank = pc.fill_null(pc.equal(raw, ""), True)
+            code = pc.index_in(pc.if_else(blank, "meeting", raw), value_set=channel_names)
+            bad_channel = np.asarray(pc.is_null(code).to_numpy(zero_copy_only=False))
+            valid = ", ".join(c.value for c in CHANNELS)
+            _report_bad(
+                collector,
+                file,
+                "channel",
+                bad_channel,
+                batch,
+                column["channel"],
+                f"unknown channel {{value!r}} (valid: {valid})",
+            )
+            channel = pc.fill_null(code, 0).to_numpy(zero_copy_only=False).astype(np.uint8)
+        else:
+            channel = np.full(n, CHANNELS.index(Channel.MEETING), np.uint8)
+
+        if "duration_minutes" in column:
+            duration, _, bad_number = _parse_numbers(column["duration_minutes"])
+            negative = np.nan_to_num(duration, nan=0.0) < 0
+            _report_bad(
+                collector,
+                file,
+                "duration_minutes",
+                bad_number,
+                batch,
+                column["duration_minutes"],
+                "expected a number of minutes, found {value!r}",
+            )
+            _report_bad(
+                collector,
+                file,
+                "duration_minutes",
+                negative,
+                batch,
+                column["duration_minutes"],
+                "duration cannot be negative (found {value!r})",
+            )
+        else:
+            duration = np.full(n, np.nan)
+
+        if "weight" in column:
+            weight, missing, bad_number = _parse_numbers(column["weight"])
+            negative = np.nan_to_num(weight, nan=0.0) < 0
+            _report_bad(
+                collector,
+                file,
+                "weight",
+                bad_number,
+                batch,
+                column["weight"],
+                "expected a number, found {value!r}",
+            )
+            _report_bad(
+                collector,
+                file,
+                "weight",
+                negative,
+                batch,
+                column["weight"],
+                "weight cannot be negative (found {value!r})",
+            )
+            weight = np.where(missing, 1.0, weight)
+        else:
+            weight = np.ones(n)
+
+        if collector or check_only:
+            continue  # keep scanning for problems, build nothing
+
+        source_index = pc.index_in(source, value_set=known).to_numpy(zero_copy_only=False)
+        target_index = pc.index_in(target, value_set=known).to_numpy(zero_copy_only=False)
+        source_index = np.nan_to_num(source_index.astype(np.float64), nan=-1).astype(np.int64)
+        target_index = np.nan_to_num(target_index.astype(np.float64), nan=-1).astype(np.int64)
+        unknown = (source_index < 0) | (target_index < 0)
+        opted = ~unknown & ((source_index >= n_known) | (target_index >= n_known))
+        same = ~unknown & ~opted & (source_index == target_index)
+        if unknown.any():
+            reasons = np.where(
+                source_index[unknown] < 0,
+                np.where(
+                    target_index[unknown] < 0, "unknown source and target ids", "unknown source id"
+                ),
+                "unknown target id",
+            )
+            mask = pa.array(unknown)
+            rejects.add(
+                rows[unknown],
+                source.filter(mask),
+                target.filter(mask),
+                pa.array(reasons.tolist(), pa.string()),
+            )
+        if same.any():
+            mask = pa.array(same)
+            rejects.add(
+                rows[same],
+                source.filter(mask),
+                target.filter(mask),
+                pa.array(["self-interaction"] * int(same.sum()), pa.string()),
+            )
+        report.unknown_ids += int(unknown.sum())
+        report.opted_out += int(opted.sum())
+        report.self_interactions += int(same.sum())
+        keep = ~(unknown | opted | same)
+
+        if "event_id" in column:
+            event = events.encode(pc.utf8_trim_whitespace(pc.cast(column["event_id"], pa.string())))
+            event = np.where(
+                np.asarray(
+                    pc.fill_null(pc.equal(column["event_id"], ""), True).to_numpy(
+                        zero_copy_only=False
+                    )
+                ),
+                -1,
+                event,
+            )
+        else:
+            event = np.full(n, -1, np.int64)
+
+        parts.append(
+            InteractionTable(
+                source=source_index[keep].astype(np.int32),
+                target=target_index[keep].astype(np.int32),
+                timestamp=seconds[keep],
+                channel=channel[keep],
+                duration=duration[keep].astype(np.float32),
+                event=event[keep],
+                weight=weight[keep].astype(np.float32),
+            )
+        )
+    if report.interaction_rows == 0 and not collector:
+        collector.add(file, None, None, "the file has no interaction records")
+    collector.raise_if_any()
+    table = InteractionTable.concat(parts)
+    report.kept = len(table)
+    return InteractionLoad(table, report, rejects, rejects.table(file))
+
+
+# ---------------------------------------------------------------------------------- org
+
+
+def load_org(
+    employees: str | Path,
+    interactions: str | Path | None = None,
+    *,
+    as_of: dt.date | dt.datetime | None = None,
+) -> tuple[Org, pa.Table]:
+    """Load an organisation from its employees file and (optionally) its interactions file.
+
+    Opted-out employees are removed, and so is every interaction that names them.
+
+    Returns
+    -------
+    (Org, pyarrow.Table)
+        The organisation and the table of rejected interaction rows (possibly empty).
+
+    Raises
+    ------
+    DataError
+        For every malformed value, with file, row and column.
+    """
+    people = load_employees(employees)
+    kept = [e for e in people if not e.opt_out]
+    opted = [e.id for e in people if e.opt_out]
+    manager_of = {e.id: e.manager_id for e in people}
+    org = Org(kept)
+    org.manager_of = manager_of
+    org.report.excluded_employees = len(opted)
+    org.sources["employees"] = f"{employees} sha256:{file_sha256(employees)}"
+    rejects = Rejects().table(str(interactions or ""))
+    if interactions is not None:
+        loaded = load_interactions(interactions, org.ids, opted_out=opted)
+        org.interactions = loaded.table
+        excluded = org.report.excluded_employees
+        org.report = loaded.report
+        org.report.excluded_employees = excluded
+        org.sources["interactions"] = f"{interactions} sha256:{file_sha256(interactions)}"
+        rejects = loaded.rejects_table
+    org.as_of = resolve_as_of(as_of, org.interactions)
+    return org, rejects
+
+
+def resolve_as_of(as_of: dt.date | dt.datetime | None, table: InteractionTable) -> dt.datetime:
+    """The analysis date: the one given (end of that day, UTC), else the latest interaction."""
+    if isinstance(as_of, dt.datetime):
+        return as_of if as_of.tzinfo else as_of.replace(tzinfo=dt.UTC)
+    if isinstance(as_of, dt.date):
+        return dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    if len(table):
+        return dt.datetime.fromtimestamp(int(table.timestamp.max()), tz=dt.UTC)
+    return dt.datetime.now(tz=dt.UTC).replace(microsecond=0)
+
+
+def check_no_data_error(errors: list[DataError]) -> None:
+    """Raise one :class:`DataError` combining several (used when validating many files)."""
+    problems = [p for e in errors for p in e.problems]
+    if problems:
+        raise DataError(problems, sum(e.total for e in errors))

@@ -1,0 +1,135 @@
+"""Render analysis results to the contract's files: analysis.csv, teams.csv, summary.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matcher.io.write import atomic_output
+from matcher.isolation import Analysis, PersonMetrics
+from matcher.privacy import Pseudonymizer
+
+ANALYSIS_COLUMNS = (
+    "id",
+    "flags",
+    "strong_ties",
+    "reciprocal_contacts",
+    "strength",
+    "coreness",
+    "community",
+    "cross_team_share",
+    "reasons",
+    "cross_community_share",
+    "betweenness",
+    "pagerank",
+    "one_way_contacts",
+    "strong_tie_teams",
+    "team",
+    "tenure_days",
+)
+TEAM_COLUMNS = (
+    "team",
+    "size",
+    "suppressed",
+    "siloed",
+    "external_share",
+    "internal_strength",
+    "external_strength",
+    "connected_teams",
+    "isolated_members",
+    "peripheral_members",
+    "reasons",
+)
+
+
+def _person_row(person: PersonMetrics, name: str) -> list[object]:
+    return [
+        name,
+        ";".join(person.flags),
+        person.strong_ties,
+        person.reciprocal_contacts,
+        person.strength,
+        person.coreness,
+        f"C{person.community + 1}",
+        person.cross_team_share,
+        person.reasons,
+        person.cross_community_share,
+        person.betweenness,
+        person.pagerank,
+        person.one_way_contacts,
+        person.strong_tie_teams,
+        person.team,
+        person.tenure_days,
+    ]
+
+
+def pseudonymize_rejects(rejects: pa.Table, pseudonymizer: Pseudonymizer) -> pa.Table:
+    """Replace the ids of a rejects table by pseudonyms."""
+    if rejects.num_rows == 0:
+        return rejects
+    columns = {}
+    for name in rejects.column_names:
+        column = rejects.column(name)
+        if name in ("source", "target"):
+            values = [None if v is None else pseudonymizer.pseudonym(v) for v in column.to_pylist()]
+            column = pa.chunked_array([pa.array(values, pa.string())])
+        columns[name] = column
+    return pa.table(columns)
+
+
+def write_analysis(
+    analysis: Analysis,
+    out_dir: str | Path,
+    *,
+    rejects: pa.Table | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
+) -> list[str]:
+    """Write ``analysis.csv``, ``teams.csv``, ``summary.json`` (and ``rejects.csv``) atomically.
+
+    Returns the names of the files written.
+    """
+    rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
+    summary = dict(analysis.summary)
+    summary["pseudonymized"] = pseudonymizer is not None
+    with atomic_output(out_dir) as out:
+        out.write_csv(
+            "analysis.csv",
+            ANALYSIS_COLUMNS,
+            (_person_row(p, rename(p.id)) for p in analysis.people),
+        )
+        out.write_csv(
+            "teams.csv",
+            TEAM_COLUMNS,
+            (
+                [
+                    t.team,
+                    t.size,
+                    t.suppressed,
+                    t.siloed,
+                    t.external_share,
+                    t.internal_strength,
+                    t.external_strength,
+                    t.connected_teams,
+                    t.isolated_members,
+                    t.peripheral_members,
+                    t.reasons,
+                ]
+                for t in analysis.teams
+            ),
+        )
+        if rejects is not None and rejects.num_rows:
+            table = pseudonymize_rejects(rejects, pseudonymizer) if pseudonymizer else rejects
+            out.write_table("rejects.csv", table)
+            summary["rejects_file"] = "rejects.csv"
+        out.write_json("summary.json", summary)
+        return list(out.names)
+
+
+def count_by_reason(rejects: pa.Table) -> dict[str, int]:
+    """How many rejected rows per reason."""
+    if rejects.num_rows == 0:
+        return {}
+    counts = pc.value_counts(rejects.column("reason")).to_pylist()
+    return {c["values"]: int(c["counts"]) for c in counts}

@@ -1,0 +1,62 @@
+"""``matcher validate``: check input files without analysing or solving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import DataError, MatcherError, Problem
+from matcher.io.load import load_employees, load_interactions
+from matcher.io.tables import iter_batches
+
+
+def _kind(path: Path) -> str:
+    first = next(iter_batches(path, ()), None)
+    names = set(first.data.schema.names) if first else set()
+    if {"source", "target"} <= names:
+        return "interactions"
+    if "id" in names:
+        return "employees"
+    raise DataError(
+        [
+            Problem(
+                str(path),
+                1,
+                None,
+                "not recognised: an employees file needs an 'id' column, "
+                "an interactions file 'source', 'target' and 'timestamp'",
+            )
+        ]
+    )
+
+
+def validate_files(files: list[Path], employees: Path | None) -> dict[str, Any]:
+    """Validate every file; raise one :class:`MatcherError` listing all problems found."""
+    problems: list[Problem] = []
+    total = 0
+    messages: list[str] = []
+    checked: list[dict[str, Any]] = []
+    known: list[str] | None = None
+    opted: list[str] = []
+    if employees is not None:
+        people = load_employees(employees)
+        known = [e.id for e in people if not e.opt_out]
+        opted = [e.id for e in people if e.opt_out]
+    for path in files:
+        try:
+            kind = _kind(path)
+            if kind == "employees":
+                rows = len(load_employees(path))
+            else:
+                loaded = load_interactions(path, known, opted_out=opted)
+                rows = loaded.report.interaction_rows
+            checked.append({"file": str(path), "kind": kind, "rows": rows})
+        except DataError as exc:
+            problems.extend(exc.problems)
+            total += exc.total
+        except MatcherError as exc:
+            messages.append(str(exc))
+    if problems or messages:
+        text = "\n".join([*([str(DataError(problems, total))] if problems else []), *messages])
+        raise MatcherError(text)
+    return {"files": checked, "ok": True}

@@ -1,0 +1,363 @@
+"""Who is isolated or peripheral, which teams are siloed, who connects the org, and why.
+
+Everything here returns plain data (dataclasses of lists and numbers); nothing is printed or
+written. Reasons are short sentences a program lead can read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from matcher import metrics
+from matcher.config import AnalysisConfig
+from matcher.graph import CollaborationGraph, build_graph
+from matcher.model import Org
+
+ISOLATED, PERIPHERAL, NEW_HIRE, CONNECTOR = "isolated", "peripheral", "new_hire", "connector"
+
+
+@dataclass(frozen=True)
+class PersonMetrics:
+    """One row of ``analysis.csv``."""
+
+    id: str
+    flags: tuple[str, ...]
+    strong_ties: int
+    reciprocal_contacts: int
+    strength: float
+    coreness: int
+    community: int
+    cross_team_share: float
+    cross_community_share: float
+    betweenness: float
+    pagerank: float
+    one_way_contacts: int
+    strong_tie_teams: int
+    team: str
+    tenure_days: float | None
+    reasons: str
+
+
+@dataclass(frozen=True)
+class TeamMetrics:
+    """One row of ``teams.csv``; metrics are ``None`` when the team is below the group minimum."""
+
+    team: str
+    size: int
+    suppressed: bool
+    internal_strength: float | None = None
+    external_strength: float | None = None
+    external_share: float | None = None
+    connected_teams: int | None = None
+    isolated_members: int | None = None
+    peripheral_members: int | None = None
+    siloed: bool | None = None
+    reasons: str = ""
+
+
+@dataclass
+class Analysis:
+    """The result of :func:`analyze`."""
+
+    people: list[PersonMetrics]
+    teams: list[TeamMetrics]
+    graph: CollaborationGraph
+    as_of: dt.datetime
+    config: AnalysisConfig
+    summary: dict[str, object] = field(default_factory=dict)
+
+    def flagged(self, flag: str) -> list[str]:
+        """Ids of the people carrying ``flag``."""
+        return [p.id for p in self.people if flag in p.flags]
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def group_unit(org: Org) -> str:
+    """The org unit that stands for "team": ``team`` when the data has it, else ``department``."""
+    if any(e.team for e in org.employees) or not any(e.department for e in org.employees):
+        return "team"
+    return "department"
+
+
+def _team_codes(org: Org, unit: str) -> tuple[np.ndarray, list[str]]:
+    names = [(e.team if unit == "team" else e.department) or f"(no {unit})" for e in org.employees]
+    unique = sorted(set(names))
+    position = {name: k for k, name in enumerate(unique)}
+    return np.array([position[name] for name in names], dtype=np.int64), unique
+
+
+def _tenure_days(org: Org, as_of: dt.datetime) -> np.ndarray:
+    today = as_of.date()
+    return np.array(
+        [
+            np.nan if e.hire_date is None else float((today - e.hire_date).days)
+            for e in org.employees
+        ]
+    )
+
+
+def _share_outside(matrix: sp.csr_matrix, labels: np.ndarray) -> np.ndarray:
+    """Per row: share of the row's weight on columns with a different label."""
+    coo = matrix.tocoo()
+    total = np.bincount(coo.row, weights=coo.data, minlength=matrix.shape[0])
+    outside = coo.data * (labels[coo.row] != labels[coo.col])
+    out = np.bincount(coo.row, weights=outside, minlength=matrix.shape[0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, out / np.where(total > 0, total, 1), 0.0)
+
+
+def _distinct_labels_per_row(
+    matrix: sp.csr_matrix, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: number of distinct labels among neighbours, and one such label (or -1)."""
+    coo = matrix.tocoo()
+    n = matrix.shape[0]
+    if coo.nnz == 0:
+        return np.zeros(n, np.int64), np.full(n, -1, np.int64)
+    pairs = np.unique(coo.row.astype(np.int64) * (labels.max() + 1) + labels[coo.col])
+    rows = pairs // (labels.max() + 1)
+    counts = np.bincount(rows, minlength=n)
+    some = np.full(n, -1, np.int64)
+    some[rows] = pairs % (labels.max() + 1)
+    return counts.astype(np.int64), some
+
+
+def analyze(org: Org, config: AnalysisConfig | None = None) -> Analysis:
+    """Compute per-person network metrics, the flags and their reasons, and team siloing.
+
+    Parameters
+    ----------
+    org : Org
+        A loaded organisation (see :func:`matcher.load_org`).
+    config : AnalysisConfig, optional
+        Parameters; defaults follow the domain brief.
+
+    Returns
+    -------
+    Analysis
+        ``people`` (one :class:`PersonMetrics` per employee, in file order), ``teams`` and a
+        ``summary``.
+
+    Notes
+    -----
+    * ``isolated``: no strong tie (the "at least one person to turn to" test).
+    * ``peripheral``: not isolated, few strong ties (at most the ``peripheral_quantile`` of
+      strong-tie counts in the person's cohort, and at most ``peripheral_max_ties``), all of
+      them inside one team.
+    * ``new_hire``: hired within ``new_hire_days``; their thresholds are scaled by tenure and
+      their cohort is the other new hires.
+    * ``connector``: sampled betweenness in the top ``connector_share`` and strong ties into
+      at least ``connector_min_teams`` other teams.
+    * A team is siloed when its cross-team share of tie strength is at most
+      ``siloed_relative`` × the median team's.
+    """
+    config = config or AnalysisConfig()
+    as_of = org.as_of or dt.datetime.now(tz=dt.UTC)
+    n = len(org)
+    tenure = _tenure_days(org, as_of)
+    graph = build_graph(org.interactions, n, as_of, config, tenure_days=tenure)
+    unit = group_unit(org)
+    team, team_names = _team_codes(org, unit)
+
+    strong = graph.strong
+    strong_ties = metrics.degrees(strong)
+    reciprocal = metrics.degrees(graph.reciprocated)
+    one_way = metrics.degrees(graph.one_way)
+    one_way_in = metrics.degrees(graph.one_way.T)
+    strength = np.asarray(graph.strength.sum(axis=1)).ravel()
+    coreness = metrics.core_numbers(strong)
+    weighted_recip = graph.strength.multiply(graph.reciprocated).tocsr()
+    community = metrics.communities(
+        weighted_recip, seed=config.seed, resolution=config.community_resolution
+    )
+    cross_team = _share_outside(graph.strength, team)
+    cross_community = _share_outside(graph.strength, community)
+    betweenness = metrics.sampled_betweenness(
+        strong, samples=config.betweenness_samples, seed=config.seed
+    )
+    rank = metrics.pagerank(graph.strength)
+    strong_teams, some_team = _distinct_labels_per_row(strong, team)
+    own_team_strong = _same_label_count(strong, team)
+    other_teams = strong_teams - (own_team_strong > 0)
+
+    new_hire = ~np.isnan(tenure) & (tenure < config.new_hire_days)
+    isolated = strong_ties == 0
+    few_limit = np.zeros(n)
+    for cohort in (new_hire, ~new_hire):
+        pool = strong_ties[cohort & ~isolated]
+        limit = np.quantile(pool, config.peripheral_quantile) if len(pool) else 0
+        few_limit[cohort] = min(max(float(np.floor(limit)), 1.0), config.peripheral_max_ties)
+    peripheral = ~isolated & (strong_ties <= few_limit) & (strong_teams <= 1)
+    cutoff = np.quantile(betweenness, 1 - config.connector_share) if n else 0.0
+    connector = (
+        (betweenness >= cutoff) & (betweenness > 0) & (other_teams >= config.connector_min_teams)
+    )
+
+    median_core = float(np.median(coreness[~isolated])) if (~isolated).any() else 0.0
+    median_ties = float(np.median(strong_ties)) if n else 0.0
+    people: list[PersonMetrics] = []
+    for k, employee in enumerate(org.employees):
+        flags: list[str] = []
+        reasons: list[str] = []
+        if new_hire[k]:
+            flags.append(NEW_HIRE)
+            reasons.append(
+                f"new hire: hired {employee.hire_date} ({int(tenure[k])} days before {as_of.date()}); "
+                "thresholds scaled by tenure and compared with other new hires"
+            )
+        if isolated[k]:
+            flags.append(ISOLATED)
+            weak = int(reciprocal[k])
+            words = f"no strong tie in the last {config.window_days} days"
+            if weak:
+                words += (
+                    f"; {_plural(weak, 'reciprocal contact')}, all below the strong-tie threshold"
+                )
+            else:
+                words += "; no reciprocal contact"
+            if one_way[k]:
+                words += (
+                    f"; wrote to {_plural(int(one_way[k]), 'person', 'people')} who did not reply"
+                )
+            if one_way_in[k]:
+                words += (
+                    f"; {_plural(int(one_way_in[k]), 'person', 'people')} wrote without a reply"
+                )
+            reasons.append(words)
+        if peripheral[k]:
+            flags.append(PERIPHERAL)
+            count = int(strong_ties[k])
+            where = team_names[some_team[k]] if some_team[k] >= 0 else "one team"
+            both = "" if count == 1 else (" both" if count == 2 else " all")
+            own = f" (their own {unit})" if some_team[k] == team[k] else ""
+            reasons.append(
+                f"{_plural(count, 'strong tie')},{both} in {unit} {where}{own}; no strong tie outside that {unit}; "
+                f"coreness {int(coreness[k])} (org median {median_core:g})"
+            )
+        if connector[k]:
+            flags.append(CONNECTOR)
+            reasons.append(
+                f"bridges the org: strong ties into {_plural(int(other_teams[k]), 'other ' + unit)}, "
+                f"betweenness in the top {config.connector_share:.0%}; "
+                f"{_plural(int(strong_ties[k]), 'strong tie')} (org median {median_ties:g}): watch their load"
+            )
+        people.append(
+            PersonMetrics(
+                id=employee.id,
+                flags=tuple(flags),
+                strong_ties=int(strong_ties[k]),
+                reciprocal_contacts=int(reciprocal[k]),
+                strength=float(strength[k]),
+                coreness=int(coreness[k]),
+                community=int(community[k]),
+                cross_team_share=float(cross_team[k]),
+                cross_community_share=float(cross_community[k]),
+                betweenness=float(betweenness[k]),
+                pagerank=float(rank[k]),
+                one_way_contacts=int(one_way[k]),
+                strong_tie_teams=int(strong_teams[k]),
+                team=employee.team or "",
+                tenure_days=None if np.isnan(tenure[k]) else float(tenure[k]),
+                reasons="; ".join(reasons),
+            )
+        )
+    teams = _team_metrics(graph, team, team_names, isolated, peripheral, config, unit)
+    summary = {
+        "as_of": as_of.isoformat(),
+        "employees": n,
+        "flags": {
+            ISOLATED: int(isolated.sum()),
+            PERIPHERAL: int(peripheral.sum()),
+            NEW_HIRE: int(new_hire.sum()),
+            CONNECTOR: int(connector.sum()),
+        },
+        "siloed_teams": sum(1 for t in teams if t.siloed),
+        "teams": len(teams),
+        "team_unit": unit,
+        "teams_suppressed": sum(1 for t in teams if t.suppressed),
+        "strong_tie_threshold": graph.threshold,
+        "strong_ties": int(sp.triu(strong, k=1).nnz),
+        "reciprocated_ties": int(sp.triu(graph.reciprocated, k=1).nnz),
+        "communities": int(community.max() + 1) if n else 0,
+        "graph": graph.stats.as_dict(),
+        "load": org.report.as_dict(),
+        "inputs": org.sources,
+        "config": config.model_dump(mode="json"),
+    }
+    return Analysis(people, teams, graph, as_of, config, summary)
+
+
+def _same_label_count(matrix: sp.csr_matrix, labels: np.ndarray) -> np.ndarray:
+    coo = matrix.tocoo()
+    same = labels[coo.row] == labels[coo.col]
+    return np.bincount(coo.row[same], minlength=matrix.shape[0])
+
+
+def _team_metrics(
+    graph: CollaborationGraph,
+    team: np.ndarray,
+    names: list[str],
+    isolated: np.ndarray,
+    peripheral: np.ndarray,
+    config: AnalysisConfig,
+    unit: str,
+) -> list[TeamMetrics]:
+    k = len(names)
+    size = np.bincount(team, minlength=k)
+    coo = graph.strength.tocoo()
+    same = team[coo.row] == team[coo.col]
+    internal = np.bincount(team[coo.row[same]], weights=coo.data[same], minlength=k)
+    external = np.bincount(team[coo.row[~same]], weights=coo.data[~same], minlength=k)
+    total = internal + external
+    share = np.divide(external, total, out=np.zeros(k), where=total > 0)
+    strong = graph.strong.tocoo()
+    cross = team[strong.row] != team[strong.col]
+    linked = np.unique(team[strong.row[cross]] * k + team[strong.col[cross]])
+    connected = np.bincount(linked // k, minlength=k)
+    eligible = size >= config.min_group_size
+    median_share = float(np.median(share[eligible])) if eligible.any() else 0.0
+    limit = config.siloed_relative * median_share
+    iso = np.bincount(team, weights=isolated.astype(float), minlength=k)
+    per = np.bincount(team, weights=peripheral.astype(float), minlength=k)
+    rows: list[TeamMetrics] = []
+    for t, name in enumerate(names):
+        if not eligible[t]:
+            rows.append(
+                TeamMetrics(
+                    team=name,
+                    size=int(size[t]),
+                    suppressed=True,
+                    reasons=f"fewer than {config.min_group_size} members: suppressed",
+                )
+            )
+            continue
+        siloed = bool(share[t] <= limit and total[t] > 0 and median_share > 0)
+        reasons = ""
+        if siloed:
+            reasons = (
+                f"{share[t]:.0%} of the {unit}'s interaction strength crosses {unit} lines "
+                f"(org median {median_share:.0%}); strong ties to {_plural(int(connected[t]), 'other ' + unit)}"
+            )
+        rows.append(
+            TeamMetrics(
+                team=name,
+                size=int(size[t]),
+                suppressed=False,
+                internal_strength=float(internal[t]),
+                external_strength=float(external[t]),
+                external_share=float(share[t]),
+                connected_teams=int(connected[t]),
+                isolated_members=int(iso[t]),
+                peripheral_members=int(per[t]),
+                siloed=siloed,
+                reasons=reasons,
+            )
+        )
+    return rows

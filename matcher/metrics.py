@@ -1,0 +1,187 @@
+"""Network metrics on sparse adjacency matrices: fast paths with networkx references.
+
+Each metric has a fast implementation (igraph or scipy, used by the analysis) and a plain
+networkx implementation with the same meaning (``*_networkx``), which the tests compare on
+small random graphs. networkx takes minutes on 100,000 people (see ``SOLVER-NOTES.md``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import igraph as ig
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+
+def to_igraph(adjacency: sp.spmatrix, *, weighted: bool = False) -> ig.Graph:
+    """An undirected igraph graph from the upper triangle of a symmetric matrix."""
+    upper = sp.triu(adjacency, k=1).tocoo()
+    graph = ig.Graph(
+        n=adjacency.shape[0], edges=np.column_stack([upper.row, upper.col]).tolist(), directed=False
+    )
+    if weighted:
+        graph.es["weight"] = upper.data.astype(float).tolist()
+    return graph
+
+
+def to_networkx(adjacency: sp.spmatrix, *, weighted: bool = False) -> nx.Graph:
+    """An undirected networkx graph from the upper triangle of a symmetric matrix."""
+    upper = sp.triu(adjacency, k=1).tocoo()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(adjacency.shape[0]))
+    if weighted:
+        graph.add_weighted_edges_from(
+            zip(
+                upper.row.tolist(),
+                upper.col.tolist(),
+                upper.data.astype(float).tolist(),
+                strict=True,
+            )
+        )
+    else:
+        graph.add_edges_from(zip(upper.row.tolist(), upper.col.tolist(), strict=True))
+    return graph
+
+
+@contextmanager
+def seeded_igraph(seed: int) -> Iterator[None]:
+    """Run igraph's randomised algorithms from a seeded generator, then restore the default."""
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        yield
+    finally:
+        ig.set_random_number_generator(random)
+
+
+def degrees(adjacency: sp.spmatrix) -> np.ndarray:
+    """Number of neighbours of each node (non-zero entries per row)."""
+    return np.diff(sp.csr_matrix(adjacency).indptr).astype(np.int64)
+
+
+def core_numbers(adjacency: sp.spmatrix) -> np.ndarray:
+    """k-core number of each node (unweighted).
+
+    >>> a = sp.csr_matrix(np.array([[0, 1, 1, 0], [1, 0, 1, 0], [1, 1, 0, 1], [0, 0, 1, 0]]))
+    >>> core_numbers(a).tolist()
+    [2, 2, 2, 1]
+    """
+    return np.asarray(to_igraph(adjacency).coreness(), dtype=np.int64)
+
+
+def core_numbers_networkx(adjacency: sp.spmatrix) -> np.ndarray:
+    graph = to_networkx(adjacency)
+    core = nx.core_number(graph)
+    return np.array([core[i] for i in range(adjacency.shape[0])], dtype=np.int64)
+
+
+def components(adjacency: sp.spmatrix) -> np.ndarray:
+    """Connected-component label of each node (scipy)."""
+    _, labels = sp.csgraph.connected_components(adjacency, directed=False)
+    return labels.astype(np.int64)
+
+
+def communities(adjacency: sp.spmatrix, *, seed: int, resolution: float = 1.0) -> np.ndarray:
+    """Louvain communities on the weighted graph, labelled ``0..k-1`` by first member.
+
+    Nodes without ties are each their own community.
+    """
+    graph = to_igraph(adjacency, weighted=True)
+    with seeded_igraph(seed):
+        clustering = graph.community_multilevel(weights="weight", resolution=resolution)
+    return _canonical_labels(np.asarray(clustering.membership, dtype=np.int64))
+
+
+def communities_networkx(
+    adjacency: sp.spmatrix, *, seed: int, resolution: float = 1.0
+) -> np.ndarray:
+    graph = to_networkx(adjacency, weighted=True)
+    found = nx.community.louvain_communities(
+        graph, weight="weight", resolution=resolution, seed=seed
+    )
+    labels = np.empty(adjacency.shape[0], dtype=np.int64)
+    for label, members in enumerate(found):
+        labels[list(members)] = label
+    return _canonical_labels(labels)
+
+
+def _canonical_labels(labels: np.ndarray) -> np.ndarray:
+    """Relabel so that communities are numbered in order of their first member."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))
+    return order[inverse].astype(np.int64)
+
+
+def modularity(adjacency: sp.spmatrix, labels: np.ndarray) -> float:
+    """Newman modularity of a partition of a weighted undirected graph."""
+    upper = sp.triu(adjacency, k=1).tocoo()
+    total = upper.data.sum()
+    if total == 0:
+        return 0.0
+    strength = np.asarray(adjacency.sum(axis=1)).ravel()
+    inside = upper.data[labels[upper.row] == labels[upper.col]].sum()
+    per_community = np.bincount(labels, weights=strength)
+    return float(inside / total - (per_community**2).sum() / (2 * total) ** 2)
+
+
+def pivots(n: int, samples: int, seed: int) -> np.ndarray:
+    """The sampled source nodes of :func:`sampled_betweenness` (sorted)."""
+    rng = np.random.default_rng(seed)
+    return (
+        np.sort(rng.choice(n, size=min(samples, n), replace=False)) if n else np.empty(0, np.int64)
+    )
+
+
+def sampled_betweenness(adjacency: sp.spmatrix, *, samples: int, seed: int) -> np.ndarray:
+    """Betweenness estimated from ``samples`` random pivot sources (Brandes & Pich, 2007).
+
+    Shortest paths from the pivots to every node are counted (unweighted) and scaled by
+    ``n / samples``, then normalised by ``(n − 1)(n − 2) / 2`` like networkx, so that the
+    estimate of each node's normalised betweenness is unbiased; with ``samples >= n`` it is
+    exact.
+    """
+    n = adjacency.shape[0]
+    if n < 3:
+        return np.zeros(n)
+    sources = pivots(n, samples, seed)
+    graph = to_igraph(adjacency)
+    raw = np.asarray(
+        graph.betweenness(directed=False, sources=sources.tolist(), targets=None), dtype=np.float64
+    )
+    return _scale_betweenness(raw, n, len(sources))
+
+
+def sampled_betweenness_networkx(adjacency: sp.spmatrix, *, samples: int, seed: int) -> np.ndarray:
+    n = adjacency.shape[0]
+    if n < 3:
+        return np.zeros(n)
+    sources = pivots(n, samples, seed)
+    graph = to_networkx(adjacency)
+    found = nx.betweenness_centrality_subset(
+        graph, sources=sources.tolist(), targets=list(range(n)), normalized=False
+    )
+    raw = np.array([found[i] for i in range(n)], dtype=np.float64)
+    return _scale_betweenness(raw, n, len(sources))
+
+
+def _scale_betweenness(raw: np.ndarray, n: int, k: int) -> np.ndarray:
+    # both libraries count each undirected source-target path half; n / k extrapolates the
+    # pivots to all sources, and (n - 1)(n - 2) / 2 is the number of pairs a node can lie between
+    return raw * (n / k) / ((n - 1) * (n - 2) / 2)
+
+
+def pagerank(adjacency: sp.spmatrix, *, damping: float = 0.85) -> np.ndarray:
+    """Weighted PageRank (igraph's PRPACK)."""
+    graph = to_igraph(adjacency, weighted=True)
+    if graph.ecount() == 0:
+        return np.full(adjacency.shape[0], 1.0 / max(adjacency.shape[0], 1))
+    return np.asarray(graph.pagerank(weights="weight", damping=damping), dtype=np.float64)
+
+
+def pagerank_networkx(adjacency: sp.spmatrix, *, damping: float = 0.85) -> np.ndarray:
+    graph = to_networkx(adjacency, weighted=True)
+    found = nx.pagerank(graph, alpha=damping, weight="weight", tol=1e-12, max_iter=1000)
+    return np.array([found[i] for i in range(adjacency.shape[0])])

@@ -1,0 +1,88 @@
+"""The fast metric paths agree with plain networkx on small random graphs."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matcher import metrics
+from tests.strategies import graphs
+
+
+@given(graphs())
+def test_core_numbers_agree_with_networkx(adjacency: sp.csr_matrix) -> None:
+    assert (
+        metrics.core_numbers(adjacency).tolist()
+        == metrics.core_numbers_networkx(adjacency).tolist()
+    )
+
+
+@given(graphs(), st.integers(1, 20), st.integers(0, 1000))
+def test_sampled_betweenness_agrees_with_networkx(
+    adjacency: sp.csr_matrix, samples: int, seed: int
+) -> None:
+    fast = metrics.sampled_betweenness(adjacency, samples=samples, seed=seed)
+    slow = metrics.sampled_betweenness_networkx(adjacency, samples=samples, seed=seed)
+    assert np.allclose(fast, slow)
+
+
+@given(graphs())
+def test_sampling_every_node_gives_exact_betweenness(adjacency: sp.csr_matrix) -> None:
+    n = adjacency.shape[0]
+    exact = nx.betweenness_centrality(metrics.to_networkx(adjacency), normalized=True)
+    fast = metrics.sampled_betweenness(adjacency, samples=n, seed=0)
+    assert np.allclose(fast, [exact[i] for i in range(n)]) if n >= 3 else True
+
+
+@given(graphs(weighted=True))
+def test_pagerank_agrees_with_networkx(adjacency: sp.csr_matrix) -> None:
+    if adjacency.nnz == 0:
+        return
+    assert np.allclose(metrics.pagerank(adjacency), metrics.pagerank_networkx(adjacency), atol=1e-6)
+
+
+@given(graphs())
+def test_components_agree_with_networkx(adjacency: sp.csr_matrix) -> None:
+    labels = metrics.components(adjacency)
+    for component in nx.connected_components(metrics.to_networkx(adjacency)):
+        assert len({labels[i] for i in component}) == 1
+    assert len(set(labels.tolist())) == nx.number_connected_components(
+        metrics.to_networkx(adjacency)
+    )
+
+
+@given(graphs(weighted=True, max_nodes=20), st.integers(0, 50))
+def test_louvain_is_as_good_as_networkx(adjacency: sp.csr_matrix, seed: int) -> None:
+    fast = metrics.modularity(adjacency, metrics.communities(adjacency, seed=seed))
+    slow = metrics.modularity(adjacency, metrics.communities_networkx(adjacency, seed=seed))
+    assert fast >= slow - 0.05
+    # our modularity matches networkx's definition
+    graph = metrics.to_networkx(adjacency, weighted=True)
+    labels = metrics.communities(adjacency, seed=seed)
+    if graph.number_of_edges():
+        parts = [set(np.flatnonzero(labels == k).tolist()) for k in range(labels.max() + 1)]
+        assert fast == pytest.approx(
+            nx.community.modularity(graph, parts, weight="weight"), abs=1e-9
+        )
+
+
+def test_planted_cliques_are_recovered_identically() -> None:
+    blocks = [nx.complete_graph(6), nx.complete_graph(7), nx.complete_graph(5)]
+    graph = nx.disjoint_union_all(blocks)
+    graph.add_edge(0, 6)
+    graph.add_edge(7, 13)
+    adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(18), format="csr").astype(float)
+    fast = metrics.communities(sp.csr_matrix(adjacency), seed=3)
+    slow = metrics.communities_networkx(sp.csr_matrix(adjacency), seed=3)
+    assert fast.tolist() == slow.tolist() == [0] * 6 + [1] * 7 + [2] * 5
+
+
+def test_communities_are_reproducible_with_a_seed() -> None:
+    graph = nx.connected_caveman_graph(8, 6)
+    adjacency = sp.csr_matrix(nx.to_scipy_sparse_array(graph, format="csr").astype(float))
+    runs = {tuple(metrics.communities(adjacency, seed=11).tolist()) for _ in range(3)}
+    assert len(runs) == 1
