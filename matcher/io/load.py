@@ -92,17 +92,19 @@ def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Empl
     """
     collector = ProblemCollector()
     employees: list[Employee] = []
-    rows: list[int] = []
+    links: list[tuple[int, str, str | None]] = []  # (row, id, manager_id) of every record
     for offset, row in enumerate(table.to_pylist()):
         number = first_row + offset
         if all(v is None or not str(v).strip() for v in row.values()):
             continue  # a blank line
+        identity = (row.get("id") or "").strip()
+        if identity:
+            links.append((number, identity, (row.get("manager_id") or "").strip() or None))
         record = _employee_record(row, collector, file, number)
         if record is None:
             continue
         try:
             employees.append(Employee.model_validate(record))
-            rows.append(number)
         except ValidationError as exc:
             for error in exc.errors():
                 location = error.get("loc", ())
@@ -110,37 +112,26 @@ def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Empl
                 collector.add(file, number, column, _describe(dict(error)))
     if not employees and not collector:
         collector.add(file, None, None, "the file has no employee records")
-    _check_org(employees, rows, collector, file)
+    _check_links(links, collector, file)
     collector.raise_if_any()
     return employees
 
 
-def _check_org(
-    employees: list[Employee], rows: list[int], collector: ProblemCollector, file: str
-) -> None:
+def _check_links(links: list[tuple[int, str, str | None]], collector: ProblemCollector, file: str) -> None:
+    """Duplicate ids, managers that are not employees, and cycles in the manager chain."""
     first_seen: dict[str, int] = {}
-    for employee, row in zip(employees, rows, strict=True):
-        if employee.id in first_seen:
-            collector.add(
-                file,
-                row,
-                "id",
-                f"duplicate id {employee.id!r} (first on row {first_seen[employee.id]})",
-            )
+    for row, identity, _ in links:
+        if identity in first_seen:
+            collector.add(file, row, "id", f"duplicate id {identity!r} (first on row {first_seen[identity]})")
         else:
-            first_seen[employee.id] = row
-    for employee, row in zip(employees, rows, strict=True):
-        if employee.manager_id is not None and employee.manager_id not in first_seen:
-            collector.add(
-                file, row, "manager_id", f"manager_id {employee.manager_id!r} is not an employee id"
-            )
-    manager = {e.id: e.manager_id for e in employees if e.manager_id in first_seen}
+            first_seen[identity] = row
+    for row, identity, manager_id in links:
+        if manager_id is not None and manager_id not in first_seen:
+            collector.add(file, row, "manager_id", f"manager_id {manager_id!r} is not an employee id")
+    manager = {i: m for _, i, m in links if m in first_seen and m != i}
     for cycle in find_manager_cycles(manager):
-        start = min(cycle)
         chain = " → ".join([*cycle, cycle[0]])
-        collector.add(
-            file, first_seen[start], "manager_id", f"the manager chain forms a cycle: {chain}"
-        )
+        collector.add(file, first_seen[cycle[0]], "manager_id", f"the manager chain forms a cycle: {chain}")
 
 
 def find_manager_cycles(manager: Mapping[str, str | None]) -> list[list[str]]:
@@ -205,7 +196,7 @@ class Rejects:
             names = ["file", "row", "source", "target", "reason"]
             return pa.table({n: pa.array([], pa.string()) for n in names})
         rows = np.concatenate(self.rows)
-        return pa.table(
+        table = pa.table(
             {
                 "file": pa.array([file] * len(rows), pa.string()),
                 "row": pa.array(rows),
@@ -214,6 +205,7 @@ class Rejects:
                 "reason": pa.concat_arrays(self.reasons),
             }
         )
+        return table.sort_by("row")
 
 
 @dataclass

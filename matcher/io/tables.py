@@ -111,9 +111,9 @@ def _find_non_utf8_row(path: Path) -> int | None:
     return None
 
 
-def _locate_ragged_rows(path: Path, delimiter: str, expected: int) -> list[Problem]:
+def _locate_ragged_rows(path: Path, delimiter: str, expected: int) -> ProblemCollector:
     """Find records whose field count differs from the header (error path only)."""
-    problems: list[Problem] = []
+    problems = ProblemCollector()
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         try:
@@ -146,20 +146,10 @@ def _iter_csv(
         raise _fail(path, f"the header cannot be read: {exc}", row=1) from exc
     names = _normalise_names(raw_names)
     _check_columns(path, names, required)
-    ragged: list[int] = [0]
-
-    def on_invalid_row(_row: object) -> str:
-        ragged[0] += 1
-        return "skip"
-
     read_options = pcsv.ReadOptions(
         column_names=names, skip_rows=1, block_size=BLOCK_SIZE, use_threads=True
     )
-    parse_options = pcsv.ParseOptions(
-        delimiter=delimiter,
-        newlines_in_values=newlines_in_values,
-        invalid_row_handler=on_invalid_row,
-    )
+    parse_options = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values)
     convert_options = pcsv.ConvertOptions(
         column_types={n: pa.string() for n in names},
         strings_can_be_null=True,
@@ -175,24 +165,19 @@ def _iter_csv(
         )
         next_row = 2
         for record_batch in reader:
-            if ragged[0]:
-                break
             yield Batch(record_batch, next_row)
             next_row += record_batch.num_rows
     except pa.ArrowInvalid as exc:
-        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+        text = str(exc)
+        if "utf8" in text.lower():
             row = _find_non_utf8_row(path)
             raise _fail(
                 path, "the file is not UTF-8 text; save it as UTF-8 (CSV UTF-8 in Excel)", row=row
             ) from exc
-        raise _fail(path, f"cannot be read as CSV: {exc}") from exc
-    if ragged[0]:
         problems = _locate_ragged_rows(path, delimiter, len(names))
-        raise DataError(
-            problems
-            or [Problem(str(path), None, None, "some rows have the wrong number of fields")],
-            total=max(ragged[0], len(problems)),
-        )
+        if problems:
+            raise DataError(problems.problems, problems.total) from exc
+        raise _fail(path, f"cannot be read as CSV: {text}") from exc
 
 
 def _strings(table: pa.Table | pa.RecordBatch) -> pa.RecordBatch:
