@@ -117,21 +117,29 @@ def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Empl
     return employees
 
 
-def _check_links(links: list[tuple[int, str, str | None]], collector: ProblemCollector, file: str) -> None:
+def _check_links(
+    links: list[tuple[int, str, str | None]], collector: ProblemCollector, file: str
+) -> None:
     """Duplicate ids, managers that are not employees, and cycles in the manager chain."""
     first_seen: dict[str, int] = {}
     for row, identity, _ in links:
         if identity in first_seen:
-            collector.add(file, row, "id", f"duplicate id {identity!r} (first on row {first_seen[identity]})")
+            collector.add(
+                file, row, "id", f"duplicate id {identity!r} (first on row {first_seen[identity]})"
+            )
         else:
             first_seen[identity] = row
-    for row, identity, manager_id in links:
+    for row, _identity, manager_id in links:
         if manager_id is not None and manager_id not in first_seen:
-            collector.add(file, row, "manager_id", f"manager_id {manager_id!r} is not an employee id")
+            collector.add(
+                file, row, "manager_id", f"manager_id {manager_id!r} is not an employee id"
+            )
     manager = {i: m for _, i, m in links if m in first_seen and m != i}
     for cycle in find_manager_cycles(manager):
         chain = " → ".join([*cycle, cycle[0]])
-        collector.add(file, first_seen[cycle[0]], "manager_id", f"the manager chain forms a cycle: {chain}")
+        collector.add(
+            file, first_seen[cycle[0]], "manager_id", f"the manager chain forms a cycle: {chain}"
+        )
 
 
 def find_manager_cycles(manager: Mapping[str, str | None]) -> list[list[str]]:

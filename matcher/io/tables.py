@@ -120,16 +120,14 @@ def _locate_ragged_rows(path: Path, delimiter: str, expected: int) -> ProblemCol
             next(reader, None)
             for row_number, record in enumerate(reader, start=2):
                 if record and len(record) != expected:
-                    problems.append(
-                        Problem(
-                            str(path),
-                            row_number,
-                            None,
-                            f"expected {expected} fields, found {len(record)}",
-                        )
+                    problems.add(
+                        str(path),
+                        row_number,
+                        None,
+                        f"expected {expected} fields, found {len(record)}",
                     )
         except csv.Error as exc:
-            problems.append(Problem(str(path), reader.line_num, None, f"malformed CSV: {exc}"))
+            problems.add(str(path), reader.line_num, None, f"malformed CSV: {exc}")
     return problems
 
 
