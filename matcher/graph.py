@@ -248,7 +248,7 @@ def build_graph(
     ...     duration=np.array([np.nan, np.nan], np.float32), event=np.array([-1, -1]),
     ...     weight=np.ones(2, np.float32))
     >>> g = build_graph(t, 3, dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
-    >>> round(g.strength[0, 1], 2), bool(g.reciprocated[0, 1]), bool(g.strong[0, 1])
+    >>> round(float(g.strength[0, 1]), 2), bool(g.reciprocated[0, 1]), bool(g.strong[0, 1])
     (0.6, True, True)
 
     Notes

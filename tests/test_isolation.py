@@ -1,0 +1,141 @@
+"""Isolation analysis: planted truth is found, flags follow their definitions, real data makes sense."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pyarrow.csv as pcsv
+import pytest
+from hypothesis import given
+
+from matcher.generate import generate_org
+from matcher.io.load import load_org
+from matcher.io.reports import write_analysis
+from matcher.io.write import atomic_output
+from matcher.isolation import analyze
+from matcher.model import Employee, Org
+from tests import reference
+from tests.strategies import AS_OF, interaction_rows, table_of
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, set[str]]]:
+    folder = tmp_path_factory.mktemp("org")
+    org = generate_org(2000, seed=11)
+    with atomic_output(folder) as out:
+        out.write_table("employees.csv", org.employees)
+        out.write_table("interactions.csv", org.interactions)
+    truth: dict[str, set[str]] = {}
+    for kind, identity in zip(
+        org.truth.column("kind").to_pylist(), org.truth.column("id").to_pylist(), strict=True
+    ):
+        truth.setdefault(kind, set()).add(identity)
+    return folder, truth
+
+
+def precision_recall(found: set[str], planted: set[str]) -> tuple[float, float]:
+    hits = len(found & planted)
+    return hits / max(len(found), 1), hits / max(len(planted), 1)
+
+
+def test_planted_isolated_and_peripheral_people_are_found(
+    generated: tuple[Path, dict[str, set[str]]],
+) -> None:
+    folder, truth = generated
+    org, _ = load_org(folder / "employees.csv", folder / "interactions.csv")
+    result = analyze(org)
+    precision, recall = precision_recall(set(result.flagged("isolated")), truth["isolated"])
+    assert recall >= 0.95 and precision >= 0.9, (precision, recall)
+    _, recall = precision_recall(set(result.flagged("peripheral")), truth["peripheral"])
+    assert recall >= 0.8, recall
+    siloed = {t.team for t in result.teams if t.siloed}
+    _, recall = precision_recall(siloed, truth["siloed_team"])
+    assert recall >= 0.8, recall
+    assert 0 < len(result.flagged("connector")) <= 0.05 * len(org)
+    assert all(p.reasons for p in result.people if p.flags)
+
+
+def test_analysis_files_are_reproducible(
+    generated: tuple[Path, dict[str, set[str]]], tmp_path: Path
+) -> None:
+    folder, _ = generated
+    org, _ = load_org(folder / "employees.csv", folder / "interactions.csv")
+    write_analysis(analyze(org), tmp_path / "a")
+    write_analysis(analyze(org), tmp_path / "b")
+    for name in ("analysis.csv", "teams.csv", "summary.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def _org(n: int) -> Org:
+    people = [
+        Employee(id=f"E{i}", team=f"T{i % 3}", hire_date=dt.date(2020, 1, 1)) for i in range(n)
+    ]
+    return Org(people)
+
+
+@given(interaction_rows(max_people=9, max_rows=40))
+def test_no_reciprocated_interaction_means_isolated(
+    case: tuple[int, list[dict[str, object]]],
+) -> None:
+    n, rows = case
+    org = _org(n)
+    org.interactions = table_of(rows)
+    org.as_of = AS_OF
+    result = analyze(org)
+    _, reciprocated = reference.tie_strength(rows)
+    partners = {p for pair in reciprocated for p in pair}
+    for k, person in enumerate(result.people):
+        if k not in partners:
+            assert "isolated" in person.flags
+            assert person.strong_ties == 0
+        assert ("isolated" in person.flags) == (person.strong_ties == 0)
+        assert not ({"isolated", "peripheral"} <= set(person.flags))
+
+
+def test_reasons_read_as_plain_words() -> None:
+    org = _org(6)
+    chat = {"age_days": 1.0, "channel": 4, "duration": None, "event": -1, "weight": 1.0}
+    video = {**chat, "channel": 1}
+    rows = [{**video, "source": a, "target": b} for a, b in ((0, 3), (1, 4), (2, 5), (0, 1))] * 3
+    rows += [{**chat, "source": 4, "target": 5}, {**chat, "source": 2, "target": 0}]
+    org.interactions = table_of(rows)
+    org.as_of = AS_OF
+    people = {p.id: p for p in analyze(org).people}
+    assert people["E0"].strong_ties == 2
+    assert all(not p.flags or p.reasons for p in people.values())
+
+
+def test_real_networks_give_sensible_flags(shared_data: Path) -> None:
+    email = shared_data / "email-eu-core"
+    org, rejects = load_org(email / "employees.csv", email / "interactions.csv")
+    result = analyze(org)
+    assert rejects.num_rows == 642  # the documented self-loops
+    interactions = pcsv.read_csv(email / "interactions.csv").to_pydict()
+    arcs = {
+        (s, t)
+        for s, t in zip(interactions["source"], interactions["target"], strict=True)
+        if s != t
+    }
+    reciprocated = {s for s, t in arcs if (t, s) in arcs}
+    isolated = set(result.flagged("isolated"))
+    # one e-mail each way is a strong tie here (all rows share one timestamp and channel),
+    # so isolated means exactly: no reciprocated e-mail
+    assert isolated == set(org.ids) - reciprocated
+    contacted = {s for s, _ in arcs} | {t for _, t in arcs}
+    assert set(org.ids) - contacted <= isolated  # the 19 people without any contact
+    connectors = [p for p in result.people if "connector" in p.flags]
+    median_ties = np.median([p.strong_ties for p in result.people])
+    assert connectors and all(
+        p.strong_ties > median_ties and p.strong_tie_teams >= 3 for p in connectors
+    )
+    assert np.median([p.strong_ties for p in connectors]) > 3 * median_ties
+
+    office = shared_data / "invs13"
+    org, _ = load_org(office / "employees.csv", office / "interactions.csv")
+    result = analyze(org)
+    # face-to-face contacts over two weeks in one building: nobody is without a strong tie
+    assert result.summary["flags"]["isolated"] == 0  # type: ignore[index]
+    assert result.summary["team_unit"] == "department"
+    assert any(t.suppressed for t in result.teams)  # SFLE has 4 members
