@@ -14,6 +14,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from matcher import arrays
 from matcher.config import AnalysisConfig
 from matcher.model import CHANNELS, InteractionTable
 
@@ -160,16 +161,16 @@ def tie_contributions(
         event = table.event[in_event]
         # participants: distinct (event, person)
         people = np.concatenate([table.source[in_event], table.target[in_event]]).astype(np.int64)
-        keys = np.unique(np.concatenate([event, event]) * n + people)
+        keys = arrays.unique(np.concatenate([event, event]) * n + people)
         p_event, p_person = keys // n, keys % n
-        codes, starts, sizes = np.unique(p_event, return_index=True, return_counts=True)
+        codes, starts, sizes, _ = arrays.groups(p_event)
         stats.events = len(codes)
         row_size = _lookup(codes, sizes, event)
         broadcast = row_size > config.broadcast_size
         stats.broadcast_events = int((sizes > config.broadcast_size).sum())
         stats.broadcast_rows = int(broadcast.sum())
         # event attributes from the first row of each event (aligned with ``codes``)
-        _, first_pos = np.unique(event, return_index=True)
+        _, first_pos, _, _ = arrays.groups(event)
         attr_base = base[in_event[first_pos]]
         attr_mutual = is_mutual[in_event[first_pos]]
 
@@ -183,7 +184,7 @@ def tie_contributions(
         parts_m.append(np.zeros(len(rows), bool))
 
         # cliques of mutual-channel events, grouped by size
-        for size in np.unique(sizes):
+        for size in arrays.unique(sizes):
             if size < 2 or size > config.broadcast_size:
                 continue
             chosen = np.flatnonzero((sizes == size) & attr_mutual)

@@ -116,17 +116,19 @@ def _share_outside(matrix: sp.csr_matrix, labels: np.ndarray) -> np.ndarray:
 def _distinct_labels_per_row(
     matrix: sp.csr_matrix, labels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: number of distinct labels among neighbours, and one such label (or -1)."""
-    coo = matrix.tocoo()
+    """Per row: number of distinct labels among neighbours, and the smallest such label (or -1)."""
     n = matrix.shape[0]
-    if coo.nnz == 0:
-        return np.zeros(n, np.int64), np.full(n, -1, np.int64)
-    pairs = np.unique(coo.row.astype(np.int64) * (labels.max() + 1) + labels[coo.col])
-    rows = pairs // (labels.max() + 1)
-    counts = np.bincount(rows, minlength=n)
+    coo = matrix.tocoo()
+    per_label = sp.csr_matrix(
+        (np.ones(coo.nnz), (coo.row, labels[coo.col])), shape=(n, int(labels.max(initial=0)) + 1)
+    )
+    per_label.sum_duplicates()
+    per_label.sort_indices()
+    counts = np.diff(per_label.indptr).astype(np.int64)
     some = np.full(n, -1, np.int64)
-    some[rows] = pairs % (labels.max() + 1)
-    return counts.astype(np.int64), some
+    has = counts > 0
+    some[has] = per_label.indices[per_label.indptr[:-1][has]]
+    return counts, some
 
 
 def analyze(org: Org, config: AnalysisConfig | None = None) -> Analysis:
@@ -319,8 +321,12 @@ def _team_metrics(
     share = np.divide(external, total, out=np.zeros(k), where=total > 0)
     strong = graph.strong.tocoo()
     cross = team[strong.row] != team[strong.col]
-    linked = np.unique(team[strong.row[cross]] * k + team[strong.col[cross]])
-    connected = np.bincount(linked // k, minlength=k)
+    links = sp.csr_matrix(
+        (np.ones(int(cross.sum())), (team[strong.row[cross]], team[strong.col[cross]])),
+        shape=(k, k),
+    )
+    links.sum_duplicates()
+    connected = np.diff(links.indptr)
     eligible = size >= config.min_group_size
     median_share = float(np.median(share[eligible])) if eligible.any() else 0.0
     limit = config.siloed_relative * median_share
