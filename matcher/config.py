@@ -49,10 +49,11 @@ class AnalysisConfig(BaseModel):
     duration_exponent: float = Field(0.5, ge=0, le=1)
     duration_cap: float = Field(2.0, gt=0)
     strong_tie_fraction: float = Field(
-        0.25,
+        1.0,
         gt=0,
         description="A reciprocated tie is strong when its strength is at least this fraction of the "
-        "median strength of all reciprocated ties (an org-relative threshold).",
+        "median strength of all reciprocated ties (an org-relative threshold). At 1.0 the strong ties "
+        "are the stronger half: a single shared meeting does not make someone a person to turn to.",
     )
     new_hire_days: int = Field(
         90, ge=0, description="Hired within this many days of as-of: a new hire."
