@@ -1,0 +1,196 @@
+"""``python -m benchmarks``: ``run`` and ``readme`` for people, and the workers they start.
+
+The workers (``graph``, ``metrics``, ``repeat-interactions``) are hidden commands run as
+child processes by ``run``, so that each workload's peak memory is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from benchmarks.errors import BenchmarkError
+from benchmarks.measure import display_command
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+
+
+class BenchmarkGroup(click.Group):
+    """Turns a :class:`BenchmarkError` into exit code 1 with its message."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BenchmarkError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=BenchmarkGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Benchmarks of matcher, with baselines measured in the same run."""
+
+
+def _log(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _stage_names() -> list[str]:
+    from benchmarks.stages import STAGES
+
+    return list(STAGES)
+
+
+@main.command()
+@click.option(
+    "--size",
+    type=click.Choice(["XS", "S", "M", "L"], case_sensitive=False),
+    show_choices=False,
+    required=True,
+    help="S (2,000 employees), M (20,000) or L (100,000, over 5M interaction rows).",
+)
+@click.option("--employees", type=click.IntRange(min=50), hidden=True, help="Head count override.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of matcher generate.")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(_stage_names()),
+    help="Run only this stage (repeatable). Default: analyze, plus stream at M and L.",
+)
+@click.option("--repeat", type=click.IntRange(min=1), help="Runs per workload (default by size).")
+@click.option("--fresh", is_flag=True, help="Regenerate the org and files in the work folder.")
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=BENCHMARKS / "results",
+    show_default=True,
+)
+@click.option(
+    "--work-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=BENCHMARKS / "work",
+    hidden=True,
+)
+@click.option(
+    "--networkx-budget",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="Skip the plain-networkx baseline (reporting an estimate) above this many seconds.",
+)
+@click.option(
+    "--stream-gb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=2.0,
+    show_default=True,
+    help="Size of the file of the stream stage.",
+)
+def run(
+    size: str,
+    employees: int | None,
+    seed: int,
+    only: tuple[str, ...],
+    repeat: int | None,
+    fresh: bool,
+    results_dir: Path,
+    work_dir: Path,
+    networkx_budget: float,
+    stream_gb: float,
+) -> None:
+    """Generate (or reuse) a seeded org, run the stages, write results/<date>-<size>.json and .md."""
+    from benchmarks.runner import RunOptions, run_benchmarks
+    from benchmarks.sizes import resolve_size
+
+    options = RunOptions(
+        size=resolve_size(size.upper(), employees, repeat),
+        seed=seed,
+        only=only,
+        fresh=fresh,
+        results_dir=results_dir.resolve(),
+        work_dir=work_dir.resolve(),
+        networkx_budget=networkx_budget,
+        stream_bytes=int(stream_gb * 1e9),
+        invocation=display_command(["python", "-m", "benchmarks", *sys.argv[1:]], ROOT),
+    )
+    json_path, md_path = run_benchmarks(options, root=ROOT, log=_log)
+    _log(f"wrote {json_path} and {md_path}")
+    click.echo(md_path.read_text(encoding="utf-8"))
+
+
+@main.command()
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=BENCHMARKS / "results",
+    show_default=True,
+)
+def readme(results_dir: Path) -> None:
+    """Print the README's performance section from the newest result file of each size."""
+    from benchmarks.markdown import render_readme
+    from benchmarks.measure import shown_path
+    from benchmarks.runner import newest_reports
+
+    found = newest_reports(results_dir.resolve())
+    sources = [shown_path(path, ROOT) for path, _ in found]
+    click.echo(render_readme([report for _, report in found], sources), nl=False)
+
+
+# ------------------------------------------------------------------------------ workers
+
+
+@main.command(hidden=True)
+@click.option("--employees", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--interactions", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def graph(employees: Path, interactions: Path, out: Path) -> None:
+    """Worker: build the aggregated edge lists of an org once (matcher.graph.build_graph)."""
+    from benchmarks.orgs import write_graph
+
+    write_graph(employees, interactions, out)
+
+
+@main.command(hidden=True)
+@click.option("--library", type=click.Choice(["matcher", "networkx", "igraph"]), required=True)
+@click.option("--graph", "graph_file", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Timings (JSON).")
+@click.option("--outputs", type=click.Path(path_type=Path), help="Per-person metrics (.npz).")
+@click.option("--subsample", type=click.FloatRange(min=0, max=1, min_open=True))
+def metrics(
+    library: str, graph_file: Path, out: Path, outputs: Path | None, subsample: float | None
+) -> None:
+    """Worker: time one library's metric pipeline on a prepared graph."""
+    from benchmarks.pipelines import PIPELINES, GraphInputs
+
+    inputs = GraphInputs.load(graph_file)
+    if subsample is not None:
+        inputs = inputs.subsample(subsample)
+    result = PIPELINES[library](inputs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "library": library,
+        "n": inputs.n,
+        "edges": inputs.edges,
+        "steps": result.steps,
+        "total": result.total,
+    }
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    if outputs is not None:
+        outputs.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(outputs, **result.outputs)
+
+
+@main.command("repeat-interactions", hidden=True)
+@click.option("--source", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--copies", type=click.IntRange(min=1), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True)
+def repeat_interactions(source: Path, copies: int, out: Path) -> None:
+    """Worker: write time-shifted copies of an interactions file (the stream stage's input)."""
+    from benchmarks.stages.stream import write_repeated
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    rows = write_repeated(source, copies, out)
+    click.echo(json.dumps({"rows": rows, "bytes": out.stat().st_size}))

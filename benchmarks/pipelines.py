@@ -1,0 +1,284 @@
+"""The analysis's metric set, timed step by step, in matcher and in two baseline libraries.
+
+All three pipelines start from the same aggregated edge lists (the upper triangles of the
+matrices that :func:`matcher.graph.build_graph` returns) and compute what
+:func:`matcher.isolation.analyze` computes:
+
+* ``core_number`` on the strong-tie graph (unweighted),
+* ``pagerank`` on the tie-strength graph (weighted, damping 0.85, tolerance 1e-12 like matcher),
+* ``louvain`` on the tie strength of reciprocated ties (weighted, resolution 1),
+* ``betweenness`` on the strong-tie graph from the same pivot sources (``matcher.metrics.pivots``),
+  scaled like matcher's estimate.
+
+``build`` is each library's construction of its graphs from the edge lists: scipy matrices for
+matcher (whose metric functions then convert to networkit or igraph inside the timed step, as in
+the analysis), ``networkx.Graph`` or ``igraph.Graph`` for the baselines.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+STEPS = ("build", "core_number", "pagerank", "louvain", "betweenness")
+LIBRARIES = ("matcher", "networkx", "igraph")
+DAMPING = 0.85
+PAGERANK_TOL = 1e-12
+RESOLUTION = 1.0
+
+
+@dataclass(frozen=True)
+class EdgeList:
+    """Undirected edges ``rows[k] < cols[k]`` with weights."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray
+
+    @staticmethod
+    def upper(matrix: sp.spmatrix) -> EdgeList:
+        """The upper triangle of a symmetric matrix."""
+        upper = sp.triu(matrix, k=1).tocoo()
+        return EdgeList(
+            upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(np.float64)
+        )
+
+    def __len__(self) -> int:
+        return int(self.rows.shape[0])
+
+    def within(self, n: int) -> EdgeList:
+        """The edges between nodes ``0..n-1``."""
+        keep = self.cols < n  # rows < cols
+        return EdgeList(self.rows[keep], self.cols[keep], self.weights[keep])
+
+    def symmetric(self, n: int) -> sp.csr_matrix:
+        """The symmetric ``n × n`` matrix of these edges."""
+        upper = sp.coo_matrix((self.weights, (self.rows, self.cols)), shape=(n, n))
+        return (upper + upper.T).tocsr()
+
+
+@dataclass(frozen=True)
+class GraphInputs:
+    """The three edge lists the metric set reads, plus the betweenness sampling parameters."""
+
+    n: int
+    strength: EdgeList
+    community: EdgeList
+    strong: EdgeList
+    samples: int
+    seed: int
+
+    @property
+    def edges(self) -> int:
+        """Edges over the three graphs."""
+        return len(self.strength) + len(self.community) + len(self.strong)
+
+    def pivots(self) -> np.ndarray:
+        """The betweenness sources, exactly as :func:`matcher.metrics.sampled_betweenness`."""
+        from matcher.metrics import pivots
+
+        return pivots(self.n, self.samples, self.seed)
+
+    def subsample(self, fraction: float) -> GraphInputs:
+        """The induced graph on the first ``fraction`` of people (teams stay together)."""
+        n = max(3, int(self.n * fraction))
+        return GraphInputs(
+            n=n,
+            strength=self.strength.within(n),
+            community=self.community.within(n),
+            strong=self.strong.within(n),
+            samples=self.samples,
+            seed=self.seed,
+        )
+
+    def save(self, path: Path) -> None:
+        """Write to a compressed ``.npz`` (via a temporary name, then renamed)."""
+        arrays: dict[str, np.ndarray] = {
+            "n": np.array(self.n),
+            "samples": np.array(self.samples),
+            "seed": np.array(self.seed),
+        }
+        for name in ("strength", "community", "strong"):
+            edges: EdgeList = getattr(self, name)
+            arrays[f"{name}_rows"] = edges.rows.astype(np.int32)
+            arrays[f"{name}_cols"] = edges.cols.astype(np.int32)
+            if name != "strong":
+                arrays[f"{name}_weights"] = edges.weights
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.stem + ".partial.npz")
+        np.savez(partial, **arrays)
+        partial.replace(path)
+
+    @staticmethod
+    def load(path: Path) -> GraphInputs:
+        """Read a file written by :meth:`save`."""
+        with np.load(path) as data:
+
+            def edges(name: str) -> EdgeList:
+                rows = data[f"{name}_rows"].astype(np.int64)
+                key = f"{name}_weights"
+                weights = data[key] if key in data else np.ones(len(rows))
+                return EdgeList(rows, data[f"{name}_cols"].astype(np.int64), weights)
+
+            return GraphInputs(
+                n=int(data["n"]),
+                strength=edges("strength"),
+                community=edges("community"),
+                strong=edges("strong"),
+                samples=int(data["samples"]),
+                seed=int(data["seed"]),
+            )
+
+
+@dataclass
+class PipelineRun:
+    """Seconds per step and the per-person outputs of one pipeline run."""
+
+    library: str
+    steps: dict[str, float] = field(default_factory=dict)
+    outputs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.steps.values()))
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        """Time the block as step ``name``."""
+        started = time.perf_counter()
+        yield
+        self.steps[name] = time.perf_counter() - started
+
+
+def scale_betweenness(raw: np.ndarray, n: int, pivots: int) -> np.ndarray:
+    """Pivot-sampled betweenness extrapolated to all sources and normalised like networkx."""
+    return raw * (n / pivots) / ((n - 1) * (n - 2) / 2)
+
+
+def run_matcher(inputs: GraphInputs) -> PipelineRun:
+    """matcher's fast paths (:mod:`matcher.metrics`), as :func:`matcher.isolation.analyze` calls them."""
+    from matcher import metrics
+
+    run = PipelineRun("matcher")
+    n = inputs.n
+    with run.step("build"):
+        strength = inputs.strength.symmetric(n)
+        community = inputs.community.symmetric(n)
+        strong = inputs.strong.symmetric(n)
+    with run.step("core_number"):
+        run.outputs["core"] = metrics.core_numbers(strong)
+    with run.step("pagerank"):
+        run.outputs["pagerank"] = metrics.pagerank(strength, damping=DAMPING, tol=PAGERANK_TOL)
+    with run.step("louvain"):
+        run.outputs["community"] = metrics.communities(
+            community, seed=inputs.seed, resolution=RESOLUTION
+        )
+    with run.step("betweenness"):
+        run.outputs["betweenness"] = metrics.sampled_betweenness(
+            strong, samples=inputs.samples, seed=inputs.seed
+        )
+    return run
+
+
+def _networkx_graph(nx: Any, n: int, edges: EdgeList, *, weighted: bool) -> Any:
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    rows, cols = edges.rows.tolist(), edges.cols.tolist()
+    if weighted:
+        graph.add_weighted_edges_from(zip(rows, cols, edges.weights.tolist(), strict=True))
+    else:
+        graph.add_edges_from(zip(rows, cols, strict=True))
+    return graph
+
+
+def run_networkx(inputs: GraphInputs) -> PipelineRun:
+    """Plain networkx: three ``nx.Graph`` objects and the library's own algorithms."""
+    import networkx as nx
+
+    run = PipelineRun("networkx")
+    n = inputs.n
+    pivots = inputs.pivots()
+    with run.step("build"):
+        strength = _networkx_graph(nx, n, inputs.strength, weighted=True)
+        community = _networkx_graph(nx, n, inputs.community, weighted=True)
+        strong = _networkx_graph(nx, n, inputs.strong, weighted=False)
+    with run.step("core_number"):
+        core = nx.core_number(strong)
+        run.outputs["core"] = np.array([core[i] for i in range(n)], dtype=np.int64)
+    with run.step("pagerank"):
+        rank = nx.pagerank(
+            strength, alpha=DAMPING, weight="weight", tol=PAGERANK_TOL, max_iter=1000
+        )
+        run.outputs["pagerank"] = np.array([rank[i] for i in range(n)])
+    with run.step("louvain"):
+        found = nx.community.louvain_communities(
+            community, weight="weight", resolution=RESOLUTION, seed=inputs.seed
+        )
+        labels = np.empty(n, dtype=np.int64)
+        for label, members in enumerate(found):
+            labels[list(members)] = label
+        run.outputs["community"] = labels
+    with run.step("betweenness"):
+        raw = nx.betweenness_centrality_subset(
+            strong, sources=pivots.tolist(), targets=list(range(n)), normalized=False
+        )
+        values = np.array([raw[i] for i in range(n)], dtype=np.float64)
+        run.outputs["betweenness"] = scale_betweenness(values, n, len(pivots))
+    return run
+
+
+def _igraph_graph(ig: Any, n: int, edges: EdgeList, *, weighted: bool) -> Any:
+    pairs = np.column_stack([edges.rows, edges.cols])
+    attributes = {"weight": edges.weights.tolist()} if weighted else {}
+    return ig.Graph(n=n, edges=pairs, directed=False, edge_attrs=attributes)
+
+
+@contextmanager
+def _seeded_igraph(ig: Any, seed: int) -> Iterator[None]:
+    """igraph draws from a process-wide generator: lend it a seeded one, then restore."""
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        yield
+    finally:
+        ig.set_random_number_generator(random)
+
+
+def run_igraph(inputs: GraphInputs) -> PipelineRun:
+    """Plain igraph: three ``igraph.Graph`` objects and the library's own algorithms."""
+    import igraph as ig
+
+    run = PipelineRun("igraph")
+    n = inputs.n
+    pivots = inputs.pivots()
+    with run.step("build"):
+        strength = _igraph_graph(ig, n, inputs.strength, weighted=True)
+        community = _igraph_graph(ig, n, inputs.community, weighted=True)
+        strong = _igraph_graph(ig, n, inputs.strong, weighted=False)
+    with run.step("core_number"):
+        run.outputs["core"] = np.asarray(strong.coreness(), dtype=np.int64)
+    with run.step("pagerank"):
+        rank = strength.pagerank(weights="weight", damping=DAMPING, directed=False)
+        run.outputs["pagerank"] = np.asarray(rank, dtype=np.float64)
+    with run.step("louvain"), _seeded_igraph(ig, inputs.seed):
+        found = community.community_multilevel(weights="weight", resolution=RESOLUTION)
+        run.outputs["community"] = np.asarray(found.membership, dtype=np.int64)
+    with run.step("betweenness"):
+        raw = strong.betweenness(directed=False, sources=pivots.tolist(), targets=None)
+        values = np.asarray(raw, dtype=np.float64)
+        run.outputs["betweenness"] = scale_betweenness(values, n, len(pivots))
+    return run
+
+
+PIPELINES: dict[str, Callable[[GraphInputs], PipelineRun]] = {
+    "matcher": run_matcher,
+    "networkx": run_networkx,
+    "igraph": run_igraph,
+}

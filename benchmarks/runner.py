@@ -1,0 +1,152 @@
+"""One benchmark run: generate or reuse the org, run the stages, write the result files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import subprocess
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from benchmarks.markdown import render_report
+from benchmarks.orgs import Log, ensure_org
+from benchmarks.results import Report, compute_ratios, load_report, result_path, write_report
+from benchmarks.sizes import PUBLIC_SIZES, Size
+from benchmarks.stages import STAGES, StageContext, StageResult
+
+LIBRARIES = ("networkx", "igraph", "networkit", "scipy", "numpy", "pyarrow")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``python -m benchmarks run`` was asked to do."""
+
+    size: Size
+    seed: int
+    only: tuple[str, ...]
+    fresh: bool
+    results_dir: Path
+    work_dir: Path
+    networkx_budget: float
+    stream_bytes: int
+    invocation: str
+
+
+def selected_stages(options: RunOptions) -> list[str]:
+    """The ``--only`` stages, else every stage that runs by default at this size."""
+    if options.only:
+        return [name for name in STAGES if name in options.only]
+    return [name for name, stage in STAGES.items() if stage.by_default(options.size)]
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip()
+
+
+def machine_info(root: Path) -> dict[str, str]:
+    """CPUs, memory, platform, Python and library versions, and the checked-out commit."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    commit = _git(root, "rev-parse", "--short", "HEAD") or "unknown"
+    if _git(root, "status", "--porcelain", "--untracked-files=no"):
+        commit += " with uncommitted changes"
+    versions = []
+    for name in LIBRARIES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "cpus": str(os.cpu_count()),
+        "memory": f"{memory / 2**30:.1f} GiB",
+        "platform": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "commit": commit,
+        "libraries": ", ".join(versions),
+    }
+
+
+def _merge(report: Report, result: StageResult) -> None:
+    report.setup += result.setup
+    report.figures += result.figures
+    report.steps += result.steps
+    report.quality += result.quality
+    report.agreement += result.agreement
+    report.targets += result.targets
+    report.notes += result.notes
+
+
+def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, Path]:
+    """Run the selected stages and write ``<date>-<size>.json`` and ``.md``.
+
+    Parameters
+    ----------
+    options : RunOptions
+    root : Path
+        The repository root: the working directory of every command, and where shown paths
+        are relative to.
+    log : callable
+        Progress messages.
+
+    Returns
+    -------
+    (Path, Path)
+        The JSON and Markdown files written.
+    """
+    stages = selected_stages(options)
+    org = ensure_org(
+        options.work_dir,
+        options.size.employees,
+        options.seed,
+        fresh=options.fresh,
+        root=root,
+        log=log,
+    )
+    ctx = StageContext(
+        root=root,
+        work_dir=options.work_dir,
+        size=options.size,
+        org=org,
+        fresh=options.fresh,
+        networkx_budget=options.networkx_budget,
+        stream_bytes=options.stream_bytes,
+        log=log,
+    )
+    report = Report(
+        date=dt.date.today().isoformat(),
+        size=options.size.label,
+        employees=options.size.employees,
+        seed=options.seed,
+        repeat=options.size.repeat,
+        stages=stages,
+        invocation=options.invocation,
+        machine=machine_info(root),
+        org=org.info,
+        setup=[org.generate],
+    )
+    for name in stages:
+        log(f"== stage {name}: {STAGES[name].description}")
+        _merge(report, STAGES[name].run(ctx))
+    report.ratios = compute_ratios(report.figures)
+    json_path = result_path(options.results_dir, report.date, report.size, "json")
+    md_path = result_path(options.results_dir, report.date, report.size, "md")
+    write_report(report, json_path)
+    md_path.write_text(render_report(report), encoding="utf-8")
+    return json_path, md_path
+
+
+def newest_reports(results_dir: Path) -> list[tuple[Path, Report]]:
+    """The newest result file of each public size (S, M, L), smallest size first."""
+    found: list[tuple[Path, Report]] = []
+    for size in PUBLIC_SIZES:
+        candidates = sorted(results_dir.glob(f"????-??-??-{size}.json"))
+        if candidates:
+            found.append((candidates[-1], load_report(candidates[-1])))
+    return found

@@ -1,0 +1,30 @@
+"""The benchmark stages, by name. ``--only`` accepts exactly these names.
+
+To add a stage (``assign``, ``simulate``): write ``benchmarks/stages/<name>.py`` with a
+``run(ctx: StageContext) -> StageResult`` that builds :class:`~benchmarks.stages.base.Job`
+objects for the CLI commands and their same-run baselines (``make_job(..., baselines=…)``),
+runs them with ``run_round_robin`` and returns the figures, quality rows and targets; then
+register it below. The runner, the result files and the README section need no change.
+"""
+
+from __future__ import annotations
+
+from benchmarks.stages import analyze, stream
+from benchmarks.stages.base import Stage, StageContext, StageResult
+
+STAGES: dict[str, Stage] = {
+    "analyze": Stage(
+        name="analyze",
+        description="matcher analyze end to end, against plain networkx and igraph",
+        run=analyze.run,
+        by_default=lambda _size: True,
+    ),
+    "stream": Stage(
+        name="stream",
+        description="validate and analyze a ~2 GB interactions file (needs disk)",
+        run=stream.run,
+        by_default=lambda size: size.stream,
+    ),
+}
+
+__all__ = ["STAGES", "Stage", "StageContext", "StageResult"]

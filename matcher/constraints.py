@@ -1,0 +1,747 @@
+"""Compile a program into a solver-ready matching problem: who may be paired, and how well.
+
+Rules and score terms are written once, as functions of two broadcastable index arrays
+``(si, pi)`` into the org: a block of seekers × all providers when candidates are built, or two
+equal-length arrays when chosen pairs are explained. Everything is vectorised with numpy.
+
+Notes
+-----
+The definitions (selection defaults, capacity, every rule) are stated in the README's
+"Program files" section; ``matcher.checks`` verifies solutions against them independently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from matcher.errors import ConfigError
+from matcher.isolation import Analysis
+from matcher.model import Org, zone
+from matcher.programs import (
+    Capacity,
+    Kind,
+    Mode,
+    ProgramSpec,
+    Selector,
+    period_index,
+    period_length,
+)
+
+TERMS = (
+    "interests",
+    "skills",
+    "overlap_hours",
+    "bridging",
+    "existing_tie",
+    "repeat",
+    "isolation_priority",
+    "preferences",
+)
+BLOCK_CELLS = 4_000_000  # seekers × providers evaluated at once
+
+KIND_DEFAULTS: dict[Kind, dict[str, Selector]] = {
+    Kind.BUDDY: {
+        "seekers": Selector(hired_within_days=90),
+        "providers": Selector(roles=["buddy"], min_tenure_days=180),
+    },
+    Kind.MENTOR: {"seekers": Selector(roles=["mentee"]), "providers": Selector(roles=["mentor"])},
+    Kind.PEER_SUPPORT: {
+        "seekers": Selector(
+            any_of=[
+                Selector(flags=["isolated", "peripheral"], roles=["peer_support_consent"]),
+                Selector(roles=["support_request"]),
+            ]
+        ),
+        "providers": Selector(roles=["peer_supporter"]),
+    },
+}
+
+
+# ------------------------------------------------------------------------- per-person data
+
+
+def _codes(values: Sequence[str | None]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes for values; ``-1`` for missing (so that missing never equals missing)."""
+    names = sorted({v for v in values if v})
+    position = {v: k for k, v in enumerate(names)}
+    return np.array([position.get(v, -1) if v else -1 for v in values], dtype=np.int64), names
+
+
+def _bitsets(lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[str]]:
+    """Sets as rows of uint64 bit words (case-insensitive), with the vocabulary."""
+    lowered = [[item.lower() for item in items] for items in lists]
+    vocabulary = sorted({item for items in lowered for item in items})
+    position = {v: k for k, v in enumerate(vocabulary)}
+    words = max(1, (len(vocabulary) + 63) // 64)
+    bits = np.zeros((len(lists), words), dtype=np.uint64)
+    for row, items in enumerate(lowered):
+        for item in items:
+            k = position[item]
+            bits[row, k // 64] |= np.uint64(1) << np.uint64(k % 64)
+    return bits, vocabulary
+
+
+def _utc_window(timezone: str | None, start: float, end: float, on: dt.date) -> tuple[float, float]:
+    """Working window in UTC hours of ``on`` (offset taken at local noon: DST-correct)."""
+    if end <= start:
+        end += 24.0
+    if not timezone:
+        return start, end
+    noon = dt.datetime.combine(on, dt.time(12), tzinfo=zone(timezone))
+    offset = noon.utcoffset()
+    hours = offset.total_seconds() / 3600 if offset is not None else 0.0
+    return start - hours, end - hours
+
+
+def _ancestors(org: Org) -> np.ndarray:
+    """``(n, depth)`` org indices of each person's managers, nearest first, ``-1`` padded.
+
+    Chains follow ``org.manager_of`` through people missing from the org (opted out).
+    """
+    chains: list[list[int]] = []
+    for employee in org.employees:
+        chain: list[int] = []
+        seen = {employee.id}
+        manager = org.manager_of.get(employee.id)
+        while manager is not None and manager not in seen:
+            seen.add(manager)
+            if manager in org.index:
+                chain.append(org.index[manager])
+            manager = org.manager_of.get(manager)
+        chains.append(chain)
+    depth = max((len(c) for c in chains), default=0) or 1
+    table = np.full((len(chains), depth), -1, dtype=np.int64)
+    for row, chain in enumerate(chains):
+        table[row, : len(chain)] = chain
+    return table
+
+
+@dataclass
+class Population:
+    """Per-person arrays the rules and terms read, built once per org and analysis."""
+
+    org: Org
+    as_of: dt.date
+    team: np.ndarray
+    department: np.ndarray
+    location: np.ndarray
+    manager: np.ndarray
+    attributes: dict[str, np.ndarray]
+    level: np.ndarray
+    tenure: np.ndarray
+    languages: np.ndarray
+    interests: np.ndarray
+    skills: np.ndarray
+    wants: np.ndarray
+    interest_names: list[str]
+    skill_names: list[str]
+    language_names: list[str]
+    window_start: np.ndarray
+    window_end: np.ndarray
+    ancestors: np.ndarray
+    community: np.ndarray
+    strong_ties: np.ndarray
+    flags: list[frozenset[str]]
+    strength: sp.csr_matrix
+    tie_threshold: float
+    team_names: list[str]
+
+    @property
+    def ids(self) -> list[str]:
+        return self.org.ids
+
+
+def population(org: Org, analysis: Analysis) -> Population:
+    """Gather the per-person arrays of ``org`` (with the flags and graph of ``analysis``)."""
+    employees = org.employees
+    as_of = analysis.as_of.date()
+    team, team_names = _codes([e.team for e in employees])
+    attribute_names = sorted({k for e in employees for k in e.attributes})
+    attributes = {
+        name: _codes([e.attributes.get(name) or None for e in employees])[0]
+        for name in attribute_names
+    }
+    windows = np.array(
+        [_utc_window(e.timezone, e.work_start, e.work_end, as_of) for e in employees]
+    ).reshape(-1, 2)
+    languages, language_names = _bitsets([e.languages for e in employees])
+    interests, interest_names = _bitsets([e.interests for e in employees])
+    skill_vocabulary = sorted({s.lower() for e in employees for s in (*e.skills, *e.wants)})
+    skills = _bitsets_with([e.skills for e in employees], skill_vocabulary)
+    wants = _bitsets_with([e.wants for e in employees], skill_vocabulary)
+    return Population(
+        org=org,
+        as_of=as_of,
+        team=team,
+        department=_codes([e.department for e in employees])[0],
+        location=_codes([e.location for e in employees])[0],
+        manager=_codes([e.manager_id for e in employees])[0],
+        attributes=attributes,
+        level=np.array([np.nan if e.level is None else float(e.level) for e in employees]),
+        tenure=np.array(
+            [
+                np.nan if e.hire_date is None else float((as_of - e.hire_date).days)
+                for e in employees
+            ]
+        ),
+        languages=languages,
+        interests=interests,
+        skills=skills,
+        wants=wants,
+        interest_names=interest_names,
+        skill_names=skill_vocabulary,
+        language_names=language_names,
+        window_start=windows[:, 0] if len(windows) else np.zeros(0),
+        window_end=windows[:, 1] if len(windows) else np.zeros(0),
+        ancestors=_ancestors(org),
+        community=np.array([p.community for p in analysis.people], dtype=np.int64),
+        strong_ties=np.array([p.strong_ties for p in analysis.people], dtype=np.int64),
+        flags=[frozenset(p.flags) for p in analysis.people],
+        strength=analysis.graph.strength.tocsr(),
+        tie_threshold=analysis.graph.threshold,
+        team_names=team_names,
+    )
+
+
+def _bitsets_with(lists: Sequence[Sequence[str]], vocabulary: list[str]) -> np.ndarray:
+    position = {v: k for k, v in enumerate(vocabulary)}
+    words = max(1, (len(vocabulary) + 63) // 64)
+    bits = np.zeros((len(lists), words), dtype=np.uint64)
+    for row, items in enumerate(lists):
+        for item in items:
+            k = position[item.lower()]
+            bits[row, k // 64] |= np.uint64(1) << np.uint64(k % 64)
+    return bits
+
+
+def _popcount(bits: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)
+
+
+# ------------------------------------------------------------------- conditions and terms
+
+PairCondition = Callable[[Population, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _same(codes: np.ndarray) -> PairCondition:
+    def condition(_pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+        a, b = codes[si], codes[pi]
+        return (a == b) & (a >= 0)
+
+    return condition
+
+
+def reporting_line(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """Either person is in the other's manager chain."""
+    up_from_seeker = (pop.ancestors[si] == pi[..., None]).any(axis=-1)
+    up_from_provider = (pop.ancestors[pi] == si[..., None]).any(axis=-1)
+    return np.asarray(up_from_seeker | up_from_provider)
+
+
+def shared_language(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    return np.asarray((pop.languages[si] & pop.languages[pi]).any(axis=-1))
+
+
+def overlap_hours(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """Daily overlap of working hours (UTC windows; the other day's window counts too)."""
+    s0, s1 = pop.window_start[si], pop.window_end[si]
+    p0, p1 = pop.window_start[pi], pop.window_end[pi]
+    best = np.zeros(np.broadcast_shapes(np.shape(s0), np.shape(p0)))
+    for shift in (-24.0, 0.0, 24.0):
+        best = np.maximum(best, np.minimum(s1, p1 + shift) - np.maximum(s0, p0 + shift))
+    return best
+
+
+def level_gap(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    return np.asarray(pop.level[pi] - pop.level[si])
+
+
+def _lookup(matrix: sp.csr_matrix, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """``matrix[si, pi]`` for a block (``(c, 1)`` × ``(1, P)``) or for equal-length arrays."""
+    if si.ndim == 2 and pi.ndim == 2 and si.shape[1] == 1 and pi.shape[0] == 1:
+        return np.asarray(matrix[si[:, 0]][:, pi[0]].toarray())
+    return np.asarray(matrix[si.ravel(), pi.ravel()]).reshape(
+        np.broadcast_shapes(si.shape, pi.shape)
+    )
+
+
+@dataclass
+class History:
+    """Committed earlier pairings that matter to one program, as sparse matrices over the org.
+
+    ``recent`` marks unordered pairs matched within the no-repeat window; ``penalty`` holds
+    Σ 0.5^(ago − 1) over earlier pairings (capped at 1), the decaying repeat term.
+    """
+
+    recent: sp.csr_matrix
+    penalty: sp.csr_matrix
+    pairs: int = 0
+
+    @staticmethod
+    def empty(n: int) -> History:
+        return History(sp.csr_matrix((n, n), dtype=bool), sp.csr_matrix((n, n)))
+
+
+def history_for(
+    spec: ProgramSpec, org: Org, rows: Sequence[tuple[str | None, str, str, str]]
+) -> History:
+    """Build :class:`History` from committed ``(kind, seeker_id, provider_id, period)`` rows.
+
+    Rows of another kind are ignored; rows without a kind (imported) count for every kind.
+    """
+    n = len(org)
+    now, length = period_index(spec.period), period_length(spec.period)
+    window = spec.rules.no_repeat_periods
+    recent_i: list[int] = []
+    recent_j: list[int] = []
+    pen_i: list[int] = []
+    pen_j: list[int] = []
+    pen_v: list[float] = []
+    used = 0
+    for kind, seeker, provider, period in rows:
+        if kind not in (None, spec.kind.value):
+            continue
+        a, b = org.index.get(seeker), org.index.get(provider)
+        if a is None or b is None:
+            continue
+        ago = (now - period_index(period)) / length
+        if ago < 0:
+            continue
+        used += 1
+        if window is not None and ago <= window + 1e-9:
+            recent_i += [a, b]
+            recent_j += [b, a]
+        if ago >= 1 - 1e-9:
+            pen_i += [a, b]
+            pen_j += [b, a]
+            pen_v += [0.5 ** (ago - 1)] * 2
+    recent = sp.csr_matrix((np.ones(len(recent_i), bool), (recent_i, recent_j)), shape=(n, n))
+    penalty = sp.csr_matrix((pen_v, (pen_i, pen_j)), shape=(n, n))
+    penalty.sum_duplicates()
+    penalty.data = np.minimum(penalty.data, 1.0)
+    return History(recent.astype(bool), penalty, used)
+
+
+@dataclass(frozen=True)
+class YesNoRule:
+    name: str
+    mode: Mode
+    condition: PairCondition
+    column: str
+
+
+def yes_no_rules(spec: ProgramSpec, pop: Population) -> list[YesNoRule]:
+    """The program's same_*/reporting_line/shared_language rules that are not ignored."""
+    columns = {
+        "same_team": ("team", _same(pop.team)),
+        "same_department": ("department", _same(pop.department)),
+        "same_location": ("location", _same(pop.location)),
+        "same_manager": ("manager_id", _same(pop.manager)),
+        "reporting_line": ("manager_id", reporting_line),
+        "shared_language": ("languages", shared_language),
+    }
+    rules = []
+    for name, mode in spec.rules.yes_no_rules().items():
+        if mode is Mode.IGNORED:
+            continue
+        if name in columns:
+            column, condition = columns[name]
+        else:
+            column = name.removeprefix("same_")
+            if column not in pop.attributes:
+                raise ConfigError(
+                    f"program {spec.name!r}: rule {name} needs the employee column {column!r}, which the data lacks"
+                )
+            condition = _same(pop.attributes[column])
+        rules.append(YesNoRule(name, mode, condition, column))
+    return rules
+
+
+def pair_terms(
+    spec: ProgramSpec, pop: Population, history: History, si: np.ndarray, pi: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each soft term of the objective for the pairs ``(si, pi)``; every term lies in [-1, 1].
+
+    * ``interests``: Jaccard overlap of interests.
+    * ``skills``: share of the seeker's ``wants`` found in the provider's ``skills``.
+    * ``overlap_hours``: working-hour overlap / 8 h, at most 1.
+    * ``bridging``: 1 when the two sit in different communities of the collaboration graph.
+    * ``existing_tie``: their current tie strength / the strong-tie threshold, at most 1.
+    * ``repeat``: Σ 0.5^(periods ago − 1) over earlier pairings, at most 1.
+    * ``isolation_priority``: 1 / (1 + the seeker's strong ties).
+    * ``preferences``: +1 per preferred rule that holds, −1 per avoided rule that holds.
+    """
+    shape = np.broadcast_shapes(si.shape, pi.shape)
+    inter_bits = pop.interests[si] & pop.interests[pi]
+    shared = _popcount(inter_bits)
+    union = _popcount(pop.interests[si] | pop.interests[pi])
+    interests = np.divide(shared, union, out=np.zeros(shape), where=union > 0)
+    wanted = _popcount(pop.wants[si])
+    found = _popcount(pop.wants[si] & pop.skills[pi])
+    skills = np.divide(found, wanted, out=np.zeros(shape), where=wanted > 0)
+    overlap = np.minimum(np.broadcast_to(overlap_hours(pop, si, pi), shape) / 8.0, 1.0)
+    bridging = (pop.community[si] != pop.community[pi]).astype(np.float64)
+    tie = _lookup(pop.strength, si, pi)
+    existing = (
+        np.minimum(tie / pop.tie_threshold, 1.0)
+        if pop.tie_threshold > 0
+        else (tie > 0).astype(float)
+    )
+    repeat = _lookup(history.penalty, si, pi) if history.penalty.nnz else np.zeros(shape)
+    isolation = np.broadcast_to(1.0 / (1.0 + pop.strong_ties[si]), shape)
+    preferences = np.zeros(shape)
+    for rule in yes_no_rules(spec, pop):
+        if rule.mode is Mode.PREFERRED:
+            preferences = preferences + rule.condition(pop, si, pi)
+        elif rule.mode is Mode.AVOIDED:
+            preferences = preferences - rule.condition(pop, si, pi)
+    values = {
+        "interests": interests,
+        "skills": skills,
+        "overlap_hours": overlap,
+        "bridging": np.broadcast_to(bridging, shape),
+        "existing_tie": existing,
+        "repeat": repeat,
+        "isolation_priority": isolation,
+        "preferences": preferences,
+    }
+    return {
+        name: np.asarray(np.broadcast_to(value, shape), dtype=np.float64)
+        for name, value in values.items()
+    }
+
+
+def weighted_score(spec: ProgramSpec, terms: dict[str, np.ndarray]) -> np.ndarray:
+    weights = spec.weights.model_dump()
+    total = np.zeros(next(iter(terms.values())).shape)
+    for name in TERMS:
+        if weights[name]:
+            total = total + weights[name] * terms[name]
+    return total
+
+
+# ------------------------------------------------------------------------------ selection
+
+
+def _is_empty(selector: Selector) -> bool:
+    return all(value is None for value in selector.model_dump().values())
+
+
+def effective_selector(spec: ProgramSpec, side: str) -> Selector:
+    """The program's selector for ``side``, or the kind's default when none is given."""
+    selector: Selector = getattr(spec, side)
+    return KIND_DEFAULTS[spec.kind][side] if _is_empty(selector) else selector
+
+
+def select(selector: Selector, pop: Population) -> np.ndarray:
+    """Boolean mask of the people ``selector`` matches (fields ANDed, ``any_of`` ORed)."""
+    employees = pop.org.employees
+    n = len(employees)
+    mask = np.ones(n, dtype=bool)
+    if selector.roles is not None:
+        wanted = {r.lower() for r in selector.roles}
+        mask &= np.array(
+            [bool(wanted & {r.lower() for r in e.roles}) for e in employees], dtype=bool
+        )
+    if selector.min_tenure_days is not None:
+        mask &= np.nan_to_num(pop.tenure, nan=-1) >= selector.min_tenure_days
+    if selector.hired_within_days is not None:
+        tenure = np.nan_to_num(pop.tenure, nan=-1)
+        mask &= (tenure >= 0) & (tenure <= selector.hired_within_days)
+    if selector.flags is not None:
+        flags = set(selector.flags)
+        mask &= np.array([bool(flags & f) for f in pop.flags], dtype=bool)
+    for values, attribute in (
+        (selector.ids, "id"),
+        (selector.teams, "team"),
+        (selector.departments, "department"),
+        (selector.locations, "location"),
+    ):
+        if values is not None:
+            allowed = set(values)
+            mask &= np.array([getattr(e, attribute) in allowed for e in employees], dtype=bool)
+    if selector.min_level is not None:
+        mask &= np.nan_to_num(pop.level, nan=-np.inf) >= selector.min_level
+    if selector.max_level is not None:
+        mask &= np.nan_to_num(pop.level, nan=np.inf) <= selector.max_level
+    if selector.exclude_ids is not None:
+        excluded = set(selector.exclude_ids)
+        mask &= np.array([e.id not in excluded for e in employees], dtype=bool)
+    if selector.any_of is not None:
+        either = np.zeros(n, dtype=bool)
+        for option in selector.any_of:
+            either |= select(option, pop)
+        mask &= either
+    return mask
+
+
+def capacities(capacity: Capacity, pop: Population, providers: np.ndarray) -> np.ndarray:
+    """Seekers each provider may take: the capacity column when filled in, else the default."""
+    values = np.full(len(providers), capacity.default, dtype=np.int64)
+    if capacity.column is not None:
+        if capacity.column not in pop.attributes:
+            raise ConfigError(
+                f"capacity.column {capacity.column!r} is not a column of the employees file"
+            )
+        for k, person in enumerate(providers):
+            cell = pop.org.employees[person].attributes.get(capacity.column, "").strip()
+            if cell:
+                try:
+                    values[k] = int(float(cell))
+                except ValueError as exc:
+                    who = pop.org.employees[person].id
+                    raise ConfigError(
+                        f"capacity column {capacity.column!r} of {who}: expected a whole number, found {cell!r}"
+                    ) from exc
+                if values[k] < 0:
+                    raise ConfigError(
+                        f"capacity column {capacity.column!r} of {pop.org.employees[person].id} is negative"
+                    )
+    if capacity.max is not None:
+        values = np.minimum(values, capacity.max)
+    return values
+
+
+# ------------------------------------------------------------------------------- problem
+
+
+@dataclass
+class MatchingProblem:
+    """A program compiled for the solver: candidates (eligible pairs) with their scores.
+
+    Positions: ``arc_seeker[k]`` indexes ``seekers`` and ``arc_provider[k]`` indexes
+    ``providers``; both of those hold org indices.
+    """
+
+    spec: ProgramSpec
+    pop: Population
+    history: History
+    seekers: np.ndarray
+    providers: np.ndarray
+    capacity: np.ndarray
+    min_load: int
+    per_seeker: int
+    arc_seeker: np.ndarray
+    arc_provider: np.ndarray
+    arc_score: np.ndarray
+    must: list[tuple[int, int]]
+    must_blockers: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    removed_by: dict[str, np.ndarray] = field(default_factory=dict)
+    team_cap: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seeker_ids(self) -> list[str]:
+        return [self.pop.ids[i] for i in self.seekers]
+
+    @property
+    def provider_ids(self) -> list[str]:
+        return [self.pop.ids[i] for i in self.providers]
+
+    @property
+    def arcs(self) -> int:
+        return len(self.arc_seeker)
+
+    def seeker_team(self) -> np.ndarray:
+        return self.pop.team[self.seekers]
+
+
+def _check_columns(spec: ProgramSpec, pop: Population) -> None:
+    """A rule that needs a column the data lacks is an error naming both."""
+    org = pop.org
+    needs: list[tuple[str, str, bool]] = [
+        ("min_level_gap", "level", spec.rules.min_level_gap is not None),
+        ("max_level_gap", "level", spec.rules.max_level_gap is not None),
+        ("min_overlap_hours", "timezone", False),
+        ("max_same_team_per_provider", "team", spec.rules.max_same_team_per_provider is not None),
+    ]
+    for yes_no in yes_no_rules(spec, pop):
+        needs.append((yes_no.name, yes_no.column, True))
+    present = {
+        "level": any(e.level is not None for e in org.employees),
+        "team": any(e.team for e in org.employees),
+        "department": any(e.department for e in org.employees),
+        "location": any(e.location for e in org.employees),
+        "manager_id": any(e.manager_id for e in org.employees),
+        "languages": any(e.languages for e in org.employees),
+    }
+    for rule, column, needed in needs:
+        if needed and not present.get(column, True):
+            raise ConfigError(
+                f"program {spec.name!r}: rule {rule} needs the employee column {column!r}, which the data lacks"
+            )
+
+
+def _block_conditions(
+    spec: ProgramSpec,
+    pop: Population,
+    history: History,
+    rules: list[YesNoRule],
+    si: np.ndarray,
+    pi: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """For each hard rule, which pairs of the block it allows."""
+    allowed: dict[str, np.ndarray] = {}
+    for rule in rules:
+        if rule.mode is Mode.REQUIRED:
+            allowed[rule.name] = rule.condition(pop, si, pi)
+        elif rule.mode is Mode.FORBIDDEN:
+            allowed[rule.name] = ~rule.condition(pop, si, pi)
+    if spec.rules.min_level_gap is not None:
+        allowed["min_level_gap"] = (
+            np.nan_to_num(level_gap(pop, si, pi), nan=-np.inf) >= spec.rules.min_level_gap
+        )
+    if spec.rules.max_level_gap is not None:
+        allowed["max_level_gap"] = (
+            np.nan_to_num(level_gap(pop, si, pi), nan=np.inf) <= spec.rules.max_level_gap
+        )
+    if spec.rules.min_overlap_hours is not None:
+        allowed["min_overlap_hours"] = (
+            overlap_hours(pop, si, pi) >= spec.rules.min_overlap_hours - 1e-9
+        )
+    if spec.rules.no_repeat_periods is not None and history.recent.nnz:
+        allowed["no_repeat_periods"] = ~_lookup(history.recent, si, pi).astype(bool)
+    return allowed
+
+
+def compile_program(
+    spec: ProgramSpec,
+    pop: Population,
+    history: History,
+) -> MatchingProblem:
+    """Select seekers and providers, apply the hard rules, and score every eligible pair.
+
+    Raises
+    ------
+    ConfigError
+        When a rule needs a column the data lacks, or a must/never pair names unknown people.
+    """
+    _check_columns(spec, pop)
+    rules = yes_no_rules(spec, pop)
+    seekers = np.flatnonzero(select(effective_selector(spec, "seekers"), pop))
+    providers = np.flatnonzero(select(effective_selector(spec, "providers"), pop))
+    capacity = capacities(spec.capacity, pop, providers)
+    provider_position = np.full(len(pop.ids), -1, dtype=np.int64)
+    provider_position[providers] = np.arange(len(providers))
+    seeker_position = np.full(len(pop.ids), -1, dtype=np.int64)
+    seeker_position[seekers] = np.arange(len(seekers))
+
+    never = _pair_positions(
+        spec, spec.pairs.never, pop, seeker_position, provider_position, both=True
+    )
+    never_matrix = sp.csr_matrix(
+        (np.ones(len(never), bool), ([a for a, _ in never], [b for _, b in never])),
+        shape=(len(seekers), len(providers)),
+    )
+    must = _pair_positions(
+        spec, spec.pairs.must, pop, seeker_position, provider_position, both=False
+    )
+
+    removed = {
+        name: np.zeros(len(seekers), np.int64) for name in _hard_rule_names(spec, rules, history)
+    }
+    removed["never"] = np.zeros(len(seekers), np.int64)
+    arc_s: list[np.ndarray] = []
+    arc_p: list[np.ndarray] = []
+    arc_v: list[np.ndarray] = []
+    step = max(1, BLOCK_CELLS // max(len(providers), 1))
+    pi = providers[None, :]
+    for start in range(0, len(seekers), step):
+        block = slice(start, min(start + step, len(seekers)))
+        si = seekers[block][:, None]
+        eligible = si != pi
+        for name, allowed in _block_conditions(spec, pop, history, rules, si, pi).items():
+            removed[name][block] += (~allowed & (si != pi)).sum(axis=1)
+            eligible &= allowed
+        if never_matrix.nnz:
+            banned = never_matrix[block].toarray()
+            removed["never"][block] += banned.sum(axis=1)
+            eligible &= ~banned
+        rows, cols = np.nonzero(eligible)
+        if not len(rows):
+            continue
+        score = weighted_score(
+            spec, pair_terms(spec, pop, history, seekers[block][rows], providers[cols])
+        )
+        arc_s.append((rows + start).astype(np.int32))
+        arc_p.append(cols.astype(np.int32))
+        arc_v.append(score)
+    must_blockers: dict[tuple[int, int], list[str]] = {}
+    if must:
+        si = seekers[[s for s, _ in must]]
+        pi = providers[[p for _, p in must]]
+        conditions = _block_conditions(spec, pop, history, rules, si, pi)
+        banned = {(s, p) for s, p in never}
+        for k, pair in enumerate(must):
+            blockers = [name for name, allowed in conditions.items() if not allowed[k]]
+            if pair in banned:
+                blockers.append("pairs.never")
+            if si[k] == pi[k]:
+                blockers.append("self")
+            if blockers:
+                must_blockers[pair] = blockers
+    return MatchingProblem(
+        spec=spec,
+        pop=pop,
+        history=history,
+        seekers=seekers,
+        providers=providers,
+        capacity=capacity,
+        min_load=spec.capacity.min,
+        per_seeker=spec.per_seeker,
+        arc_seeker=np.concatenate(arc_s) if arc_s else np.zeros(0, np.int32),
+        arc_provider=np.concatenate(arc_p) if arc_p else np.zeros(0, np.int32),
+        arc_score=np.concatenate(arc_v) if arc_v else np.zeros(0),
+        must=must,
+        must_blockers=must_blockers,
+        removed_by={k: v for k, v in removed.items() if v.any() or k != "never"},
+        team_cap=spec.rules.max_same_team_per_provider,
+    )
+
+
+def _hard_rule_names(spec: ProgramSpec, rules: list[YesNoRule], history: History) -> list[str]:
+    names = [r.name for r in rules if r.mode in (Mode.REQUIRED, Mode.FORBIDDEN)]
+    for name in ("min_level_gap", "max_level_gap", "min_overlap_hours"):
+        if getattr(spec.rules, name) is not None:
+            names.append(name)
+    if spec.rules.no_repeat_periods is not None and history.recent.nnz:
+        names.append("no_repeat_periods")
+    return names
+
+
+def _pair_positions(
+    spec: ProgramSpec,
+    pairs: list[tuple[str, str]],
+    pop: Population,
+    seeker_position: np.ndarray,
+    provider_position: np.ndarray,
+    *,
+    both: bool,
+) -> list[tuple[int, int]]:
+    """Positions of listed pairs as (seeker, provider), trying ``[a, b]`` then ``[b, a]``."""
+    out: list[tuple[int, int]] = []
+    label = "never" if both else "must"
+    for a, b in pairs:
+        for name in (a, b):
+            if name not in pop.org.index:
+                raise ConfigError(
+                    f"program {spec.name!r}: pairs.{label} names {name!r}, who is not an employee (or opted out)"
+                )
+        ia, ib = pop.org.index[a], pop.org.index[b]
+        found = False
+        for s, p in ((ia, ib), (ib, ia)):
+            if seeker_position[s] >= 0 and provider_position[p] >= 0:
+                out.append((int(seeker_position[s]), int(provider_position[p])))
+                found = True
+                if not both:
+                    break
+        if not found and not both:
+            raise ConfigError(
+                f"program {spec.name!r}: pairs.must [{a!r}, {b!r}] is not a seeker–provider pair of this program"
+            )
+    return out

@@ -1,0 +1,212 @@
+"""Program files: the shape of ``[[program]]`` tables, parsed with ``extra="forbid"``.
+
+A program file names its data and one or more programs. These models describe the file; the
+solver-ready problem is built from them by :mod:`matcher.constraints`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from matcher.config import AnalysisConfig
+
+FLAGS = ("isolated", "peripheral", "new_hire", "connector")
+PERIOD_PATTERN = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2])|H([12]))$")
+
+
+class Kind(StrEnum):
+    """The programs matcher knows; each sets defaults for its selectors."""
+
+    BUDDY = "buddy"
+    MENTOR = "mentor"
+    PEER_SUPPORT = "peer_support"
+
+
+class Mode(StrEnum):
+    """How a yes/no rule about a pair is used."""
+
+    REQUIRED = "required"
+    FORBIDDEN = "forbidden"
+    PREFERRED = "preferred"
+    AVOIDED = "avoided"
+    IGNORED = "ignored"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Selector(Strict):
+    """Who is a seeker or a provider; the fields given are ANDed, ``any_of`` ORs selectors."""
+
+    roles: list[str] | None = None
+    min_tenure_days: int | None = Field(default=None, ge=0)
+    hired_within_days: int | None = Field(default=None, ge=0)
+    flags: list[Literal["isolated", "peripheral", "new_hire", "connector"]] | None = None
+    ids: list[str] | None = None
+    teams: list[str] | None = None
+    departments: list[str] | None = None
+    locations: list[str] | None = None
+    min_level: int | None = None
+    max_level: int | None = None
+    any_of: list[Selector] | None = None
+    exclude_ids: list[str] | None = None
+
+
+class Capacity(Strict):
+    """Seekers per provider: ``default`` unless the provider's ``column`` says otherwise."""
+
+    default: int = Field(default=1, ge=0)
+    column: str | None = None
+    min: int = Field(
+        default=0, ge=0, description="Minimum load: every provider takes at least this many."
+    )
+    max: int | None = Field(
+        default=None, ge=0, description="Cap on any per-person value from the column."
+    )
+
+
+class Rules(Strict):
+    """Hard and soft rules about a pair (seeker, provider).
+
+    ``same_<column>`` keys for any employee column are accepted and gathered in ``same``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    same_team: Mode = Mode.IGNORED
+    same_department: Mode = Mode.IGNORED
+    same_location: Mode = Mode.IGNORED
+    same_manager: Mode = Mode.IGNORED
+    reporting_line: Mode = Mode.IGNORED
+    shared_language: Mode = Mode.IGNORED
+    min_level_gap: int | None = None
+    max_level_gap: int | None = None
+    min_overlap_hours: float | None = Field(default=None, ge=0, le=24)
+    no_repeat_periods: int | None = Field(default=None, ge=0)
+    max_same_team_per_provider: int | None = Field(default=None, ge=1)
+    same: dict[str, Mode] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_same_columns(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        fixed = {name for name in cls.model_fields if name.startswith("same_")}
+        data = dict(data)
+        same = dict(data.pop("same", {}) or {})
+        for key in list(data):
+            if key.startswith("same_") and key not in fixed:
+                same[key.removeprefix("same_")] = data.pop(key)
+        if same:
+            data["same"] = same
+        return data
+
+    def yes_no_rules(self) -> dict[str, Mode]:
+        """Every yes/no rule by its file name (``same_office`` …), ignored ones included."""
+        rules = {
+            "same_team": self.same_team,
+            "same_department": self.same_department,
+            "same_location": self.same_location,
+            "same_manager": self.same_manager,
+            "reporting_line": self.reporting_line,
+            "shared_language": self.shared_language,
+        }
+        rules.update({f"same_{column}": mode for column, mode in self.same.items()})
+        return rules
+
+
+class Weights(Strict):
+    """Soft terms of the objective; each term lies in [0, 1] and is multiplied by its weight."""
+
+    interests: float = 3.0
+    skills: float = 2.0
+    overlap_hours: float = 1.0
+    bridging: float = 2.0
+    existing_tie: float = -2.0
+    repeat: float = -4.0
+    isolation_priority: float = 5.0
+    preferences: float = 1.0
+
+
+class Pairs(Strict):
+    never: list[tuple[str, str]] = Field(default_factory=list)
+    must: list[tuple[str, str]] = Field(default_factory=list)
+
+
+class ProgramSpec(Strict):
+    """One ``[[program]]`` table."""
+
+    name: str = Field(min_length=1)
+    kind: Kind
+    period: str
+    seekers: Selector = Field(default_factory=Selector)
+    providers: Selector = Field(default_factory=Selector)
+    capacity: Capacity = Field(default_factory=Capacity)
+    per_seeker: int = Field(default=1, ge=1)
+    rules: Rules = Field(default_factory=Rules)
+    weights: Weights = Field(default_factory=Weights)
+    pairs: Pairs = Field(default_factory=Pairs)
+
+    @field_validator("period")
+    @classmethod
+    def _known_period(cls, value: str) -> str:
+        if not PERIOD_PATTERN.match(value):
+            raise ValueError(f"period {value!r} must look like 2026Q4, 2026-10 or 2026H2")
+        return value
+
+
+class DataSection(Strict):
+    employees: str
+    interactions: str | None = None
+    as_of: dt.date | None = None
+
+
+class ProgramFile(Strict):
+    """A whole program file: ``[data]``, optional ``[analysis]``, and ``[[program]]`` tables."""
+
+    data: DataSection
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
+    program: list[ProgramSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ProgramFile:
+        names = [p.name for p in self.program]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"program names must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+
+def period_index(period: str) -> float:
+    """A period as a number of quarters since year 0, so that periods of any unit compare.
+
+    >>> period_index("2026Q4") - period_index("2026Q3")
+    1.0
+    >>> period_index("2026-12") - period_index("2026-10")
+    0.6666666666666643
+    """
+    match = PERIOD_PATTERN.match(period)
+    if match is None:
+        raise ValueError(f"period {period!r} must look like 2026Q4, 2026-10 or 2026H2")
+    year, quarter, month, half = match.groups()
+    base = int(year) * 4.0
+    if quarter:
+        return base + int(quarter) - 1
+    if month:
+        return base + (int(month) - 1) / 3
+    return base + (int(half) - 1) * 2
+
+
+def period_length(period: str) -> float:
+    """The length of a period in quarters (a month is a third, a half-year two)."""
+    match = PERIOD_PATTERN.match(period)
+    if match is None:
+        raise ValueError(f"period {period!r} must look like 2026Q4, 2026-10 or 2026H2")
+    _, quarter, month, _ = match.groups()
+    return 1.0 if quarter else (1 / 3 if month else 2.0)

@@ -1,0 +1,587 @@
+"""Solve a compiled matching problem with OR-Tools: the only module that imports ortools.
+
+The model, in words: choose pairs among the eligible candidates so that no seeker gets more
+than ``per_seeker`` providers and no provider more than its capacity; first serve as many
+seeker slots as possible, then maximise the total score.
+
+* With no side constraints this is a b-matching, solved exactly as a min-cost max-flow
+  (``SimpleMinCostFlow.solve_max_flow_with_min_cost``): source → seekers → providers → sink.
+* Minimum loads and per-team caps are side constraints: CP-SAT solves the problem on the
+  candidate pairs in two phases (coverage, then score), hinted with the flow solution. The
+  flow optimum without the side constraints is a valid upper bound on the score at the same
+  coverage, so every solution comes with ``bound`` and ``gap``.
+* Must pairs are fixed beforehand; when the hard constraints cannot all hold, a CP-SAT model
+  with one assumption literal per constraint names a conflicting subset.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.graph.python import min_cost_flow
+from ortools.sat.python import cp_model
+
+from matcher.constraints import MatchingProblem
+
+FLOW_SCALE = 1_000_000  # score units per cost unit of the flow (costs must be integers)
+SAT_SCALE = 1_000  # score units per objective unit in CP-SAT
+CANDIDATES_PER_SEEKER = 40  # CP-SAT keeps this many best arcs per seeker (plus the hint)
+MAX_SAT_ARCS = 300_000  # above this, CP-SAT runs on the pruned candidates
+
+Status = Literal["optimal", "feasible", "infeasible"]
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Time limit (seconds, wall clock), seed and workers for CP-SAT.
+
+    One worker with a fixed seed makes CP-SAT deterministic; a run cut by the wall-clock limit
+    may still differ, and the summary says so.
+    """
+
+    time_limit: float = 60.0
+    seed: int = 0
+    workers: int = 1
+    method: Literal["auto", "cp_sat"] = "auto"
+
+
+@dataclass
+class Solution:
+    """Chosen pairs as positions ``(seeker, provider)`` into the problem's arrays."""
+
+    status: Status
+    pairs: list[tuple[int, int]]
+    objective: float
+    bound: float
+    gap: float
+    bound_scope: Literal["all_eligible_pairs", "candidates"]
+    method: str
+    seconds: float
+    coverage_bound: int
+    conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _gap(objective: float, bound: float) -> float:
+    if bound == objective:
+        return 0.0
+    return abs(bound - objective) / max(abs(bound), 1e-9)
+
+
+def _arc_index(problem: MatchingProblem) -> dict[tuple[int, int], int]:
+    return {
+        (int(s), int(p)): k
+        for k, (s, p) in enumerate(zip(problem.arc_seeker, problem.arc_provider, strict=True))
+    }
+
+
+def solve_flow(
+    problem: MatchingProblem, *, fixed: list[int] | None = None
+) -> tuple[np.ndarray, float]:
+    """Min-cost max-flow on all candidate arcs, side constraints included where a flow can.
+
+    Network: source → seekers → [provider, team] → providers → sink. ``fixed`` arcs (must
+    pairs) are taken first and use up their seeker's, provider's and team cap's room. A
+    per-team cap is an intermediate node per (provider, team) with capacity ``team_cap``. A
+    minimum load is a first provider → sink arc of capacity ``min_load`` whose cost carries a
+    bonus larger than any change of total score, so among the flows of maximum coverage the
+    solver fills minimum loads first and then maximises the score: when every minimum load is
+    met, the result is optimal for the side-constrained problem too.
+
+    Returns the chosen arc mask and its total score.
+    """
+    n_s, n_p = len(problem.seekers), len(problem.providers)
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    supply = np.full(n_s, problem.per_seeker, dtype=np.int64)
+    room = problem.capacity.astype(np.int64).copy()
+    for k in fixed or []:
+        chosen[k] = True
+        supply[problem.arc_seeker[k]] -= 1
+        room[problem.arc_provider[k]] -= 1
+    arcs = np.flatnonzero(~chosen)
+    if not len(arcs) or (supply <= 0).all() or (room <= 0).all():
+        return chosen, float(problem.arc_score[chosen].sum())
+    seeker_node = np.arange(n_s) + 1
+    provider_node = np.arange(n_p) + n_s + 1
+    next_node = n_s + n_p + 1
+    costs = -np.rint(problem.arc_score[arcs] * FLOW_SCALE).astype(np.int64)
+    heads = provider_node[problem.arc_provider[arcs]]
+    flow = min_cost_flow.SimpleMinCostFlow()
+    extra_tails: list[np.ndarray] = []
+    extra_heads: list[np.ndarray] = []
+    extra_caps: list[np.ndarray] = []
+    if problem.team_cap is not None:
+        team = problem.seeker_team()[problem.arc_seeker[arcs]]
+        capped = team >= 0
+        key = problem.arc_provider[arcs].astype(np.int64) * (int(team.max(initial=0)) + 1) + team
+        distinct, inverse = np.unique(key[capped], return_inverse=True)
+        group_node = next_node + np.arange(len(distinct))
+        next_node += len(distinct)
+        heads = heads.copy()
+        heads[capped] = group_node[inverse]
+        used = np.zeros(len(distinct), np.int64)
+        if fixed:
+            fixed_team = problem.seeker_team()[problem.arc_seeker[fixed]]
+            fixed_key = (
+                problem.arc_provider[fixed].astype(np.int64) * (int(team.max(initial=0)) + 1)
+                + fixed_team
+            )
+            where = np.searchsorted(distinct, fixed_key[fixed_team >= 0])
+            found = where < len(distinct)
+            where = where[found]
+            match = distinct[where] == fixed_key[fixed_team >= 0][found]
+            np.add.at(used, where[match], 1)
+        group_provider = distinct // (int(team.max(initial=0)) + 1)
+        extra_tails.append(group_node)
+        extra_heads.append(provider_node[group_provider])
+        extra_caps.append(np.maximum(problem.team_cap - used, 0))
+    sink = next_node
+    source = 0
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.zeros(n_s, np.int64), seeker_node, np.maximum(supply, 0), np.zeros(n_s, np.int64)
+    )
+    middle = flow.add_arcs_with_capacity_and_unit_cost(
+        seeker_node[problem.arc_seeker[arcs]], heads, np.ones(len(arcs), np.int64), costs
+    )
+    for tails, group_heads, caps in zip(extra_tails, extra_heads, extra_caps, strict=True):
+        flow.add_arcs_with_capacity_and_unit_cost(
+            tails, group_heads, caps, np.zeros(len(tails), np.int64)
+        )
+    room = np.maximum(room, 0)
+    if problem.min_load > 0:
+        loaded = np.bincount(problem.arc_provider[chosen], minlength=n_p)
+        first = np.clip(problem.min_load - loaded, 0, room)
+        # the bonus outweighs any difference of total score between two flows
+        bonus = 2 * int(np.abs(costs).max(initial=0)) * int(np.maximum(supply, 0).sum()) + 1
+        flow.add_arcs_with_capacity_and_unit_cost(
+            provider_node, np.full(n_p, sink), first, np.full(n_p, -bonus, np.int64)
+        )
+        room = room - first
+    flow.add_arcs_with_capacity_and_unit_cost(
+        provider_node, np.full(n_p, sink), room, np.zeros(n_p, np.int64)
+    )
+    total = int(np.maximum(supply, 0).sum())
+    flow.set_node_supply(source, total)
+    flow.set_node_supply(sink, -total)
+    status = flow.solve_max_flow_with_min_cost()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(
+            f"min-cost flow returned status {status}"
+        )  # always feasible by construction
+    chosen[arcs[flow.flows(middle) > 0]] = True
+    return chosen, float(problem.arc_score[chosen].sum())
+
+
+def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solution:
+    """Solve ``problem`` exactly by min-cost flow; CP-SAT when the flow cannot meet min loads.
+
+    With ``options.method == "cp_sat"`` the side-constrained problem always goes to CP-SAT
+    (hinted with the flow solution); the tests use it to cross-check the two solvers.
+    """
+    options = options or SolveOptions()
+    started = time.perf_counter()
+    conflicts = quick_conflicts(problem)
+    if conflicts:
+        return _infeasible(conflicts, "checks", started)
+    index = _arc_index(problem)
+    fixed = [index[pair] for pair in problem.must]
+    flow_chosen, flow_score = solve_flow(problem, fixed=fixed)
+    loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
+    loads_met = problem.min_load == 0 or bool((loads >= problem.min_load).all())
+    if loads_met and options.method == "auto":
+        return Solution(
+            status="optimal",
+            pairs=_pairs(problem, flow_chosen),
+            objective=flow_score,
+            bound=flow_score,
+            gap=0.0,
+            bound_scope="all_eligible_pairs",
+            method="min_cost_flow",
+            seconds=time.perf_counter() - started,
+            coverage_bound=int(flow_chosen.sum()),
+        )
+    return _solve_sat(
+        problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met
+    )
+
+
+def _pairs(problem: MatchingProblem, chosen: np.ndarray) -> list[tuple[int, int]]:
+    arcs = np.flatnonzero(chosen)
+    return sorted(
+        zip(problem.arc_seeker[arcs].tolist(), problem.arc_provider[arcs].tolist(), strict=True)
+    )
+
+
+def _candidates(problem: MatchingProblem, keep: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Arcs CP-SAT sees: all of them when few, else each seeker's best plus ``keep``."""
+    if problem.arcs <= MAX_SAT_ARCS:
+        return np.arange(problem.arcs), False
+    order = np.lexsort((-problem.arc_score, problem.arc_seeker))
+    seeker_sorted = problem.arc_seeker[order]
+    starts = np.searchsorted(seeker_sorted, seeker_sorted, side="left")
+    rank = np.arange(len(order)) - starts
+    best = order[rank < CANDIDATES_PER_SEEKER]
+    # providers with a minimum load keep every arc, so that the load stays reachable
+    loaded = np.zeros(len(problem.providers), dtype=bool)
+    if problem.min_load > 0:
+        loaded[:] = True
+    extra = (
+        np.flatnonzero(keep | loaded[problem.arc_provider])
+        if problem.min_load > 0
+        else np.flatnonzero(keep)
+    )
+    return np.union1d(best, extra), True
+
+
+def _components(problem: MatchingProblem, arcs: np.ndarray) -> list[np.ndarray]:
+    """Split arcs into independent groups (connected components of the bipartite graph)."""
+    n_s, n_p = len(problem.seekers), len(problem.providers)
+    graph = sp.coo_matrix(
+        (
+            np.ones(len(arcs)),
+            (problem.arc_seeker[arcs], problem.arc_provider[arcs].astype(np.int64) + n_s),
+        ),
+        shape=(n_s + n_p, n_s + n_p),
+    )
+    _, labels = sp.csgraph.connected_components(graph, directed=False)
+    arc_label = labels[problem.arc_seeker[arcs]]
+    order = np.argsort(arc_label, kind="stable")
+    bounds = np.flatnonzero(np.diff(arc_label[order])) + 1
+    return [arcs[group] for group in np.split(order, bounds)] if len(arcs) else []
+
+
+def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = options.workers
+    solver.parameters.random_seed = options.seed
+    solver.parameters.linearization_level = 2
+    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    solver.parameters.max_deterministic_time = max(seconds, 0.05)
+    return solver
+
+
+def _add_team_caps(
+    problem: MatchingProblem,
+    model: cp_model.CpModel,
+    x: dict[int, cp_model.IntVar],
+    by_provider: dict[int, list[int]],
+) -> None:
+    if problem.team_cap is None:
+        return
+    team = problem.seeker_team()
+    for ks in by_provider.values():
+        per_team: dict[int, list[int]] = {}
+        for k in ks:
+            t = int(team[problem.arc_seeker[k]])
+            if t >= 0:
+                per_team.setdefault(t, []).append(k)
+        for members in per_team.values():
+            if len(members) > problem.team_cap:
+                model.add(sum(x[k] for k in members) <= problem.team_cap)
+
+
+@dataclass
+class _Model:
+    model: cp_model.CpModel
+    x: dict[int, cp_model.IntVar]
+
+
+def _build_model(problem: MatchingProblem, arcs: np.ndarray, fixed: set[int]) -> _Model:
+    """The side-constrained assignment on ``arcs``: one Boolean per candidate pair."""
+    model = cp_model.CpModel()
+    x = {int(k): model.new_bool_var(f"x_{k}") for k in arcs}
+    by_seeker: dict[int, list[cp_model.IntVar]] = {}
+    by_provider: dict[int, list[int]] = {}
+    for k in x:
+        by_seeker.setdefault(int(problem.arc_seeker[k]), []).append(x[k])
+        by_provider.setdefault(int(problem.arc_provider[k]), []).append(k)
+    # each seeker gets at most per_seeker providers
+    for variables in by_seeker.values():
+        if problem.per_seeker == 1:
+            model.add_at_most_one(variables)
+        else:
+            model.add(sum(variables) <= problem.per_seeker)
+    # each provider takes at most its capacity, and at least the minimum load
+    for p, ks in by_provider.items():
+        model.add(sum(x[k] for k in ks) <= int(problem.capacity[p]))
+        if problem.min_load > 0:
+            model.add(sum(x[k] for k in ks) >= problem.min_load)
+    # a provider takes at most team_cap seekers of any one team
+    _add_team_caps(problem, model, x, by_provider)
+    # must pairs are taken
+    for k in fixed:
+        if k in x:
+            model.add(x[k] == 1)
+    return _Model(model, x)
+
+
+def _solve_sat(
+    problem: MatchingProblem,
+    options: SolveOptions,
+    fixed: list[int],
+    flow_chosen: np.ndarray,
+    flow_score: float,
+    started: float,
+    *,
+    exact_flow: bool,
+) -> Solution:
+    """CP-SAT on the candidates, hinted with the flow. When ``exact_flow`` (the flow met every
+    side constraint), the flow score is the optimum and so a valid bound over all pairs."""
+    arcs, pruned = _candidates(problem, flow_chosen)
+    groups = _components(problem, arcs)
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    proven = True
+    sat_bound = 0.0
+    coverage_bound = 0
+    notes: list[str] = []
+    fixed_set = set(fixed)
+    budget = max(options.time_limit - (time.perf_counter() - started), 1.0)
+    total = max(len(arcs), 1)
+    for group in sorted(groups, key=len):
+        share = budget * len(group) / total
+        result = _solve_group(problem, group, fixed_set, flow_chosen, options, share)
+        if result is None:
+            return _infeasible(
+                explain_infeasible(problem, group, fixed_set, options),
+                "cp_sat_assumptions",
+                started,
+            )
+        group_chosen, group_bound, group_cover_bound, group_proven = result
+        chosen |= group_chosen
+        sat_bound += group_bound
+        coverage_bound += group_cover_bound
+        proven &= group_proven
+    objective = float(problem.arc_score[chosen].sum())
+    coverage = int(chosen.sum())
+    flow_coverage = int(flow_chosen.sum())
+    scope: Literal["all_eligible_pairs", "candidates"] = "all_eligible_pairs"
+    if coverage == flow_coverage and exact_flow:
+        bound = flow_score
+    elif pruned:
+        bound, scope = sat_bound, "candidates"
+        notes.append(
+            f"CP-SAT ran on {len(arcs):,} of {problem.arcs:,} eligible pairs (the best "
+            f"{CANDIDATES_PER_SEEKER} per seeker); the bound holds for those candidates"
+        )
+    else:
+        bound = sat_bound
+    bound = max(bound, objective)
+    gap = _gap(objective, bound)
+    optimal = (proven and not pruned) or gap <= 1e-9
+    if coverage < flow_coverage:
+        notes.append(
+            f"the side constraints lower coverage from {flow_coverage} to at most {coverage_bound} seeker slots"
+        )
+    return Solution(
+        status="optimal" if optimal else "feasible",
+        pairs=_pairs(problem, chosen),
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        bound_scope=scope,
+        method="cp_sat",
+        seconds=time.perf_counter() - started,
+        coverage_bound=coverage_bound,
+        notes=notes,
+    )
+
+
+def _solve_group(
+    problem: MatchingProblem,
+    group: np.ndarray,
+    fixed: set[int],
+    hint: np.ndarray,
+    options: SolveOptions,
+    seconds: float,
+) -> tuple[np.ndarray, float, int, bool] | None:
+    """Two phases on one component: maximise coverage, then the score at that coverage.
+
+    Returns ``None`` when the component is infeasible.
+    """
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    built = _build_model(problem, group, fixed)
+    model, x = built.model, built.x
+    for k, var in x.items():
+        model.add_hint(var, bool(hint[k]))
+    coverage = sum(x.values())
+    model.maximize(coverage)
+    solver = _solver(options, seconds * 0.4)
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return None
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolveTimeout(
+            f"CP-SAT found no assignment within {seconds * 0.4:.1f} s for a group of {len(group):,} "
+            "candidate pairs; raise --time-limit"
+        )
+    best_coverage = round(solver.objective_value)
+    cover_bound = round(solver.best_objective_bound)
+    cover_proven = status == cp_model.OPTIMAL
+    first = {k: bool(solver.boolean_value(v)) for k, v in x.items()}
+    # phase 2: the best score among solutions with that coverage
+    model.add(coverage >= best_coverage)
+    model.clear_hints()
+    for k, var in x.items():
+        model.add_hint(var, first[k])
+    scores = np.rint(problem.arc_score[list(x)] * SAT_SCALE).astype(np.int64)
+    model.maximize(sum(int(c) * v for c, v in zip(scores.tolist(), x.values(), strict=True)))
+    solver = _solver(options, seconds * 0.6)
+    status = solver.solve(model)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        for k, var in x.items():
+            chosen[k] = solver.boolean_value(var)
+        bound = solver.best_objective_bound / SAT_SCALE
+        # SAT_SCALE rounding: each chosen arc's score is off by at most half a unit
+        bound += 0.5 * len(group) / SAT_SCALE if status != cp_model.OPTIMAL else 0.0
+        proven = cover_proven and status == cp_model.OPTIMAL
+    else:
+        for k in x:
+            chosen[k] = first[k]
+        bound = float(problem.arc_score[group].clip(min=0).sum())
+        proven = False
+    if status == cp_model.OPTIMAL:
+        bound = max(bound, float(problem.arc_score[chosen].sum()))
+    return chosen, bound, cover_bound, proven
+
+
+def _infeasible(conflicts: list[str], method: str, started: float) -> Solution:
+    return Solution(
+        status="infeasible",
+        pairs=[],
+        objective=0.0,
+        bound=0.0,
+        gap=0.0,
+        bound_scope="all_eligible_pairs",
+        method=method,
+        seconds=time.perf_counter() - started,
+        coverage_bound=0,
+        conflicts=conflicts,
+    )
+
+
+def quick_conflicts(problem: MatchingProblem) -> list[str]:
+    """Necessary conditions of the hard constraints, checked directly (vectorised)."""
+    ids = problem.pop.ids
+    messages: list[str] = []
+    for (s, p), rules in problem.must_blockers.items():
+        seeker, provider = ids[problem.seekers[s]], ids[problem.providers[p]]
+        messages.append(
+            f"pairs.must ({seeker}, {provider}) breaks the rule(s) {', '.join(rules)}: "
+            "set them to preferred or drop the must pair"
+        )
+    musts_per_provider = np.bincount([p for _, p in problem.must], minlength=len(problem.providers))
+    musts_per_seeker = np.bincount([s for s, _ in problem.must], minlength=len(problem.seekers))
+    for p in np.flatnonzero(musts_per_provider > problem.capacity).tolist():
+        who = ids[problem.providers[p]]
+        messages.append(
+            f"pairs.must gives {who} {musts_per_provider[p]} seekers but capacity is {problem.capacity[p]}: "
+            f"raise capacity of {who} to {musts_per_provider[p]}"
+        )
+    for s in np.flatnonzero(musts_per_seeker > problem.per_seeker).tolist():
+        messages.append(
+            f"pairs.must gives {ids[problem.seekers[s]]} {musts_per_seeker[s]} providers but per_seeker is "
+            f"{problem.per_seeker}: raise per_seeker to {musts_per_seeker[s]}"
+        )
+    if problem.min_load > 0:
+        eligible = np.bincount(problem.arc_provider, minlength=len(problem.providers))
+        for p in range(len(problem.providers)):
+            who = ids[problem.providers[p]]
+            if problem.capacity[p] < problem.min_load:
+                messages.append(
+                    f"capacity.min = {problem.min_load} but {who} has capacity {problem.capacity[p]}: "
+                    f"raise capacity of {who} to {problem.min_load} or lower capacity.min"
+                )
+            elif eligible[p] < problem.min_load:
+                messages.append(
+                    f"capacity.min = {problem.min_load} but only {eligible[p]} seeker(s) are eligible for {who}: "
+                    f"relax a rule or lower capacity.min to {eligible[p]}"
+                )
+        slots = problem.per_seeker * len(problem.seekers)
+        needed = problem.min_load * len(problem.providers)
+        if needed > slots:
+            messages.append(
+                f"capacity.min = {problem.min_load} for {len(problem.providers)} providers needs {needed} "
+                f"pairs but the {len(problem.seekers)} seekers can take only {slots}: lower capacity.min to "
+                f"{slots // max(len(problem.providers), 1)} or add seekers"
+            )
+    return messages
+
+
+def explain_infeasible(
+    problem: MatchingProblem, arcs: np.ndarray, fixed: set[int], options: SolveOptions
+) -> list[str]:
+    """Name a conflicting subset of minimum loads and must pairs among ``arcs``.
+
+    Each such constraint is guarded by an assumption literal; on INFEASIBLE, CP-SAT's
+    sufficient assumptions (single-threaded, no objective) give the subset.
+    """
+    guarded = cp_model.CpModel()
+    y = {int(k): guarded.new_bool_var(f"x_{k}") for k in arcs}
+    literals: dict[int, str] = {}
+    by_seeker: dict[int, list[int]] = {}
+    by_provider: dict[int, list[int]] = {}
+    for k in y:
+        by_seeker.setdefault(int(problem.arc_seeker[k]), []).append(k)
+        by_provider.setdefault(int(problem.arc_provider[k]), []).append(k)
+    for ks in by_seeker.values():
+        guarded.add(sum(y[k] for k in ks) <= problem.per_seeker)
+    for p, ks in by_provider.items():
+        load = sum(y[k] for k in ks)
+        guarded.add(load <= int(problem.capacity[p]))
+        if problem.min_load > 0:
+            literal = guarded.new_bool_var(f"min_load_{p}")
+            guarded.add(load >= problem.min_load).only_enforce_if(literal)
+            literals[literal.index] = f"min_load:{p}"
+            guarded.add_assumption(literal)
+    _add_team_caps(problem, guarded, y, by_provider)
+    for k in sorted(fixed & set(y)):
+        literal = guarded.new_bool_var(f"must_{k}")
+        guarded.add(y[k] == 1).only_enforce_if(literal)
+        literals[literal.index] = f"must:{problem.arc_seeker[k]}:{problem.arc_provider[k]}"
+        guarded.add_assumption(literal)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = options.seed
+    solver.parameters.max_time_in_seconds = max(options.time_limit / 4, 1.0)
+    status = solver.solve(guarded)
+    if status != cp_model.INFEASIBLE:
+        return ["the minimum loads, per-team caps and must pairs cannot all hold together"]
+    core = [literals[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in literals]
+    return [_describe_conflict(problem, item, by_provider) for item in sorted(core)] or [
+        "the minimum loads, per-team caps and must pairs cannot all hold together"
+    ]
+
+
+class SolveTimeout(RuntimeError):
+    """CP-SAT found no assignment at all within the time limit."""
+
+
+def _describe_conflict(
+    problem: MatchingProblem, item: str, by_provider: dict[int, list[int]]
+) -> str:
+    ids = problem.pop.ids
+    kind, *rest = item.split(":")
+    if kind == "min_load":
+        p = int(rest[0])
+        eligible = len(by_provider.get(p, []))
+        capacity = int(problem.capacity[p])
+        who = ids[problem.providers[p]]
+        if capacity < problem.min_load:
+            fix = (
+                f"raise capacity of {who} to {problem.min_load} or lower capacity.min to {capacity}"
+            )
+        elif eligible < problem.min_load:
+            fix = f"only {eligible} seeker(s) are eligible for {who}; relax a rule or lower capacity.min to {eligible}"
+        else:
+            fix = f"lower capacity.min below {problem.min_load} or add seekers"
+        return f"capacity.min: provider {who} must take at least {problem.min_load} seekers ({fix})"
+    s, p = int(rest[0]), int(rest[1])
+    seeker, provider = ids[problem.seekers[s]], ids[problem.providers[p]]
+    return (
+        f"pairs.must ({seeker}, {provider}) cannot hold with the other constraints "
+        f"(e.g. raise capacity of {provider} to {int(problem.capacity[p]) + 1})"
+    )
