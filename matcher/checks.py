@@ -286,7 +286,7 @@ def working_overlap_hours(a: Employee, b: Employee, on: dt.date) -> float:
     Notes
     -----
     Each window is ``[work_start, work_end)`` in local hours, ending the next day when
-    ``work_end <= work_start``, and moved to UTC by subtracting the zone's UTC offset at 12:00
+    ``work_end <= work_start`` (so 9–9 lasts 24 hours and 24–0 none), and moved to UTC by subtracting the zone's UTC offset at 12:00
     local time on ``on`` (no zone: UTC). The overlap is the longest intersection of one window
     with the other shifted by -24, 0 or +24 hours, so windows that straddle midnight UTC in
     different places still meet.

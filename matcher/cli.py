@@ -229,6 +229,304 @@ def analyze(
 
 
 @main.command()
+@click.argument("program_file", type=click.Path(path_type=Path))
+@click.option(
+    "--program", "names", multiple=True, help="Solve only this program (repeatable); default: all."
+)
+@click.option(
+    "--employees",
+    "employees_path",
+    type=click.Path(path_type=Path),
+    help="Override [data] employees.",
+)
+@click.option(
+    "--interactions",
+    "interactions_path",
+    type=click.Path(path_type=Path),
+    help="Override [data] interactions.",
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default="matcher.db",
+    show_default=True,
+    help="History database.",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds per program.",
+)
+@click.option(
+    "--explain", is_flag=True, help="Also write candidates.csv: every eligible pair with its score."
+)
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Keep this period's committed pairs; assign only people not yet served.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 3 when a program is infeasible or leaves a seeker unmatched.",
+)
+@click.option(
+    "--with-names", is_flag=True, help="Add names and e-mails to the partner-facing pairs.csv."
+)
+@click.option(
+    "--pseudonymize",
+    is_flag=True,
+    help=f"Replace ids by keyed pseudonyms (key: --key-file or ${KEY_ENV}).",
+)
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@common_options
+def assign(
+    program_file: Path,
+    names: tuple[str, ...],
+    employees_path: Path | None,
+    interactions_path: Path | None,
+    out_dir: Path,
+    db_path: Path,
+    seed: int,
+    time_limit: float,
+    explain: bool,
+    incremental: bool,
+    strict: bool,
+    with_names: bool,
+    pseudonymize: bool,
+    key_file: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Assign buddies, mentors or peer supporters as the program file says."""
+    from matcher.assign import assign_programs
+    from matcher.history import History
+    from matcher.io.load import load_org
+    from matcher.io.programs import load_program_file
+    from matcher.io.reports import write_assignments
+    from matcher.isolation import analyze as run_analysis
+    from matcher.solver import SolveOptions
+
+    started = time.perf_counter()
+    parsed = load_program_file(program_file)
+    specs = [p for p in parsed.program if not names or p.name in names]
+    unknown = sorted(set(names) - {p.name for p in parsed.program})
+    if unknown:
+        valid = ", ".join(p.name for p in parsed.program)
+        raise click.UsageError(
+            f"no program named {', '.join(unknown)} in {program_file} (programs: {valid})"
+        )
+    pseudonymizer = _pseudonymizer(pseudonymize, key_file)
+    with step("loading data", quiet):
+        org, _ = load_org(
+            employees_path or parsed.data.employees,
+            interactions_path or parsed.data.interactions,
+            as_of=parsed.data.as_of,
+        )
+    with step(f"analysing {len(org):,} people", quiet):
+        analysis = run_analysis(org, parsed.analysis.model_copy(update={"seed": seed}))
+    options = SolveOptions(time_limit=time_limit, seed=seed)
+    with History(db_path) as history:
+        committed = history.committed_pairs()
+        rows = [(p.kind, p.seeker_id, p.provider_id, p.period) for p in committed]
+
+        def prior(spec: Any) -> list[tuple[str, str]]:
+            if not incremental:
+                return []
+            return [
+                (p.seeker_id, p.provider_id)
+                for p in committed
+                if p.program == spec.name and p.period == spec.period
+            ]
+
+        with step(f"solving {len(specs)} program(s)", quiet):
+            results = assign_programs(
+                org, analysis, specs, history=rows, prior=prior, options=options
+            )
+        summary: dict[str, Any] = {
+            "programs": {},
+            "seed": seed,
+            "inputs": org.sources,
+            "program_file": str(program_file),
+            "db": str(db_path),
+            "incremental": incremental,
+        }
+        with history.transaction() as db:
+            for result in results:
+                run_id = history.next_run_id(result.spec.name, result.spec.period)
+                history.add_run(
+                    db,
+                    run_id=run_id,
+                    program=result.spec.name,
+                    kind=result.spec.kind.value,
+                    period=result.spec.period,
+                    status=result.solution.status,
+                    pairs=[(a.seeker_id, a.provider_id, a.score) for a in result.assignments],
+                    objective=result.solution.objective,
+                    bound=result.solution.bound,
+                    gap=result.solution.gap,
+                    seed=seed,
+                    config=result.spec.model_dump(mode="json"),
+                    inputs=org.sources,
+                )
+                summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
+            summary["seconds"] = round(time.perf_counter() - started, 2)
+            write_assignments(
+                results,
+                out_dir,
+                summary,
+                explain=explain,
+                with_names=with_names,
+                pseudonymizer=pseudonymizer,
+            )
+    if as_json:
+        click.echo(json.dumps(summary, default=str))
+    lines = []
+    for name, block in summary["programs"].items():
+        lines.append(
+            f"{name}: {block['status']} ({block['method']}), matched {block['matched']} of {block['seekers']} seekers "
+            f"({block['coverage']:.0%}), objective {block['objective']:.2f}, gap {block['gap']:.2%}; run {block['run_id']} "
+            f"(approve with: matcher history commit '{block['run_id']}')"
+        )
+        for conflict in block["conflicts"]:
+            lines.append(f"  conflict: {conflict}")
+    lines.append(f"outputs in {out_dir}")
+    _echo("\n".join(lines), quiet)
+    if strict and any(
+        b["status"] == "infeasible" or b["matched"] < b["seekers"]
+        for b in summary["programs"].values()
+    ):
+        sys.exit(3)
+
+
+@main.group()
+def history() -> None:
+    """List, show, import, export and commit runs in the history database."""
+
+
+def _db_option(func: Any) -> Any:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default="matcher.db",
+        show_default=True,
+    )(func)
+
+
+@history.command("list")
+@_db_option
+@common_options
+def history_list(db_path: Path, quiet: bool, as_json: bool) -> None:
+    """Every run, oldest first."""
+    from matcher.history import History
+
+    with History(db_path) as store:
+        runs = store.runs()
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in runs]))
+        return
+    if not quiet:
+        for r in runs:
+            click.echo(
+                f"{r.run_id}\t{r.state}\t{r.status}\t{r.kind or '-'}\t{r.pairs} pairs\t{r.created_at}"
+            )
+
+
+@history.command("show")
+@click.argument("run_id")
+@_db_option
+@common_options
+def history_show(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
+    """One run and its pairs."""
+    from matcher.history import History
+
+    with History(db_path) as store:
+        run = store.get(run_id)
+        pairs = store.run_pairs(run_id)
+    if as_json:
+        click.echo(json.dumps({**run.__dict__, "pairs": [list(p) for p in pairs]}))
+        return
+    if not quiet:
+        click.echo(
+            f"{run.run_id}: {run.state}, {run.status}, objective {run.objective}, gap {run.gap}, seed {run.seed}"
+        )
+        for seeker, provider, score in pairs:
+            click.echo(
+                f"  {seeker} <- {provider}" + (f"  ({score:.3f})" if score is not None else "")
+            )
+
+
+@history.command("commit")
+@click.argument("run_id")
+@_db_option
+@common_options
+def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
+    """Approve a proposal: its pairs count as history from now on."""
+    from matcher.history import History
+
+    with History(db_path) as store:
+        run = store.commit(run_id)
+    if as_json:
+        click.echo(json.dumps(run.__dict__))
+    _echo(f"committed {run.run_id} ({run.pairs} pairs)", quiet)
+
+
+@history.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_db_option
+@common_options
+def history_import(file: Path, db_path: Path, quiet: bool, as_json: bool) -> None:
+    """Import past pairings from CSV: program,seeker_id,provider_id,period[,kind]."""
+    from matcher.history import History
+    from matcher.io.tables import read_table
+
+    table, _ = read_table(file, ("program", "seeker_id", "provider_id", "period"))
+    with History(db_path) as store:
+        created = store.import_rows(table.to_pylist(), str(file))
+    if as_json:
+        click.echo(json.dumps({"runs": created, "rows": table.num_rows}))
+    _echo(f"imported {table.num_rows} pairings as {len(created)} committed run(s)", quiet)
+
+
+@history.command("export")
+@click.option("--run", "run_id", help="Export one run's pairs (default: every committed pairing).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@_db_option
+@common_options
+def history_export(
+    run_id: str | None, out_file: Path, db_path: Path, quiet: bool, as_json: bool
+) -> None:
+    """Export pairings as CSV (the import format, plus kind and run)."""
+    from matcher.history import History
+    from matcher.io.write import write_csv_file
+
+    with History(db_path) as store:
+        if run_id:
+            run = store.get(run_id)
+            rows = [
+                [run.program, s, p, run.period, run.kind or "", run.run_id]
+                for s, p, _ in store.run_pairs(run_id)
+            ]
+        else:
+            rows = [
+                [p.program, p.seeker_id, p.provider_id, p.period, p.kind or "", ""]
+                for p in store.committed_pairs()
+            ]
+    write_csv_file(
+        out_file, ("program", "seeker_id", "provider_id", "period", "kind", "run_id"), rows
+    )
+    if as_json:
+        click.echo(json.dumps({"rows": len(rows), "out": str(out_file)}))
+    _echo(f"wrote {len(rows)} pairings to {out_file}", quiet)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--employees",

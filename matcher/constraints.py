@@ -526,6 +526,8 @@ class MatchingProblem:
     capacity: np.ndarray
     min_load: int
     per_seeker: int
+    supply: np.ndarray
+    prior_team_load: dict[tuple[int, int], int]
     arc_seeker: np.ndarray
     arc_provider: np.ndarray
     arc_score: np.ndarray
@@ -613,8 +615,14 @@ def compile_program(
     spec: ProgramSpec,
     pop: Population,
     history: History,
+    *,
+    prior: Sequence[tuple[str, str]] = (),
 ) -> MatchingProblem:
     """Select seekers and providers, apply the hard rules, and score every eligible pair.
+
+    ``prior`` pairs (seeker id, provider id) were committed earlier in the same program and
+    period (``--incremental``): they use up capacity and per-team caps, and seekers they
+    already serve fully are not assigned again.
 
     Raises
     ------
@@ -626,6 +634,26 @@ def compile_program(
     seekers = np.flatnonzero(select(effective_selector(spec, "seekers"), pop))
     providers = np.flatnonzero(select(effective_selector(spec, "providers"), pop))
     capacity = capacities(spec.capacity, pop, providers)
+    supply = np.full(len(seekers), spec.per_seeker, dtype=np.int64)
+    prior_team_load: dict[tuple[int, int], int] = {}
+    prior_pairs: set[tuple[int, int]] = set()
+    if prior:
+        seeker_at = {int(i): k for k, i in enumerate(seekers)}
+        provider_at = {int(i): k for k, i in enumerate(providers)}
+        for seeker_id, provider_id in prior:
+            a, b = pop.org.index.get(seeker_id), pop.org.index.get(provider_id)
+            if a is None or b is None:
+                continue
+            prior_pairs.add((a, b))
+            if a in seeker_at:
+                supply[seeker_at[a]] -= 1
+            if b in provider_at:
+                capacity[provider_at[b]] -= 1
+                key = (provider_at[b], int(pop.team[a]))
+                prior_team_load[key] = prior_team_load.get(key, 0) + 1
+        capacity = np.maximum(capacity, 0)
+        keep = supply > 0
+        seekers, supply = seekers[keep], supply[keep]
     provider_position = np.full(len(pop.ids), -1, dtype=np.int64)
     provider_position[providers] = np.arange(len(providers))
     seeker_position = np.full(len(pop.ids), -1, dtype=np.int64)
@@ -658,6 +686,13 @@ def compile_program(
         for name, allowed in _block_conditions(spec, pop, history, rules, si, pi).items():
             removed[name][block] += (~allowed & (si != pi)).sum(axis=1)
             eligible &= allowed
+        if prior_pairs:
+            block_seekers = seekers[block]
+            for a, b in prior_pairs:
+                hit = np.flatnonzero(block_seekers == a)
+                col = np.flatnonzero(providers == b)
+                if len(hit) and len(col):
+                    eligible[hit[0], col[0]] = False
         if never_matrix.nnz:
             banned = never_matrix[block].toarray()
             removed["never"][block] += banned.sum(axis=1)
@@ -694,6 +729,8 @@ def compile_program(
         capacity=capacity,
         min_load=spec.capacity.min,
         per_seeker=spec.per_seeker,
+        supply=supply,
+        prior_team_load=prior_team_load,
         arc_seeker=np.concatenate(arc_s) if arc_s else np.zeros(0, np.int32),
         arc_provider=np.concatenate(arc_p) if arc_p else np.zeros(0, np.int32),
         arc_score=np.concatenate(arc_v) if arc_v else np.zeros(0),

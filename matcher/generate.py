@@ -108,7 +108,7 @@ _LAST_NAMES = (
     "Oliveira", "Patel", "Petrov", "Reddy", "Rossi", "Santos", "Schmidt", "Silva", "Singh",
     "Smith", "Tanaka", "Taylor", "Wang", "Weber", "Williams", "Wong", "Yilmaz", "Zhang",
 )  # fmt: skip
-_ROLES = ("mentor", "mentee", "buddy", "peer_supporter")
+_ROLES = ("mentor", "mentee", "buddy", "peer_supporter", "peer_support_consent", "support_request")
 
 
 @dataclass(frozen=True)
@@ -455,7 +455,10 @@ def _describe(tree: _Tree, rng: np.random.Generator, days: int) -> _People:
     buddy = _pick(rng, (years >= 1).astype(float), round(0.15 * n))
     peer = _pick(rng, (years >= 0.5).astype(float), round(0.03 * n))
     opt_out = _pick(rng, (~is_manager).astype(float), round(0.01 * n))
-    roles = mentor * 1 + mentee * 2 + buddy * 4 + peer * 8
+    # peer support: about half consent to be offered support if flagged; ~1% ask for it
+    consent = rng.random(n) < 0.5
+    request = _pick(rng, np.ones(n), round(0.01 * n))
+    roles = mentor * 1 + mentee * 2 + buddy * 4 + peer * 8 + consent * 16 + request * 32
     capacity = np.where(mentor, rng.choice(np.array([1, 2, 3, 4]), n, p=[0.2, 0.4, 0.3, 0.1]), 0)
 
     return _People(

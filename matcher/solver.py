@@ -96,7 +96,7 @@ def solve_flow(
     """
     n_s, n_p = len(problem.seekers), len(problem.providers)
     chosen = np.zeros(problem.arcs, dtype=bool)
-    supply = np.full(n_s, problem.per_seeker, dtype=np.int64)
+    supply = problem.supply.astype(np.int64).copy()
     room = problem.capacity.astype(np.int64).copy()
     for k in fixed or []:
         chosen[k] = True
@@ -124,6 +124,11 @@ def solve_flow(
         heads = heads.copy()
         heads[capped] = group_node[inverse]
         used = np.zeros(len(distinct), np.int64)
+        width = int(team.max(initial=0)) + 1
+        for (p, t), count in problem.prior_team_load.items():
+            where = np.searchsorted(distinct, p * width + t)
+            if t >= 0 and where < len(distinct) and distinct[where] == p * width + t:
+                used[where] += count
         if fixed:
             fixed_team = problem.seeker_team()[problem.arc_seeker[fixed]]
             fixed_key = (
@@ -279,9 +284,11 @@ def _add_team_caps(
             t = int(team[problem.arc_seeker[k]])
             if t >= 0:
                 per_team.setdefault(t, []).append(k)
-        for members in per_team.values():
-            if len(members) > problem.team_cap:
-                model.add(sum(x[k] for k in members) <= problem.team_cap)
+        for t, members in per_team.items():
+            p = int(problem.arc_provider[members[0]])
+            room = problem.team_cap - problem.prior_team_load.get((p, t), 0)
+            if len(members) > room:
+                model.add(sum(x[k] for k in members) <= max(room, 0))
 
 
 @dataclass
@@ -299,12 +306,12 @@ def _build_model(problem: MatchingProblem, arcs: np.ndarray, fixed: set[int]) ->
     for k in x:
         by_seeker.setdefault(int(problem.arc_seeker[k]), []).append(x[k])
         by_provider.setdefault(int(problem.arc_provider[k]), []).append(k)
-    # each seeker gets at most per_seeker providers
-    for variables in by_seeker.values():
-        if problem.per_seeker == 1:
+    # each seeker gets at most per_seeker providers (less what earlier runs gave them)
+    for s, variables in by_seeker.items():
+        if problem.supply[s] == 1:
             model.add_at_most_one(variables)
         else:
-            model.add(sum(variables) <= problem.per_seeker)
+            model.add(sum(variables) <= int(problem.supply[s]))
     # each provider takes at most its capacity, and at least the minimum load
     for p, ks in by_provider.items():
         model.add(sum(x[k] for k in ks) <= int(problem.capacity[p]))
@@ -481,7 +488,7 @@ def quick_conflicts(problem: MatchingProblem) -> list[str]:
             f"pairs.must gives {who} {musts_per_provider[p]} seekers but capacity is {problem.capacity[p]}: "
             f"raise capacity of {who} to {musts_per_provider[p]}"
         )
-    for s in np.flatnonzero(musts_per_seeker > problem.per_seeker).tolist():
+    for s in np.flatnonzero(musts_per_seeker > problem.supply).tolist():
         messages.append(
             f"pairs.must gives {ids[problem.seekers[s]]} {musts_per_seeker[s]} providers but per_seeker is "
             f"{problem.per_seeker}: raise per_seeker to {musts_per_seeker[s]}"
@@ -500,7 +507,7 @@ def quick_conflicts(problem: MatchingProblem) -> list[str]:
                     f"capacity.min = {problem.min_load} but only {eligible[p]} seeker(s) are eligible for {who}: "
                     f"relax a rule or lower capacity.min to {eligible[p]}"
                 )
-        slots = problem.per_seeker * len(problem.seekers)
+        slots = int(problem.supply.sum())
         needed = problem.min_load * len(problem.providers)
         if needed > slots:
             messages.append(
@@ -527,8 +534,8 @@ def explain_infeasible(
     for k in y:
         by_seeker.setdefault(int(problem.arc_seeker[k]), []).append(k)
         by_provider.setdefault(int(problem.arc_provider[k]), []).append(k)
-    for ks in by_seeker.values():
-        guarded.add(sum(y[k] for k in ks) <= problem.per_seeker)
+    for s, ks in by_seeker.items():
+        guarded.add(sum(y[k] for k in ks) <= int(problem.supply[s]))
     for p, ks in by_provider.items():
         load = sum(y[k] for k in ks)
         guarded.add(load <= int(problem.capacity[p]))

@@ -259,14 +259,16 @@ def test_roles_hires_and_lists(org: SyntheticOrg) -> None:
     end = org.as_of
     tenure = {r["id"]: (end - dt.date.fromisoformat(str(r["hire_date"]))).days for r in rows}
     roles = Counter(role for r in rows for role in str(r["roles"]).split(";") if role)
-    assert set(roles) == {"mentor", "mentee", "buddy", "peer_supporter"}
+    assert set(roles) == {"mentor", "mentee", "buddy", "peer_supporter", "peer_support_consent", "support_request"}
     for role, share in {
         "mentor": 0.10,
         "mentee": 0.12,
         "buddy": 0.15,
         "peer_supporter": 0.03,
+        "support_request": 0.01,
     }.items():
         assert abs(roles[role] / n - share) < 0.01, role
+    assert abs(roles["peer_support_consent"] / n - 0.5) < 0.05
     assert abs(sum(r["opt_out"] == "true" for r in rows) / n - 0.01) < 0.005
     for r in rows:
         is_mentor = "mentor" in str(r["roles"]).split(";")

@@ -41,14 +41,51 @@ def render_validation_error(path: str | Path, exc: ValidationError, prefix: str 
     return "\n".join(lines)
 
 
+def _model_at(model: type[BaseModel], location: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that owns the key at ``location`` (for listing its valid keys)."""
+    current: Any = model
+    for part in location[:-1]:
+        if isinstance(part, int):
+            continue
+        if (
+            not (isinstance(current, type) and issubclass(current, BaseModel))
+            or part not in current.model_fields
+        ):
+            return None
+        annotation = current.model_fields[part].annotation
+        current = _unwrap(annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``list[X]``, ``X | None`` → ``X`` (the first pydantic model inside)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in getattr(annotation, "__args__", ()):
+        found = _unwrap(argument)
+        if found is not None:
+            return found
+    return None
+
+
 def validate_model(model: type[M], data: Any, path: str | Path, prefix: str = "") -> M:
     """Validate ``data`` as ``model``; unknown keys are errors listing the valid ones."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         message = render_validation_error(path, exc, prefix)
-        if any(e.get("type") == "extra_forbidden" for e in exc.errors()):
-            message += f"\nvalid keys{' of ' + prefix if prefix else ''}: {', '.join(sorted(model.model_fields))}"
+        listed: set[str] = set()
+        for error in exc.errors():
+            if error.get("type") != "extra_forbidden":
+                continue
+            owner = _model_at(model, tuple(error.get("loc", ())))
+            if owner is not None and owner.__name__ not in listed:
+                listed.add(owner.__name__)
+                where = (
+                    ".".join(str(p) for p in error["loc"][:-1] if not isinstance(p, int))
+                    or "the top level"
+                )
+                message += f"\nvalid keys of {where}: {', '.join(sorted(owner.model_fields))}"
         raise ConfigError(message) from exc
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from matcher.assign import ProgramResult
+from matcher.constraints import TERMS
 from matcher.io.write import atomic_output
 from matcher.isolation import Analysis, PersonMetrics
 from matcher.privacy import Pseudonymizer
@@ -133,3 +137,101 @@ def count_by_reason(rejects: pa.Table) -> dict[str, int]:
         return {}
     counts = pc.value_counts(rejects.column("reason")).to_pylist()
     return {c["values"]: int(c["counts"]) for c in counts}
+
+
+# ------------------------------------------------------------------------------- assign
+
+ASSIGNMENT_COLUMNS = ("program", "seeker_id", "provider_id", "score")
+UNMATCHED_COLUMNS = ("program", "seeker_id", "reason")
+
+
+def write_assignments(
+    results: list[ProgramResult],
+    out_dir: str | Path,
+    summary: dict[str, object],
+    *,
+    explain: bool = False,
+    with_names: bool = False,
+    pseudonymizer: Pseudonymizer | None = None,
+) -> list[str]:
+    """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json and,
+    with ``explain``, candidates.csv, all atomically. Returns the file names."""
+    rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
+    term_columns = tuple(TERMS)
+    with atomic_output(out_dir) as out:
+        out.write_csv(
+            "assignments.csv",
+            (*ASSIGNMENT_COLUMNS, *term_columns, "why"),
+            (
+                [
+                    row.program,
+                    rename(row.seeker_id),
+                    rename(row.provider_id),
+                    row.score,
+                    *(row.contributions[t] for t in term_columns),
+                    row.why,
+                ]
+                for result in results
+                for row in result.assignments
+            ),
+        )
+        out.write_csv(
+            "unmatched.csv",
+            UNMATCHED_COLUMNS,
+            (
+                [row.program, rename(row.seeker_id), row.reason]
+                for result in results
+                for row in result.unmatched
+            ),
+        )
+        out.write_csv("pairs.csv", *_partner_rows(results, with_names, rename))
+        if explain:
+            out.write_table("candidates.csv", _candidates_table(results, rename))
+        out.write_json("summary.json", summary)
+        return list(out.names)
+
+
+def _partner_rows(
+    results: list[ProgramResult], with_names: bool, rename: Callable[[str], str]
+) -> tuple[tuple[str, ...], list[list[object]]]:
+    """Who is paired with whom, per program: never why (no flags, scores or reasons)."""
+    header: tuple[str, ...] = ("program", "period", "seeker_id", "provider_id")
+    if with_names:
+        header += ("seeker_name", "seeker_email", "provider_name", "provider_email")
+    rows: list[list[object]] = []
+    for result in results:
+        people = {e.id: e for e in result.problem.pop.org.employees}
+        for row in result.assignments:
+            line: list[object] = [
+                row.program,
+                result.spec.period,
+                rename(row.seeker_id),
+                rename(row.provider_id),
+            ]
+            if with_names:
+                seeker, provider = people[row.seeker_id], people[row.provider_id]
+                line += [seeker.name, seeker.email, provider.name, provider.email]
+            rows.append(line)
+    return header, rows
+
+
+def _candidates_table(results: list[ProgramResult], rename: Callable[[str], str]) -> pa.Table:
+    parts = []
+    for result in results:
+        problem = result.problem
+        ids = problem.pop.ids
+        seeker_ids = pa.array([rename(ids[i]) for i in problem.seekers], pa.string())
+        provider_ids = pa.array([rename(ids[i]) for i in problem.providers], pa.string())
+        parts.append(
+            pa.table(
+                {
+                    "program": pa.array([result.spec.name] * problem.arcs, pa.string()),
+                    "seeker_id": pc.take(seeker_ids, pa.array(problem.arc_seeker)),
+                    "provider_id": pc.take(provider_ids, pa.array(problem.arc_provider)),
+                    "score": pa.array(np.round(problem.arc_score, 6)),
+                }
+            )
+        )
+    if not parts:
+        return pa.table({"program": [], "seeker_id": [], "provider_id": [], "score": []})
+    return pa.concat_tables(parts)

@@ -44,6 +44,13 @@ def validate_files(files: list[Path], employees: Path | None) -> dict[str, Any]:
         opted = [e.id for e in people if e.opt_out]
     for path in files:
         try:
+            if path.suffix.lower() == ".toml":
+                from matcher.io.programs import validate_program_file
+
+                checked.append(
+                    {"file": str(path), "kind": "program file", "rows": validate_program_file(path)}
+                )
+                continue
             kind = _kind(path)
             if kind == "employees":
                 rows = len(load_employees(path))

@@ -1,0 +1,169 @@
+"""Plain-words explanations: why each pair was made, and why each unmatched seeker was not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.constraints import TERMS, MatchingProblem, overlap_hours, pair_terms, yes_no_rules
+from matcher.programs import Mode
+from matcher.solver import Solution
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    program: str
+    seeker_id: str
+    provider_id: str
+    score: float
+    contributions: dict[str, float]
+    why: str
+
+
+@dataclass(frozen=True)
+class UnmatchedRow:
+    program: str
+    seeker_id: str
+    reason: str
+
+
+def _names(bits: np.ndarray, vocabulary: list[str], limit: int = 3) -> list[str]:
+    found = []
+    for k, name in enumerate(vocabulary):
+        if int(bits[k // 64]) >> (k % 64) & 1:
+            found.append(name)
+            if len(found) == limit:
+                break
+    return found
+
+
+def explain_assignments(problem: MatchingProblem, solution: Solution) -> list[AssignmentRow]:
+    """One row per chosen pair: score, each term's contribution, and a one-line why."""
+    if not solution.pairs:
+        return []
+    spec, pop = problem.spec, problem.pop
+    s_pos = np.array([s for s, _ in solution.pairs])
+    p_pos = np.array([p for _, p in solution.pairs])
+    si, pi = problem.seekers[s_pos], problem.providers[p_pos]
+    terms = pair_terms(spec, pop, problem.history, si, pi)
+    weights = spec.weights.model_dump()
+    overlap = overlap_hours(pop, si, pi)
+    preferences = [r for r in yes_no_rules(spec, pop) if r.mode in (Mode.PREFERRED, Mode.AVOIDED)]
+    held = {r.name: r.condition(pop, si, pi) for r in preferences}
+    must = set(problem.must)
+    rows = []
+    for k, (s, p) in enumerate(solution.pairs):
+        contributions = {name: float(weights[name] * terms[name][k]) for name in TERMS}
+        reasons: list[str] = []
+        if (s, p) in must:
+            reasons.append("required by pairs.must")
+        shared = _names(pop.interests[si[k]] & pop.interests[pi[k]], pop.interest_names)
+        if shared and weights["interests"]:
+            reasons.append("shared interests: " + ", ".join(shared))
+        taught = _names(pop.wants[si[k]] & pop.skills[pi[k]], pop.skill_names)
+        if taught and weights["skills"]:
+            reasons.append("wants to grow " + ", ".join(taught) + ", which the provider has")
+        language = _names(pop.languages[si[k]] & pop.languages[pi[k]], pop.language_names, limit=2)
+        if language:
+            reasons.append("both speak " + " and ".join(language))
+        reasons.append(f"{overlap[k]:.0f} h of working hours overlap")
+        if terms["bridging"][k] and weights["bridging"] > 0:
+            reasons.append("connects two parts of the org that rarely meet")
+        if terms["existing_tie"][k] > 0 and weights["existing_tie"] < 0:
+            reasons.append("they already work together")
+        if terms["repeat"][k] > 0:
+            reasons.append("paired before (penalised)")
+        for rule in preferences:
+            if held[rule.name][k]:
+                verb = (
+                    "preferred"
+                    if rule.mode is Mode.PREFERRED
+                    else "avoided, but the best available"
+                )
+                reasons.append(f"{rule.name.replace('_', ' ')} ({verb})")
+        if terms["isolation_priority"][k] >= 1 and weights["isolation_priority"] > 0:
+            reasons.append("seeker given priority")
+        rows.append(
+            AssignmentRow(
+                program=spec.name,
+                seeker_id=pop.ids[si[k]],
+                provider_id=pop.ids[pi[k]],
+                score=float(sum(contributions.values())),
+                contributions=contributions,
+                why="; ".join(reasons),
+            )
+        )
+    return rows
+
+
+def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[UnmatchedRow]:
+    """Every seeker left without a provider, with the true reason."""
+    spec, pop = problem.spec, problem.pop
+    served = np.zeros(len(problem.seekers), dtype=np.int64)
+    for s, _ in solution.pairs:
+        served[s] += 1
+    if solution.status == "infeasible":
+        reason = "program infeasible: " + "; ".join(solution.conflicts)
+        return [UnmatchedRow(spec.name, pop.ids[i], reason) for i in problem.seekers]
+    load = np.zeros(len(problem.providers), dtype=np.int64)
+    team_load: dict[tuple[int, int], int] = {}
+    seeker_team = problem.seeker_team()
+    for s_pos, p in solution.pairs:
+        load[p] += 1
+        key = (p, int(seeker_team[s_pos]))
+        team_load[key] = team_load.get(key, 0) + 1
+    eligible_count = np.bincount(problem.arc_seeker, minlength=len(problem.seekers))
+    arcs_by_seeker = np.argsort(problem.arc_seeker, kind="stable")
+    starts = np.searchsorted(problem.arc_seeker[arcs_by_seeker], np.arange(len(problem.seekers)))
+    n_providers = len(problem.providers)
+    rows = []
+    for s in np.flatnonzero(served == 0).tolist():
+        seeker = pop.ids[problem.seekers[s]]
+        if n_providers == 0:
+            reason = "no providers in this program (check the providers selector)"
+        elif eligible_count[s] == 0:
+            removed = sorted(
+                (
+                    (name, int(counts[s]))
+                    for name, counts in problem.removed_by.items()
+                    if counts[s] > 0
+                ),
+                key=lambda item: (-item[1], item[0]),
+            )
+            detail = (
+                ", ".join(f"{name} removes {count}" for name, count in removed) or "no rule applies"
+            )
+            reason = f"no eligible provider: of {n_providers} providers, {detail}"
+        else:
+            arcs = arcs_by_seeker[starts[s] : starts[s] + eligible_count[s]]
+            providers = problem.arc_provider[arcs]
+            full = load[providers] >= problem.capacity[providers]
+            if full.all():
+                reason = (
+                    f"capacity exhausted: all {len(providers)} eligible providers are at capacity "
+                    "with seekers who had fewer alternatives or scored higher"
+                )
+            else:
+                open_providers = providers[~full]
+                team = problem.seeker_team()
+                capped = [
+                    p
+                    for p in open_providers.tolist()
+                    if problem.team_cap is not None
+                    and team[s] >= 0
+                    and team_load.get((p, int(team[s])), 0) >= problem.team_cap
+                ]
+                if len(capped) == len(open_providers):
+                    reason = (
+                        f"{len(open_providers)} eligible provider(s) have room, but each already has "
+                        f"{problem.team_cap} seeker(s) from team {pop.team_names[team[s]]} "
+                        f"(max_same_team_per_provider = {problem.team_cap})"
+                    )
+                else:
+                    reason = (
+                        f"not served within the time limit ({solution.status} solution, gap {solution.gap:.2%}); "
+                        "raise --time-limit"
+                    )
+        rows.append(UnmatchedRow(spec.name, seeker, reason))
+    return rows

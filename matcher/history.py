@@ -1,0 +1,272 @@
+"""The store of past runs and pairings: an embedded SQLite database.
+
+Each ``matcher assign`` run is stored as a *proposal*; ``matcher history commit RUN``
+approves it, and only committed pairs count as history for later periods. Every write is one
+transaction: a run killed at any moment leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matcher.errors import MatcherError
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id       TEXT PRIMARY KEY,
+    created_at   TEXT NOT NULL,
+    program      TEXT NOT NULL,
+    kind         TEXT,
+    period       TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('proposed', 'committed')),
+    objective    REAL,
+    bound        REAL,
+    gap          REAL,
+    seed         INTEGER,
+    config       TEXT,
+    inputs       TEXT,
+    committed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS pairs (
+    run_id      TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    program     TEXT NOT NULL,
+    kind        TEXT,
+    period      TEXT NOT NULL,
+    seeker_id   TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    score       REAL
+);
+CREATE INDEX IF NOT EXISTS pairs_by_run ON pairs(run_id);
+CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period);
+"""
+
+
+class HistoryError(MatcherError):
+    """The history database cannot do what was asked (unknown run, bad import, …)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    created_at: str
+    program: str
+    kind: str | None
+    period: str
+    status: str
+    state: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seed: int | None
+    pairs: int
+
+
+@dataclass(frozen=True)
+class StoredPair:
+    kind: str | None
+    seeker_id: str
+    provider_id: str
+    period: str
+    program: str
+
+
+class History:
+    """A connection to the history database at ``path`` (created on first use)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA foreign_keys = ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(f"{self.path}: written by a newer matcher (schema {version})")
+            with self.transaction():
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(f"{self.path}: not a matcher history database ({exc})") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------------ writing
+
+    def next_run_id(self, program: str, period: str) -> str:
+        count = self._db.execute(
+            "SELECT COUNT(*) FROM runs WHERE program = ? AND period = ?", (program, period)
+        ).fetchone()[0]
+        return f"{program}@{period}#{count + 1}"
+
+    def add_run(
+        self,
+        db: sqlite3.Connection,
+        *,
+        run_id: str,
+        program: str,
+        kind: str | None,
+        period: str,
+        status: str,
+        pairs: Sequence[tuple[str, str, float | None]],
+        objective: float | None = None,
+        bound: float | None = None,
+        gap: float | None = None,
+        seed: int | None = None,
+        config: dict[str, Any] | None = None,
+        inputs: dict[str, str] | None = None,
+        committed: bool = False,
+    ) -> None:
+        """Insert a run and its pairs inside an open :meth:`transaction`."""
+        now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
+        db.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                now,
+                program,
+                kind,
+                period,
+                status,
+                "committed" if committed else "proposed",
+                objective,
+                bound,
+                gap,
+                seed,
+                json.dumps(config or {}, default=str),
+                json.dumps(inputs or {}),
+                now if committed else None,
+            ),
+        )
+        db.executemany(
+            "INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, program, kind, period, s, p, score) for s, p, score in pairs],
+        )
+
+    def commit(self, run_id: str) -> Run:
+        """Approve a proposal: its pairs count as history from now on."""
+        with self.transaction() as db:
+            run = self.get(run_id)
+            if run.state == "committed":
+                raise HistoryError(f"run {run_id!r} is already committed")
+            if run.status == "infeasible":
+                raise HistoryError(f"run {run_id!r} is infeasible and has no pairs to commit")
+            now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
+            db.execute(
+                "UPDATE runs SET state = 'committed', committed_at = ? WHERE run_id = ?",
+                (now, run_id),
+            )
+        return self.get(run_id)
+
+    def import_rows(self, rows: Sequence[dict[str, str]], source: str) -> list[str]:
+        """Store imported pairings (``program, seeker_id, provider_id, period[, kind]``) as
+        committed runs, one per program and period. Returns the new run ids."""
+        from matcher.programs import PERIOD_PATTERN
+
+        problems: list[str] = []
+        groups: dict[tuple[str, str, str | None], list[tuple[str, str, float | None]]] = {}
+        for number, row in enumerate(rows, start=2):
+            values = {
+                k: (row.get(k) or "").strip()
+                for k in ("program", "seeker_id", "provider_id", "period", "kind")
+            }
+            for column in ("program", "seeker_id", "provider_id", "period"):
+                if not values[column]:
+                    problems.append(f"{source}, row {number}, column {column!r}: missing value")
+            if values["period"] and not PERIOD_PATTERN.match(values["period"]):
+                problems.append(
+                    f"{source}, row {number}, column 'period': {values['period']!r} must look like 2026Q4, 2026-10 or 2026H2"
+                )
+            if values["kind"] and values["kind"] not in ("buddy", "mentor", "peer_support"):
+                problems.append(
+                    f"{source}, row {number}, column 'kind': unknown kind {values['kind']!r}"
+                )
+            key = (values["program"], values["period"], values["kind"] or None)
+            groups.setdefault(key, []).append((values["seeker_id"], values["provider_id"], None))
+        if problems:
+            shown = problems[:50]
+            more = f"\n… and {len(problems) - 50} more problem(s)" if len(problems) > 50 else ""
+            raise HistoryError("\n".join(shown) + more)
+        if not groups:
+            raise HistoryError(f"{source}: no rows to import")
+        created = []
+        with self.transaction() as db:
+            for (program, period, kind), pairs in sorted(
+                groups.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
+            ):
+                run_id = self.next_run_id(program, period)
+                self.add_run(
+                    db,
+                    run_id=run_id,
+                    program=program,
+                    kind=kind,
+                    period=period,
+                    status="imported",
+                    pairs=pairs,
+                    inputs={"imported_from": source},
+                    committed=True,
+                )
+                created.append(run_id)
+        return created
+
+    # ------------------------------------------------------------------------ reading
+
+    def get(self, run_id: str) -> Run:
+        row = self._db.execute(
+            "SELECT r.run_id, r.created_at, r.program, r.kind, r.period, r.status, r.state, r.objective, "
+            "r.bound, r.gap, r.seed, (SELECT COUNT(*) FROM pairs p WHERE p.run_id = r.run_id) "
+            "FROM runs r WHERE r.run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            raise HistoryError(f"no run {run_id!r} in {self.path} (see: matcher history list)")
+        return Run(*row)
+
+    def runs(self) -> list[Run]:
+        ids = [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY created_at, rowid")]
+        return [self.get(i) for i in ids]
+
+    def run_pairs(self, run_id: str) -> list[tuple[str, str, float | None]]:
+        self.get(run_id)
+        return [
+            (s, p, score)
+            for s, p, score in self._db.execute(
+                "SELECT seeker_id, provider_id, score FROM pairs WHERE run_id = ? ORDER BY rowid",
+                (run_id,),
+            )
+        ]
+
+    def committed_pairs(self) -> list[StoredPair]:
+        """Every committed pairing, oldest first."""
+        rows = self._db.execute(
+            "SELECT p.kind, p.seeker_id, p.provider_id, p.period, p.program FROM pairs p "
+            "JOIN runs r ON r.run_id = p.run_id WHERE r.state = 'committed' ORDER BY r.created_at, p.rowid"
+        )
+        return [StoredPair(*row) for row in rows]
