@@ -77,7 +77,7 @@ DEFAULT_SELECTORS: dict[Kind, dict[str, Selector]] = {
 }
 """What an empty top-level selector means, per kind and side."""
 
-_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
+_INTEGER = re.compile(r"\s*[+-]?[0-9]+(\.0*)?\s*")
 
 
 @dataclass(frozen=True)
@@ -229,7 +229,7 @@ def capacities(spec: ProgramSpec, org: Org, providers: AbstractSet[str]) -> dict
     Notes
     -----
     A provider's value is their ``attributes[capacity.column]`` when that is a non-empty
-    integer string, else ``capacity.default``; ``capacity.max``, when set, caps it. A negative
+    integer string (``3`` or ``3.0``), else ``capacity.default``; ``capacity.max``, when set, caps it. A negative
     value in the column counts as 0.
 
     Examples
@@ -248,7 +248,7 @@ def capacities(spec: ProgramSpec, org: Org, providers: AbstractSet[str]) -> dict
         if person.id not in providers:
             continue
         raw = person.attributes.get(rule.column, "") if rule.column else ""
-        value = max(int(raw), 0) if _INTEGER.fullmatch(raw) else rule.default
+        value = max(int(float(raw)), 0) if _INTEGER.fullmatch(raw) else rule.default
         if rule.max is not None:
             value = min(value, rule.max)
         result[person.id] = value

@@ -569,7 +569,6 @@ def _check_columns(spec: ProgramSpec, pop: Population) -> None:
         "team": any(e.team for e in org.employees),
         "department": any(e.department for e in org.employees),
         "location": any(e.location for e in org.employees),
-        "manager_id": any(e.manager_id for e in org.employees),
         "languages": any(e.languages for e in org.employees),
     }
     for rule, column, needed in needs:

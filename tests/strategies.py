@@ -8,7 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 from hypothesis import strategies as st
 
-from matcher.model import CHANNELS, InteractionTable
+from matcher.model import CHANNELS, Employee, InteractionTable, Org
+from matcher.programs import ProgramSpec
 
 AS_OF = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 
@@ -66,3 +67,147 @@ def graphs(draw: st.DrawFn, *, max_nodes: int = 14, weighted: bool = False) -> s
     rows = [i for i, _ in chosen] + [j for _, j in chosen]
     cols = [j for _, j in chosen] + [i for i, _ in chosen]
     return sp.csr_matrix((np.array(weights * 2, float), (rows, cols)), shape=(n, n))
+
+
+# ------------------------------------------------------------------------ orgs and programs
+
+ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC", "Australia/Sydney")
+MODES = ("required", "forbidden", "preferred", "avoided", *["ignored"] * 6)
+
+
+@st.composite
+def small_orgs(draw: st.DrawFn, *, min_people: int = 3, max_people: int = 9) -> Org:
+    """A small org with every attribute the rules read; mentors and mentees by role."""
+    n = draw(st.integers(min_people, max_people))
+    people = []
+    for k in range(n):
+        manager = draw(st.one_of(st.none(), st.integers(0, k - 1))) if k else None
+        roles = draw(
+            st.sampled_from(
+                [["mentee"], ["mentee"], ["mentor"], ["mentor", "buddy"], ["mentee", "mentor"], []]
+            )
+        )
+        people.append(
+            Employee(
+                id=f"P{k}",
+                manager_id=None if manager is None else f"P{manager}",
+                team=draw(st.sampled_from(["a", "b", "c", None])) if k else "a",
+                department=draw(st.sampled_from(["x", "y"])),
+                location=draw(st.sampled_from(["berlin", "nyc"])),
+                timezone=draw(st.sampled_from(ZONES)),
+                work_start=draw(st.sampled_from([7.0, 9.0, 13.0])),
+                work_end=draw(st.sampled_from([15.0, 17.0, 21.0])),
+                hire_date=dt.date(2020, 1, 1) + dt.timedelta(days=draw(st.integers(0, 2400))),
+                level=draw(st.integers(1, 5)),
+                languages=tuple(
+                    draw(
+                        st.lists(
+                            st.sampled_from(["en", "de", "pt"]), unique=True, min_size=1, max_size=2
+                        )
+                    )
+                ),
+                interests=tuple(
+                    draw(
+                        st.lists(
+                            st.sampled_from(["chess", "yoga", "ux", "run"]), unique=True, max_size=3
+                        )
+                    )
+                ),
+                skills=tuple(
+                    draw(st.lists(st.sampled_from(["py", "sql", "ops"]), unique=True, max_size=2))
+                ),
+                wants=tuple(
+                    draw(st.lists(st.sampled_from(["py", "sql", "ops"]), unique=True, max_size=2))
+                ),
+                roles=tuple(roles),
+                attributes={
+                    "office": draw(st.sampled_from(["hq", "home"])),
+                    "cap": draw(st.sampled_from(["", "1", "2", "3"])),
+                },
+            )
+        )
+    org = Org(people)
+    org.as_of = AS_OF
+    return org
+
+
+@st.composite
+def programs(draw: st.DrawFn, org: Org, *, side_constraints: bool = True) -> ProgramSpec:
+    """A mentoring program over ``org`` with random rules, weights, capacities and pairs."""
+    ids = [e.id for e in org.employees]
+    rules: dict[str, object] = {
+        name: draw(st.sampled_from(MODES))
+        for name in (
+            "same_team",
+            "same_department",
+            "reporting_line",
+            "shared_language",
+            "same_office",
+        )
+    }
+    if draw(st.booleans()):
+        rules["min_level_gap"] = draw(st.integers(-1, 2))
+    if draw(st.booleans()):
+        rules["min_overlap_hours"] = draw(st.sampled_from([1.0, 2.0, 4.0]))
+    if draw(st.booleans()):
+        rules["no_repeat_periods"] = draw(st.integers(0, 3))
+    capacity: dict[str, object] = {"default": draw(st.sampled_from([1, 1, 2, 3, 0]))}
+    if draw(st.booleans()):
+        capacity["column"] = "cap"
+    pairs: dict[str, object] = {}
+    if side_constraints:
+        if draw(st.booleans()):
+            rules["max_same_team_per_provider"] = draw(st.integers(1, 2))
+        if draw(st.integers(0, 7)) == 0:
+            capacity["min"] = 1
+        mentees = [e.id for e in org.employees if "mentee" in e.roles]
+        mentors = [e.id for e in org.employees if "mentor" in e.roles]
+        candidates = [(a, b) for a in mentees for b in mentors if a != b]
+        if candidates and draw(st.integers(0, 7)) == 0:
+            pairs["must"] = [list(draw(st.sampled_from(candidates)))]
+    if draw(st.booleans()):
+        pairs["never"] = [draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))]
+    weights = {
+        name: draw(st.sampled_from([0.0, 1.0, 2.5, -1.0]))
+        for name in (
+            "interests",
+            "skills",
+            "overlap_hours",
+            "bridging",
+            "existing_tie",
+            "repeat",
+            "preferences",
+        )
+    }
+    weights["isolation_priority"] = draw(st.sampled_from([0.0, 3.0]))
+    return ProgramSpec.model_validate(
+        {
+            "name": "prog",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "seekers": {"roles": ["mentee"]},
+            "providers": {"roles": ["mentor"]},
+            "capacity": capacity,
+            "per_seeker": draw(st.integers(1, 2)),
+            "rules": rules,
+            "weights": weights,
+            "pairs": pairs,
+        }
+    )
+
+
+@st.composite
+def histories(draw: st.DrawFn, org: Org) -> list[tuple[str | None, str, str, str]]:
+    ids = [e.id for e in org.employees]
+    rows = []
+    for _ in range(draw(st.integers(0, 4))):
+        a, b = draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))
+        rows.append(
+            (
+                draw(st.sampled_from([None, "mentor", "buddy"])),
+                a,
+                b,
+                draw(st.sampled_from(["2026Q4", "2026Q3", "2026Q1", "2025Q2"])),
+            )
+        )
+    return rows

@@ -259,7 +259,14 @@ def test_roles_hires_and_lists(org: SyntheticOrg) -> None:
     end = org.as_of
     tenure = {r["id"]: (end - dt.date.fromisoformat(str(r["hire_date"]))).days for r in rows}
     roles = Counter(role for r in rows for role in str(r["roles"]).split(";") if role)
-    assert set(roles) == {"mentor", "mentee", "buddy", "peer_supporter", "peer_support_consent", "support_request"}
+    assert set(roles) == {
+        "mentor",
+        "mentee",
+        "buddy",
+        "peer_supporter",
+        "peer_support_consent",
+        "support_request",
+    }
     for role, share in {
         "mentor": 0.10,
         "mentee": 0.12,

@@ -1,0 +1,393 @@
+"""Assignment: every solution passes the independent checker, matches brute force on small
+instances, is reproducible, and behaves monotonically; known answers; infeasibility named."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matcher.assign import ProgramResult, assign_programs
+from matcher.checks import HistoryPair, check_assignment, select
+from matcher.constraints import (
+    History,
+    compile_program,
+    history_for,
+    pair_terms,
+    population,
+    weighted_score,
+)
+from matcher.isolation import analyze
+from matcher.model import Employee, Org
+from matcher.programs import ProgramSpec
+from matcher.solver import SolveOptions, solve
+from tests.strategies import AS_OF, histories, programs, small_orgs
+
+HistoryRows = Sequence[tuple[str | None, str, str, str]]
+
+
+def run(org: Org, spec: ProgramSpec, history: HistoryRows = (), **options: object) -> ProgramResult:
+    return assign_programs(
+        org, analyze(org), [spec], history=history, options=SolveOptions(**options)
+    )[0]  # type: ignore[arg-type]
+
+
+def violations(
+    org: Org, spec: ProgramSpec, result: ProgramResult, history: HistoryRows = ()
+) -> list[str]:
+    pairs = [(a.seeker_id, a.provider_id) for a in result.assignments]
+    flags = {p.id: set(p.flags) for p in analyze(org).people}
+    found = check_assignment(
+        spec,
+        org,
+        pairs,
+        flags=flags,
+        history=[HistoryPair(*h) for h in history],
+        as_of=AS_OF.date(),
+    )
+    return [f"{v.rule}: {v.message}" for v in found]
+
+
+def brute_force(org: Org, spec: ProgramSpec, history: HistoryRows) -> tuple[int, float] | None:
+    """The best (pairs, score) over every assignment the checker accepts, or None."""
+    analysis = analyze(org)
+    flags = {p.id: set(p.flags) for p in analysis.people}
+    seekers = sorted(select(spec.seekers, spec.kind, "seekers", org, flags, AS_OF.date()))
+    providers = sorted(select(spec.providers, spec.kind, "providers", org, flags, AS_OF.date()))
+    options = [c for k in range(spec.per_seeker + 1) for c in itertools.combinations(providers, k)]
+    if len(options) ** len(seekers) > 20_000:
+        return None
+    pop = population(org, analysis)
+    past = history_for(spec, org, history)
+    index = org.index
+
+    def score(pairs: list[tuple[str, str]]) -> float:
+        if not pairs:
+            return 0.0
+        si = np.array([index[s] for s, _ in pairs])
+        pi = np.array([index[p] for _, p in pairs])
+        return float(weighted_score(spec, pair_terms(spec, pop, past, si, pi)).sum())
+
+    best: tuple[int, float] | None = None
+    hist = [HistoryPair(*h) for h in history]
+    for choice in itertools.product(options, repeat=len(seekers)):
+        pairs = [(s, p) for s, chosen in zip(seekers, choice, strict=True) for p in chosen]
+        if check_assignment(spec, org, pairs, flags=flags, history=hist, as_of=AS_OF.date()):
+            continue
+        value = (len(pairs), score(pairs))
+        if (
+            best is None
+            or value[0] > best[0]
+            or (value[0] == best[0] and value[1] > best[1] + 1e-9)
+        ):
+            best = value
+    return best
+
+
+@st.composite
+def instances(
+    draw: st.DrawFn, side_constraints: bool = True
+) -> tuple[Org, ProgramSpec, HistoryRows]:
+    org = draw(small_orgs(max_people=6))
+    return org, draw(programs(org, side_constraints=side_constraints)), draw(histories(org))
+
+
+@given(instances())
+def test_solutions_pass_the_checker_and_match_brute_force(
+    case: tuple[Org, ProgramSpec, HistoryRows],
+) -> None:
+    org, spec, history = case
+    result = run(org, spec, history)
+    best = brute_force(org, spec, history)
+    if result.solution.status == "infeasible":
+        assert best is None or (best == (0, 0.0) and _needs_pairs(spec))
+        assert result.solution.conflicts
+        return
+    assert violations(org, spec, result, history) == []
+    if best is not None:
+        found = (len(result.assignments), sum(a.score for a in result.assignments))
+        assert found[0] == best[0]
+        assert found[1] == pytest.approx(best[1], abs=1e-4)
+        assert result.solution.objective == pytest.approx(best[1], abs=1e-4)
+
+
+def _needs_pairs(spec: ProgramSpec) -> bool:
+    return spec.capacity.min > 0 or bool(spec.pairs.must)
+
+
+@given(instances())
+def test_cp_sat_agrees_with_the_flow(case: tuple[Org, ProgramSpec, HistoryRows]) -> None:
+    org, spec, history = case
+    flow = run(org, spec, history)
+    sat = run(org, spec, history, method="cp_sat", time_limit=10)
+    assert flow.solution.status == sat.solution.status or "infeasible" not in (
+        flow.solution.status,
+        sat.solution.status,
+    )
+    if flow.solution.status != "infeasible":
+        assert len(sat.assignments) == len(flow.assignments)
+        assert sat.solution.objective == pytest.approx(flow.solution.objective, abs=1e-2)
+        assert violations(org, spec, sat, history) == []
+
+
+@given(instances())
+def test_same_seed_same_output(case: tuple[Org, ProgramSpec, HistoryRows]) -> None:
+    org, spec, history = case
+    first, second = run(org, spec, history, seed=3), run(org, spec, history, seed=3)
+    assert first.assignments == second.assignments and first.unmatched == second.unmatched
+
+
+@given(instances(side_constraints=False), st.integers(0, 5))
+def test_more_capacity_never_lowers_coverage_or_objective(
+    case: tuple[Org, ProgramSpec, HistoryRows], extra: int
+) -> None:
+    org, spec, history = case
+    more = spec.model_copy(
+        update={
+            "capacity": spec.capacity.model_copy(
+                update={"default": spec.capacity.default + 1 + extra}
+            )
+        }
+    )
+    before, after = run(org, spec, history), run(org, more, history)
+    key_before = (len(before.assignments), round(before.solution.objective, 6))
+    key_after = (len(after.assignments), round(after.solution.objective, 6))
+    assert key_after >= key_before
+
+
+@given(instances())
+def test_unmatched_seekers_have_true_reasons(case: tuple[Org, ProgramSpec, HistoryRows]) -> None:
+    org, spec, history = case
+    result = run(org, spec, history)
+    if result.solution.status == "infeasible":
+        assert all(row.reason.startswith("program infeasible") for row in result.unmatched)
+        return
+    problem = result.problem
+    served = {a.seeker_id for a in result.assignments}
+    unmatched = {row.seeker_id: row.reason for row in result.unmatched}
+    assert set(unmatched) == set(problem.seeker_ids) - served
+    flags = {p.id: set(p.flags) for p in analyze(org).people}
+    load = {p: 0 for p in problem.provider_ids}
+    for a in result.assignments:
+        load[a.provider_id] += 1
+    capacity = dict(zip(problem.provider_ids, problem.capacity.tolist(), strict=True))
+    hist = [HistoryPair(*h) for h in history]
+    for seeker, reason in unmatched.items():
+        # the providers that the pair rules allow for this seeker, per the independent checker
+        allowed = [
+            p
+            for p in problem.provider_ids
+            if p != seeker
+            and not [
+                v
+                for v in check_assignment(
+                    spec, org, [(seeker, p)], flags=flags, history=hist, as_of=AS_OF.date()
+                )
+                if v.rule not in ("min_load", "must", "capacity")
+            ]
+        ]
+        if reason.startswith("no eligible provider") or reason.startswith("no providers"):
+            assert allowed == []
+        elif reason.startswith("capacity exhausted"):
+            assert allowed and all(load[p] >= capacity[p] for p in allowed)
+        else:
+            assert "max_same_team_per_provider" in reason or "time limit" in reason
+
+
+def test_repeat_window_is_respected() -> None:
+    people = [Employee(id=f"M{k}", roles=("mentor",), level=3) for k in range(2)]
+    people += [Employee(id=f"S{k}", roles=("mentee",), level=1) for k in range(2)]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {"name": "m", "kind": "mentor", "period": "2026Q4", "rules": {"no_repeat_periods": 2}}
+    )
+    history = [
+        ("mentor", "S0", "M0", "2026Q3"),
+        ("mentor", "S1", "M1", "2026Q2"),
+        ("mentor", "S1", "M0", "2025Q1"),
+    ]
+    result = run(org, spec, history)
+    pairs = {(a.seeker_id, a.provider_id) for a in result.assignments}
+    assert pairs == {("S0", "M1"), ("S1", "M0")}  # the old 2025Q1 pairing is outside the window
+
+
+def test_twenty_people_who_all_met_except_one_pair() -> None:
+    """Known answer: 20 people who have all met except one pair: only that pair is proposed."""
+    people = [
+        Employee(id=f"P{k:02d}", roles=("mentee",) if k < 10 else ("mentor",)) for k in range(20)
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    ids = [p.id for p in people]
+    history = [
+        ("mentor", a, b, "2026Q3")
+        for a, b in itertools.combinations(ids, 2)
+        if {a, b} != {"P03", "P17"}
+    ]
+    spec = ProgramSpec.model_validate(
+        {"name": "m", "kind": "mentor", "period": "2026Q4", "rules": {"no_repeat_periods": 4}}
+    )
+    result = run(org, spec, history)
+    assert [(a.seeker_id, a.provider_id) for a in result.assignments] == [("P03", "P17")]
+    assert len(result.unmatched) == 9
+    assert all(
+        r.reason == "no eligible provider: of 10 providers, no_repeat_periods removes 10"
+        for r in result.unmatched
+    )
+
+
+def test_impossible_minimum_load_is_infeasible_with_the_rule_named() -> None:
+    people = [Employee(id=f"M{k}", roles=("mentor",)) for k in range(3)]
+    people += [Employee(id=f"S{k}", roles=("mentee",)) for k in range(4)]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {"name": "m", "kind": "mentor", "period": "2026Q4", "capacity": {"default": 3, "min": 2}}
+    )
+    result = run(org, spec)
+    assert result.solution.status == "infeasible"
+    assert any("capacity.min" in c for c in result.solution.conflicts)
+    assert all(r.reason.startswith("program infeasible: ") for r in result.unmatched)
+
+
+def test_conflicting_must_pairs_are_named_with_a_fix() -> None:
+    people = [Employee(id="M0", roles=("mentor",))] + [
+        Employee(id=f"S{k}", roles=("mentee",)) for k in range(3)
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 2},
+            "pairs": {"must": [["S0", "M0"], ["S1", "M0"], ["S2", "M0"]]},
+        }
+    )
+    result = run(org, spec)
+    assert result.solution.status == "infeasible"
+    assert any("raise capacity of M0 to 3" in c for c in result.solution.conflicts)
+
+
+def test_must_pair_that_breaks_a_rule_names_it() -> None:
+    people = [
+        Employee(id="M0", roles=("mentor",), team="a"),
+        Employee(id="S0", roles=("mentee",), team="a"),
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "rules": {"same_team": "forbidden"},
+            "pairs": {"must": [["S0", "M0"]]},
+        }
+    )
+    result = run(org, spec)
+    assert result.solution.status == "infeasible"
+    assert "same_team" in result.solution.conflicts[0]
+
+
+def test_side_constraints_are_solved_exactly_by_the_flow() -> None:
+    """Minimum loads and per-team caps compiled into the flow give the CP-SAT optimum."""
+    rng = np.random.default_rng(5)
+    people = [
+        Employee(id=f"M{k}", roles=("mentor",), level=4, interests=("a", "b")[: k % 2 + 1])
+        for k in range(8)
+    ]
+    people += [
+        Employee(
+            id=f"S{k}",
+            roles=("mentee",),
+            level=1,
+            team=f"t{k % 4}",
+            interests=("a",) if rng.random() < 0.5 else ("b",),
+        )
+        for k in range(30)
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 4, "min": 2},
+            "rules": {"max_same_team_per_provider": 1},
+        }
+    )
+    flow = run(org, spec)
+    sat = run(org, spec, method="cp_sat", time_limit=20)
+    assert flow.solution.method == "min_cost_flow" and flow.solution.status == "optimal"
+    assert sat.solution.status == "optimal"
+    assert flow.solution.objective == pytest.approx(sat.solution.objective, abs=1e-2)
+    assert violations(org, spec, flow) == []
+
+
+def test_incremental_keeps_committed_pairs_and_serves_the_rest() -> None:
+    people = [Employee(id=f"M{k}", roles=("mentor",)) for k in range(2)]
+    people += [Employee(id=f"S{k}", roles=("mentee",), team="t") for k in range(3)]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 2},
+            "rules": {"max_same_team_per_provider": 1},
+        }
+    )
+    analysis = analyze(org)
+    pop = population(org, analysis)
+    problem = compile_program(spec, pop, History.empty(len(org)), prior=[("S0", "M0")])
+    solution = solve(problem)
+    pairs = {
+        (problem.pop.ids[problem.seekers[s]], problem.pop.ids[problem.providers[p]])
+        for s, p in solution.pairs
+    }
+    assert "S0" not in problem.seeker_ids
+    # M0 already has a seeker of team t: the team cap leaves only M1 for one of S1, S2
+    assert len(pairs) == 1 and next(iter(pairs))[1] == "M1"
+
+
+def test_missing_column_for_a_rule_is_an_error() -> None:
+    from matcher.errors import ConfigError
+
+    org = Org([Employee(id="M0", roles=("mentor",)), Employee(id="S0", roles=("mentee",))])
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "rules": {"min_level_gap": 1, "same_office": "required"},
+        }
+    )
+    with pytest.raises(ConfigError, match="needs the employee column"):
+        run(org, spec)
+
+
+def test_brute_force_sanity() -> None:
+    """The brute force itself finds the obvious optimum."""
+    people = [
+        Employee(id="M0", roles=("mentor",), interests=("a",)),
+        Employee(id="M1", roles=("mentor",)),
+    ]
+    people += [Employee(id="S0", roles=("mentee",), interests=("a",))]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {"name": "m", "kind": "mentor", "period": "2026Q4", "weights": {"bridging": 0}}
+    )
+    assert brute_force(org, spec, ()) is not None
+    result = run(org, spec)
+    assert [(a.seeker_id, a.provider_id) for a in result.assignments] == [("S0", "M0")]
