@@ -43,6 +43,7 @@ TERMS = (
     "preferences",
 )
 BLOCK_CELLS = 4_000_000  # seekers × providers evaluated at once
+TOP_PER_SEEKER = 40  # best arcs per seeker remembered for pruned solves
 
 KIND_DEFAULTS: dict[Kind, dict[str, Selector]] = {
     Kind.BUDDY: {
@@ -143,6 +144,10 @@ class Population:
     language_names: list[str]
     window_start: np.ndarray
     window_end: np.ndarray
+    window_id: np.ndarray
+    window_overlap: np.ndarray
+    language_id: np.ndarray
+    language_shared: np.ndarray
     ancestors: np.ndarray
     community: np.ndarray
     strong_ties: np.ndarray
@@ -174,6 +179,19 @@ def population(org: Org, analysis: Analysis) -> Population:
     skill_vocabulary = sorted({s.lower() for e in employees for s in (*e.skills, *e.wants)})
     skills = _bitsets_with([e.skills for e in employees], skill_vocabulary)
     wants = _bitsets_with([e.wants for e in employees], skill_vocabulary)
+    start = windows[:, 0] if len(windows) else np.zeros(0)
+    end = windows[:, 1] if len(windows) else np.zeros(0)
+    distinct_windows, window_id = np.unique(
+        np.column_stack([start, end]), axis=0, return_inverse=True
+    )
+    table = window_overlap(
+        distinct_windows[:, 0][:, None],
+        distinct_windows[:, 1][:, None],
+        distinct_windows[:, 0][None, :],
+        distinct_windows[:, 1][None, :],
+    )
+    distinct_languages, language_id = np.unique(languages, axis=0, return_inverse=True)
+    shared = (distinct_languages[:, None, :] & distinct_languages[None, :, :]).any(axis=-1)
     return Population(
         org=org,
         as_of=as_of,
@@ -196,8 +214,12 @@ def population(org: Org, analysis: Analysis) -> Population:
         interest_names=interest_names,
         skill_names=skill_vocabulary,
         language_names=language_names,
-        window_start=windows[:, 0] if len(windows) else np.zeros(0),
-        window_end=windows[:, 1] if len(windows) else np.zeros(0),
+        window_start=start,
+        window_end=end,
+        window_id=window_id.ravel(),
+        window_overlap=table,
+        language_id=language_id.ravel(),
+        language_shared=shared,
         ancestors=_ancestors(org),
         community=np.array([p.community for p in analysis.people], dtype=np.int64),
         strong_ties=np.array([p.strong_ties for p in analysis.people], dtype=np.int64),
@@ -220,6 +242,8 @@ def _bitsets_with(lists: Sequence[Sequence[str]], vocabulary: list[str]) -> np.n
 
 
 def _popcount(bits: np.ndarray) -> np.ndarray:
+    if bits.shape[-1] == 1:
+        return np.bitwise_count(bits[..., 0])
     return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)
 
 
@@ -238,23 +262,53 @@ def _same(codes: np.ndarray) -> PairCondition:
 
 def reporting_line(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """Either person is in the other's manager chain."""
+    if si.ndim == 2 and pi.ndim == 2 and si.shape[1] == 1 and pi.shape[0] == 1:
+        return _reporting_line_block(pop, si[:, 0], pi[0])
     up_from_seeker = (pop.ancestors[si] == pi[..., None]).any(axis=-1)
     up_from_provider = (pop.ancestors[pi] == si[..., None]).any(axis=-1)
     return np.asarray(up_from_seeker | up_from_provider)
 
 
 def shared_language(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    return np.asarray((pop.languages[si] & pop.languages[pi]).any(axis=-1))
+    """The two speak a common language (looked up in the table of distinct language sets)."""
+    return np.asarray(pop.language_shared[pop.language_id[si], pop.language_id[pi]])
+
+
+def window_overlap(
+    start_a: np.ndarray, end_a: np.ndarray, start_b: np.ndarray, end_b: np.ndarray
+) -> np.ndarray:
+    """Daily overlap in hours of UTC windows (the previous and next day's window count too)."""
+    best = np.zeros(np.broadcast_shapes(np.shape(start_a), np.shape(start_b)))
+    for shift in (-24.0, 0.0, 24.0):
+        best = np.maximum(
+            best, np.minimum(end_a, end_b + shift) - np.maximum(start_a, start_b + shift)
+        )
+    return best
 
 
 def overlap_hours(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
-    """Daily overlap of working hours (UTC windows; the other day's window counts too)."""
-    s0, s1 = pop.window_start[si], pop.window_end[si]
-    p0, p1 = pop.window_start[pi], pop.window_end[pi]
-    best = np.zeros(np.broadcast_shapes(np.shape(s0), np.shape(p0)))
-    for shift in (-24.0, 0.0, 24.0):
-        best = np.maximum(best, np.minimum(s1, p1 + shift) - np.maximum(s0, p0 + shift))
-    return best
+    """Daily overlap of working hours, looked up in the table of distinct windows."""
+    return np.asarray(pop.window_overlap[pop.window_id[si], pop.window_id[pi]])
+
+
+def _reporting_line_block(pop: Population, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """:func:`reporting_line` for every (row, col) pair, by scattering the chains (no c×P×depth)."""
+    out = np.zeros((len(rows), len(cols)), dtype=bool)
+    col_of = np.full(len(pop.ids) + 1, -1, dtype=np.int64)
+    col_of[cols] = np.arange(len(cols))
+    row_of = np.full(len(pop.ids) + 1, -1, dtype=np.int64)
+    row_of[rows] = np.arange(len(rows))
+    # a provider among the seeker's managers (ancestors are -1 padded: index n maps to -1)
+    up = pop.ancestors[rows]
+    where = col_of[np.where(up >= 0, up, len(pop.ids))]
+    r, d = np.nonzero(where >= 0)
+    out[r, where[r, d]] = True
+    # a seeker among the provider's managers
+    up = pop.ancestors[cols]
+    where = row_of[np.where(up >= 0, up, len(pop.ids))]
+    c, d = np.nonzero(where >= 0)
+    out[where[c, d], c] = True
+    return out
 
 
 def level_gap(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
@@ -533,6 +587,8 @@ class MatchingProblem:
     arc_score: np.ndarray
     must: list[tuple[int, int]]
     must_blockers: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    top_arcs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Each seeker's best ``TOP_PER_SEEKER`` arcs: where a pruned solve starts."""
     removed_by: dict[str, np.ndarray] = field(default_factory=dict)
     team_cap: int | None = None
     notes: list[str] = field(default_factory=list)
@@ -676,6 +732,8 @@ def compile_program(
     arc_s: list[np.ndarray] = []
     arc_p: list[np.ndarray] = []
     arc_v: list[np.ndarray] = []
+    top: list[np.ndarray] = []
+    offset = 0
     step = max(1, BLOCK_CELLS // max(len(providers), 1))
     pi = providers[None, :]
     for start in range(0, len(seekers), step):
@@ -702,6 +760,8 @@ def compile_program(
         score = weighted_score(
             spec, pair_terms(spec, pop, history, seekers[block][rows], providers[cols])
         )
+        top.append(_top_per_row(rows, cols, score, eligible.shape, TOP_PER_SEEKER) + offset)
+        offset += len(rows)
         arc_s.append((rows + start).astype(np.int32))
         arc_p.append(cols.astype(np.int32))
         arc_v.append(score)
@@ -735,9 +795,26 @@ def compile_program(
         arc_score=np.concatenate(arc_v) if arc_v else np.zeros(0),
         must=must,
         must_blockers=must_blockers,
+        top_arcs=np.concatenate(top) if top else np.zeros(0, np.int64),
         removed_by={k: v for k, v in removed.items() if v.any() or k != "never"},
         team_cap=spec.rules.max_same_team_per_provider,
     )
+
+
+def _top_per_row(
+    rows: np.ndarray, cols: np.ndarray, score: np.ndarray, shape: tuple[int, ...], k: int
+) -> np.ndarray:
+    """Positions (into ``rows``) of each row's ``k`` best scores, via a dense block and argpartition."""
+    n_rows, n_cols = shape
+    if n_cols <= k:
+        return np.arange(len(rows))
+    dense = np.full((n_rows, n_cols), -np.inf)
+    dense[rows, cols] = score
+    position = np.full((n_rows, n_cols), -1, dtype=np.int64)
+    position[rows, cols] = np.arange(len(rows))
+    best = np.argpartition(-dense, k - 1, axis=1)[:, :k]
+    picked = np.take_along_axis(position, best, axis=1).ravel()
+    return np.sort(picked[picked >= 0])
 
 
 def _hard_rule_names(spec: ProgramSpec, rules: list[YesNoRule], history: History) -> list[str]:

@@ -258,13 +258,10 @@ class Org:
     """Manager of every id in the file, opted-out people included (ids only, for reporting lines)."""
 
     def __post_init__(self) -> None:
-        self.index = {e.id: i for i, e in enumerate(self.employees)}
+        self.ids = [e.id for e in self.employees]
+        self.index = {identity: i for i, identity in enumerate(self.ids)}
         if not self.manager_of:
             self.manager_of = {e.id: e.manager_id for e in self.employees}
 
     def __len__(self) -> int:
         return len(self.employees)
-
-    @property
-    def ids(self) -> list[str]:
-        return [e.id for e in self.employees]

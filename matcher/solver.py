@@ -29,8 +29,9 @@ from matcher.constraints import MatchingProblem
 
 FLOW_SCALE = 1_000_000  # score units per cost unit of the flow (costs must be integers)
 SAT_SCALE = 1_000  # score units per objective unit in CP-SAT
-CANDIDATES_PER_SEEKER = 40  # CP-SAT keeps this many best arcs per seeker (plus the hint)
+CANDIDATES_PER_SEEKER = 40  # pruned problems start from each seeker's best arcs
 MAX_SAT_ARCS = 300_000  # above this, CP-SAT runs on the pruned candidates
+PRUNE_ABOVE = 2_000_000  # above this many candidates the flow prices arcs in (column generation)
 
 Status = Literal["optimal", "feasible", "infeasible"]
 
@@ -72,113 +73,272 @@ def _gap(objective: float, bound: float) -> float:
     return abs(bound - objective) / max(abs(bound), 1e-9)
 
 
-def _arc_index(problem: MatchingProblem) -> dict[tuple[int, int], int]:
-    return {
-        (int(s), int(p)): k
-        for k, (s, p) in enumerate(zip(problem.arc_seeker, problem.arc_provider, strict=True))
-    }
+def _arc_positions(problem: MatchingProblem, pairs: list[tuple[int, int]]) -> list[int]:
+    """Arc ids of ``(seeker, provider)`` pairs; every pair must be a candidate."""
+    if not pairs:
+        return []
+    width = len(problem.providers)
+    keys = problem.arc_seeker.astype(np.int64) * width + problem.arc_provider
+    order = np.argsort(keys, kind="stable")
+    wanted = np.array([s * width + p for s, p in pairs], dtype=np.int64)
+    where = order[np.searchsorted(keys[order], wanted)]
+    return where.tolist()
 
 
-def solve_flow(
-    problem: MatchingProblem, *, fixed: list[int] | None = None
-) -> tuple[np.ndarray, float]:
-    """Min-cost max-flow on all candidate arcs, side constraints included where a flow can.
+@dataclass
+class _Network:
+    """A flow network over a subset of the candidate arcs, as parallel numpy arrays.
 
-    Network: source → seekers → [provider, team] → providers → sink. ``fixed`` arcs (must
-    pairs) are taken first and use up their seeker's, provider's and team cap's room. A
-    per-team cap is an intermediate node per (provider, team) with capacity ``team_cap``. A
-    minimum load is a first provider → sink arc of capacity ``min_load`` whose cost carries a
-    bonus larger than any change of total score, so among the flows of maximum coverage the
-    solver fills minimum loads first and then maximises the score: when every minimum load is
-    met, the result is optimal for the side-constrained problem too.
+    Node numbering: 0 source, 1..S seekers, then providers, then one node per (provider,
+    team) for per-team caps (for the pairs present among the
+    arcs in the network), then the sink.
+    """
 
-    Returns the chosen arc mask and its total score.
+    tails: np.ndarray
+    heads: np.ndarray
+    caps: np.ndarray
+    costs: np.ndarray
+    middle: slice  # positions of the candidate arcs
+    arcs: np.ndarray  # candidate arc ids, in the order of the middle slice
+    group_keys: np.ndarray  # sorted provider * width + team of the (provider, team) nodes
+    group_nodes: np.ndarray
+    width: int
+    nodes: int
+    source: int
+    sink: int
+
+
+def _arc_costs(problem: MatchingProblem, arcs: np.ndarray) -> np.ndarray:
+    return -np.rint(problem.arc_score[arcs] * FLOW_SCALE).astype(np.int64)
+
+
+def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarray) -> _Network:
+    """The network of ``arcs`` given the pre-chosen (must) arcs in ``chosen``.
+
+    Per-team caps are intermediate (provider, team) nodes of capacity ``team_cap``; a minimum
+    load is a first provider → sink arc whose cost carries a bonus larger than any difference of
+    total score, so that among the flows of maximum coverage minimum loads are filled first.
     """
     n_s, n_p = len(problem.seekers), len(problem.providers)
-    chosen = np.zeros(problem.arcs, dtype=bool)
     supply = problem.supply.astype(np.int64).copy()
     room = problem.capacity.astype(np.int64).copy()
-    for k in fixed or []:
-        chosen[k] = True
-        supply[problem.arc_seeker[k]] -= 1
-        room[problem.arc_provider[k]] -= 1
-    arcs = np.flatnonzero(~chosen)
-    if not len(arcs) or (supply <= 0).all() or (room <= 0).all():
-        return chosen, float(problem.arc_score[chosen].sum())
-    seeker_node = np.arange(n_s) + 1
+    fixed = np.flatnonzero(chosen)
+    np.subtract.at(supply, problem.arc_seeker[fixed], 1)
+    np.subtract.at(room, problem.arc_provider[fixed], 1)
     provider_node = np.arange(n_p) + n_s + 1
     next_node = n_s + n_p + 1
-    costs = -np.rint(problem.arc_score[arcs] * FLOW_SCALE).astype(np.int64)
-    heads = provider_node[problem.arc_provider[arcs]]
-    flow = min_cost_flow.SimpleMinCostFlow()
-    extra_tails: list[np.ndarray] = []
-    extra_heads: list[np.ndarray] = []
-    extra_caps: list[np.ndarray] = []
+    tails = [np.zeros(n_s, np.int64)]
+    heads = [np.arange(n_s, dtype=np.int64) + 1]
+    caps = [np.maximum(supply, 0)]
+    costs = [np.zeros(n_s, np.int64)]
+    middle = slice(n_s, n_s + len(arcs))
+    tails.append(problem.arc_seeker[arcs].astype(np.int64) + 1)
+    costs.append(_arc_costs(problem, arcs))
+    caps.append(np.ones(len(arcs), np.int64))
+    width = int(problem.seeker_team().max(initial=0)) + 1
+    group_keys = np.zeros(0, np.int64)
+    group_nodes = np.zeros(0, np.int64)
+    arc_heads = provider_node[problem.arc_provider[arcs]]
     if problem.team_cap is not None:
-        team = problem.seeker_team()[problem.arc_seeker[arcs]]
-        capped = team >= 0
-        key = problem.arc_provider[arcs].astype(np.int64) * (int(team.max(initial=0)) + 1) + team
-        distinct, inverse = np.unique(key[capped], return_inverse=True)
-        group_node = next_node + np.arange(len(distinct))
-        next_node += len(distinct)
-        heads = heads.copy()
-        heads[capped] = group_node[inverse]
-        used = np.zeros(len(distinct), np.int64)
-        width = int(team.max(initial=0)) + 1
+        keys, capped = _team_keys(problem, arcs, width)
+        fixed_keys, fixed_capped = _team_keys(problem, fixed, width)
+        # only (provider, team) pairs with more candidates than room need a node of their own
+        all_keys = np.concatenate([keys[capped], fixed_keys[fixed_capped]])
+        distinct, counts = np.unique(all_keys, return_counts=True)
+        room_left = np.full(len(distinct), problem.team_cap, dtype=np.int64)
         for (p, t), count in problem.prior_team_load.items():
             where = np.searchsorted(distinct, p * width + t)
             if t >= 0 and where < len(distinct) and distinct[where] == p * width + t:
+                room_left[where] -= count
+        group_keys = distinct[counts > room_left]
+        capped = capped & np.isin(keys, group_keys)
+        fixed_capped = fixed_capped & np.isin(fixed_keys, group_keys)
+        group_nodes = next_node + np.arange(len(group_keys))
+        next_node += len(group_keys)
+        arc_heads[capped] = group_nodes[np.searchsorted(group_keys, keys[capped])]
+        used = np.zeros(len(group_keys), np.int64)
+        for (p, t), count in problem.prior_team_load.items():
+            where = np.searchsorted(group_keys, p * width + t)
+            if t >= 0 and where < len(group_keys) and group_keys[where] == p * width + t:
                 used[where] += count
-        if fixed:
-            fixed_team = problem.seeker_team()[problem.arc_seeker[fixed]]
-            fixed_key = (
-                problem.arc_provider[fixed].astype(np.int64) * (int(team.max(initial=0)) + 1)
-                + fixed_team
-            )
-            where = np.searchsorted(distinct, fixed_key[fixed_team >= 0])
-            found = where < len(distinct)
-            where = where[found]
-            match = distinct[where] == fixed_key[fixed_team >= 0][found]
-            np.add.at(used, where[match], 1)
-        group_provider = distinct // (int(team.max(initial=0)) + 1)
-        extra_tails.append(group_node)
-        extra_heads.append(provider_node[group_provider])
-        extra_caps.append(np.maximum(problem.team_cap - used, 0))
+        np.add.at(used, np.searchsorted(group_keys, fixed_keys[fixed_capped]), 1)
+        tails.append(group_nodes)
+        heads.append(provider_node[group_keys // width])
+        caps.append(np.maximum(problem.team_cap - used, 0))
+        costs.append(np.zeros(len(group_keys), np.int64))
+    heads.insert(1, arc_heads)
     sink = next_node
-    source = 0
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.zeros(n_s, np.int64), seeker_node, np.maximum(supply, 0), np.zeros(n_s, np.int64)
-    )
-    middle = flow.add_arcs_with_capacity_and_unit_cost(
-        seeker_node[problem.arc_seeker[arcs]], heads, np.ones(len(arcs), np.int64), costs
-    )
-    for tails, group_heads, caps in zip(extra_tails, extra_heads, extra_caps, strict=True):
-        flow.add_arcs_with_capacity_and_unit_cost(
-            tails, group_heads, caps, np.zeros(len(tails), np.int64)
-        )
     room = np.maximum(room, 0)
     if problem.min_load > 0:
-        loaded = np.bincount(problem.arc_provider[chosen], minlength=n_p)
+        loaded = np.bincount(problem.arc_provider[fixed], minlength=n_p)
         first = np.clip(problem.min_load - loaded, 0, room)
         # the bonus outweighs any difference of total score between two flows
-        bonus = 2 * int(np.abs(costs).max(initial=0)) * int(np.maximum(supply, 0).sum()) + 1
-        flow.add_arcs_with_capacity_and_unit_cost(
-            provider_node, np.full(n_p, sink), first, np.full(n_p, -bonus, np.int64)
+        bonus = (
+            2
+            * int(np.abs(_arc_costs(problem, np.arange(problem.arcs))).max(initial=0))
+            * int(caps[0].sum())
+            + 1
         )
+        tails.append(provider_node)
+        heads.append(np.full(n_p, sink))
+        caps.append(first)
+        costs.append(np.full(n_p, -bonus, np.int64))
         room = room - first
-    flow.add_arcs_with_capacity_and_unit_cost(
-        provider_node, np.full(n_p, sink), room, np.zeros(n_p, np.int64)
+    tails.append(provider_node)
+    heads.append(np.full(n_p, sink))
+    caps.append(room)
+    costs.append(np.zeros(n_p, np.int64))
+    return _Network(
+        tails=np.concatenate(tails),
+        heads=np.concatenate(heads),
+        caps=np.concatenate(caps),
+        costs=np.concatenate(costs),
+        middle=middle,
+        arcs=arcs,
+        group_keys=group_keys,
+        group_nodes=group_nodes,
+        width=width,
+        nodes=sink + 1,
+        source=0,
+        sink=sink,
     )
-    total = int(np.maximum(supply, 0).sum())
-    flow.set_node_supply(source, total)
-    flow.set_node_supply(sink, -total)
+
+
+def _team_keys(
+    problem: MatchingProblem, arcs: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``provider * width + team`` of each arc, and whether the seeker has a team."""
+    team = problem.seeker_team()[problem.arc_seeker[arcs]]
+    return problem.arc_provider[arcs].astype(np.int64) * width + team, team >= 0
+
+
+def _head_nodes(problem: MatchingProblem, network: _Network, arcs: np.ndarray) -> np.ndarray:
+    """The node each arc would enter: its (provider, team) node when the network has one, else
+    its provider node. A (provider, team) node missing from the network could take the provider's
+    potential, so pricing through the provider is exact."""
+    heads = problem.arc_provider[arcs].astype(np.int64) + len(problem.seekers) + 1
+    if problem.team_cap is None or not len(network.group_keys):
+        return heads
+    keys, capped = _team_keys(problem, arcs, network.width)
+    where = np.minimum(np.searchsorted(network.group_keys, keys), len(network.group_keys) - 1)
+    present = capped & (network.group_keys[where] == keys)
+    heads[present] = network.group_nodes[where[present]]
+    return heads
+
+
+def _run_flow(network: _Network) -> np.ndarray:
+    """Max-flow min-cost on the network; returns the flow on every arc."""
+    flow = min_cost_flow.SimpleMinCostFlow()
+    ids = flow.add_arcs_with_capacity_and_unit_cost(
+        network.tails, network.heads, network.caps, network.costs
+    )
+    total = int(network.caps[network.tails == network.source].sum())
+    flow.set_node_supply(network.source, total)
+    flow.set_node_supply(network.sink, -total)
     status = flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:
         raise RuntimeError(
             f"min-cost flow returned status {status}"
         )  # always feasible by construction
-    chosen[arcs[flow.flows(middle) > 0]] = True
-    return chosen, float(problem.arc_score[chosen].sum())
+    return np.asarray(flow.flows(ids), dtype=np.int64)
+
+
+def _potentials(network: _Network, flows: np.ndarray) -> np.ndarray:
+    """Node potentials certifying the flow: every residual arc has non-negative reduced cost.
+
+    The flow is a min-cost circulation once a sink → source arc of cost −M rewards every unit
+    (M above any path cost makes "coverage first" one objective). Bellman–Ford from a virtual
+    root tied to every node, vectorised one relaxation round at a time.
+    """
+    forward = flows < network.caps
+    backward = flows > 0
+    big = (network.nodes + 2) * (int(np.abs(network.costs).max(initial=0)) + 1)
+    tails = np.concatenate([network.tails[forward], network.heads[backward], [network.sink]])
+    heads = np.concatenate([network.heads[forward], network.tails[backward], [network.source]])
+    costs = np.concatenate([network.costs[forward], -network.costs[backward], [-big]])
+    if flows[network.tails == network.source].sum() > 0:
+        tails = np.append(tails, network.source)
+        heads = np.append(heads, network.sink)
+        costs = np.append(costs, big)
+    order = np.argsort(heads, kind="stable")
+    heads_sorted = heads[order]
+    starts = np.flatnonzero(np.r_[True, heads_sorted[1:] != heads_sorted[:-1]])
+    targets = heads_sorted[starts]
+    tails_sorted, costs_sorted = tails[order], costs[order]
+    distance = np.zeros(network.nodes, dtype=np.int64)
+    for _ in range(network.nodes + 1):
+        best = np.minimum.reduceat(distance[tails_sorted] + costs_sorted, starts)
+        improved = best < distance[targets]
+        if not improved.any():
+            return distance
+        distance[targets[improved]] = best[improved]
+    raise RuntimeError("negative cycle in the residual network: the flow is not optimal")
+
+
+def solve_flow(
+    problem: MatchingProblem, *, fixed: list[int] | None = None
+) -> tuple[np.ndarray, float]:
+    """Min-cost max-flow over all candidates, side constraints included where a flow can.
+
+    When there are many candidates (more than ``PRUNE_ABOVE``), the flow is first solved on each
+    seeker's best ``CANDIDATES_PER_SEEKER`` arcs; node potentials of that solution then price
+    every arc left out, and arcs with negative reduced cost join the candidates until none is
+    left (column generation): the result is optimal over all eligible pairs. Minimum loads
+    use a large bonus that the pricing cannot carry in 64-bit integers, so with minimum loads
+    the flow runs on all arcs at once.
+
+    Returns the chosen arc mask and its total score.
+    """
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    chosen[fixed or []] = True
+    free = np.flatnonzero(~chosen)
+    if not len(free):
+        return chosen, float(problem.arc_score[chosen].sum())
+    if problem.arcs <= PRUNE_ABOVE or problem.min_load > 0:
+        network = _build_network(problem, free, chosen)
+        flows = _run_flow(network)
+        chosen[network.arcs[flows[network.middle] > 0]] = True
+        return chosen, float(problem.arc_score[chosen].sum())
+    in_subset = np.zeros(problem.arcs, dtype=bool)
+    start = (
+        problem.top_arcs
+        if len(problem.top_arcs)
+        else _best_per_seeker(problem, free, CANDIDATES_PER_SEEKER)
+    )
+    in_subset[start] = True
+    in_subset[chosen] = False
+    all_costs = _arc_costs(problem, np.arange(problem.arcs))
+    seeker_node = problem.arc_seeker.astype(np.int64) + 1
+    while True:
+        network = _build_network(problem, np.flatnonzero(in_subset), chosen)
+        flows = _run_flow(network)
+        potential = _potentials(network, flows)
+        provider_node = problem.arc_provider.astype(np.int64) + len(problem.seekers) + 1
+        reduced = all_costs + potential[seeker_node] - potential[provider_node]
+        # through a (provider, team) node the head potential exceeds the provider's by at most slack
+        slack = 0
+        if len(network.group_keys):
+            group_provider = network.group_keys // network.width + len(problem.seekers) + 1
+            slack = max(int((potential[network.group_nodes] - potential[group_provider]).max()), 0)
+        suspects = np.flatnonzero((reduced < slack) & ~in_subset & ~chosen)
+        heads = _head_nodes(problem, network, suspects)
+        exact = all_costs[suspects] + potential[seeker_node[suspects]] - potential[heads]
+        violators = suspects[exact < 0]
+        if not len(violators):
+            break
+        in_subset[violators] = True
+    picked = network.arcs[flows[network.middle] > 0]
+    result = chosen.copy()
+    result[picked] = True
+    return result, float(problem.arc_score[result].sum())
+
+
+def _best_per_seeker(problem: MatchingProblem, arcs: np.ndarray, k: int) -> np.ndarray:
+    """Each seeker's ``k`` best-scoring arcs among ``arcs``."""
+    order = arcs[np.lexsort((-problem.arc_score[arcs], problem.arc_seeker[arcs]))]
+    seeker_sorted = problem.arc_seeker[order]
+    first = np.searchsorted(seeker_sorted, seeker_sorted, side="left")
+    return order[(np.arange(len(order)) - first) < k]
 
 
 def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solution:
@@ -192,8 +352,7 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
     conflicts = quick_conflicts(problem)
     if conflicts:
         return _infeasible(conflicts, "checks", started)
-    index = _arc_index(problem)
-    fixed = [index[pair] for pair in problem.must]
+    fixed = _arc_positions(problem, problem.must)
     flow_chosen, flow_score = solve_flow(problem, fixed=fixed)
     loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
     loads_met = problem.min_load == 0 or bool((loads >= problem.min_load).all())
@@ -225,11 +384,7 @@ def _candidates(problem: MatchingProblem, keep: np.ndarray) -> tuple[np.ndarray,
     """Arcs CP-SAT sees: all of them when few, else each seeker's best plus ``keep``."""
     if problem.arcs <= MAX_SAT_ARCS:
         return np.arange(problem.arcs), False
-    order = np.lexsort((-problem.arc_score, problem.arc_seeker))
-    seeker_sorted = problem.arc_seeker[order]
-    starts = np.searchsorted(seeker_sorted, seeker_sorted, side="left")
-    rank = np.arange(len(order)) - starts
-    best = order[rank < CANDIDATES_PER_SEEKER]
+    best = _best_per_seeker(problem, np.arange(problem.arcs), CANDIDATES_PER_SEEKER)
     # providers with a minimum load keep every arc, so that the load stays reachable
     loaded = np.zeros(len(problem.providers), dtype=bool)
     if problem.min_load > 0:

@@ -391,3 +391,25 @@ def test_brute_force_sanity() -> None:
     assert brute_force(org, spec, ()) is not None
     result = run(org, spec)
     assert [(a.seeker_id, a.provider_id) for a in result.assignments] == [("S0", "M0")]
+
+
+@given(instances(), st.integers(1, 3))
+def test_pruned_flow_with_pricing_is_exact(case: tuple[Org, ProgramSpec, HistoryRows], k: int) -> None:
+    """Column generation from each seeker's k best arcs reaches the full-flow optimum
+    (per-team caps and must pairs included; minimum loads always use every arc)."""
+    import matcher.constraints as constraints
+    import matcher.solver as solver
+
+    org, spec, history = case
+    full = run(org, spec, history)
+    if full.solution.status == "infeasible":
+        return
+    saved = (solver.PRUNE_ABOVE, constraints.TOP_PER_SEEKER)
+    try:
+        solver.PRUNE_ABOVE, constraints.TOP_PER_SEEKER = 0, k
+        pruned = run(org, spec, history)
+    finally:
+        solver.PRUNE_ABOVE, constraints.TOP_PER_SEEKER = saved
+    assert len(pruned.assignments) == len(full.assignments)
+    assert pruned.solution.objective == pytest.approx(full.solution.objective, abs=1e-6)
+    assert violations(org, spec, pruned, history) == []
