@@ -180,7 +180,7 @@ def metrics(
     out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if outputs is not None:
         outputs.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(outputs, **result.outputs)
+        np.savez(outputs, allow_pickle=False, **result.outputs)
 
 
 @main.command("repeat-interactions", hidden=True)

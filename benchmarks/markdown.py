@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Sequence
 
 from benchmarks.pipelines import STEPS
@@ -88,6 +89,17 @@ def _ratios_of(report: Report, figure: Figure) -> str:
     return "; ".join(found) if found else "baseline"
 
 
+def _note(figure: Figure) -> str:
+    notes = [figure.note] if figure.note else []
+    if figure.process_seconds:
+        notes.append(
+            "timed inside the worker (graph build + metrics); the child process took "
+            f"{seconds(statistics.median(figure.process_seconds))} with Python start-up and "
+            "reading the edge lists"
+        )
+    return "; ".join(notes)
+
+
 def figures_table(report: Report, stage: str | None = None) -> str:
     """One row per figure, with the command beside it."""
     rows = [
@@ -98,7 +110,7 @@ def figures_table(report: Report, stage: str | None = None) -> str:
             _wall(figure),
             memory(figure.peak_rss_bytes),
             _ratios_of(report, figure),
-            figure.note,
+            _note(figure),
         ]
         for figure in report.figures
         if stage is None or figure.stage == stage
@@ -222,7 +234,9 @@ def _header(report: Report) -> str:
             f"Produced by {code(report.invocation)} (stages: {', '.join(report.stages)}).",
             "",
             f"Machine: {m.get('cpus', '?')} CPUs, {m.get('memory', '?')} RAM, {m.get('platform', '?')}, "
-            f"Python {m.get('python', '?')}; matcher {m.get('commit', '?')}; {m.get('libraries', '')}.",
+            f"Python {m.get('python', '?')}; matcher {m.get('commit', '?')}; {m.get('libraries', '')}. "
+            f"OMP_NUM_THREADS {m.get('omp_num_threads', 'not recorded')}; load from other processes "
+            f"during the run: {m.get('background_load', 'not measured')}.",
             "",
             f"Org: {org.employees:,} employees (seed {org.seed}), {org.interaction_rows:,} "
             f"interaction rows ({org.interactions_bytes / 1e6:,.0f} MB) in `{org.directory}`; "

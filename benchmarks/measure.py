@@ -9,6 +9,7 @@ children instead).
 from __future__ import annotations
 
 import os
+import resource
 import shlex
 import subprocess
 import sys
@@ -61,9 +62,7 @@ def run_measured(argv: Sequence[str], *, cwd: Path, log_dir: Path) -> Measuremen
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4, tell Popen
     if child.returncode != 0:
         tail = err_path.read_text(encoding="utf-8", errors="replace")[-2000:]
-        raise BenchmarkError(
-            f"exit status {child.returncode}: {shlex.join(argv)}\n{tail}".rstrip()
-        )
+        raise BenchmarkError(f"exit status {child.returncode}: {shlex.join(argv)}\n{tail}".rstrip())
     return Measurement(seconds=seconds, peak_rss_bytes=int(usage.ru_maxrss) * KIB)
 
 
@@ -99,3 +98,40 @@ def display_command(argv: Sequence[str], root: Path) -> str:
     '.venv/bin/matcher analyze --out w/o /x'
     """
     return shlex.join(shown_path(arg, root) for arg in argv)
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    """Busy CPU seconds of the whole machine and of this process's reaped children."""
+
+    wall: float
+    machine_busy: float | None
+    children: float
+
+
+def cpu_snapshot() -> CpuSnapshot:
+    """Read ``/proc/stat`` (``None`` where it does not exist) and ``RUSAGE_CHILDREN``."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    busy: float | None = None
+    try:
+        fields = Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]
+    except OSError:
+        fields = []
+    if fields:
+        ticks = [int(value) for value in fields]
+        idle = ticks[3] + (ticks[4] if len(ticks) > 4 else 0)  # idle + iowait
+        busy = (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    return CpuSnapshot(time.monotonic(), busy, usage.ru_utime + usage.ru_stime)
+
+
+def background_cores(start: CpuSnapshot, end: CpuSnapshot) -> float | None:
+    """Average number of cores that processes other than our children kept busy in between.
+
+    A noisy-neighbour indicator: on a two-core machine, 1.0 means one core was taken by
+    something else for the whole time.
+    """
+    wall = end.wall - start.wall
+    if start.machine_busy is None or end.machine_busy is None or wall <= 0:
+        return None
+    ours = end.children - start.children
+    return max(0.0, (end.machine_busy - start.machine_busy - ours) / wall)

@@ -8,6 +8,8 @@ folder without it is incomplete and is regenerated.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import importlib.util
 import json
 import shutil
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from benchmarks.errors import BenchmarkError
 from benchmarks.measure import (
@@ -32,6 +34,8 @@ from benchmarks.results import OrgInfo, Setup
 META = "benchmark.json"
 GRAPH = "graph.npz"
 GRAPH_SUMMARY = "graph.json"
+GENERATOR_MODULES = ("matcher.generate",)
+GRAPH_MODULES = ("matcher.graph", "matcher.config", "matcher.model", "matcher.io.load")
 
 Log = Callable[[str], None]
 
@@ -62,6 +66,23 @@ def org_directory(work_dir: Path, employees: int, seed: int) -> Path:
     return work_dir / f"org-{employees}-seed{seed}"
 
 
+def source_fingerprint(modules: tuple[str, ...]) -> str:
+    """A hash of the source files of ``modules``: a cached file made by older code is stale.
+
+    Raises
+    ------
+    BenchmarkError
+        When a module cannot be found.
+    """
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise BenchmarkError(f"cannot find the source of {name}")
+        digest.update(Path(spec.origin).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 class GenerateRecord(BaseModel):
     """What ``benchmark.json`` records about how an org was generated."""
 
@@ -75,6 +96,7 @@ class GenerateRecord(BaseModel):
     seed: int
     interaction_rows: int
     planted: dict[str, int]
+    generator: str = Field(description="source_fingerprint(GENERATOR_MODULES) at generation.")
 
 
 def ensure_org(
@@ -105,18 +127,13 @@ def ensure_org(
         When ``matcher generate`` fails or a reused org's record cannot be read.
     """
     directory = org_directory(work_dir, employees, seed)
-    meta = directory / META
-    if fresh and directory.exists():
-        shutil.rmtree(directory)
-    if meta.is_file():
+    generator = source_fingerprint(GENERATOR_MODULES)
+    record = None if fresh else _reusable(directory / META, generator, log)
+    if record is not None:
         log(f"reusing the org in {directory}")
-        try:
-            record = GenerateRecord.model_validate_json(meta.read_text(encoding="utf-8"))
-        except ValidationError as exc:
-            raise BenchmarkError(f"{meta} cannot be read ({exc}); rerun with --fresh") from exc
         return _org_files(directory, record, root=root, reused=True)
     if directory.exists():
-        shutil.rmtree(directory)  # incomplete: no record
+        shutil.rmtree(directory)  # stale, incomplete or --fresh
     argv = [
         *matcher_command(),
         "generate",
@@ -142,14 +159,28 @@ def ensure_org(
         seed=seed,
         interaction_rows=int(summary["interactions"]),
         planted={str(k): int(v) for k, v in summary["planted"].items()},
+        generator=generator,
     )
-    meta.write_text(record.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    (directory / META).write_text(record.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return _org_files(directory, record, root=root, reused=False)
 
 
-def _org_files(
-    directory: Path, record: GenerateRecord, *, root: Path, reused: bool
-) -> OrgFiles:
+def _reusable(meta: Path, generator: str, log: Log) -> GenerateRecord | None:
+    """The record of a complete org made by the current generator, else ``None``."""
+    if not meta.is_file():
+        return None
+    try:
+        record = GenerateRecord.model_validate_json(meta.read_text(encoding="utf-8"))
+    except ValidationError:
+        log(f"{meta} is unreadable or from an older harness: regenerating")
+        return None
+    if record.generator != generator:
+        log(f"matcher/generate.py changed since {meta.parent.name} was generated: regenerating")
+        return None
+    return record
+
+
+def _org_files(directory: Path, record: GenerateRecord, *, root: Path, reused: bool) -> OrgFiles:
     info = OrgInfo(
         directory=shown_path(directory, root),
         employees=record.employees,
@@ -236,7 +267,9 @@ def ensure_graph(org: OrgFiles, *, root: Path, log: Log) -> tuple[Path, Setup]:
     ]
     command = display_command(argv, root)
     what = "load the org and build the aggregated edge lists once (matcher.graph.build_graph)"
-    if path.is_file() and (org.directory / GRAPH_SUMMARY).is_file():
+    summary = org.directory / GRAPH_SUMMARY
+    current = source_fingerprint(GRAPH_MODULES)
+    if path.is_file() and summary.is_file() and graph_counts(path).get("code") == current:
         log(f"reusing the prepared graph {path}")
         return path, Setup(
             what=what, command=command, seconds=None, peak_rss_bytes=None, reused=True
@@ -257,10 +290,12 @@ def write_graph(employees: Path, interactions: Path, out: Path) -> None:
     """Prepare the graph of an org and write it with its summary counts beside it."""
     inputs, counts = prepare_graph(employees, interactions)
     inputs.save(out)
-    out.with_name(GRAPH_SUMMARY).write_text(json.dumps(counts, indent=2) + "\n", encoding="utf-8")
+    record: dict[str, float | str] = {**counts, "code": source_fingerprint(GRAPH_MODULES)}
+    out.with_name(GRAPH_SUMMARY).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 
 
-def graph_counts(graph_file: Path) -> dict[str, float]:
-    """The counts written beside a prepared graph."""
+def graph_counts(graph_file: Path) -> dict[str, float | str]:
+    """The counts written beside a prepared graph, and the fingerprint (``code``) of the
+    matcher modules that built it."""
     data = json.loads(graph_file.with_name(GRAPH_SUMMARY).read_text(encoding="utf-8"))
-    return {str(k): float(v) for k, v in data.items()}
+    return {str(k): v if isinstance(v, str) else float(v) for k, v in data.items()}

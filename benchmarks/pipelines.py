@@ -65,6 +65,23 @@ class EdgeList:
         return (upper + upper.T).tocsr()
 
 
+def pivots(n: int, samples: int, seed: int) -> np.ndarray:
+    """The pivot sources of :func:`matcher.metrics.pivots`, recomputed here.
+
+    Importing :mod:`matcher.metrics` loads networkit and igraph; a baseline worker should
+    load only its own library (its peak memory is reported, and networkit brings a second
+    OpenMP runtime), so the sampling is repeated here. ``tests/test_benchmarks.py`` checks
+    that both give the same pivots.
+
+    >>> pivots(10, 3, seed=0).tolist()
+    [5, 6, 9]
+    """
+    rng = np.random.default_rng(seed)
+    if n == 0:
+        return np.empty(0, np.int64)
+    return np.sort(rng.choice(n, size=min(samples, n), replace=False))
+
+
 @dataclass(frozen=True)
 class GraphInputs:
     """The three edge lists the metric set reads, plus the betweenness sampling parameters."""
@@ -83,8 +100,6 @@ class GraphInputs:
 
     def pivots(self) -> np.ndarray:
         """The betweenness sources, exactly as :func:`matcher.metrics.sampled_betweenness`."""
-        from matcher.metrics import pivots
-
         return pivots(self.n, self.samples, self.seed)
 
     def subsample(self, fraction: float) -> GraphInputs:
@@ -114,7 +129,7 @@ class GraphInputs:
                 arrays[f"{name}_weights"] = edges.weights
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(path.stem + ".partial.npz")
-        np.savez(partial, **arrays)
+        np.savez(partial, allow_pickle=False, **arrays)
         partial.replace(path)
 
     @staticmethod

@@ -23,7 +23,9 @@ class _Model(BaseModel):
 class Figure(_Model):
     """One measured workload.
 
-    ``seconds`` holds every run; ``estimate_seconds`` is set instead when the workload was too
+    ``seconds`` holds every run (the child's wall time, or for a worker the time it measured
+    around the work itself, with the child's wall time in ``process_seconds``);
+    ``estimate_seconds`` is set instead when the workload was too
     slow to run in full and its time was extrapolated (``note`` says how).
     """
 
@@ -32,6 +34,10 @@ class Figure(_Model):
     label: str
     command: str
     seconds: list[float] = Field(default_factory=list)
+    process_seconds: list[float] = Field(
+        default_factory=list,
+        description="Wall time of the child process, when ``seconds`` were timed inside it.",
+    )
     peak_rss_bytes: int | None = None
     estimate_seconds: float | None = None
     baselines: dict[str, str] = Field(

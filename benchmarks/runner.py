@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from benchmarks.markdown import render_report
+from benchmarks.measure import background_cores, cpu_snapshot
 from benchmarks.orgs import Log, ensure_org
 from benchmarks.results import Report, compute_ratios, load_report, result_path, write_report
 from benchmarks.sizes import PUBLIC_SIZES, Size
@@ -70,6 +71,7 @@ def machine_info(root: Path) -> dict[str, str]:
         "python": platform.python_version(),
         "commit": commit,
         "libraries": ", ".join(versions),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
     }
 
 
@@ -131,9 +133,17 @@ def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, 
         org=org.info,
         setup=[org.generate],
     )
+    started = cpu_snapshot()
     for name in stages:
         log(f"== stage {name}: {STAGES[name].description}")
         _merge(report, STAGES[name].run(ctx))
+    others = background_cores(started, cpu_snapshot())
+    if others is not None:
+        report.machine["background_load"] = f"{others:.2f} cores"
+        report.notes.append(
+            f"other processes kept {others:.2f} of the {os.cpu_count()} cores busy on average "
+            "during the stages (machine busy time minus this run's child processes)"
+        )
     report.ratios = compute_ratios(report.figures)
     json_path = result_path(options.results_dir, report.date, report.size, "json")
     md_path = result_path(options.results_dir, report.date, report.size, "md")

@@ -188,8 +188,8 @@ def period_index(period: str) -> float:
 
     >>> period_index("2026Q4") - period_index("2026Q3")
     1.0
-    >>> period_index("2026-12") - period_index("2026-10")
-    0.6666666666666643
+    >>> round(period_index("2026-12") - period_index("2026-10"), 6)
+    0.666667
     """
     match = PERIOD_PATTERN.match(period)
     if match is None:

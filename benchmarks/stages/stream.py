@@ -64,7 +64,9 @@ def write_repeated(source: Path, copies: int, out: Path) -> int:
 
     with source.open(encoding="utf-8") as handle:
         names = [name.strip('"') for name in handle.readline().strip().split(",")]
-    convert = pcsv.ConvertOptions(column_types={name: pa.string() for name in names})
+    convert = pcsv.ConvertOptions(
+        column_types={name: pa.string() for name in names}, strings_can_be_null=True
+    )
     partial = out.with_name(out.name + ".partial")
     rows = 0
     writer: pcsv.CSVWriter | None = None
@@ -120,21 +122,29 @@ def _ensure_file(ctx: StageContext) -> tuple[Path, int, int, Setup]:
     if path.is_file() and meta.is_file() and not ctx.fresh:
         ctx.log(f"reusing {path}")
         rows = int(json.loads(meta.read_text(encoding="utf-8"))["rows"])
-        return path, copies, rows, Setup(
-            what=what, command=command, seconds=None, peak_rss_bytes=None, reused=True
+        return (
+            path,
+            copies,
+            rows,
+            Setup(what=what, command=command, seconds=None, peak_rss_bytes=None, reused=True),
         )
     ctx.log(f"writing {copies} shifted copies of {source.name} to {path}")
     folder.mkdir(parents=True, exist_ok=True)
     measured = run_measured(argv, cwd=ctx.root, log_dir=folder / "logs")
     rows = int(json.loads((folder / "logs" / "stdout.txt").read_text(encoding="utf-8"))["rows"])
     meta.write_text(json.dumps({"rows": rows, "copies": copies}) + "\n", encoding="utf-8")
-    return path, copies, rows, Setup(
-        what=what,
-        command=command,
-        seconds=measured.seconds,
-        peak_rss_bytes=measured.peak_rss_bytes,
-        reused=False,
-        measured_on=dt.date.today().isoformat(),
+    return (
+        path,
+        copies,
+        rows,
+        Setup(
+            what=what,
+            command=command,
+            seconds=measured.seconds,
+            peak_rss_bytes=measured.peak_rss_bytes,
+            reused=False,
+            measured_on=dt.date.today().isoformat(),
+        ),
     )
 
 

@@ -55,7 +55,8 @@ def ratio_at_least(
         return Target(stage=stage, target=name, measured="not measured", met=None, margin="")
     speedup = times[1] / times[0]
     estimated = " (baseline estimated)" if theirs.estimated else ""
-    shown = f"{speedup:.1f}× faster ({times[0]:.3g} s vs {times[1]:.3g} s){estimated}"
+    pace = f"{speedup:.1f}× faster" if speedup >= 1 else f"{1 / speedup:.1f}× slower"
+    shown = f"{pace} ({times[0]:.3g} s vs {times[1]:.3g} s){estimated}"
     if not applies:
         return Target(stage=stage, target=name, measured=shown, met=None, margin=NOT_HERE)
     met = speedup >= factor
@@ -70,7 +71,15 @@ def ratio_at_least(
 def ratio_at_most(
     stage: str, target: str, ours: Figure, theirs: Figure, limit: float, applies: bool
 ) -> Target:
-    """``ours / theirs ≤ limit``: e.g. not slower than the baseline (``limit = 1``)."""
+    """``ours / theirs ≤ limit``: not slower than the baseline when ``limit = 1``.
+
+    >>> a = Figure(id="x.cli", stage="x", label="a", command="a", seconds=[3.0])
+    >>> b = Figure(id="x.b", stage="x", label="b", command="b", seconds=[1.0])
+    >>> ratio_at_most("x", "not slower", a, b, 1.0, True).margin
+    "missed: 3.0× the baseline's time"
+    >>> ratio_at_most("x", "not slower", b, a, 1.0, True).margin
+    'met: 67% less time than the baseline'
+    """
     name = f"{target} [{_kind(ours)}]"
     times = _times(ours, theirs)
     if times is None:
@@ -81,10 +90,10 @@ def ratio_at_most(
     if not applies:
         return Target(stage=stage, target=name, measured=shown, met=None, margin=NOT_HERE)
     met = ratio <= limit
-    change = abs(1 - ratio)
-    margin = (
-        f"met: {change:.0%} faster than the baseline"
-        if met
-        else f"missed: {change:.0%} slower than the baseline"
-    )
+    if met:
+        margin = f"met: {1 - ratio:.0%} less time than the baseline"
+    elif ratio < 2:
+        margin = f"missed: {ratio - 1:.0%} more time than the baseline"
+    else:
+        margin = f"missed: {ratio:.1f}× the baseline's time"
     return Target(stage=stage, target=name, measured=shown, met=met, margin=margin)
