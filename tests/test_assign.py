@@ -394,7 +394,9 @@ def test_brute_force_sanity() -> None:
 
 
 @given(instances(), st.integers(1, 3))
-def test_pruned_flow_with_pricing_is_exact(case: tuple[Org, ProgramSpec, HistoryRows], k: int) -> None:
+def test_pruned_flow_with_pricing_is_exact(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int
+) -> None:
     """Column generation from each seeker's k best arcs reaches the full-flow optimum
     (per-team caps and must pairs included; minimum loads always use every arc)."""
     import matcher.constraints as constraints

@@ -26,7 +26,8 @@ JSONL_SUFFIXES = {".jsonl", ".ndjson"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 DELIMITERS = (",", ";", "\t", "|")
-BLOCK_SIZE = 4 << 20  # measured: 32 MiB blocks doubled peak memory on a 2 GB file, 4 MiB kept it flat
+# measured: 32 MiB blocks doubled peak memory on a 2 GB file; 4 MiB kept it flat
+BLOCK_SIZE = 4 << 20
 
 
 @dataclass(frozen=True)
