@@ -21,7 +21,14 @@ demo: $(STAMP)
 	$(BIN)/matcher generate --employees 2000 --seed 7 --out $(DEMO)/org
 	@echo "== 2. analyze: who is isolated or peripheral, and why"
 	$(BIN)/matcher analyze --employees $(DEMO)/org/employees.csv --interactions $(DEMO)/org/interactions.csv --out $(DEMO)/analysis
-	@echo "== done: see $(DEMO)/analysis/analysis.csv, teams.csv and summary.json"
+	@echo "== 3. assign the three example programs (scenarios/*.toml read $(DEMO)/org)"
+	rm -f $(DEMO)/matcher.db
+	$(BIN)/matcher assign scenarios/buddy.toml --out $(DEMO)/buddy --db $(DEMO)/matcher.db
+	$(BIN)/matcher assign scenarios/mentoring.toml --out $(DEMO)/mentoring --db $(DEMO)/matcher.db
+	$(BIN)/matcher assign scenarios/peer-support.toml --out $(DEMO)/peer-support --db $(DEMO)/matcher.db
+	@echo "== a few matches, with the reasons HR sees (pairs.csv, for partners, has no reasons)"
+	@head -n 4 $(DEMO)/mentoring/assignments.csv | cut -d, -f1-4,13-
+	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, matcher.db)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check matcher tests benchmarks cli.py

@@ -1,0 +1,240 @@
+"""matcher assign and matcher history through the CLI, on the example programs in scenarios/."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from matcher.checks import HistoryPair, check_assignment
+from matcher.cli import main
+from matcher.generate import generate_org
+from matcher.io.load import load_org
+from matcher.io.programs import load_program_file
+from matcher.io.write import atomic_output
+from matcher.isolation import analyze
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+EXAMPLES = ("mentoring.toml", "buddy.toml", "peer-support.toml")
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def org_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("org")
+    org = generate_org(600, seed=4)
+    with atomic_output(folder) as out:
+        out.write_table("employees.csv", org.employees)
+        out.write_table("interactions.csv", org.interactions)
+    return folder / "employees.csv", folder / "interactions.csv"
+
+
+def assign(
+    program: str, org_files: tuple[Path, Path], out: Path, db: Path, *extra: str
+) -> tuple[int, str, str]:
+    employees, interactions = org_files
+    return invoke(
+        "assign",
+        str(SCENARIOS / program),
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(interactions),
+        "--out",
+        str(out),
+        "--db",
+        str(db),
+        "--json",
+        "--quiet",
+        "--time-limit",
+        "20",
+        *extra,
+    )
+
+
+@pytest.mark.parametrize("program", EXAMPLES)
+def test_example_programs_run_and_pass_the_checker(
+    program: str, org_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    code, stdout, _ = assign(program, org_files, tmp_path / "out", tmp_path / "h.db")
+    assert code == 0
+    summary = json.loads(stdout)
+    ((name, block),) = summary["programs"].items()
+    assert (
+        block["status"] == "optimal"
+        and block["gap"] == 0
+        and block["bound_scope"] == "all_eligible_pairs"
+    )
+    assert block["seekers"] > 0 and block["matched"] > 0
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} == {
+        "assignments.csv",
+        "unmatched.csv",
+        "pairs.csv",
+        "summary.json",
+    }
+    assignments = rows(out / "assignments.csv")
+    assert len(assignments) == block["pairs"] and all(r["why"] for r in assignments)
+    assert list(assignments[0])[:4] == ["program", "seeker_id", "provider_id", "score"]
+    unmatched = rows(out / "unmatched.csv")
+    assert len(unmatched) == block["seekers"] - block["matched"] and all(
+        r["reason"] for r in unmatched
+    )
+    # the partner-facing file says who, never why
+    partner = (out / "pairs.csv").read_text()
+    assert list(rows(out / "pairs.csv")[0]) == ["program", "period", "seeker_id", "provider_id"]
+    for word in ("isolated", "peripheral", "priority", "score", "reason"):
+        assert word not in partner
+    # every hard rule holds, by the independent checker
+    employees, interactions = org_files
+    org, _ = load_org(employees, interactions)
+    spec = next(p for p in load_program_file(SCENARIOS / program).program if p.name == name)
+    flags = {p.id: set(p.flags) for p in analyze(org).people}
+    pairs = [(r["seeker_id"], r["provider_id"]) for r in assignments]
+    assert check_assignment(spec, org, pairs, flags=flags, as_of=org.as_of.date()) == []  # type: ignore[union-attr]
+
+
+def test_same_seed_gives_identical_files(org_files: tuple[Path, Path], tmp_path: Path) -> None:
+    for run in ("a", "b"):
+        assert (
+            assign(
+                "mentoring.toml",
+                org_files,
+                tmp_path / run,
+                tmp_path / f"{run}.db",
+                "--seed",
+                "5",
+                "--explain",
+            )[0]
+            == 0
+        )
+    for name in ("assignments.csv", "unmatched.csv", "pairs.csv", "candidates.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_history_commit_then_no_repeat_and_incremental(
+    org_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    db = tmp_path / "h.db"
+    code, stdout, _ = assign("mentoring.toml", org_files, tmp_path / "q1", db)
+    first = json.loads(stdout)["programs"]["mentoring-2026q4"]
+    run_id = first["run_id"]
+    assert invoke("history", "list", "--db", str(db), "--json")[0] == 0
+    # a proposal does not count as history: the same run again proposes the same pairs
+    code, stdout, _ = assign("mentoring.toml", org_files, tmp_path / "again", db)
+    assert rows(tmp_path / "again" / "pairs.csv") == rows(tmp_path / "q1" / "pairs.csv")
+    assert invoke("history", "commit", run_id, "--db", str(db))[0] == 0
+    code, _, stderr = invoke("history", "commit", run_id, "--db", str(db))
+    assert code == 1 and "already committed" in stderr
+    # committed: with no_repeat_periods = 4, rerunning the period repeats none of its pairs
+    code, stdout, _ = assign("mentoring.toml", org_files, tmp_path / "q1b", db)
+    before = {(r["seeker_id"], r["provider_id"]) for r in rows(tmp_path / "q1" / "pairs.csv")}
+    after = {(r["seeker_id"], r["provider_id"]) for r in rows(tmp_path / "q1b" / "pairs.csv")}
+    assert before and not before & after
+    # incremental: committed pairs stay, only people not yet served are assigned
+    code, stdout, _ = assign("mentoring.toml", org_files, tmp_path / "inc", db, "--incremental")
+    served = {s for s, _ in before}
+    assert not served & {r["seeker_id"] for r in rows(tmp_path / "inc" / "pairs.csv")}
+    # export and import round-trip the committed pairs
+    export = tmp_path / "export.csv"
+    assert invoke("history", "export", "--out", str(export), "--db", str(db))[0] == 0
+    exported = rows(export)
+    assert {(r["seeker_id"], r["provider_id"]) for r in exported} == before
+    other = tmp_path / "other.db"
+    assert invoke("history", "import", str(export), "--db", str(other))[0] == 0
+    with sqlite3.connect(other) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM pairs").fetchone()[0] == len(before)
+    checked = [
+        HistoryPair(r["kind"] or None, r["seeker_id"], r["provider_id"], r["period"])
+        for r in exported
+    ]
+    assert len(checked) == len(before)
+
+
+def test_history_import_errors_name_row_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("program,seeker_id,provider_id,period\nm,E1,E2,2026Q4\nm,,E2,last quarter\n")
+    code, _, stderr = invoke("history", "import", str(bad), "--db", str(tmp_path / "h.db"))
+    assert code == 1
+    assert "row 3, column 'seeker_id'" in stderr and "row 3, column 'period'" in stderr
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
+def test_failed_output_write_leaves_the_database_as_it_was(
+    org_files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matcher.io import write
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(write.OutputDir, "write_json", explode)
+    db = tmp_path / "h.db"
+    with pytest.raises(OSError):
+        assign("mentoring.toml", org_files, tmp_path / "out", db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+
+
+def test_strict_exits_3_on_partial_coverage(org_files: tuple[Path, Path], tmp_path: Path) -> None:
+    program = tmp_path / "tight.toml"
+    program.write_text(
+        '[data]\nemployees = "e.csv"\n\n[[program]]\nname = "tight"\nkind = "mentor"\nperiod = "2026Q4"\n'
+        "capacity = { default = 0 }\n"
+    )
+    employees, interactions = org_files
+    code, _, _ = invoke(
+        "assign",
+        str(program),
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(interactions),
+        "--out",
+        str(tmp_path / "o"),
+        "--db",
+        str(tmp_path / "h.db"),
+        "--strict",
+        "--quiet",
+    )
+    assert code == 3
+    assert all("capacity exhausted" in r["reason"] for r in rows(tmp_path / "o" / "unmatched.csv"))
+
+
+def test_program_file_errors_are_located(tmp_path: Path) -> None:
+    program = tmp_path / "p.toml"
+    program.write_text(
+        '[data]\nemployees = "e.csv"\n\n[[program]]\nname = "m"\nkind = "mentors"\nperiod = "Q4"\n'
+        '[program.rules]\nsame_team = "never"\n'
+    )
+    code, _, stderr = invoke("validate", str(program))
+    assert code == 1
+    assert (
+        "program[0].kind" in stderr
+        and "program[0].period" in stderr
+        and "program[0].rules.same_team" in stderr
+    )
+    assert "Traceback" not in stderr
+
+
+def test_unknown_program_name_is_a_usage_error(tmp_path: Path) -> None:
+    code, _, stderr = invoke(
+        "assign", str(SCENARIOS / "buddy.toml"), "--program", "nope", "--out", str(tmp_path)
+    )
+    assert code == 2 and "onboarding-2026q4" in stderr
