@@ -16,7 +16,7 @@ from matcher.constraints import History, MatchingProblem, compile_program, histo
 from matcher.explain import AssignmentRow, UnmatchedRow, explain_assignments, explain_unmatched
 from matcher.isolation import Analysis
 from matcher.model import Org
-from matcher.programs import ProgramSpec
+from matcher.programs import Kind, ProgramSpec
 from matcher.solver import Solution, SolveOptions, solve
 
 HistoryRow = tuple[str | None, str, str, str]  # kind, seeker_id, provider_id, period
@@ -56,6 +56,8 @@ def summarise(
     """The per-program block of ``summary.json``."""
     seekers = len(problem.seekers)
     served = {s for s, _ in solution.pairs}
+    if problem.spec.kind is Kind.PEER:
+        served |= {p for _, p in solution.pairs}
     flagged = [
         k
         for k, person in enumerate(problem.seekers)

@@ -60,6 +60,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Selector]] = {
         ),
         "providers": Selector(roles=["peer_supporter"]),
     },
+    Kind.PEER: {"seekers": Selector(roles=["peer"]), "providers": Selector()},
 }
 
 
@@ -687,7 +688,12 @@ def compile_program(
     _check_columns(spec, pop)
     rules = yes_no_rules(spec, pop)
     seekers = np.flatnonzero(select(effective_selector(spec, "seekers"), pop))
-    providers = np.flatnonzero(select(effective_selector(spec, "providers"), pop))
+    peer = spec.kind is Kind.PEER
+    providers = (
+        seekers.copy()
+        if peer
+        else np.flatnonzero(select(effective_selector(spec, "providers"), pop))
+    )
     capacity = capacities(spec.capacity, pop, providers)
     supply = np.full(len(seekers), spec.per_seeker, dtype=np.int64)
     prior_team_load: dict[tuple[int, int], int] = {}
@@ -779,7 +785,7 @@ def compile_program(
                 blockers.append("self")
             if blockers:
                 must_blockers[pair] = blockers
-    return MatchingProblem(
+    problem = MatchingProblem(
         spec=spec,
         pop=pop,
         history=history,
@@ -799,6 +805,30 @@ def compile_program(
         removed_by={k: v for k, v in removed.items() if v.any() or k != "never"},
         team_cap=spec.rules.max_same_team_per_provider,
     )
+    return _symmetrize(problem) if peer else problem
+
+
+def _symmetrize(problem: MatchingProblem) -> MatchingProblem:
+    """Peer programs: keep pair {i, j} (i < j) when both orientations are eligible; its score
+    is the mean of the two orientations' scores."""
+    n = len(problem.seekers)
+    key = problem.arc_seeker.astype(np.int64) * n + problem.arc_provider
+    reverse = problem.arc_provider.astype(np.int64) * n + problem.arc_seeker
+    order = np.argsort(key)
+    where = np.minimum(np.searchsorted(key[order], reverse), max(len(key) - 1, 0))
+    partner = order[where] if len(key) else where
+    both = (key[partner] == reverse) if len(key) else np.zeros(0, bool)
+    keep = both & (problem.arc_seeker < problem.arc_provider)
+    score = (problem.arc_score + problem.arc_score[partner]) / 2
+    problem.arc_seeker = problem.arc_seeker[keep]
+    problem.arc_provider = problem.arc_provider[keep]
+    problem.arc_score = score[keep]
+    problem.top_arcs = np.arange(int(keep.sum()))
+    problem.must = [(min(a, b), max(a, b)) for a, b in problem.must]
+    problem.must_blockers = {
+        (min(a, b), max(a, b)): r for (a, b), r in problem.must_blockers.items()
+    }
+    return problem
 
 
 def _top_per_row(

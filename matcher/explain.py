@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.constraints import TERMS, MatchingProblem, overlap_hours, pair_terms, yes_no_rules
-from matcher.programs import Mode
+from matcher.programs import Kind, Mode
 from matcher.solver import Solution
 
 
@@ -101,11 +101,15 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
     """Every seeker left without a provider, with the true reason."""
     spec, pop = problem.spec, problem.pop
     served = np.zeros(len(problem.seekers), dtype=np.int64)
-    for s, _ in solution.pairs:
+    for s, p in solution.pairs:
         served[s] += 1
+        if spec.kind is Kind.PEER:
+            served[p] += 1
     if solution.status == "infeasible":
         reason = "program infeasible: " + "; ".join(solution.conflicts)
         return [UnmatchedRow(spec.name, pop.ids[i], reason) for i in problem.seekers]
+    if spec.kind is Kind.PEER:
+        return _unmatched_peers(problem, served)
     load = np.zeros(len(problem.providers), dtype=np.int64)
     team_load: dict[tuple[int, int], int] = {}
     seeker_team = problem.seeker_team()
@@ -166,4 +170,35 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
                         "raise --time-limit"
                     )
         rows.append(UnmatchedRow(spec.name, seeker, reason))
+    return rows
+
+
+def _unmatched_peers(problem: MatchingProblem, served: np.ndarray) -> list[UnmatchedRow]:
+    """Peer programs: people in no pair, and why."""
+    pop, spec = problem.pop, problem.spec
+    partners = np.bincount(problem.arc_seeker, minlength=len(problem.seekers)) + np.bincount(
+        problem.arc_provider, minlength=len(problem.seekers)
+    )
+    rows = []
+    for person in np.flatnonzero(served == 0).tolist():
+        if partners[person] == 0:
+            removed = sorted(
+                (
+                    (name, int(counts[person]))
+                    for name, counts in problem.removed_by.items()
+                    if counts[person] > 0
+                ),
+                key=lambda item: (-item[1], item[0]),
+            )
+            detail = (
+                ", ".join(f"{name} removes {count}" for name, count in removed)
+                or "nobody else takes part"
+            )
+            reason = f"no eligible partner: of {len(problem.seekers) - 1} others, {detail}"
+        else:
+            reason = (
+                f"all {partners[person]} eligible partners are taken (capacity) by pairings that cover "
+                "more people or score higher"
+            )
+        rows.append(UnmatchedRow(spec.name, pop.ids[problem.seekers[person]], reason))
     return rows

@@ -25,6 +25,7 @@ class Kind(StrEnum):
     BUDDY = "buddy"
     MENTOR = "mentor"
     PEER_SUPPORT = "peer_support"
+    PEER = "peer"  # mutual pairs among one group (peer circles, coffee pairs): non-bipartite
 
 
 class Mode(StrEnum):
@@ -152,6 +153,23 @@ class ProgramSpec(Strict):
     rules: Rules = Field(default_factory=Rules)
     weights: Weights = Field(default_factory=Weights)
     pairs: Pairs = Field(default_factory=Pairs)
+    objective: Literal["coverage_first", "score"] = "coverage_first"
+
+    @model_validator(mode="after")
+    def _peer_rules(self) -> ProgramSpec:
+        if self.objective == "score" and self.kind is not Kind.PEER:
+            raise ValueError("objective = 'score' is available for kind = 'peer' only")
+        if self.kind is Kind.PEER:
+            if any(v is not None for v in self.providers.model_dump().values()):
+                raise ValueError(
+                    "a peer program pairs its seekers with each other: leave providers out"
+                )
+            for key in ("min_level_gap", "max_level_gap", "max_same_team_per_provider"):
+                if getattr(self.rules, key) is not None:
+                    raise ValueError(
+                        f"rules.{key} is not available for kind = 'peer' (pairs have no direction)"
+                    )
+        return self
 
     @field_validator("period")
     @classmethod

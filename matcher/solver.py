@@ -26,6 +26,8 @@ from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from matcher.constraints import MatchingProblem
+from matcher.errors import MatcherError
+from matcher.programs import Kind
 
 FLOW_SCALE = 1_000_000  # score units per cost unit of the flow (costs must be integers)
 SAT_SCALE = 1_000  # score units per objective unit in CP-SAT
@@ -349,6 +351,8 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
     """
     options = options or SolveOptions()
     started = time.perf_counter()
+    if problem.spec.kind is Kind.PEER:
+        return _solve_peer(problem, options, started)
     conflicts = quick_conflicts(problem)
     if conflicts:
         return _infeasible(conflicts, "checks", started)
@@ -718,7 +722,7 @@ def explain_infeasible(
     ]
 
 
-class SolveTimeout(RuntimeError):
+class SolveTimeout(MatcherError):
     """CP-SAT found no assignment at all within the time limit."""
 
 
@@ -746,4 +750,111 @@ def _describe_conflict(
     return (
         f"pairs.must ({seeker}, {provider}) cannot hold with the other constraints "
         f"(e.g. raise capacity of {provider} to {int(problem.capacity[p]) + 1})"
+    )
+
+
+def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float) -> Solution:
+    """Peer programs: a b-matching on a general graph (pairs {i, j} among one group), by CP-SAT.
+
+    Each person takes part in at most ``capacity`` and at least ``capacity.min`` pairs; must
+    pairs are taken. With ``objective = "coverage_first"`` the model first maximises the number
+    of people in at least one pair, then the score; with ``"score"`` only the score.
+    """
+    if problem.must_blockers:
+        ids = problem.pop.ids
+        return _infeasible(
+            [
+                f"pairs.must ({ids[problem.seekers[a]]}, {ids[problem.seekers[b]]}) breaks the rule(s) {', '.join(r)}"
+                for (a, b), r in problem.must_blockers.items()
+            ],
+            "checks",
+            started,
+        )
+    model = cp_model.CpModel()
+    n = len(problem.seekers)
+    x = [model.new_bool_var(f"x_{k}") for k in range(problem.arcs)]
+    touching: list[list[int]] = [[] for _ in range(n)]
+    for k, (a, b) in enumerate(
+        zip(problem.arc_seeker.tolist(), problem.arc_provider.tolist(), strict=True)
+    ):
+        touching[a].append(k)
+        touching[b].append(k)
+    covered = []
+    literals: dict[int, str] = {}
+    for person in range(n):
+        load = sum(x[k] for k in touching[person])
+        model.add(load <= int(problem.capacity[person]))
+        if problem.min_load > 0:
+            literal = model.new_bool_var(f"min_{person}")
+            model.add(load >= problem.min_load).only_enforce_if(literal)
+            literals[literal.index] = problem.pop.ids[problem.seekers[person]]
+            model.add_assumption(literal)
+        served = model.new_bool_var(f"y_{person}")
+        model.add(load >= 1).only_enforce_if(served)
+        covered.append(served)
+    for pair in problem.must:
+        where = [
+            k
+            for k in touching[pair[0]]
+            if int(problem.arc_provider[k]) == pair[1] or int(problem.arc_seeker[k]) == pair[1]
+        ]
+        model.add(x[where[0]] == 1)
+    scores = np.rint(problem.arc_score * SAT_SCALE).astype(np.int64).tolist()
+    score = sum(c * v for c, v in zip(scores, x, strict=True))
+    solver = _solver(options, options.time_limit / 2)
+    if problem.spec.objective == "coverage_first":
+        model.maximize(sum(covered))
+        status = solver.solve(model)
+        if status == cp_model.INFEASIBLE:
+            core = [
+                literals[i]
+                for i in solver.sufficient_assumptions_for_infeasibility()
+                if i in literals
+            ]
+            who = ", ".join(sorted(core)) or "some people"
+            return _infeasible(
+                [
+                    f"capacity.min = {problem.min_load}: not every person can be paired ({who}); lower capacity.min or relax a rule"
+                ],
+                "cp_sat_assumptions",
+                started,
+            )
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise SolveTimeout("CP-SAT found no pairing within the time limit; raise --time-limit")
+        model.add(sum(covered) >= round(solver.objective_value))
+        cover_proven = status == cp_model.OPTIMAL  # the assumptions stay in force in phase 2
+    else:
+        cover_proven = True
+    model.maximize(score)
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        return _infeasible(
+            [
+                f"capacity.min = {problem.min_load}: not every person can be paired; lower capacity.min or relax a rule"
+            ],
+            "cp_sat",
+            started,
+        )
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise SolveTimeout("CP-SAT found no pairing within the time limit; raise --time-limit")
+    chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+    objective = float(problem.arc_score[chosen].sum())
+    optimal = status == cp_model.OPTIMAL and cover_proven
+    bound = (
+        objective
+        if optimal
+        else max(
+            solver.best_objective_bound / SAT_SCALE + 0.5 * problem.arcs / SAT_SCALE, objective
+        )
+    )
+    return Solution(
+        status="optimal" if optimal else "feasible",
+        pairs=_pairs(problem, chosen),
+        objective=objective,
+        bound=bound,
+        gap=_gap(objective, bound),
+        bound_scope="all_eligible_pairs",
+        method="cp_sat",
+        seconds=time.perf_counter() - started,
+        coverage_bound=int(sum(1 for _ in covered)),
     )

@@ -415,3 +415,100 @@ def test_pruned_flow_with_pricing_is_exact(
     assert len(pruned.assignments) == len(full.assignments)
     assert pruned.solution.objective == pytest.approx(full.solution.objective, abs=1e-6)
     assert violations(org, spec, pruned, history) == []
+
+
+def _peer_org(weights: dict[tuple[int, int], float]) -> tuple[Org, ProgramSpec]:
+    """Four peers; pair scores set through shared interests (one interest per unit of weight)."""
+    interests: dict[int, list[str]] = {k: [] for k in range(4)}
+    for (a, b), w in weights.items():
+        for unit in range(int(w)):
+            tag = f"i{a}{b}_{unit}"
+            interests[a].append(tag)
+            interests[b].append(tag)
+    people = [
+        Employee(id=f"P{k}", roles=("peer",), interests=tuple(interests[k])) for k in range(4)
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    return org, ProgramSpec.model_validate(
+        {
+            "name": "peers",
+            "kind": "peer",
+            "period": "2026Q4",
+            "objective": "score",
+            "capacity": {"default": 1, "column": "b"},
+            "weights": {
+                "interests": 0,
+                "bridging": 0,
+                "overlap_hours": 0,
+                "isolation_priority": 0,
+                "skills": 0,
+            },
+        }
+    )
+
+
+def test_known_b_matching_answer() -> None:
+    """Known answer: b = [2, 1, 1, 1]: the optimum is {(0,1), (0,2)}; when everyone must get
+    one, {(0,1), (2,3)}."""
+    org, spec = _peer_org({(0, 1): 3, (0, 2): 3, (2, 3): 1, (1, 3): 0})
+    org.employees[0] = org.employees[0].model_copy(update={"attributes": {"b": "2"}})
+    for person in org.employees[1:]:
+        org.employees[org.index[person.id]] = person.model_copy(update={"attributes": {"b": "1"}})
+    # interests Jaccard makes the score: pair terms as the only weight
+    spec = spec.model_copy(update={"weights": spec.weights.model_copy(update={"interests": 10.0})})
+    result = run(org, spec)
+    assert {(a.seeker_id, a.provider_id) for a in result.assignments} == {
+        ("P0", "P1"),
+        ("P0", "P2"),
+    }
+    everyone = spec.model_copy(update={"capacity": spec.capacity.model_copy(update={"min": 1})})
+    result = run(org, everyone)
+    assert {(a.seeker_id, a.provider_id) for a in result.assignments} == {
+        ("P0", "P1"),
+        ("P2", "P3"),
+    }
+    assert result.solution.status == "optimal"
+
+
+@given(st.integers(2, 7), st.integers(0, 10_000))
+def test_peer_pairs_agree_with_networkx_max_weight_matching(n: int, seed: int) -> None:
+    import networkx as nx
+
+    rng = np.random.default_rng(seed)
+    tags = ["a", "b", "c", "d", "e"]
+    people = [
+        Employee(
+            id=f"P{k}", roles=("peer",), interests=tuple(t for t in tags if rng.random() < 0.5)
+        )
+        for k in range(n)
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "peers",
+            "kind": "peer",
+            "period": "2026Q4",
+            "objective": "score",
+            "weights": {
+                "interests": 5.0,
+                "bridging": 0,
+                "overlap_hours": 0,
+                "isolation_priority": 0,
+            },
+        }
+    )
+    result = run(org, spec)
+    problem = result.problem
+    graph = nx.Graph()
+    for a, b, w in zip(
+        problem.arc_seeker.tolist(),
+        problem.arc_provider.tolist(),
+        problem.arc_score.tolist(),
+        strict=True,
+    ):
+        if w > 0:
+            graph.add_edge(a, b, weight=w)
+    best = sum(graph.edges[e]["weight"] for e in nx.max_weight_matching(graph))
+    assert result.solution.objective == pytest.approx(best, abs=1e-2)

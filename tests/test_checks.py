@@ -538,7 +538,7 @@ def instances(
     spec = ProgramSpec.model_validate(
         {
             "name": "p",
-            "kind": draw(st.sampled_from(list(Kind))),
+            "kind": draw(st.sampled_from([Kind.BUDDY, Kind.MENTOR, Kind.PEER_SUPPORT])),
             "period": draw(st.sampled_from(["2026Q4", "2026-10", "2026H2"])),
             "seekers": draw(selector),
             "providers": draw(selector),
