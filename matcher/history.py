@@ -110,13 +110,20 @@ class History:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: everything inside commits together or not at all."""
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(f"{self.path}: cannot write ({exc}); is another matcher run using it?") from exc
         try:
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
+        try:
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            self._db.execute("ROLLBACK")
+            raise HistoryError(f"{self.path}: the write was not saved ({exc})") from exc
 
     # ------------------------------------------------------------------------ writing
 
