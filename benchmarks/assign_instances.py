@@ -130,6 +130,10 @@ def _take(groups: list[list[int]], wanted: int, rng: np.random.Generator) -> lis
     return sorted(chosen)
 
 
+def _is_low(level: int | None) -> bool:
+    return level is not None and level <= LOW_LEVEL
+
+
 def choose(
     people: list[Person], seekers: int, providers: int, seed: int
 ) -> tuple[list[str], list[str]]:
@@ -147,9 +151,7 @@ def choose(
     low = [
         k
         for k in others
-        if "mentee" not in people[k].roles
-        and people[k].level is not None
-        and people[k].level <= LOW_LEVEL
+        if "mentee" not in people[k].roles and _is_low(people[k].level)
     ]
     taken = set(mentee) | set(low)
     rest = [k for k in others if k not in taken]

@@ -92,7 +92,14 @@ class Profiler:
         return out
 
 
-COMPILE_PARTS = ("select", "capacities", "_block_conditions", "pair_terms", "weighted_score", "_top_per_row")
+COMPILE_PARTS = (
+    "select",
+    "capacities",
+    "_block_conditions",
+    "pair_terms",
+    "weighted_score",
+    "_top_per_row",
+)
 SOLVE_PARTS = (
     "quick_conflicts",
     "_arc_positions",
@@ -248,7 +255,7 @@ def flagged_coverable(problem: Any) -> int:
         min_load=0,
     )
     chosen, _ = solve_flow(sub)
-    return int(len(np.unique(sub.arc_seeker[chosen])))
+    return len(np.unique(sub.arc_seeker[chosen]))
 
 
 def _arcs_of(problem: Any, solution: Any) -> Arcs:
@@ -594,9 +601,7 @@ def _mentor_match(arcs: Arcs) -> tuple[np.ndarray, dict[str, float]]:
             strict=True,
         )
     )
-    mentees = [
-        Mentee(grade=int(level), email=f"s{k}") for k, level in enumerate(arcs.seeker_level)
-    ]
+    mentees = [Mentee(grade=int(level), email=f"s{k}") for k, level in enumerate(arcs.seeker_level)]
     mentors = [
         Mentor(grade=int(level), email=f"p{k}") for k, level in enumerate(arcs.provider_level)
     ]
@@ -619,7 +624,9 @@ def _mentor_match(arcs: Arcs) -> tuple[np.ndarray, dict[str, float]]:
             return int(value)
 
     served = Disqualify(lambda match: len(match.mentee.mentors) >= 1)
-    full = Disqualify(lambda match: len(match.mentor.mentees) >= capacity[provider_at[id(match.mentor)]])
+    full = Disqualify(
+        lambda match: len(match.mentor.mentees) >= capacity[provider_at[id(match.mentor)]]
+    )
     rounds = max(capacity, default=0)
     rules = [[Score(), served, full] for _ in range(rounds)]
     steps["prepare"] = time.perf_counter() - started
@@ -715,9 +722,7 @@ def run_ladder(
         full_growth = (arcs.seekers / k) ** ladder.exponent
         ladder.estimate_full = last.seconds * full_growth
         cells = max(last.seekers * last.providers, 1)
-        memory_next = (
-            max(last.peak_rss_bytes - baseline_rss, 0) / cells * (next_k * next_k * ratio)
-        )
+        memory_next = max(last.peak_rss_bytes - baseline_rss, 0) / cells * (next_k * next_k * ratio)
         if last.seconds * growth > budget:
             ladder.stopped = (
                 f"stopped before {next_k:,} × {round(next_k * ratio):,}: estimated "
@@ -774,8 +779,6 @@ def ladder_record(ladder: Ladder, arcs: Arcs, budget: float) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------- dispatch
-
-BASELINES = ("bare-flow", "greedy", "random", "lsa", "networkx", "mentor-match")
 
 
 def run_baseline(method: str, arcs_file: Path, out: Path, *, budget: float, seed: int) -> None:

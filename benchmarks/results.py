@@ -254,7 +254,9 @@ def _setup_stage(step: Setup) -> str:
     """A setup step's stage; files written before steps were tagged are recognised by name."""
     if step.stage or step.what.startswith(_ORG_SETUP):
         return step.stage
-    return next((stage for start, stage in _STAGE_OF_SETUP.items() if step.what.startswith(start)), "")
+    return next(
+        (stage for start, stage in _STAGE_OF_SETUP.items() if step.what.startswith(start)), ""
+    )
 
 
 def merge_reports(old: Report, new: Report, order: list[str]) -> Report:

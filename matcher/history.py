@@ -113,7 +113,9 @@ class History:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise HistoryError(f"{self.path}: cannot write ({exc}); is another matcher run using it?") from exc
+            raise HistoryError(
+                f"{self.path}: cannot write ({exc}); is another matcher run using it?"
+            ) from exc
         try:
             yield self._db
         except BaseException:

@@ -41,7 +41,7 @@ from benchmarks.assign_instances import (
     shape_for,
     write_instances,
 )
-from benchmarks.measure import display_command, matcher_command, python_command, shown_path
+from benchmarks.measure import matcher_command, python_command, shown_path
 from benchmarks.results import Figure, Outcome, StepTimes, Target
 from benchmarks.stages.base import Job, StageContext, StageResult, make_job, run_round_robin
 from benchmarks.stages.targets import NOT_HERE, at_most, ratio_at_most
@@ -306,10 +306,9 @@ def _baseline_jobs(
                 continue
         runs = BASELINE_RUNS.get(method, ctx.size.repeat)
         name = FIGURE_NAMES[method]
-        budget = ctx.networkx_budget
 
         def argv(k: int, variant: str = variant, method: str = method) -> list[str]:
-            return _baseline_argv(plan, variant, method, k, budget, seed)
+            return _baseline_argv(plan, variant, method, k, ctx.networkx_budget, seed)
 
         def timed_inside(k: int, variant: str = variant, method: str = method) -> float:
             found = _read(plan.results_dir / f"{variant}-{method}-{k}.json")
@@ -690,7 +689,7 @@ def _notes(
         f"(`{shown_path(plan.arcs_dir, ctx.root)}`), so all solve the same instance",
     ]
     bare = records.get((FLOW, "bare-flow"), {}).get("outcome")
-    flow = (summaries.get(FLOW) or [None])[0]
+    flow = next(iter(summaries.get(FLOW) or []), None)
     if bare and flow:
         same = bare["pairs"] == flow["pairs"] and math.isclose(
             bare["objective"], flow["objective"], abs_tol=1e-6 * max(bare["pairs"], 1)
@@ -726,9 +725,7 @@ def _notes(
 # ------------------------------------------------------------------------------ targets
 
 
-def _gap_target(
-    target: str, found: list[dict[str, Any]], limit: float, *, applies: bool
-) -> Target:
+def _gap_target(target: str, found: list[dict[str, Any]], limit: float, *, applies: bool) -> Target:
     """The worst gap over the runs ≤ ``limit``, certified over all eligible pairs."""
     if not found:
         return Target(stage=STAGE, target=target, measured="not measured", met=None, margin="")
@@ -803,7 +800,11 @@ def _equal_target(target: str, ours: Outcome | None, theirs: Outcome | None) -> 
 
 def _coverage_target(target: str, rows: list[Outcome]) -> Target:
     ours = next((o for o in rows if o.method.startswith("matcher") and o.ran), None)
-    others = [o for o in rows if not o.method.startswith("matcher") and o.ran and o.seekers_covered is not None]
+    others = [
+        o
+        for o in rows
+        if not o.method.startswith("matcher") and o.ran and o.seekers_covered is not None
+    ]
     if ours is None or ours.seekers_covered is None or not others:
         return Target(stage=STAGE, target=target, measured="not measured", met=None, margin="")
     shown = f"matcher {ours.seekers_covered:,}; " + ", ".join(
@@ -909,9 +910,7 @@ def targets(
             )
             continue
         rows.append(
-            ratio_at_most(
-                STAGE, "≤ 3× the bare flow solve", ours, bare, 3.0, is_l, kind=kind
-            )
+            ratio_at_most(STAGE, "≤ 3× the bare flow solve", ours, bare, 3.0, is_l, kind=kind)
         )
     if is_l:
         gap_limit, seconds_limit, named = 0.01, 120.0, "20k × 5k"
