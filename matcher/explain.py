@@ -127,17 +127,7 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
         if n_providers == 0:
             reason = "no providers in this program (check the providers selector)"
         elif eligible_count[s] == 0:
-            removed = sorted(
-                (
-                    (name, int(counts[s]))
-                    for name, counts in problem.removed_by.items()
-                    if counts[s] > 0
-                ),
-                key=lambda item: (-item[1], item[0]),
-            )
-            detail = (
-                ", ".join(f"{name} removes {count}" for name, count in removed) or "no rule applies"
-            )
+            detail = _removals(problem, s) or "no rule applies"
             reason = f"no eligible provider: of {n_providers} providers, {detail}"
         else:
             arcs = arcs_by_seeker[starts[s] : starts[s] + eligible_count[s]]
@@ -173,6 +163,19 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
     return rows
 
 
+def _removals(problem: MatchingProblem, seeker: int) -> str:
+    """Which rules removed how many candidates of one seeker, most first."""
+    removed = sorted(
+        (
+            (name, int(counts[seeker]))
+            for name, counts in problem.removed_by.items()
+            if counts[seeker] > 0
+        ),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return ", ".join(f"{name} removes {count}" for name, count in removed)
+
+
 def _unmatched_peers(problem: MatchingProblem, served: np.ndarray) -> list[UnmatchedRow]:
     """Peer programs: people in no pair, and why."""
     pop, spec = problem.pop, problem.spec
@@ -182,18 +185,7 @@ def _unmatched_peers(problem: MatchingProblem, served: np.ndarray) -> list[Unmat
     rows = []
     for person in np.flatnonzero(served == 0).tolist():
         if partners[person] == 0:
-            removed = sorted(
-                (
-                    (name, int(counts[person]))
-                    for name, counts in problem.removed_by.items()
-                    if counts[person] > 0
-                ),
-                key=lambda item: (-item[1], item[0]),
-            )
-            detail = (
-                ", ".join(f"{name} removes {count}" for name, count in removed)
-                or "nobody else takes part"
-            )
+            detail = _removals(problem, person) or "nobody else takes part"
             reason = f"no eligible partner: of {len(problem.seekers) - 1} others, {detail}"
         else:
             reason = (
