@@ -308,7 +308,7 @@ def assign(
     from matcher.history import History
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file
-    from matcher.io.reports import write_assignments
+    from matcher.io.runs import store_and_write
     from matcher.isolation import analyze as run_analysis
     from matcher.solver import SolveOptions
 
@@ -348,42 +348,24 @@ def assign(
             results = assign_programs(
                 org, analysis, specs, history=rows, prior=prior, options=options
             )
-        summary: dict[str, Any] = {
-            "programs": {},
-            "seed": seed,
-            "inputs": org.sources,
-            "program_file": str(program_file),
-            "db": str(db_path),
-            "incremental": incremental,
-        }
-        with history.transaction() as db:
-            for result in results:
-                run_id = history.next_run_id(result.spec.name, result.spec.period)
-                history.add_run(
-                    db,
-                    run_id=run_id,
-                    program=result.spec.name,
-                    kind=result.spec.kind.value,
-                    period=result.spec.period,
-                    status=result.solution.status,
-                    pairs=[(a.seeker_id, a.provider_id, a.score) for a in result.assignments],
-                    objective=result.solution.objective,
-                    bound=result.solution.bound,
-                    gap=result.solution.gap,
-                    seed=seed,
-                    config=result.spec.model_dump(mode="json"),
-                    inputs=org.sources,
-                )
-                summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
-            summary["seconds"] = round(time.perf_counter() - started, 2)
-            write_assignments(
-                results,
-                out_dir,
-                summary,
-                explain=explain,
-                with_names=with_names,
-                pseudonymizer=pseudonymizer,
-            )
+        summary = store_and_write(
+            history,
+            results,
+            out_dir,
+            {
+                "seed": seed,
+                "inputs": org.sources,
+                "program_file": str(program_file),
+                "db": str(db_path),
+                "incremental": incremental,
+                "seconds": round(time.perf_counter() - started, 2),
+            },
+            seed=seed,
+            inputs=org.sources,
+            explain=explain,
+            with_names=with_names,
+            pseudonymizer=pseudonymizer,
+        )
     if as_json:
         click.echo(json.dumps(summary, default=str))
     lines = []
