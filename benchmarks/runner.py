@@ -13,28 +13,11 @@ from pathlib import Path
 from benchmarks.markdown import render_report
 from benchmarks.measure import background_cores, cpu_snapshot
 from benchmarks.orgs import Log, ensure_org
-from benchmarks.results import (
-    Report,
-    compute_ratios,
-    load_report,
-    merge_reports,
-    result_path,
-    write_report,
-)
+from benchmarks.results import Report, compute_ratios, load_report, result_path, write_report
 from benchmarks.sizes import PUBLIC_SIZES, Size
 from benchmarks.stages import STAGES, StageContext, StageResult
 
-LIBRARIES = (
-    "networkx",
-    "igraph",
-    "networkit",
-    "scipy",
-    "numpy",
-    "pyarrow",
-    "ortools",
-    "mentor-match",
-    "munkres",
-)
+LIBRARIES = ("networkx", "igraph", "networkit", "scipy", "numpy", "pyarrow")
 
 
 @dataclass(frozen=True)
@@ -92,26 +75,18 @@ def machine_info(root: Path) -> dict[str, str]:
     }
 
 
-def _merge(report: Report, name: str, result: StageResult) -> None:
-    for step in result.setup:
-        step.stage = step.stage or name
+def _merge(report: Report, result: StageResult) -> None:
     report.setup += result.setup
     report.figures += result.figures
     report.steps += result.steps
     report.quality += result.quality
     report.agreement += result.agreement
     report.targets += result.targets
-    report.outcomes += result.outcomes
-    if result.notes:
-        report.stage_notes.setdefault(name, []).extend(result.notes)
+    report.notes += result.notes
 
 
 def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, Path]:
     """Run the selected stages and write ``<date>-<size>.json`` and ``.md``.
-
-    When that file already exists (an earlier run the same day, same size and seed), the
-    stages it holds that this run did not measure are kept: ``--only assign`` adds to the
-    day's analyze figures instead of replacing them.
 
     Parameters
     ----------
@@ -161,7 +136,7 @@ def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, 
     started = cpu_snapshot()
     for name in stages:
         log(f"== stage {name}: {STAGES[name].description}")
-        _merge(report, name, STAGES[name].run(ctx))
+        _merge(report, STAGES[name].run(ctx))
     others = background_cores(started, cpu_snapshot())
     if others is not None:
         report.machine["background_load"] = f"{others:.2f} cores"
@@ -172,15 +147,6 @@ def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, 
     report.ratios = compute_ratios(report.figures)
     json_path = result_path(options.results_dir, report.date, report.size, "json")
     md_path = result_path(options.results_dir, report.date, report.size, "md")
-    if json_path.is_file():
-        try:
-            earlier = load_report(json_path)
-        except ValueError as exc:  # pydantic's ValidationError, or not JSON at all
-            log(f"not merging with {json_path}, which cannot be read: {exc}")
-        else:
-            report = merge_reports(earlier, report, list(STAGES))
-            if report.earlier:
-                log(f"kept the stages {', '.join(report.earlier[-1].stages)} of {json_path}")
     write_report(report, json_path)
     md_path.write_text(render_report(report), encoding="utf-8")
     return json_path, md_path

@@ -69,14 +69,7 @@ def ratio_at_least(
 
 
 def ratio_at_most(
-    stage: str,
-    target: str,
-    ours: Figure,
-    theirs: Figure,
-    limit: float,
-    applies: bool,
-    *,
-    kind: str | None = None,
+    stage: str, target: str, ours: Figure, theirs: Figure, limit: float, applies: bool
 ) -> Target:
     """``ours / theirs ≤ limit``: not slower than the baseline when ``limit = 1``.
 
@@ -87,7 +80,7 @@ def ratio_at_most(
     >>> ratio_at_most("x", "not slower", b, a, 1.0, True).margin
     'met: 67% less time than the baseline'
     """
-    name = f"{target} [{kind or _kind(ours)}]"
+    name = f"{target} [{_kind(ours)}]"
     times = _times(ours, theirs)
     if times is None:
         return Target(stage=stage, target=name, measured="not measured", met=None, margin="")
