@@ -1,7 +1,8 @@
 """``python -m benchmarks``: ``run`` and ``readme`` for people, and the workers they start.
 
-The workers (``graph``, ``metrics``, ``repeat-interactions``) are hidden commands run as
-child processes by ``run``, so that each workload's peak memory is its own.
+The workers (``graph``, ``metrics``, ``repeat-interactions``, ``assign-inprocess``,
+``assign-baseline``) are hidden commands run as child processes by ``run``, so that each
+workload's peak memory is its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from benchmarks.errors import BenchmarkError
 from benchmarks.measure import display_command
 
 ROOT = Path(__file__).resolve().parents[1]
+BASELINE_METHODS = ("bare-flow", "greedy", "random", "lsa", "networkx", "mentor-match")
+"""``assign-baseline --method`` (kept here so that ``--help`` needs no numpy import)."""
 BENCHMARKS = ROOT / "benchmarks"
 
 
@@ -135,8 +138,20 @@ def readme(results_dir: Path) -> None:
     from benchmarks.runner import newest_reports
 
     found = newest_reports(results_dir.resolve())
-    sources = [shown_path(path, ROOT) for path, _ in found]
+    sources = [shown_path(path, ROOT) for paths, _ in found for path in paths]
     click.echo(render_readme([report for _, report in found], sources), nl=False)
+
+
+@main.command(hidden=True)
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def render(result: Path) -> None:
+    """Rewrite a result file's Markdown page (``<date>-<size>.md``) from its JSON."""
+    from benchmarks.markdown import render_report
+    from benchmarks.results import load_report
+
+    page = result.with_suffix(".md")
+    page.write_text(render_report(load_report(result)), encoding="utf-8")
+    _log(f"wrote {page}")
 
 
 # ------------------------------------------------------------------------------ workers
@@ -194,3 +209,65 @@ def repeat_interactions(source: Path, copies: int, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = write_repeated(source, copies, out)
     click.echo(json.dumps({"rows": rows, "bytes": out.stat().st_size}))
+
+
+@main.command("assign-inprocess", hidden=True)
+@click.argument("programs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Timings (JSON).")
+@click.option("--arcs-dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--save", multiple=True, help="Write the arcs of the program file with this stem.")
+def assign_inprocess(
+    programs: tuple[Path, ...],
+    runs: int,
+    seed: int,
+    time_limit: float,
+    out: Path,
+    arcs_dir: Path,
+    save: tuple[str, ...],
+) -> None:
+    """Worker: time matcher's library calls (load, analyze, compile, solve) per program file."""
+    from benchmarks.assign_work import run_inprocess
+
+    run_inprocess(
+        list(programs),
+        runs=runs,
+        seed=seed,
+        time_limit=time_limit,
+        out=out,
+        arcs_dir=arcs_dir,
+        save=set(save),
+    )
+
+
+@main.command("assign-screen", hidden=True)
+@click.argument("program", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--key", required=True, help="Stored in the output: what it was computed for.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Counts (JSON).")
+def assign_screen(program: Path, seed: int, key: str, out: Path) -> None:
+    """Worker: each provider's number of eligible seekers in a program (one compile)."""
+    from benchmarks.assign_work import run_screen
+
+    run_screen(program, seed=seed, key=key, out=out)
+
+
+@main.command("assign-baseline", hidden=True)
+@click.option("--method", type=click.Choice(BASELINE_METHODS), required=True)
+@click.option("--arcs", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Result (JSON).")
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    default=600.0,
+    show_default=True,
+    help="Seconds: networkx and mentor-match stop growing the instance before exceeding this.",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+def assign_baseline(method: str, arcs: Path, out: Path, budget: float, seed: int) -> None:
+    """Worker: one baseline assignment on the eligible arcs of a compiled problem."""
+    from benchmarks.assign_work import run_baseline
+
+    run_baseline(method, arcs, out, budget=budget, seed=seed)

@@ -6,7 +6,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 
 from benchmarks.pipelines import STEPS
-from benchmarks.results import Figure, Ratio, Report, Setup
+from benchmarks.results import Figure, Outcome, Ratio, Report, Setup, StepTimes
 
 MIB, GIB = 2**20, 2**30
 PRECISION_ORDER = ("isolated", "peripheral", "siloed_team")
@@ -61,13 +61,18 @@ def ratio_text(ratio: Ratio) -> str:
 
     >>> ratio_text(Ratio(figure="a", baseline="b", name="igraph", time=0.25, memory=1.5))
     'igraph: 0.25× time (4.0× faster), 1.50× memory'
+    >>> ratio_text(Ratio(figure="a", baseline="b", name="networkx", time=3.1e-5, memory=None))
+    'networkx: 3.1e-05× time (32,258× faster)'
     """
     parts: list[str] = []
     if ratio.time is not None:
+        shown = f"{ratio.time:.2f}" if ratio.time >= 0.01 else f"{ratio.time:.2g}"
         if ratio.time < 1:
-            parts.append(f"{ratio.time:.2f}× time ({1 / ratio.time:.1f}× faster)")
+            faster = 1 / ratio.time
+            pace = f"{faster:.1f}" if faster < 100 else f"{faster:,.0f}"
+            parts.append(f"{shown}× time ({pace}× faster)")
         else:
-            parts.append(f"{ratio.time:.2f}× time ({ratio.time:.1f}× slower)")
+            parts.append(f"{shown}× time ({ratio.time:.1f}× slower)")
     if ratio.memory is not None:
         parts.append(f"{ratio.memory:.2f}× memory")
     text = f"{ratio.name}: " + ", ".join(parts or ["not comparable"])
@@ -89,13 +94,20 @@ def _ratios_of(report: Report, figure: Figure) -> str:
     return "; ".join(found) if found else "baseline"
 
 
+_INSIDE = {
+    "analyze": ("graph build + metrics", "reading the edge lists"),
+    "assign": ("the algorithm itself", "reading the arcs"),
+}
+
+
 def _note(figure: Figure) -> str:
     notes = [figure.note] if figure.note else []
     if figure.process_seconds:
+        work, reading = _INSIDE.get(figure.stage, ("the work itself", "reading its inputs"))
         notes.append(
-            "timed inside the worker (graph build + metrics); the child process took "
+            f"timed inside the worker ({work}); the child process took "
             f"{seconds(statistics.median(figure.process_seconds))} with Python start-up and "
-            "reading the edge lists"
+            f"{reading}"
         )
     return "; ".join(notes)
 
@@ -128,8 +140,8 @@ def figures_table(report: Report, stage: str | None = None) -> str:
 
 
 def steps_table(report: Report) -> str:
-    """Median seconds per metric step and library, with matcher's ratios."""
-    by_library = {s.library: s.steps for s in report.steps}
+    """Median seconds per metric step and library, with matcher's ratios (analyze)."""
+    by_library = {s.library: s.steps for s in report.steps if s.stage == "analyze"}
     libraries = [name for name in ("matcher", "networkx", "igraph") if name in by_library]
     header = ["step", *libraries]
     baselines = [name for name in libraries if name != "matcher"]
@@ -195,6 +207,117 @@ def agreement_table(report: Report) -> str:
     return table(header, rows)
 
 
+def _count(value: int | None, of: int | None = None) -> str:
+    if value is None:
+        return "–"
+    if of:
+        return f"{value:,} ({value / of:.1%})"
+    return f"{value:,}"
+
+
+def _objective(outcome: Outcome) -> tuple[str, str]:
+    if outcome.objective is None:
+        return "–", "–"
+    ratio = "–"
+    if outcome.bound:
+        ratio = f"{outcome.objective / outcome.bound:.4f}"
+    return f"{outcome.objective:,.3f}", ratio
+
+
+def _outcome_row(outcome: Outcome) -> list[str]:
+    objective, ratio = _objective(outcome)
+    flagged = "–"
+    if outcome.flagged is not None and outcome.flagged_covered is not None:
+        flagged = f"{outcome.flagged_covered:,} of {outcome.flagged:,}"
+        if outcome.flagged_coverable is not None:
+            flagged += f" (coverable {outcome.flagged_coverable:,})"
+    return [
+        outcome.instance_label,
+        outcome.method,
+        _count(outcome.pairs) if outcome.ran else "not run",
+        _count(outcome.seekers_covered, outcome.seekers),
+        flagged,
+        _count(outcome.flagged_missed_vs_matcher),
+        objective,
+        ratio,
+        outcome.status,
+        outcome.note,
+    ]
+
+
+def outcomes_table(outcomes: Sequence[Outcome]) -> str:
+    """Every solution of every assignment instance: matcher's and the baselines'."""
+    header = [
+        "instance",
+        "method",
+        "pairs",
+        "seekers covered",
+        "flagged seekers covered",
+        "flagged left out that matcher covers",
+        "objective",
+        "objective / matcher's bound",
+        "status",
+        "note",
+    ]
+    return table(header, [_outcome_row(o) for o in outcomes])
+
+
+def assign_steps_table(report: Report) -> str:
+    """Median seconds of each library call per instance (in process), beside the CLI's time."""
+    rows = []
+    for entry in report.steps:
+        if entry.stage != "assign" or ":" in entry.library:
+            continue
+        steps = entry.steps
+        cli = report.figure(entry.figure.removesuffix(".solve") + ".cli")
+        shared = sum(v for k, v in steps.items() if "(once)" in k)
+        own = sum(v for k, v in steps.items() if "(once)" not in k)
+        end_to_end = cli.median_seconds if cli is not None else None
+        rest = None if end_to_end is None else end_to_end - shared - own
+        rest_text = seconds(rest) if rest is None or rest >= 0 else "< 0 (noise)"
+        rows.append(
+            [
+                entry.library,
+                seconds(steps.get("load (once)")),
+                seconds(steps.get("analyze (once)")),
+                seconds(steps.get("population (once)")),
+                seconds(steps.get("compile")),
+                seconds(steps.get("solve")),
+                seconds(steps.get("explain")),
+                seconds(end_to_end),
+                rest_text,
+            ]
+        )
+    header = [
+        "instance",
+        "load",
+        "analyze",
+        "population",
+        "compile",
+        "solve",
+        "explain",
+        "CLI end to end",
+        "CLI − these steps (start-up, imports, history, writing; rough: other processes)",
+    ]
+    return table(header, rows)
+
+
+def _profile_text(entry: StepTimes) -> str:
+    total = sum(entry.steps.values())
+    parts = [f"{name} {seconds(value)}" for name, value in entry.steps.items() if value >= 0.0005]
+    return f"{seconds(total)}: " + ", ".join(parts)
+
+
+def assign_profile_table(report: Report) -> str:
+    """Where compile and solve spend their time, per instance (median over runs)."""
+    rows = [
+        [entry.library.split(":")[0], entry.library.split(": ")[1], _profile_text(entry)]
+        for entry in report.steps
+        if entry.stage == "assign" and ":" in entry.library
+    ]
+    return table(["instance", "call", "median seconds, by matcher function"], rows)
+
+
 def _verdict(met: bool | None) -> str:
     return {True: "**met**", False: "**missed**", None: "n/a"}[met]
 
@@ -223,6 +346,10 @@ def setup_table(report: Report) -> str:
     return table(["setup step (not compared)", "command", "wall time", "peak memory", "when"], rows)
 
 
+def _earlier_stage(report: Report, stage: str) -> bool:
+    return any(stage in run.stages for run in report.earlier)
+
+
 def _header(report: Report) -> str:
     m = report.machine
     org = report.org
@@ -231,7 +358,16 @@ def _header(report: Report) -> str:
         [
             f"# Benchmarks: size {report.size}, {report.date}",
             "",
-            f"Produced by {code(report.invocation)} (stages: {', '.join(report.stages)}).",
+            f"Produced by {code(report.invocation)} (stages: "
+            f"{', '.join(s for s in report.stages if not _earlier_stage(report, s))})"
+            + "".join(
+                f"; stages {', '.join(run.stages)} kept from {code(run.invocation)} ("
+                + (f"{run.date}, " if run.date and run.date != report.date else "")
+                + f"matcher {run.commit}, load from other processes {run.background_load}, "
+                f"{run.repeat} runs per workload)"
+                for run in report.earlier
+            )
+            + ".",
             "",
             f"Machine: {m.get('cpus', '?')} CPUs, {m.get('memory', '?')} RAM, {m.get('platform', '?')}, "
             f"Python {m.get('python', '?')}; matcher {m.get('commit', '?')}; {m.get('libraries', '')}. "
@@ -250,11 +386,38 @@ def _header(report: Report) -> str:
     )
 
 
+def _notes(report: Report) -> list[str]:
+    notes = [f"- {stage}: {note}" for stage, found in report.stage_notes.items() for note in found]
+    notes += [f"- {note}" for note in report.notes]
+    for run in report.earlier:
+        notes += [f"- (run of {', '.join(run.stages)}) {note}" for note in run.notes]
+    return notes
+
+
 def render_report(report: Report) -> str:
     """The Markdown page of one run."""
-    parts = [_header(report), "## Figures", figures_table(report)]
-    if report.steps:
+    parts = [_header(report)]
+    stages = [s for s in report.stages if any(f.stage == s for f in report.figures)]
+    for stage in stages:
+        parts += [f"## Figures: {stage}", figures_table(report, stage)]
+    if any(s.stage == "analyze" for s in report.steps):
         parts += ["## Metric steps, median seconds (analyze)", steps_table(report)]
+    if report.outcomes:
+        parts += [
+            "## Assignments: matcher against the baselines, same instances (assign)",
+            "Objective: total score of the pairs (higher is better); matcher serves as many "
+            "seekers as possible first, then maximises the score; its bound is the optimum "
+            "or a certified upper bound. Flagged seekers: `isolated` or `peripheral` in the "
+            "analysis.",
+            outcomes_table(report.outcomes),
+        ]
+    if any(s.stage == "assign" for s in report.steps):
+        parts += [
+            "## matcher's library calls per instance, median seconds (assign, in process)",
+            assign_steps_table(report),
+            "### Where compile and solve spend their time",
+            assign_profile_table(report),
+        ]
     if report.quality:
         parts += ["## Quality against the generator's truth.csv", quality_table(report)]
     if report.agreement:
@@ -266,8 +429,9 @@ def render_report(report: Report) -> str:
         parts += ["## Targets", targets_table(report)]
     if report.setup:
         parts += ["## Setup", setup_table(report)]
-    if report.notes:
-        parts += ["## Notes", "\n".join(f"- {note}" for note in report.notes)]
+    notes = _notes(report)
+    if notes:
+        parts += ["## Notes", "\n".join(notes)]
     return "\n\n".join(parts) + "\n"
 
 
@@ -288,7 +452,7 @@ def _readme_rows(report: Report) -> list[list[str]]:
             ]
         )
     for figure in report.figures:
-        if not figure.baselines:
+        if not figure.baselines and not figure.id.endswith(".cli"):
             continue
         rows.append(
             [
@@ -320,16 +484,45 @@ def render_readme(reports: Sequence[Report], sources: Sequence[str]) -> str:
         "in `benchmarks/work/`. The baselines compute the analysis's metric set (core number, "
         "PageRank, Louvain, betweenness from the same 64 pivots) with plain networkx or igraph "
         "from the same aggregated edge lists; the end-to-end row also loads the CSV files, builds "
-        "the graph, sets the flags and writes the outputs.",
+        "the graph, sets the flags and writes the outputs. The assign rows run `matcher assign` "
+        "on mentoring programs with the contract's rules (the files are written to "
+        "`benchmarks/work/runs/<org>/assign/programs/`); their baselines solve the same eligible "
+        "pairs and scores: the bare OR-Tools min-cost flow on all of them (the floor for this "
+        "structure), scipy's `linear_sum_assignment` on the 1:1 instance, greedy by score and "
+        "random pairing.",
         table(header, rows),
     ]
     largest = reports[-1]
-    if largest.targets:
-        parts += [f"### Targets (size {largest.size}, {largest.date})", targets_table(largest)]
+    if any(r.targets for r in reports):
+        parts += [
+            "### Targets",
+            f"Every target of size {largest.size}, and those of the smaller sizes that apply "
+            "there (the side-constraint targets at 2k × 500 are checked at M).",
+            _readme_targets(reports),
+        ]
+    with_outcomes = [r for r in reports if r.outcomes]
+    if with_outcomes:
+        shown = with_outcomes[-1]
+        parts += [
+            f"### Assignments against the baselines (size {shown.size}, {shown.date})",
+            "Objective: total score (higher is better), after serving as many seekers as "
+            "possible; flagged seekers are those the analysis marks `isolated` or `peripheral`.",
+            outcomes_table(shown.outcomes),
+        ]
     quality = [r for r in reports if r.quality]
     if quality:
         parts += ["### Flags against the generator's planted truth", _readme_quality(quality)]
     return "\n\n".join(parts) + "\n"
+
+
+def _readme_targets(reports: Sequence[Report]) -> str:
+    rows = [
+        [f"{report.size} ({report.date})", t.target, t.measured, _verdict(t.met), t.margin]
+        for k, report in enumerate(reports)
+        for t in report.targets
+        if t.met is not None or k == len(reports) - 1
+    ]
+    return table(["size", "target", "measured", "result", "by how much"], rows)
 
 
 def _readme_quality(reports: Sequence[Report]) -> str:

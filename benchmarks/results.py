@@ -86,11 +86,13 @@ class Quality(_Model):
 
 
 class StepTimes(_Model):
-    """Median seconds per step of one library's metric pipeline."""
+    """Median seconds per step of one library's metric pipeline (analyze), or of one
+    instance's library calls or their profile (assign)."""
 
     library: str
     figure: str
     steps: dict[str, float]
+    stage: str = "analyze"
 
 
 class Agreement(_Model):
@@ -102,6 +104,7 @@ class Agreement(_Model):
     betweenness_max_abs_diff: float
     modularity: float
     communities: int
+    stage: str = "analyze"
 
 
 class Target(_Model):
@@ -123,6 +126,48 @@ class Setup(_Model):
     peak_rss_bytes: int | None
     reused: bool
     measured_on: str | None = None
+    stage: str = Field(default="", description="The stage it prepares; empty: the org itself.")
+
+
+class Outcome(_Model):
+    """One solution of one assignment instance, by matcher or by a baseline: how many pairs,
+    whom it serves, and how good it is against matcher's bound (the optimum or its bound)."""
+
+    stage: str
+    instance: str
+    instance_label: str
+    method: str
+    figure: str | None = None
+    ran: bool = True
+    seekers: int
+    eligible_pairs: int | None = None
+    pairs: int | None = None
+    seekers_covered: int | None = None
+    flagged: int | None = None
+    flagged_covered: int | None = None
+    flagged_coverable: int | None = Field(
+        default=None, description="Most flagged seekers any solution can serve at once."
+    )
+    flagged_missed_vs_matcher: int | None = Field(
+        default=None, description="Flagged seekers this method leaves out that matcher serves."
+    )
+    objective: float | None = None
+    bound: float | None = Field(default=None, description="matcher's bound on this instance.")
+    status: str = ""
+    note: str = ""
+
+
+class EarlierRun(_Model):
+    """A run whose stages were kept when a later run of other stages was merged into the same
+    result file (same date, size and seed)."""
+
+    invocation: str
+    stages: list[str]
+    commit: str
+    date: str = ""
+    background_load: str = "not measured"
+    repeat: int
+    notes: list[str] = Field(default_factory=list)
 
 
 class OrgInfo(_Model):
@@ -157,6 +202,13 @@ class Report(_Model):
     agreement: list[Agreement] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(default_factory=list)
+    stage_notes: dict[str, list[str]] = Field(
+        default_factory=dict, description="Notes of each stage (``notes`` holds the run's own)."
+    )
+    earlier: list[EarlierRun] = Field(
+        default_factory=list, description="Runs of other stages merged into this file."
+    )
 
     def figure(self, figure_id: str) -> Figure | None:
         """The figure with this id, if measured."""
@@ -193,6 +245,86 @@ def compute_ratios(figures: list[Figure]) -> list[Ratio]:
                 )
             )
     return ratios
+
+
+_ORG_SETUP = "generate "
+_STAGE_OF_SETUP = {"load the org and build": "analyze", "write the ": "stream"}
+
+
+def _setup_stage(step: Setup) -> str:
+    """A setup step's stage; files written before steps were tagged are recognised by name."""
+    if step.stage or step.what.startswith(_ORG_SETUP):
+        return step.stage
+    return next(
+        (stage for start, stage in _STAGE_OF_SETUP.items() if step.what.startswith(start)), ""
+    )
+
+
+def merge_reports(old: Report, new: Report, order: list[str]) -> Report:
+    """``new`` plus the stages of ``old`` that ``new`` did not run (same size and seed).
+
+    Figures, quality rows, targets, steps, agreement, outcomes, setup steps and stage notes
+    are kept by stage; ``old``'s own notes (untagged) go with the record of its run in
+    ``earlier``. ``order`` is the order of stages in the merged file.
+
+    >>> org = OrgInfo(directory="o", employees=5, seed=1, interaction_rows=1,
+    ...               interactions_bytes=1, planted={})
+    >>> def report(stage, invocation):
+    ...     return Report(date="d", size="S", employees=5, seed=1, repeat=1, stages=[stage],
+    ...                   invocation=invocation, machine={}, org=org, notes=[invocation],
+    ...                   figures=[Figure(id=stage, stage=stage, label=stage, command="c")])
+    >>> merged = merge_reports(report("analyze", "one"), report("assign", "two"),
+    ...                        ["analyze", "assign"])
+    >>> merged.stages, [f.id for f in merged.figures], merged.earlier[0].notes, merged.notes
+    (['analyze', 'assign'], ['analyze', 'assign'], ['one'], ['two'])
+    >>> again = merge_reports(merged, report("assign", "three"), ["analyze", "assign"])
+    >>> [(run.invocation, run.stages) for run in again.earlier], again.notes
+    ([('one', ['analyze'])], ['three'])
+    """
+    replaced = set(new.stages)
+    kept = [stage for stage in old.stages if stage not in replaced]
+    if not kept or (old.employees, old.seed) != (new.employees, new.seed):
+        return new
+    earlier = [
+        run.model_copy(update={"stages": [s for s in run.stages if s in kept]})
+        for run in old.earlier
+        if any(s in kept for s in run.stages)
+    ]
+    from_earlier = {s for run in old.earlier for s in run.stages}
+    own = [s for s in kept if s not in from_earlier]  # stages ``old``'s own run measured
+    if own:
+        earlier.append(
+            EarlierRun(
+                invocation=old.invocation,
+                stages=own,
+                commit=old.machine.get("commit", "unknown"),
+                date=old.date,
+                background_load=old.machine.get("background_load", "not measured"),
+                repeat=old.repeat,
+                notes=old.notes,
+            )
+        )
+    merged = new.model_copy(
+        update={
+            "stages": [s for s in order if s in kept or s in replaced],
+            "figures": [f for f in old.figures if f.stage in kept] + new.figures,
+            "steps": [s for s in old.steps if s.stage in kept] + new.steps,
+            "quality": [q for q in old.quality if q.stage in kept] + new.quality,
+            "agreement": [a for a in old.agreement if a.stage in kept] + new.agreement,
+            "targets": [t for t in old.targets if t.stage in kept] + new.targets,
+            "outcomes": [o for o in old.outcomes if o.stage in kept] + new.outcomes,
+            "setup": new.setup[:1]
+            + [s for s in old.setup if _setup_stage(s) in kept]
+            + [s for s in new.setup[1:] if _setup_stage(s) not in kept],
+            "stage_notes": {
+                **{k: v for k, v in old.stage_notes.items() if k in kept},
+                **new.stage_notes,
+            },
+            "earlier": earlier,
+        }
+    )
+    merged.ratios = compute_ratios(merged.figures)
+    return merged
 
 
 def _divide(numerator: float | None, denominator: float | None) -> float | None:

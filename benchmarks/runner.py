@@ -13,11 +13,28 @@ from pathlib import Path
 from benchmarks.markdown import render_report
 from benchmarks.measure import background_cores, cpu_snapshot
 from benchmarks.orgs import Log, ensure_org
-from benchmarks.results import Report, compute_ratios, load_report, result_path, write_report
+from benchmarks.results import (
+    Report,
+    compute_ratios,
+    load_report,
+    merge_reports,
+    result_path,
+    write_report,
+)
 from benchmarks.sizes import PUBLIC_SIZES, Size
 from benchmarks.stages import STAGES, StageContext, StageResult
 
-LIBRARIES = ("networkx", "igraph", "networkit", "scipy", "numpy", "pyarrow")
+LIBRARIES = (
+    "networkx",
+    "igraph",
+    "networkit",
+    "scipy",
+    "numpy",
+    "pyarrow",
+    "ortools",
+    "mentor-match",
+    "munkres",
+)
 
 
 @dataclass(frozen=True)
@@ -75,18 +92,26 @@ def machine_info(root: Path) -> dict[str, str]:
     }
 
 
-def _merge(report: Report, result: StageResult) -> None:
+def _merge(report: Report, name: str, result: StageResult) -> None:
+    for step in result.setup:
+        step.stage = step.stage or name
     report.setup += result.setup
     report.figures += result.figures
     report.steps += result.steps
     report.quality += result.quality
     report.agreement += result.agreement
     report.targets += result.targets
-    report.notes += result.notes
+    report.outcomes += result.outcomes
+    if result.notes:
+        report.stage_notes.setdefault(name, []).extend(result.notes)
 
 
 def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, Path]:
     """Run the selected stages and write ``<date>-<size>.json`` and ``.md``.
+
+    When that file already exists (an earlier run the same day, same size and seed), the
+    stages it holds that this run did not measure are kept: ``--only assign`` adds to the
+    day's analyze figures instead of replacing them.
 
     Parameters
     ----------
@@ -136,7 +161,7 @@ def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, 
     started = cpu_snapshot()
     for name in stages:
         log(f"== stage {name}: {STAGES[name].description}")
-        _merge(report, STAGES[name].run(ctx))
+        _merge(report, name, STAGES[name].run(ctx))
     others = background_cores(started, cpu_snapshot())
     if others is not None:
         report.machine["background_load"] = f"{others:.2f} cores"
@@ -147,16 +172,50 @@ def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, 
     report.ratios = compute_ratios(report.figures)
     json_path = result_path(options.results_dir, report.date, report.size, "json")
     md_path = result_path(options.results_dir, report.date, report.size, "md")
+    if json_path.is_file():
+        try:
+            earlier = load_report(json_path)
+        except ValueError as exc:  # pydantic's ValidationError, or not JSON at all
+            log(f"not merging with {json_path}, which cannot be read: {exc}")
+        else:
+            report = merge_reports(earlier, report, list(STAGES))
+            if report.earlier:
+                log(f"kept the stages {', '.join(report.earlier[-1].stages)} of {json_path}")
     write_report(report, json_path)
     md_path.write_text(render_report(report), encoding="utf-8")
     return json_path, md_path
 
 
-def newest_reports(results_dir: Path) -> list[tuple[Path, Report]]:
-    """The newest result file of each public size (S, M, L), smallest size first."""
-    found: list[tuple[Path, Report]] = []
+def newest_reports(results_dir: Path) -> list[tuple[list[Path], Report]]:
+    """Each public size's newest results, stage by stage, smallest size first.
+
+    The result files of a size are folded oldest to newest with :func:`merge_reports`, so a
+    stage keeps its newest measurement even when a later day's run measured other stages only
+    (``--only assign`` on another day does not hide the analyze figures). Files that cannot
+    be read are skipped. Returns, per size, the files that still contribute and the report.
+    """
+    found: list[tuple[list[Path], Report]] = []
+    order = list(STAGES)
     for size in PUBLIC_SIZES:
-        candidates = sorted(results_dir.glob(f"????-??-??-{size}.json"))
-        if candidates:
-            found.append((candidates[-1], load_report(candidates[-1])))
+        combined: Report | None = None
+        owner: dict[str, Path] = {}
+        for path in sorted(results_dir.glob(f"????-??-??-{size}.json")):
+            try:
+                report = load_report(path)
+            except ValueError:
+                continue
+            if combined is not None:
+                report = merge_reports(combined, report, order)
+            # a stage belongs to the file that measured it last: this one for its own stages
+            owner = {stage: owner.get(stage, path) for stage in report.stages}
+            owner.update(dict.fromkeys(_own_stages(report), path))
+            combined = report
+        if combined is not None:
+            found.append((sorted(set(owner.values())), combined))
     return found
+
+
+def _own_stages(report: Report) -> list[str]:
+    """The stages a report's own run measured (not kept from an earlier run)."""
+    kept = {stage for run in report.earlier for stage in run.stages}
+    return [stage for stage in report.stages if stage not in kept]

@@ -1,6 +1,6 @@
 """The benchmark stages, by name. ``--only`` accepts exactly these names.
 
-To add a stage (``assign``, ``simulate``): write ``benchmarks/stages/<name>.py`` with a
+To add a stage (``simulate``): write ``benchmarks/stages/<name>.py`` with a
 ``run(ctx: StageContext) -> StageResult`` that builds :class:`~benchmarks.stages.base.Job`
 objects for the CLI commands and their same-run baselines (``make_job(..., baselines=…)``),
 runs them with ``run_round_robin`` and returns the figures, quality rows and targets; then
@@ -9,7 +9,7 @@ register it below. The runner, the result files and the README section need no c
 
 from __future__ import annotations
 
-from benchmarks.stages import analyze, stream
+from benchmarks.stages import analyze, assign, stream
 from benchmarks.stages.base import Stage, StageContext, StageResult
 
 STAGES: dict[str, Stage] = {
@@ -24,6 +24,13 @@ STAGES: dict[str, Stage] = {
         description="validate and analyze a ~2 GB interactions file (needs disk)",
         run=stream.run,
         by_default=lambda size: size.stream,
+    ),
+    "assign": Stage(
+        name="assign",
+        description="matcher assign end to end, against the bare flow, LSA, networkx, "
+        "mentor-match, greedy and random pairing",
+        run=assign.run,
+        by_default=lambda _size: True,
     ),
 }
 

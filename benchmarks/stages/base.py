@@ -7,9 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks.errors import BenchmarkError
 from benchmarks.measure import display_command, run_measured
 from benchmarks.orgs import Log, OrgFiles
-from benchmarks.results import Agreement, Figure, Quality, Setup, StepTimes, Target
+from benchmarks.results import Agreement, Figure, Outcome, Quality, Setup, StepTimes, Target
 from benchmarks.sizes import Size
 
 
@@ -43,6 +44,7 @@ class StageResult:
     agreement: list[Agreement] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ class Job:
     timed_inside: Callable[[int], float] | None = None
     """For a worker: reads the seconds run ``k`` measured around the work itself, which then
     replace the child's wall time (interpreter start-up and input reading excluded)."""
+    may_fail: bool = False
+    """A failed run (non-zero exit, e.g. killed for memory) is recorded in ``failure`` and the
+    figure's note, and the job's later runs are skipped, instead of stopping the benchmark."""
+    failure: str = ""
 
 
 def make_job(
@@ -84,6 +90,7 @@ def make_job(
     root: Path,
     baselines: dict[str, str] | None = None,
     timed_inside: Callable[[int], float] | None = None,
+    may_fail: bool = False,
 ) -> Job:
     """A :class:`Job` whose figure carries run 0's command."""
     figure = Figure(
@@ -93,7 +100,14 @@ def make_job(
         command=display_command(argv(0), root),
         baselines=baselines or {},
     )
-    return Job(figure=figure, argv=argv, runs=runs, log_dir=log_dir, timed_inside=timed_inside)
+    return Job(
+        figure=figure,
+        argv=argv,
+        runs=runs,
+        log_dir=log_dir,
+        timed_inside=timed_inside,
+        may_fail=may_fail,
+    )
 
 
 def run_round_robin(jobs: list[Job], *, root: Path, log: Log) -> None:
@@ -105,10 +119,18 @@ def run_round_robin(jobs: list[Job], *, root: Path, log: Log) -> None:
     rounds = max((job.runs for job in jobs), default=0)
     for k in range(rounds):
         for job in jobs:
-            if k >= job.runs:
+            if k >= job.runs or job.failure:
                 continue
             log(f"  [{k + 1}/{job.runs}] {job.figure.label}")
-            measured = run_measured(job.argv(k), cwd=root, log_dir=job.log_dir / f"run-{k}")
+            try:
+                measured = run_measured(job.argv(k), cwd=root, log_dir=job.log_dir / f"run-{k}")
+            except BenchmarkError as exc:
+                if not job.may_fail:
+                    raise
+                job.failure = f"run {k + 1} failed: {_first_line(str(exc))}"
+                job.figure.note = "; ".join(filter(None, [job.figure.note, job.failure]))
+                log(f"      {job.failure}")
+                continue
             figure = job.figure
             figure.peak_rss_bytes = max(figure.peak_rss_bytes or 0, measured.peak_rss_bytes)
             seconds = measured.seconds
@@ -117,6 +139,26 @@ def run_round_robin(jobs: list[Job], *, root: Path, log: Log) -> None:
                 seconds = job.timed_inside(k)
             figure.seconds.append(round(seconds, 4))
             log(f"      {seconds:.2f} s, peak {measured.peak_rss_bytes / 2**30:.2f} GiB")
+
+
+def _first_line(message: str) -> str:
+    r"""A failed run's error in one line: the exit status (not the command, which the figure
+    shows) and the error's last line (a traceback's exception), if any.
+
+    >>> _first_line("exit status -9: /x/python -m cmd")
+    'exit status -9 (killed by signal 9)'
+    >>> _first_line("exit status 1: /x/python -m cmd\nTraceback\n  ...\nMemoryError")
+    'exit status 1: MemoryError'
+    """
+    lines = [line for line in message.splitlines() if line.strip()]
+    if not lines:
+        return message
+    status = lines[0].split(":", 1)[0]
+    if status.startswith("exit status -"):
+        status += f" (killed by signal {status.removeprefix('exit status -')})"
+    if len(lines) == 1:
+        return status
+    return f"{status}: {lines[-1].strip()}"
 
 
 def median_steps(runs: list[dict[str, float]]) -> dict[str, float]:

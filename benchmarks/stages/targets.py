@@ -69,7 +69,14 @@ def ratio_at_least(
 
 
 def ratio_at_most(
-    stage: str, target: str, ours: Figure, theirs: Figure, limit: float, applies: bool
+    stage: str,
+    target: str,
+    ours: Figure,
+    theirs: Figure,
+    limit: float,
+    applies: bool,
+    *,
+    kind: str | None = None,
 ) -> Target:
     """``ours / theirs ≤ limit``: not slower than the baseline when ``limit = 1``.
 
@@ -79,8 +86,10 @@ def ratio_at_most(
     "missed: 3.0× the baseline's time"
     >>> ratio_at_most("x", "not slower", b, a, 1.0, True).margin
     'met: 67% less time than the baseline'
+    >>> ratio_at_most("x", "≤ 3× the floor", a, b, 3.0, True).margin
+    "met: 3.00× the baseline's time, 0% under the 3× limit"
     """
-    name = f"{target} [{_kind(ours)}]"
+    name = f"{target} [{kind or _kind(ours)}]"
     times = _times(ours, theirs)
     if times is None:
         return Target(stage=stage, target=name, measured="not measured", met=None, margin="")
@@ -90,7 +99,13 @@ def ratio_at_most(
     if not applies:
         return Target(stage=stage, target=name, measured=shown, met=None, margin=NOT_HERE)
     met = ratio <= limit
-    if met:
+    if limit != 1:
+        word = "under" if met else "over"
+        margin = (
+            f"{'met' if met else 'missed'}: {ratio:.2f}× the baseline's time, "
+            f"{abs(limit - ratio) / limit:.0%} {word} the {limit:g}× limit"
+        )
+    elif met:
         margin = f"met: {1 - ratio:.0%} less time than the baseline"
     elif ratio < 2:
         margin = f"missed: {ratio - 1:.0%} more time than the baseline"
