@@ -224,8 +224,10 @@ def _objective(outcome: Outcome) -> tuple[str, str]:
     return f"{outcome.objective:,.3f}", ratio
 
 
-def _outcome_row(outcome: Outcome) -> list[str]:
+def _outcome_row(outcome: Outcome, report: Report) -> list[str]:
     objective, ratio = _objective(outcome)
+    figure = report.figure(outcome.figure) if outcome.figure else None
+    command = code(figure.command) if figure is not None and outcome.ran else "–"
     flagged = "–"
     if outcome.flagged is not None and outcome.flagged_covered is not None:
         flagged = f"{outcome.flagged_covered:,} of {outcome.flagged:,}"
@@ -242,11 +244,13 @@ def _outcome_row(outcome: Outcome) -> list[str]:
         ratio,
         outcome.status,
         outcome.note,
+        command,
     ]
 
 
-def outcomes_table(outcomes: Sequence[Outcome]) -> str:
-    """Every solution of every assignment instance: matcher's and the baselines'."""
+def outcomes_table(report: Report) -> str:
+    """Every solution of every assignment instance, matcher's and the baselines', with the
+    command that produced it."""
     header = [
         "instance",
         "method",
@@ -258,8 +262,9 @@ def outcomes_table(outcomes: Sequence[Outcome]) -> str:
         "objective / matcher's bound",
         "status",
         "note",
+        "command",
     ]
-    return table(header, [_outcome_row(o) for o in outcomes])
+    return table(header, [_outcome_row(o, report) for o in report.outcomes])
 
 
 def assign_steps_table(report: Report) -> str:
@@ -409,7 +414,7 @@ def render_report(report: Report) -> str:
             "seekers as possible first, then maximises the score; its bound is the optimum "
             "or a certified upper bound. Flagged seekers: `isolated` or `peripheral` in the "
             "analysis.",
-            outcomes_table(report.outcomes),
+            outcomes_table(report),
         ]
     if any(s.stage == "assign" for s in report.steps):
         parts += [
@@ -488,8 +493,9 @@ def render_readme(reports: Sequence[Report], sources: Sequence[str]) -> str:
         "on mentoring programs with the contract's rules (the files are written to "
         "`benchmarks/work/runs/<org>/assign/programs/`); their baselines solve the same eligible "
         "pairs and scores: the bare OR-Tools min-cost flow on all of them (the floor for this "
-        "structure), scipy's `linear_sum_assignment` on the 1:1 instance, greedy by score and "
-        "random pairing.",
+        "structure), scipy's `linear_sum_assignment` on the 1:1 instance, networkx "
+        "`max_weight_matching` and the PyPI package mentor-match (on growing sub-instances, "
+        "up to a time budget), greedy by score and random pairing.",
         table(header, rows),
     ]
     largest = reports[-1]
@@ -504,10 +510,11 @@ def render_readme(reports: Sequence[Report], sources: Sequence[str]) -> str:
     if with_outcomes:
         shown = with_outcomes[-1]
         parts += [
-            f"### Assignments against the baselines (size {shown.size}, {shown.date})",
+            f"### Assignments against the baselines (size {shown.size}, "
+            f"{_stage_date(shown, 'assign')})",
             "Objective: total score (higher is better), after serving as many seekers as "
             "possible; flagged seekers are those the analysis marks `isolated` or `peripheral`.",
-            outcomes_table(shown.outcomes),
+            outcomes_table(shown),
         ]
     quality = [r for r in reports if r.quality]
     if quality:
@@ -515,9 +522,21 @@ def render_readme(reports: Sequence[Report], sources: Sequence[str]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _stage_date(report: Report, stage: str) -> str:
+    """When ``stage`` was measured: the date of the earlier run it was kept from, if any."""
+    earlier = next((run for run in report.earlier if stage in run.stages), None)
+    return earlier.date if earlier is not None and earlier.date else report.date
+
+
 def _readme_targets(reports: Sequence[Report]) -> str:
     rows = [
-        [f"{report.size} ({report.date})", t.target, t.measured, _verdict(t.met), t.margin]
+        [
+            f"{report.size} ({_stage_date(report, t.stage)})",
+            t.target,
+            t.measured,
+            _verdict(t.met),
+            t.margin,
+        ]
         for k, report in enumerate(reports)
         for t in report.targets
         if t.met is not None or k == len(reports) - 1
