@@ -1,0 +1,398 @@
+"""The outputs of ``matcher simulate``: long results, a summary, charts and one HTML report.
+
+The report is a single self-contained file (charts embedded as PNG data) that a program lead
+can open from a shared drive: what was simulated, the answer in a sentence, the charts and the
+table, and the assumptions of the model.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from matcher.io.write import OutputDir
+from matcher.scenario import ResolvedVariant, ScenarioFile
+from matcher.simulate import CellResult, Stat, aggregate_of, by_quarter, describe, per_replication
+
+TABLE_METRICS: tuple[tuple[str, str, str], ...] = (
+    ("flagged_coverage", "Flagged seekers covered", "pct"),
+    ("flagged_reach", "All flagged people reached", "pct"),
+    ("flagged_share", "Isolated or peripheral at the end", "pct"),
+    ("isolated_share", "Isolated at the end", "pct"),
+    ("new_strong_ties", "New strong ties (total)", "int"),
+    ("repeats", "Repeat pairings (total)", "int"),
+    ("unmatched_no_eligible", "Unmatched: no eligible provider (per quarter)", "num"),
+    ("unmatched_capacity", "Unmatched: capacity (per quarter)", "num"),
+    ("unmatched_rule_broken", "Unmatched: random pair vetoed (per quarter)", "num"),
+    ("solve_seconds", "Solve time per quarter (s)", "sec"),
+)
+PHRASES = {
+    "trained_supporters": "{v} trained supporters",
+    "mentors": "{v} mentors",
+    "buddies": "{v} buddies",
+    "hires_next_quarter": "{v} hires next quarter",
+    "hires_per_quarter": "{v} hires a quarter",
+    "attrition_per_quarter": "attrition of {v} a quarter",
+    "default": "capacity {v}",
+}
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """What ran: the scenario, its variants, the cell results and how long it took."""
+
+    scenario: ScenarioFile
+    variants: list[ResolvedVariant]
+    results: list[CellResult]
+    seconds: float
+    reused: int
+    executor: str
+    workers: int
+    source: str
+
+
+def _phrase(variant: ResolvedVariant) -> str:
+    if len(variant.overrides) == 1:
+        path, value = variant.overrides[0]
+        key = path.rsplit(".", 1)[-1]
+        if key in PHRASES:
+            return PHRASES[key].format(v=value)
+    return variant.label
+
+
+def _pct(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def summary_rows(run: SimulationRun) -> list[tuple[ResolvedVariant, str, Stat]]:
+    """``(variant, metric, stat)`` for every metric a variant reported, in variant order."""
+    values = per_replication(run.results)
+    rows = []
+    for variant in run.variants:
+        metrics = sorted(m for (label, m) in values if label == variant.label)
+        for metric in metrics:
+            rows.append((variant, metric, describe(values[(variant.label, metric)])))
+    return rows
+
+
+def headline(run: SimulationRun) -> list[str]:
+    """The answer in a few sentences, computed from the summary (never hand-written)."""
+    values = per_replication(run.results)
+
+    def mean(variant: ResolvedVariant, metric: str) -> float | None:
+        found = values.get((variant.label, metric))
+        return float(np.mean(found)) if found else None
+
+    optimal = [v for v in run.variants if v.pairing == "optimal"]
+    random = [v for v in run.variants if v.pairing == "random"]
+    sentences = []
+    coverage = [(v, mean(v, "flagged_coverage")) for v in optimal]
+    known = [(v, c) for v, c in coverage if c is not None]
+    if len(known) >= 2:
+        reached = next((k for k, (_, c) in enumerate(known) if c >= 0.95), None)
+        if reached is None:
+            best, value = max(known, key=lambda item: item[1])
+            sentences.append(
+                f"No variant covers 95% of the flagged employees in a program; the best, "
+                f"{_phrase(best)}, covers {_pct(value)} a quarter on average."
+            )
+        else:
+            first, value = known[reached]
+            text = (
+                f"With {_phrase(first)}, {_pct(value)} of the flagged employees in a program "
+                "are matched each quarter on average"
+            )
+            if reached + 1 < len(known):
+                following, more = known[reached + 1]
+                points = (more - value) * 100
+                text += f"; {_phrase(following)} add {points:.0f} point{'s' if round(points) != 1 else ''}"
+            sentences.append(text + ".")
+    elif known:
+        sentences.append(
+            f"The programs match {_pct(known[0][1])} of the flagged employees in a program "
+            "each quarter on average."
+        )
+    if random and known:
+        r = mean(random[0], "flagged_coverage")
+        if r is not None:
+            sentences.append(
+                f"Random pairing, as chat \u201ccoffee\u201d bots do, matches {_pct(r)} "
+                f"(with {_phrase(random[0]) if len(optimal) > 1 else 'the same people'})."
+            )
+    start = by_quarter(run.results).get((optimal[0].label, "flagged_share", 0)) if optimal else None
+    finals = [(v, f) for v in optimal if (f := mean(v, "flagged_share")) is not None]
+    if start is not None and finals:
+        best, value = min(finals, key=lambda item: item[1])
+        text = (
+            f"After {run.scenario.scenario.quarters} quarters, {value:.1%} of employees are "
+            f"isolated or peripheral with {_phrase(best) if len(optimal) > 1 else 'the programs'} "
+            f"(from {start.mean:.1%} at the start)"
+        )
+        if random:
+            r = mean(random[0], "flagged_share")
+            if r is not None:
+                text += f"; {r:.1%} with random pairing"
+        sentences.append(text + ".")
+    return sentences
+
+
+def _figure_png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def isolation_chart(run: SimulationRun) -> bytes:
+    """Share of isolated or peripheral employees by quarter, one line per variant (95% band)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = by_quarter(run.results)
+    quarters = list(range(run.scenario.scenario.quarters + 1))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
+    for variant in run.variants:
+        style = "--" if variant.pairing == "random" else "-"
+        for ax, metric in zip(axes, ("isolated_share", "flagged_share"), strict=True):
+            points = [stats.get((variant.label, metric, q)) for q in quarters]
+            if any(p is None for p in points):
+                continue
+            mean = np.array([p.mean for p in points if p is not None]) * 100
+            low = np.clip([p.low * 100 for p in points if p is not None], 0, 100)
+            high = np.clip([p.high * 100 for p in points if p is not None], 0, 100)
+            (line,) = ax.plot(quarters, mean, style, marker="o", label=variant.label)
+            ax.fill_between(quarters, low, high, color=line.get_color(), alpha=0.12)
+    axes[0].set_title("Isolated (no strong tie)")
+    axes[1].set_title("Isolated or peripheral")
+    for ax in axes:
+        ax.set_xlabel("quarter (0 = now)")
+        ax.set_ylabel("% of employees")
+        ax.set_xticks(quarters)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=8, loc="best")
+    figure.suptitle("Isolation over quarters, mean of replications with 95% interval")
+    data = _figure_png(figure)
+    plt.close(figure)
+    return data
+
+
+def coverage_chart(run: SimulationRun) -> bytes:
+    """Coverage of flagged employees against the number of providers, per variant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = per_replication(run.results)
+    figure, ax = plt.subplots(figsize=(7.5, 4.2))
+    programs = [p.name for p in run.scenario.program]
+    for pairing, marker in (("optimal", "o"), ("random", "s")):
+        chosen = [v for v in run.variants if v.pairing == pairing]
+        xs, ys, lows, highs, labels = [], [], [], [], []
+        for variant in chosen:
+            providers = sum(
+                float(np.mean(values.get((variant.label, f"{name}.providers"), [0.0])))
+                for name in programs
+            )
+            stat = describe(values.get((variant.label, "flagged_coverage"), []))
+            if stat.n == 0:
+                continue
+            xs.append(providers)
+            ys.append(stat.mean * 100)
+            lows.append((stat.mean - max(stat.low, 0.0)) * 100)
+            highs.append((min(stat.high, 1.0) - stat.mean) * 100)
+            labels.append(variant.label)
+        if not xs:
+            continue
+        name = "matcher (optimal)" if pairing == "optimal" else "random pairing"
+        ax.errorbar(
+            xs,
+            ys,
+            yerr=[lows, highs],
+            marker=marker,
+            capsize=4,
+            label=name,
+            linestyle="-" if pairing == "optimal" else "none",
+        )
+    ax.axhline(100, color="grey", linewidth=0.8)
+    ax.set_xlabel("providers in the programs (mean per quarter)")
+    ax.set_ylabel("% of flagged seekers matched (mean per quarter)")
+    ax.set_title("Coverage of flagged employees vs. number of providers")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    data = _figure_png(figure)
+    plt.close(figure)
+    return data
+
+
+def _format(stat: Stat, kind: str) -> str:
+    if stat.n == 0 or np.isnan(stat.mean):
+        return "–"
+    if kind == "pct":
+        return f"{stat.mean:.1%} <small>[{stat.low:.1%}, {stat.high:.1%}]</small>"
+    if kind == "sec":
+        return f"{stat.mean:.2f}"
+    if kind == "int":
+        return f"{stat.mean:.1f} <small>[{stat.low:.1f}, {stat.high:.1f}]</small>"
+    return f"{stat.mean:.1f}"
+
+
+def report_html(run: SimulationRun, charts: dict[str, bytes], sentences: Sequence[str]) -> str:
+    """One self-contained HTML page."""
+    scenario = run.scenario
+    header = scenario.scenario
+    values = per_replication(run.results)
+    esc = html.escape
+    metrics = [m for m in TABLE_METRICS if any((v.label, m[0]) in values for v in run.variants)]
+    table_rows = []
+    for variant in run.variants:
+        cells = "".join(
+            f"<td>{_format(describe(values.get((variant.label, metric), [])), kind)}</td>"
+            for metric, _, kind in metrics
+        )
+        kind = "random" if variant.pairing == "random" else ""
+        table_rows.append(f'<tr class="{kind}"><th>{esc(variant.label)}</th>{cells}</tr>')
+    head = "".join(f"<th>{esc(title)}</th>" for _, title, _ in metrics)
+    org = scenario.org
+    if org.generate is not None:
+        org_text = f"a generated organisation of {org.generate.employees:,} people (seed {org.generate.seed})"
+    else:
+        org_text = f"the organisation in <code>{esc(str(org.employees))}</code>"
+    programs = "".join(
+        f"<li><b>{esc(p.name)}</b> ({esc(p.kind.value.replace('_', ' '))}), first period {esc(p.period)}</li>"
+        for p in scenario.program
+    )
+    variants = "".join(
+        f"<li>{esc(v.label)}{' — pairs at random, blind to fit and history' if v.pairing == 'random' else ''}</li>"
+        for v in run.variants
+    )
+    dyn = scenario.dynamics
+    probabilities = ", ".join(
+        f"{k.value.replace('_', ' ')} {v:.0%}" for k, v in dyn.tie_probability.items()
+    )
+    assumptions = [
+        "Each quarter every program is assigned by matcher's solver (history carried over; no repeat rules apply), then the collaboration graph and flags are recomputed.",
+        f"A matched pair becomes a tie with probability {probabilities}, scaled by ×(1 + {dyn.fit_effect} × (fit − ½)) where fit is the provider's rank among the seeker's options.",
+        f"A tie is {dyn.contacts_per_quarter} video calls of {dyn.contact_minutes:.0f} minutes over the next quarter; it carries on each later quarter with probability {dyn.persistence:.0%}, or decays away.",
+        f"{org.attrition_per_quarter:.0%} of employees leave each quarter; {org.hires_per_quarter} people are hired each quarter"
+        + (f", plus {org.hires_next_quarter} next quarter" if org.hires_next_quarter else "")
+        + ". New hires have fortnightly 1:1s with their manager and chat with a few teammates.",
+        "The people's usual interactions (the base window) repeat every quarter, so differences between variants come from the programs.",
+    ]
+    images = "".join(
+        f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+        for name, (data, caption) in {
+            "isolation chart": (
+                charts["isolation.png"],
+                "Share of employees isolated, and isolated or peripheral, by quarter (dashed: random pairing).",
+            ),
+            "coverage chart": (
+                charts["coverage.png"],
+                "Flagged employees in a program who are matched, against the number of providers.",
+            ),
+        }.items()
+    )
+    generated = dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(header.name)}: simulation report</title>
+<style>
+body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d2733; line-height: 1.45; padding: 0 1rem; }}
+h1 {{ margin-bottom: .2rem; }} .question {{ color: #52606d; font-size: 1.1rem; margin-top: 0; }}
+.answer {{ background: #eef6ee; border-left: 5px solid #2f855a; padding: .8rem 1.1rem; font-size: 1.1rem; }}
+figure {{ margin: 1.2rem 0; }} img {{ max-width: 100%; border: 1px solid #dde3ea; }}
+figcaption {{ color: #52606d; font-size: .9rem; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9rem; }}
+th, td {{ border-bottom: 1px solid #dde3ea; padding: .35rem .5rem; text-align: right; vertical-align: top; }}
+tbody th {{ text-align: left; font-weight: 600; }} tr.random {{ color: #6b7785; font-style: italic; }}
+small {{ color: #6b7785; }} code {{ background: #f3f5f7; padding: 0 .2rem; }}
+footer {{ color: #6b7785; font-size: .85rem; margin-top: 2rem; }}
+</style></head>
+<body>
+<h1>{esc(header.name)}</h1>
+<p class="question">{esc(header.question or "What do these program settings do for isolated and peripheral employees?")}</p>
+<section class="answer" id="answer"><p>{"</p><p>".join(esc(s) for s in sentences)}</p></section>
+<h2>What was simulated</h2>
+<p>{org_text}, over {header.quarters} quarters, {header.replications} replications (seeds) of each variant.
+Figures are means over the replications with 95% intervals in brackets.</p>
+<p>Programs:</p><ul>{programs}</ul>
+<p>Variants:</p><ul>{variants}</ul>
+<h2>Charts</h2>
+{images}
+<h2>Results by variant</h2>
+<table id="results"><thead><tr><th>variant</th>{head}</tr></thead><tbody>{"".join(table_rows)}</tbody></table>
+<h2>How the model works</h2>
+<ul>{"".join(f"<li>{esc(a)}</li>" for a in assumptions)}</ul>
+<p>Flagged people are never named in this report; the full figures are in <code>results.csv</code> and <code>summary.csv</code>.</p>
+<footer>matcher simulate · {esc(run.source)} · {len(run.results)} runs in {run.seconds:.0f} s ({esc(run.executor)}, {run.workers} worker{"s" if run.workers != 1 else ""}) · generated {generated}</footer>
+</body></html>
+"""
+
+
+def write_simulation(out: OutputDir, run: SimulationRun) -> dict[str, Any]:
+    """Write results.csv, summary.csv, the charts, report.html and summary.json; return the summary."""
+    order = {v.label: v for v in run.variants}
+    results = sorted(run.results, key=lambda r: (order[r.variant].order, r.replication))
+    out.write_csv(
+        "results.csv",
+        ("variant", "pairing", "seed", "quarter", "metric", "value"),
+        (
+            (r.variant, order[r.variant].pairing, r.replication, q, m, round(v, 6))
+            for r in results
+            for q, m, v in sorted(r.rows, key=lambda row: (row[0], row[1]))
+        ),
+    )
+    rows = summary_rows(run)
+    out.write_csv(
+        "summary.csv",
+        ("variant", "pairing", "metric", "aggregate", "mean", "ci_low", "ci_high", "sd", "n"),
+        (
+            (
+                v.label,
+                v.pairing,
+                m,
+                aggregate_of(m),
+                round(s.mean, 6),
+                round(s.low, 6),
+                round(s.high, 6),
+                round(s.sd, 6),
+                s.n,
+            )
+            for v, m, s in rows
+        ),
+    )
+    charts = {"isolation.png": isolation_chart(run), "coverage.png": coverage_chart(run)}
+    for name, data in charts.items():
+        out.path(name).write_bytes(data)
+    sentences = headline(run)
+    out.path("report.html").write_text(report_html(run, charts, sentences), encoding="utf-8")
+    summary = {
+        "scenario": run.scenario.scenario.name,
+        "source": run.source,
+        "answer": sentences,
+        "variants": [
+            {"label": v.label, "pairing": v.pairing, "overrides": dict(v.overrides)}
+            for v in run.variants
+        ],
+        "quarters": run.scenario.scenario.quarters,
+        "replications": run.scenario.scenario.replications,
+        "cells": len(run.results),
+        "reused_cells": run.reused,
+        "executor": run.executor,
+        "workers": run.workers,
+        "seconds": round(run.seconds, 3),
+        "cell_seconds": round(sum(r.seconds for r in run.results), 3),
+        "files": ["results.csv", "summary.csv", "isolation.png", "coverage.png", "report.html"],
+    }
+    out.write_json("summary.json", summary)
+    return summary

@@ -1,0 +1,523 @@
+"""Run a scenario: every variant × replication through the quarters, with the real engine.
+
+One *cell* is a variant and a replication. :func:`run_cell` plays its quarters: analyse the
+org, pull the role levers, assign every program (with history carried across quarters, or
+at random for the baseline), draw which pairs become ties, move on. Cells are independent and
+deterministic, so :func:`run_grid` may run them in any order, on local processes or on a Dask
+cluster, and reuse cells finished by an earlier, interrupted run.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from matcher.assign import assign_programs
+from matcher.constraints import History, MatchingProblem, compile_program, population
+from matcher.dynamics import World
+from matcher.errors import ConfigError
+from matcher.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis, analyze
+from matcher.model import Org
+from matcher.programs import Kind, ProgramSpec
+from matcher.scenario import ResolvedVariant, shift_period
+from matcher.solver import SolveOptions
+
+Executor = Literal["local", "dask"]
+FLAGGED = frozenset({ISOLATED, PERIPHERAL})
+
+AGGREGATES: dict[str, Literal["final", "mean", "total"]] = {
+    "isolated_share": "final",
+    "peripheral_share": "final",
+    "flagged_share": "final",
+    "isolated": "final",
+    "peripheral": "final",
+    "flagged": "final",
+    "employees": "final",
+    "strong_ties_mean": "final",
+    "ties_formed": "total",
+    "new_strong_ties": "total",
+    "repeats": "total",
+    "hired": "total",
+    "left": "total",
+}
+"""How a metric is summarised per replication: its last value, its mean over quarters, or its
+total; metrics not listed (coverage, loads, solve time, per-program figures) take the mean."""
+
+
+def aggregate_of(metric: str) -> Literal["final", "mean", "total"]:
+    """The summary rule of ``metric`` (per-program metrics follow their base name)."""
+    name = metric.rsplit(".", 1)[-1]
+    return AGGREGATES.get(metric, AGGREGATES.get(name, "mean"))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One variant in one replication."""
+
+    variant: ResolvedVariant
+    replication: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.variant.fingerprint}-r{self.replication}"
+
+
+@dataclass
+class CellResult:
+    """The metrics of one cell: ``(quarter, metric, value)`` rows."""
+
+    key: str
+    variant: str
+    replication: int
+    rows: list[tuple[int, str, float]]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "variant": self.variant,
+            "replication": self.replication,
+            "rows": [list(r) for r in self.rows],
+            "seconds": self.seconds,
+        }
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> CellResult:
+        return CellResult(
+            key=str(data["key"]),
+            variant=str(data["variant"]),
+            replication=int(data["replication"]),
+            rows=[(int(q), str(m), float(v)) for q, m, v in data["rows"]],
+            seconds=float(data["seconds"]),
+        )
+
+
+@dataclass
+class Outcome:
+    """One program's pairs in one quarter, in org positions, with what the metrics need."""
+
+    spec: ProgramSpec
+    problem: MatchingProblem
+    pairs: list[tuple[int, int]]  # (seeker position, provider position) into the problem
+    unmatched: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative loads (0 = equal, → 1 = one provider does it all).
+
+    >>> gini(np.array([1, 1, 1, 1])), round(gini(np.array([0, 0, 0, 4])), 3)
+    (0.0, 0.75)
+    """
+    values = np.sort(np.asarray(values, dtype=np.float64))
+    n, total = len(values), values.sum()
+    if n == 0 or total == 0:
+        return 0.0
+    ranks = np.arange(1, n + 1)
+    return float((2 * (ranks * values).sum() / (n * total)) - (n + 1) / n)
+
+
+def _reason_category(reason: str) -> str:
+    if reason.startswith(("no eligible", "no providers")):
+        return "unmatched_no_eligible"
+    if reason.startswith("capacity exhausted") or "max_same_team_per_provider" in reason:
+        return "unmatched_capacity"
+    if reason.startswith("program infeasible"):
+        return "unmatched_infeasible"
+    return "unmatched_other"
+
+
+def random_pairing(problem: MatchingProblem, rng: np.random.Generator) -> Outcome:
+    """Pair the way chat "coffee" bots do: at random, blind to fit, history and priority.
+
+    Seekers are taken in random order; each is drawn a provider uniformly among those with room.
+    A drawn pair that breaks a hard rule is vetoed (HR would not send it) and the seeker stays
+    unmatched; peer programs pair consecutive seekers of a shuffled list.
+    """
+    arcs = set(zip(problem.arc_seeker.tolist(), problem.arc_provider.tolist(), strict=True))
+    unmatched: dict[str, int] = {}
+    pairs: list[tuple[int, int]] = []
+    if problem.spec.kind is Kind.PEER:
+        order = rng.permutation(len(problem.seekers)).tolist()
+        for a, b in zip(order[0::2], order[1::2], strict=False):
+            if (a, b) in arcs or (b, a) in arcs:
+                pairs.append((a, b))
+            else:
+                unmatched["unmatched_rule_broken"] = unmatched.get("unmatched_rule_broken", 0) + 2
+        if len(order) % 2:
+            unmatched["unmatched_capacity"] = unmatched.get("unmatched_capacity", 0) + 1
+        return Outcome(problem.spec, problem, pairs, unmatched)
+    room = problem.capacity.astype(np.int64).copy()
+    for s in rng.permutation(len(problem.seekers)).tolist():
+        got = 0
+        for _ in range(problem.per_seeker):
+            open_providers = np.flatnonzero(room > 0)
+            if not len(open_providers):
+                break
+            p = int(open_providers[rng.integers(len(open_providers))])
+            if (s, p) in arcs and (s, p) not in pairs:
+                pairs.append((s, p))
+                room[p] -= 1
+                got += 1
+        if not got:
+            category = "unmatched_capacity" if not (room > 0).any() else "unmatched_rule_broken"
+            unmatched[category] = unmatched.get(category, 0) + 1
+    return Outcome(problem.spec, problem, pairs, unmatched)
+
+
+def pair_fit(problem: MatchingProblem, pairs: Sequence[tuple[int, int]]) -> list[float]:
+    """Each pair's fit: its provider's mid-rank among the seeker's eligible providers, 0 to 1."""
+    if not pairs:
+        return []
+    order = np.argsort(problem.arc_seeker, kind="stable")
+    seekers_sorted = problem.arc_seeker[order]
+    fits = []
+    for s, p in pairs:
+        lo, hi = np.searchsorted(seekers_sorted, [s, s + 1])
+        arcs = order[lo:hi]
+        if len(arcs) <= 1:
+            fits.append(0.5)
+            continue
+        scores = problem.arc_score[arcs]
+        own = scores[problem.arc_provider[arcs] == p]
+        if not len(own):
+            fits.append(0.5)
+            continue
+        below = float((scores < own[0]).sum())
+        equal = float((scores == own[0]).sum())
+        fits.append((below + 0.5 * (equal - 1)) / (len(arcs) - 1))
+    return fits
+
+
+def _optimal(
+    org: Org,
+    analysis: Analysis,
+    specs: list[ProgramSpec],
+    history: list[tuple[str | None, str, str, str]],
+    options: SolveOptions,
+) -> list[Outcome]:
+    outcomes = []
+    for result in assign_programs(org, analysis, specs, history=history, options=options):
+        unmatched: dict[str, int] = {}
+        for row in result.unmatched:
+            category = _reason_category(row.reason)
+            unmatched[category] = unmatched.get(category, 0) + 1
+        outcomes.append(
+            Outcome(
+                result.spec,
+                result.problem,
+                list(result.solution.pairs),
+                unmatched,
+                result.solution.seconds,
+            )
+        )
+    return outcomes
+
+
+def _random(
+    org: Org, analysis: Analysis, specs: list[ProgramSpec], rng: np.random.Generator
+) -> list[Outcome]:
+    pop = population(org, analysis)
+    outcomes = []
+    for spec in specs:
+        started = time.perf_counter()
+        problem = compile_program(spec, pop, History.empty(len(org)))
+        outcome = random_pairing(problem, rng)
+        outcome.seconds = time.perf_counter() - started
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _network_rows(quarter: int, analysis: Analysis) -> list[tuple[int, str, float]]:
+    n = len(analysis.people)
+    isolated = sum(ISOLATED in p.flags for p in analysis.people)
+    peripheral = sum(PERIPHERAL in p.flags for p in analysis.people)
+    flagged = sum(bool(FLAGGED & set(p.flags)) for p in analysis.people)
+    new_hires = sum(NEW_HIRE in p.flags for p in analysis.people)
+    ties = np.array([p.strong_ties for p in analysis.people], dtype=np.float64)
+    share = (lambda k: k / n) if n else (lambda k: 0.0)
+    return [
+        (quarter, "employees", float(n)),
+        (quarter, "isolated", float(isolated)),
+        (quarter, "peripheral", float(peripheral)),
+        (quarter, "flagged", float(flagged)),
+        (quarter, "isolated_share", share(isolated)),
+        (quarter, "peripheral_share", share(peripheral)),
+        (quarter, "flagged_share", share(flagged)),
+        (quarter, "new_hires", float(new_hires)),
+        (quarter, "strong_ties_mean", float(ties.mean()) if n else 0.0),
+    ]
+
+
+def _program_rows(
+    quarter: int, outcome: Outcome, seen: set[tuple[str, str]], formed: int
+) -> tuple[list[tuple[int, str, float]], set[int], set[int]]:
+    """Rows of one program; also the flagged seekers (org positions) and those it matched."""
+    problem, spec = outcome.problem, outcome.spec
+    pop = problem.pop
+    served: set[int] = set()
+    load = np.zeros(len(problem.providers), dtype=np.int64)
+    repeats = 0
+    for s, p in outcome.pairs:
+        a = int(problem.seekers[s])
+        b = int(problem.providers[p]) if spec.kind is not Kind.PEER else int(problem.seekers[p])
+        served.add(a)
+        if spec.kind is Kind.PEER:
+            served.add(b)
+        else:
+            load[p] += 1
+        key = (pop.ids[a], pop.ids[b])
+        repeats += key in seen or key[::-1] in seen
+        seen.add(key)
+    seekers = [int(i) for i in problem.seekers]
+    flagged = {i for i in seekers if FLAGGED & pop.flags[i]}
+    prefix = f"{spec.name}."
+    rows = [
+        ("seekers", len(seekers)),
+        ("matched", len(served)),
+        ("coverage", len(served) / len(seekers) if seekers else 1.0),
+        ("flagged_seekers", len(flagged)),
+        ("flagged_matched", len(flagged & served)),
+        ("flagged_coverage", len(flagged & served) / len(flagged) if flagged else 1.0),
+        ("providers", len(problem.providers)),
+        ("load_max", int(load.max()) if len(load) else 0),
+        ("load_gini", gini(load)),
+        ("repeats", repeats),
+        ("ties_formed", formed),
+        ("solve_seconds", outcome.seconds),
+        *sorted(outcome.unmatched.items()),
+    ]
+    return [(quarter, prefix + name, float(v)) for name, v in rows], flagged, flagged & served
+
+
+def _strong(analysis: Analysis, org: Org, a: str, b: str) -> bool:
+    i, j = org.index.get(a), org.index.get(b)
+    if i is None or j is None:
+        return False
+    return bool(analysis.graph.strong[i, j])
+
+
+def run_cell(cell: Cell) -> CellResult:
+    """Play one variant in one replication through every quarter; deterministic in the cell."""
+    from matcher.io.scenarios import load_base_org  # the one place a cell reads files
+
+    started = time.perf_counter()
+    variant, scenario = cell.variant, cell.variant.scenario
+    header = scenario.scenario
+    world = World.start(
+        load_base_org(scenario.org),
+        scenario.org,
+        scenario.dynamics,
+        seed=header.seed,
+        replication=cell.replication,
+    )
+    pair_rng = np.random.default_rng([header.seed, cell.replication, 2])
+    options = SolveOptions(time_limit=header.time_limit, seed=header.seed, workers=1)
+    history: list[tuple[str | None, str, str, str]] = []
+    seen: dict[str, set[tuple[str, str]]] = {spec.name: set() for spec in scenario.program}
+    rows: list[tuple[int, str, float]] = []
+    pending: list[tuple[str, str, bool]] = []  # last quarter's pairs: ids and strong-before
+    for quarter in range(header.quarters + 1):
+        if quarter:
+            left, hired = world.advance()
+            rows += [(quarter, "left", float(left)), (quarter, "hired", float(hired))]
+        org = world.org()
+        analysis = analyze(org, scenario.analysis)
+        rows += _network_rows(quarter, analysis)
+        if quarter:
+            gained = sum(
+                1 for a, b, before in pending if not before and _strong(analysis, org, a, b)
+            )
+            rows.append((quarter, "new_strong_ties", float(gained)))
+        if quarter == header.quarters:
+            break
+        org = world.apply_role_levers(analysis, org)
+        specs = [
+            spec.model_copy(update={"period": shift_period(spec.period, quarter)})
+            for spec in scenario.program
+        ]
+        if variant.pairing == "optimal":
+            outcomes = _optimal(org, analysis, specs, history, options)
+        else:
+            outcomes = _random(org, analysis, specs, pair_rng)
+        flagged_all: set[int] = set()
+        covered_all: set[int] = set()
+        pending = []
+        totals: dict[str, float] = {}
+        active = world.active()
+        for outcome in outcomes:
+            problem, spec = outcome.problem, outcome.spec
+            partner = problem.seekers if spec.kind is Kind.PEER else problem.providers
+            org_pairs = [(int(problem.seekers[s]), int(partner[p])) for s, p in outcome.pairs]
+            formed = world.form_ties(
+                [(int(active[a]), int(active[b])) for a, b in org_pairs],
+                spec.kind,
+                pair_fit(problem, outcome.pairs),
+            )
+            program_rows, flagged, covered = _program_rows(
+                quarter, outcome, seen[spec.name], formed
+            )
+            rows += program_rows
+            flagged_all |= flagged
+            covered_all |= covered
+            for _, name, value in program_rows:
+                base = name.rsplit(".", 1)[-1]
+                if base in ("seekers", "matched", "repeats", "ties_formed", "solve_seconds") or (
+                    base.startswith("unmatched_")
+                ):
+                    totals[base] = totals.get(base, 0.0) + value
+            for a, b in org_pairs:
+                history.append((spec.kind.value, org.ids[a], org.ids[b], spec.period))
+                pending.append((org.ids[a], org.ids[b], bool(analysis.graph.strong[a, b])))
+        n_flagged = sum(bool(FLAGGED & set(p.flags)) for p in analysis.people)
+        rows += [(quarter, name, value) for name, value in sorted(totals.items())]
+        rows += [
+            (quarter, "flagged_seekers", float(len(flagged_all))),
+            (quarter, "flagged_covered", float(len(covered_all))),
+            (
+                quarter,
+                "flagged_coverage",
+                len(covered_all) / len(flagged_all) if flagged_all else 1.0,
+            ),
+            (quarter, "flagged_reach", len(covered_all) / n_flagged if n_flagged else 1.0),
+        ]
+    return CellResult(
+        key=cell.key,
+        variant=variant.label,
+        replication=cell.replication,
+        rows=rows,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def grid(variants: Iterable[ResolvedVariant], replications: int) -> list[Cell]:
+    """Every variant × replication, replication-major so early results cover every variant."""
+    variants = list(variants)
+    return [Cell(v, r) for r in range(replications) for v in variants]
+
+
+def run_grid(
+    cells: Sequence[Cell],
+    *,
+    done: dict[str, CellResult] | None = None,
+    on_result: Callable[[CellResult], None] | None = None,
+    executor: Executor = "local",
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> list[CellResult]:
+    """Run the cells not in ``done``; ``on_result`` sees each new result as it arrives.
+
+    ``executor="local"`` uses ``workers`` processes (1 runs in this process);
+    ``executor="dask"`` submits to the ``dask.distributed`` scheduler at ``scheduler``.
+    Results come back in the order of ``cells`` whatever order they finished in.
+    """
+    done = dict(done or {})
+    todo = [cell for cell in cells if cell.key not in done]
+
+    def record(result: CellResult) -> None:
+        done[result.key] = result
+        if on_result is not None:
+            on_result(result)
+
+    if todo and executor == "dask":
+        _run_dask(todo, scheduler, record)
+    elif todo and workers > 1:
+        context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+            futures: set[Future[CellResult]] = {pool.submit(run_cell, cell) for cell in todo}
+            while futures:
+                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    record(future.result())
+    else:
+        for cell in todo:
+            record(run_cell(cell))
+    return [done[cell.key] for cell in cells]
+
+
+def _run_dask(
+    cells: list[Cell], scheduler: str | None, record: Callable[[CellResult], None]
+) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise ConfigError(
+            "--executor dask needs the optional dependency: pip install 'workplace-matcher[dask]'"
+        ) from exc
+    if not scheduler:
+        raise ConfigError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    try:
+        futures = client.map(run_cell, cells, pure=False)
+        for future in as_completed(futures):
+            record(future.result())
+    finally:
+        client.close()
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean and 95% interval (Student t) of one figure across replications."""
+
+    mean: float
+    low: float
+    high: float
+    sd: float
+    n: int
+
+
+def describe(values: Sequence[float]) -> Stat:
+    """Mean, 95% t-interval and standard deviation of ``values``.
+
+    >>> s = describe([1.0, 2.0, 3.0]); (s.mean, round(s.low, 3), round(s.high, 3), s.n)
+    (2.0, -0.484, 4.484, 3)
+    """
+    from scipy import stats
+
+    data = np.asarray(values, dtype=np.float64)
+    n = len(data)
+    if n == 0:
+        return Stat(float("nan"), float("nan"), float("nan"), float("nan"), 0)
+    mean = float(data.mean())
+    if n == 1:
+        return Stat(mean, mean, mean, 0.0, 1)
+    sd = float(data.std(ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / np.sqrt(n)
+    return Stat(mean, mean - half, mean + half, sd, n)
+
+
+def per_replication(results: Sequence[CellResult]) -> dict[tuple[str, str], list[float]]:
+    """Each ``(variant, metric)``'s summary value per replication (see :data:`AGGREGATES`)."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for result in sorted(results, key=lambda r: r.replication):
+        by_metric: dict[str, list[tuple[int, float]]] = {}
+        for quarter, metric, value in result.rows:
+            by_metric.setdefault(metric, []).append((quarter, value))
+        for metric, points in by_metric.items():
+            rule = aggregate_of(metric)
+            values = [v for _, v in sorted(points)]
+            value = (
+                values[-1]
+                if rule == "final"
+                else (sum(values) if rule == "total" else float(np.mean(values)))
+            )
+            out.setdefault((result.variant, metric), []).append(value)
+    return out
+
+
+def by_quarter(results: Sequence[CellResult]) -> dict[tuple[str, str, int], Stat]:
+    """``(variant, metric, quarter)`` → its :class:`Stat` across replications."""
+    values: dict[tuple[str, str, int], list[float]] = {}
+    for result in results:
+        for quarter, metric, value in result.rows:
+            values.setdefault((result.variant, metric, quarter), []).append(value)
+    return {key: describe(v) for key, v in values.items()}
