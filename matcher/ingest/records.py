@@ -1,0 +1,103 @@
+"""What every source reader yields: people as the source names them, and events between them.
+
+A reader turns an export into :class:`Event` objects (metadata only: who, when, which channel,
+how long; never text or subjects). :mod:`matcher.ingest.rows` resolves the people to employee
+ids and turns each event into rows of ``interactions.csv``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from matcher.model import Channel
+
+
+class Kind(StrEnum):
+    """The kinds of source ``matcher ingest`` reads."""
+
+    SLACK = "slack"
+    ICS = "ics"
+    GRAPH = "graph"
+    HRIS = "hris"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone as a source names them.
+
+    ``key`` is what the source calls them (a Slack user id, or the e-mail address itself);
+    ``email`` the address to match against ``employees.csv`` (``None`` when the source has
+    none); ``excluded`` says why this is known not to be a colleague (``"bot"``,
+    ``"deleted user"``): such people are counted, never listed as unresolved.
+    """
+
+    key: str
+    email: str | None
+    excluded: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One message, reaction or meeting occurrence.
+
+    ``sender`` initiated it; ``recipients`` are the other participants. A message becomes one
+    row per recipient (sender → recipient). A meeting (``meeting=True``) is one multi-party
+    event: when its organizer cannot be resolved, the first resolved attendee takes their
+    place, so the attendees who did meet still share the event. ``size`` is the number of
+    people it was addressed to, resolved or not, and decides whether it is a broadcast.
+    ``event_key`` is unique and stable per source occurrence (a Slack channel and message ts,
+    an iCalendar UID and recurrence id, a Graph ``iCalUId`` or ``internetMessageId``).
+    """
+
+    event_key: str
+    timestamp: int  # seconds since the Unix epoch, UTC
+    channel: Channel
+    sender: Person | None
+    recipients: tuple[Person, ...]
+    size: int
+    duration_minutes: float | None = None
+    weight: float = 1.0
+    meeting: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The half-open time window ``[start, end)`` of the events to keep, in epoch seconds (UTC)."""
+
+    start: float | None = None
+    end: float | None = None
+
+    @classmethod
+    def of(cls, start: dt.datetime | None, end: dt.datetime | None) -> Window:
+        """A window from aware datetimes (``None``: unbounded on that side)."""
+        return cls(
+            None if start is None else start.timestamp(), None if end is None else end.timestamp()
+        )
+
+    def contains(self, seconds: float) -> bool:
+        """Whether ``seconds`` (since the Unix epoch, UTC) lie inside the window.
+
+        >>> w = Window.of(dt.datetime(2026, 9, 1, tzinfo=dt.UTC), dt.datetime(2026, 10, 1, tzinfo=dt.UTC))
+        >>> w.contains(w.start), w.contains(w.end)
+        (True, False)
+        """
+        if self.start is not None and seconds < self.start:
+            return False
+        return self.end is None or seconds < self.end
+
+
+@dataclass
+class Tally:
+    """Counts of what a reader or the row builder skipped, by reason (plain words)."""
+
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        if count:
+            self.skipped[reason] += count
+
+    def merge(self, other: Tally) -> None:
+        self.skipped.update(other.skipped)

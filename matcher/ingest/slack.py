@@ -1,0 +1,355 @@
+"""Slack workspace exports (the zip or its unpacked folder), read one day file at a time.
+
+The export holds ``users.json``, ``channels.json`` (public channels), ``groups.json`` (private
+channels), ``dms.json`` and ``mpims.json`` (direct and group direct messages), and one folder
+per conversation with a ``YYYY-MM-DD.json`` array of messages per day. What becomes an event:
+
+* a message in a DM or group DM: ``chat`` from the sender to every other member;
+* a thread reply in a channel: ``chat`` from the replier to the parent message's author
+  (``parent_user_id``; a reply to oneself is left out);
+* a plain channel post: nothing by default (it is a broadcast); with ``channel_posts`` a
+  ``chat`` event from the poster to the channel's members, subject to the broadcast size;
+* with ``reactions``: each person reacting to a message, ``chat`` to its author, weight 0.5.
+
+Bot users, Slackbot, deleted users, bot messages and system subtypes (joins, topic changes,
+tombstones of deleted messages …) are excluded and counted. Edited messages count once, at
+the time they were first sent. Text, attachments and files are never kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from matcher.errors import DataError, Problem
+from matcher.ingest.records import Event, Person, Tally, Window
+from matcher.model import Channel
+
+REACTION_WEIGHT = 0.5
+HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"})
+SLACKBOT = "USLACKBOT"
+DAY_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.json$")
+METADATA = ("channels.json", "groups.json", "dms.json", "mpims.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A channel, DM or group DM: its id, the folder of its day files, its kind and members."""
+
+    id: str
+    folder: str
+    kind: str  # "channel" | "dm" | "mpim"
+    members: tuple[str, ...]
+
+
+class _Export:
+    """Files of an export, from a folder or a zip (possibly with one top-level folder)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        self._index: dict[str, list[str]] = {}
+        self.root = ""
+        if path.is_dir():
+            return
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise _fail(path, f"cannot be read as a zip file: {exc}") from exc
+        names = self.zip.namelist()
+        roots = sorted(
+            (n[: -len("users.json")] for n in names if posixpath.basename(n) == "users.json"),
+            key=len,
+        )
+        self.root = roots[0] if roots else ""
+        for name in names:
+            if not name.startswith(self.root):
+                continue
+            parts = name[len(self.root) :].split("/")
+            if len(parts) == 2 and DAY_FILE.match(parts[1]):
+                self._index.setdefault(parts[0], []).append(parts[1])
+        for files in self._index.values():
+            files.sort()
+
+    def folders(self) -> list[str]:
+        """The conversation folders, sorted."""
+        if self.zip is None:
+            return sorted(c.name for c in self.path.iterdir() if c.is_dir())
+        return sorted(self._index)
+
+    def day_files(self, folder: str) -> list[str]:
+        """The day files of one folder, oldest first (a folder's files are listed only now)."""
+        if self.zip is None:
+            where = self.path / folder
+            if not where.is_dir():
+                return []
+            return sorted(f.name for f in where.iterdir() if DAY_FILE.match(f.name))
+        return self._index.get(folder, [])
+
+    def exists(self, name: str) -> bool:
+        if self.zip is None:
+            return (self.path / name).is_file()
+        try:
+            self.zip.getinfo(self.root + name)
+        except KeyError:
+            return False
+        return True
+
+    def open(self, name: str) -> IO[bytes]:
+        if self.zip is None:
+            return (self.path / name).open("rb")
+        return self.zip.open(self.root + name)
+
+    def where(self, name: str) -> str:
+        return f"{self.path}:{self.root}{name}" if self.zip is not None else str(self.path / name)
+
+    def load(self, name: str) -> Any:
+        try:
+            with self.open(name) as handle:
+                return json.load(handle)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _fail_at(self.where(name), f"invalid JSON: {exc}") from exc
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+
+def _fail(path: Path, message: str) -> DataError:
+    return _fail_at(str(path), message)
+
+
+def _fail_at(where: str, message: str) -> DataError:
+    return DataError([Problem(where, None, None, message)])
+
+
+def is_slack_export(path: Path) -> bool:
+    """Whether ``path`` is a folder or zip holding a Slack export (it has ``users.json``)."""
+    if path.is_dir():
+        return (path / "users.json").is_file()
+    if path.suffix.lower() == ".zip" and path.is_file():
+        try:
+            with zipfile.ZipFile(path) as archive:
+                return any(posixpath.basename(n) == "users.json" for n in archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return False
+    return False
+
+
+def _people(export: _Export) -> dict[str, Person]:
+    users = export.load("users.json")
+    if not isinstance(users, list):
+        raise _fail_at(export.where("users.json"), "expected a JSON array of users")
+    people: dict[str, Person] = {}
+    for user in users:
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+            continue
+        uid = user["id"]
+        profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+        email = profile.get("email") if isinstance(profile, dict) else None
+        excluded = None
+        if user.get("is_bot") or user.get("is_app_user") or uid == SLACKBOT:
+            excluded = "bot"
+        elif user.get("deleted"):
+            excluded = "deleted user"
+        people[uid] = Person(uid, email if isinstance(email, str) and email else None, excluded)
+    people.setdefault(SLACKBOT, Person(SLACKBOT, None, "bot"))
+    return people
+
+
+def _conversations(export: _Export) -> list[Conversation]:
+    found: list[Conversation] = []
+    listed: set[str] = set()
+    for name, kind in zip(METADATA, ("channel", "channel", "dm", "mpim"), strict=True):
+        if not export.exists(name):
+            continue
+        entries = export.load(name)
+        if not isinstance(entries, list):
+            raise _fail_at(export.where(name), "expected a JSON array of conversations")
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+                continue
+            folder = entry["id"] if kind == "dm" else str(entry.get("name") or entry["id"])
+            members = entry.get("members") or []
+            found.append(
+                Conversation(
+                    entry["id"], folder, kind, tuple(m for m in members if isinstance(m, str))
+                )
+            )
+            listed.add(folder)
+    for folder in export.folders():
+        if folder not in listed:  # not in the metadata: treated as a channel of unknown members
+            found.append(Conversation(folder, folder, "channel", ()))
+    return found
+
+
+def _day(name: str) -> dt.date | None:
+    match = DAY_FILE.match(name)
+    if match is None:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def _outside(day: dt.date | None, window: Window) -> bool:
+    """A day file certainly outside the window (a day's margin for the export's time zone)."""
+    if day is None:
+        return False
+    start = dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()
+    margin = 2 * 86_400
+    if window.start is not None and start + margin <= window.start:
+        return True
+    return window.end is not None and start - margin >= window.end
+
+
+class SlackReader:
+    """Read the events of one Slack export.
+
+    Parameters
+    ----------
+    path : Path
+        The export's zip or folder.
+    window : Window
+        Day files certainly outside it are not opened (the row builder applies it exactly).
+    channel_posts : bool
+        Count plain channel posts as events to the channel's members.
+    reactions : bool
+        Count reactions as events from the reacting person to the message's author.
+    """
+
+    def __init__(
+        self, path: Path, *, window: Window, channel_posts: bool = False, reactions: bool = False
+    ) -> None:
+        self.path = path
+        self.window = window
+        self.channel_posts = channel_posts
+        self.reactions = reactions
+        self.tally = Tally()
+
+    def events(self) -> Iterator[Event]:
+        export = _Export(self.path)
+        try:
+            if not export.exists("users.json"):
+                raise _fail(self.path, "not a Slack export: users.json is missing")
+            people = _people(export)
+            for conversation in _conversations(export):
+                yield from self._conversation(export, conversation, people)
+        finally:
+            export.close()
+
+    def _person(self, people: dict[str, Person], uid: str) -> Person:
+        person = people.get(uid)
+        if person is None:  # e.g. someone from another workspace in a shared channel
+            person = people[uid] = Person(uid, None)
+        return person
+
+    def _conversation(
+        self, export: _Export, conversation: Conversation, people: dict[str, Person]
+    ) -> Iterator[Event]:
+        parents: dict[str, str] = {}  # thread ts -> author, for replies without parent_user_id
+        for name in export.day_files(conversation.folder):
+            if _outside(_day(name), self.window):
+                self.tally.skip("day files outside the window (not opened)")
+                continue
+            messages = export.load(f"{conversation.folder}/{name}")
+            if not isinstance(messages, list):
+                raise _fail_at(
+                    export.where(f"{conversation.folder}/{name}"),
+                    "expected a JSON array of messages",
+                )
+            for message in messages:
+                yield from self._message(conversation, message, people, parents)
+
+    def _message(
+        self,
+        conversation: Conversation,
+        message: Any,
+        people: dict[str, Person],
+        parents: dict[str, str],
+    ) -> Iterator[Event]:
+        tally = self.tally
+        if not isinstance(message, dict) or message.get("type") != "message":
+            tally.skip("records that are not messages")
+            return
+        subtype = message.get("subtype")
+        if subtype == "bot_message" or (message.get("bot_id") and not message.get("user")):
+            tally.skip("bot messages")
+            return
+        if subtype not in HUMAN_SUBTYPES or message.get("hidden"):
+            tally.skip("system messages (joins, topic changes, deleted messages …)")
+            return
+        uid, ts = message.get("user"), message.get("ts")
+        if not isinstance(uid, str) or not isinstance(ts, str):
+            tally.skip("messages without a user or ts")
+            return
+        try:
+            seconds = int(float(ts))
+        except ValueError:
+            tally.skip("messages without a user or ts")
+            return
+        sender = self._person(people, uid)
+        key = f"{conversation.id}/{ts}"
+        thread = message.get("thread_ts")
+        members = conversation.members
+        if conversation.kind in ("dm", "mpim"):
+            others = tuple(self._person(people, m) for m in members if m != uid)
+            if not others:
+                tally.skip("direct messages without other members")
+            else:
+                yield Event(key, seconds, Channel.CHAT, sender, others, len(members))
+        elif isinstance(thread, str) and thread != ts:
+            parent = message.get("parent_user_id") or parents.get(thread)
+            if not isinstance(parent, str):
+                tally.skip("thread replies whose parent is not in the export")
+            elif parent == uid:
+                tally.skip("thread replies to one's own message")
+            else:
+                yield Event(key, seconds, Channel.CHAT, sender, (self._person(people, parent),), 2)
+        else:
+            if thread == ts:
+                parents[ts] = uid
+            if not self.channel_posts:
+                tally.skip("channel posts (counted with --channel-posts)")
+            elif not members:
+                tally.skip("channel posts in channels without a member list")
+            else:
+                others = tuple(self._person(people, m) for m in members if m != uid)
+                yield Event(key, seconds, Channel.CHAT, sender, others, len(members))
+        if self.reactions:
+            yield from self._reactions(message, key, seconds, sender, people)
+
+    def _reactions(
+        self,
+        message: dict[str, Any],
+        key: str,
+        seconds: int,
+        author: Person,
+        people: dict[str, Person],
+    ) -> Iterator[Event]:
+        reactors: dict[str, None] = {}
+        for reaction in message.get("reactions") or []:
+            if isinstance(reaction, dict):
+                reactors.update(
+                    dict.fromkeys(u for u in reaction.get("users") or [] if isinstance(u, str))
+                )
+        for uid in reactors:
+            if uid == author.key:
+                continue
+            yield Event(
+                f"{key}/reaction/{uid}",
+                seconds,
+                Channel.CHAT,
+                self._person(people, uid),
+                (author,),
+                2,
+                weight=REACTION_WEIGHT,
+            )
