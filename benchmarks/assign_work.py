@@ -664,7 +664,8 @@ def run_ladder(
     resolution: float,
 ) -> dict[str, Any]:
     """A slow solver on growing sub-instances: the first ``k`` seekers × the first ``k·P/S``
-    providers for k = 25, 50, 100 … up to the full instance.
+    providers for k = 25, 50, 100 … (doubling while under two thirds of the full size), then the
+    full instance.
 
     Each run is checked against the exact optimum of its sub-instance (``linear_sum_assignment``
     when 1:1, else the bare flow; both coverage-first). The ladder stops before a step whose
@@ -707,7 +708,7 @@ def run_ladder(
         record: dict[str, Any] = {"probes": probes, "exponent": exponent}
         if k >= arcs.seekers:
             return {**record, "outcome": outcome, "steps": steps, "seconds": seconds}
-        next_k = min(k * 2, arcs.seekers)
+        next_k = k * 2 if k * 3 < arcs.seekers else arcs.seekers  # no step just short of full
         estimate = seconds * (next_k / k) ** exponent
         if spent + estimate > budget:
             return {
