@@ -13,6 +13,7 @@ The definitions (selection defaults, capacity, every rule) are stated in the REA
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -76,18 +77,11 @@ def _codes(values: Sequence[str | None]) -> tuple[np.ndarray, list[str]]:
 
 def _bitsets(lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, list[str]]:
     """Sets as rows of uint64 bit words (case-insensitive), with the vocabulary."""
-    lowered = [[item.lower() for item in items] for items in lists]
-    vocabulary = sorted({item for items in lowered for item in items})
-    position = {v: k for k, v in enumerate(vocabulary)}
-    words = max(1, (len(vocabulary) + 63) // 64)
-    bits = np.zeros((len(lists), words), dtype=np.uint64)
-    for row, items in enumerate(lowered):
-        for item in items:
-            k = position[item]
-            bits[row, k // 64] |= np.uint64(1) << np.uint64(k % 64)
-    return bits, vocabulary
+    vocabulary = sorted({item.lower() for items in lists for item in items})
+    return _bitsets_with(lists, vocabulary), vocabulary
 
 
+@functools.lru_cache(maxsize=4096)
 def _utc_window(timezone: str | None, start: float, end: float, on: dt.date) -> tuple[float, float]:
     """Working window in UTC hours of ``on`` (offset taken at local noon: DST-correct)."""
     if end <= start:
@@ -232,13 +226,15 @@ def population(org: Org, analysis: Analysis) -> Population:
 
 
 def _bitsets_with(lists: Sequence[Sequence[str]], vocabulary: list[str]) -> np.ndarray:
+    """Rows of uint64 bit words marking each list's items (case-insensitive) in ``vocabulary``."""
     position = {v: k for k, v in enumerate(vocabulary)}
     words = max(1, (len(vocabulary) + 63) // 64)
     bits = np.zeros((len(lists), words), dtype=np.uint64)
-    for row, items in enumerate(lists):
-        for item in items:
-            k = position[item.lower()]
-            bits[row, k // 64] |= np.uint64(1) << np.uint64(k % 64)
+    rows = [row for row, items in enumerate(lists) for _ in items]
+    if rows:
+        k = np.array([position[item.lower()] for items in lists for item in items], np.int64)
+        mask = np.left_shift(np.uint64(1), (k % 64).astype(np.uint64))
+        np.bitwise_or.at(bits, (np.array(rows, np.int64), k // 64), mask)
     return bits
 
 

@@ -24,7 +24,9 @@ The model, stated once (the parameters live in :class:`~matcher.scenario.Dynamic
   employee (same manager, office, time zone, working hours and languages), at the lowest
   level of the org, with the base org's shares of the seeker roles (mentee, consent to peer
   support, asking for support). From their hire date they have fortnightly 1:1s with their
-  manager and chat with a few teammates, and nothing else: that is what buddies are for.
+  manager and chat with a few teammates; each later quarter they start meeting one more
+  teammate regularly (up to ``new_hire_team_contacts``). Their ties stay inside their team
+  unless a program adds one: that is what buddies are for.
 * **Departures**: a uniform share of the employees leaves at the start of each quarter (never
   the top of the tree); their reports move to the leaver's manager.
 * **Role levers** (``trained_supporters``, ``mentors``, ``buddies``) hold the number of role
@@ -45,6 +47,8 @@ from matcher.model import CHANNELS, Channel, Employee, InteractionTable, Org
 from matcher.programs import Kind
 from matcher.scenario import Dynamics, OrgSection
 
+MODEL_VERSION = 2
+"""Bumped whenever the model changes what a cell computes: kept cells of other versions rerun."""
 QUARTER_DAYS = 91
 DAY = 86_400
 SEEKER_ROLES = ("mentee", "peer_support_consent", "support_request")
@@ -115,6 +119,7 @@ class World:
     role_rates: dict[str, float]
     quarter: int = 0
     ties: Ties = field(default_factory=Ties)
+    settling: dict[int, int] = field(default_factory=dict)  # hire → teammates still to meet
 
     @staticmethod
     def start(
@@ -273,6 +278,7 @@ class World:
         self.ties.fresh = [False] * len(self.ties)
         self.quarter += 1
         left = self._departures()
+        self._settle()
         hires = self.section.hires_per_quarter + (
             self.section.hires_next_quarter if self.quarter == 1 else 0
         )
@@ -300,6 +306,23 @@ class World:
                 boss = manager_of.get(boss)
             self.people[gid] = person.model_copy(update={"manager_id": boss})
         return count
+
+    def _settle(self) -> None:
+        """Each quarter after their first, a hire starts meeting one more teammate regularly."""
+        by_manager: dict[str | None, list[int]] = {}
+        for gid, person in self.people.items():
+            by_manager.setdefault(person.manager_id, []).append(gid)
+        for gid in sorted(self.settling):
+            hire = self.people.get(gid)
+            if hire is None or self.settling[gid] <= 0:
+                del self.settling[gid]
+                continue
+            mates = [g for g in by_manager.get(hire.manager_id, []) if g != gid]
+            if mates:
+                mate = mates[int(self.rng.integers(len(mates)))]
+                contacts = self.dynamics.contacts_per_quarter
+                self.ties.add(gid, mate, _MEETING, contacts, 0, True)
+            self.settling[gid] -= 1
 
     def _hire(self, count: int) -> None:
         if count <= 0:
@@ -351,3 +374,4 @@ class World:
             chosen = self.rng.permutation(len(mates))[: self.dynamics.new_hire_team_contacts]
             for position in chosen.tolist():
                 self.ties.add(gid, mates[position], _CHAT, 3, hired_at, True)
+            self.settling[gid] = self.dynamics.new_hire_team_contacts

@@ -98,7 +98,9 @@ class Dynamics(Strict):
         default=6, ge=0, description="1:1s with their manager in a new hire's first quarter."
     )
     new_hire_team_contacts: int = Field(
-        default=2, ge=0, description="Teammates a new hire chats with (weak, one-way at first)."
+        default=2,
+        ge=0,
+        description="Teammates a new hire chats with at first, and later meets one per quarter.",
     )
 
     @model_validator(mode="after")
@@ -124,6 +126,13 @@ class ScenarioHeader(Strict):
         description="Which variants get a random-pairing twin: the first one, or every one.",
     )
     time_limit: float = Field(default=60.0, gt=0, description="Solver limit per program, seconds.")
+    focus: str = Field(
+        default="flagged_coverage",
+        description="The metric the report's answer is about, e.g. onboarding.coverage.",
+    )
+    focus_quarter: int | None = Field(
+        default=None, ge=0, description="Read the focus metric at this quarter, not on average."
+    )
 
 
 class VariantSpec(Strict):
@@ -180,8 +189,13 @@ class ResolvedVariant:
     @property
     def fingerprint(self) -> str:
         """A hash of everything that decides this variant's results."""
+        from matcher import __version__
+        from matcher.dynamics import MODEL_VERSION
+
         payload = json.dumps(
-            [self.pairing, self.scenario.model_dump(mode="json")], sort_keys=True, default=str
+            [__version__, MODEL_VERSION, self.pairing, self.scenario.model_dump(mode="json")],
+            sort_keys=True,
+            default=str,
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import html
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,9 +83,39 @@ def summary_rows(run: SimulationRun) -> list[tuple[ResolvedVariant, str, Stat]]:
     return rows
 
 
+def focus_metric(run: SimulationRun) -> tuple[str, str, int | None]:
+    """The metric the answer is about, how to say it, and the quarter it is read at."""
+    header = run.scenario.scenario
+    metric = header.focus
+    if metric == "flagged_coverage":
+        words = "of the flagged employees in a program are matched"
+    elif metric.endswith(".coverage"):
+        words = f"of the {metric.removesuffix('.coverage')} seekers are matched"
+    elif metric.endswith(".flagged_coverage"):
+        words = f"of the flagged {metric.removesuffix('.flagged_coverage')} seekers are matched"
+    else:
+        words = f"is the {metric}"
+    return metric, words, header.focus_quarter
+
+
+def focus_values(run: SimulationRun) -> dict[str, list[float]]:
+    """Each variant's per-replication value of the focus metric."""
+    metric, _, quarter = focus_metric(run)
+    if quarter is None:
+        values = per_replication(run.results)
+        return {v.label: values.get((v.label, metric), []) for v in run.variants}
+    out: dict[str, list[float]] = {v.label: [] for v in run.variants}
+    for result in sorted(run.results, key=lambda r: r.replication):
+        out[result.variant] += [v for q, m, v in result.rows if q == quarter and m == metric]
+    return out
+
+
 def headline(run: SimulationRun) -> list[str]:
     """The answer in a few sentences, computed from the summary (never hand-written)."""
     values = per_replication(run.results)
+    focus = focus_values(run)
+    _, words, quarter = focus_metric(run)
+    when = "each quarter, on average" if quarter is None else f"in quarter {quarter}"
 
     def mean(variant: ResolvedVariant, metric: str) -> float | None:
         found = values.get((variant.label, metric))
@@ -93,39 +124,45 @@ def headline(run: SimulationRun) -> list[str]:
     optimal = [v for v in run.variants if v.pairing == "optimal"]
     random = [v for v in run.variants if v.pairing == "random"]
     sentences = []
-    coverage = [(v, mean(v, "flagged_coverage")) for v in optimal]
-    known = [(v, c) for v, c in coverage if c is not None]
+    known = [(v, float(np.mean(focus[v.label]))) for v in optimal if focus[v.label]]
     if len(known) >= 2:
+        if len(known) <= 6:
+            (v0, c0), *rest = known
+            parts = [f"{_pct(c0)} {words} {when} with {_phrase(v0)}"]
+            parts += [f"{_pct(c)} with {_phrase(v)}" for v, c in rest]
+            sentences.append("; ".join(parts) + ".")
+        rising = all(b[1] >= a[1] - 0.005 for a, b in itertools.pairwise(known))
         reached = next((k for k, (_, c) in enumerate(known) if c >= 0.95), None)
-        if reached is None:
+        if not rising:
+            (first, low), (last, high) = known[0], known[-1]
+            sentences.append(
+                f"From {_phrase(first)} to {_phrase(last)} it changes by "
+                f"{(high - low) * 100:+.0f} points."
+            )
+        elif reached is None:
             best, value = max(known, key=lambda item: item[1])
             sentences.append(
-                f"No variant covers 95% of the flagged employees in a program; the best, "
-                f"{_phrase(best)}, covers {_pct(value)} a quarter on average."
+                f"No variant reaches 95%; the best, {_phrase(best)}, reaches {_pct(value)}."
             )
         else:
             first, value = known[reached]
-            text = (
-                f"With {_phrase(first)}, {_pct(value)} of the flagged employees in a program "
-                "are matched each quarter on average"
-            )
+            text = f"The first setting that reaches 95% is {_phrase(first)} ({_pct(value)})"
             if reached + 1 < len(known):
                 following, more = known[reached + 1]
                 points = (more - value) * 100
-                text += f"; {_phrase(following)} add {points:.0f} point{'s' if round(points) != 1 else ''}"
+                text += (
+                    f"; {_phrase(following)} add {points:.0f} "
+                    f"point{'' if round(points) == 1 else 's'}"
+                )
             sentences.append(text + ".")
     elif known:
+        sentences.append(f"{_pct(known[0][1])} {words} {when}.")
+    if random and known and focus[random[0].label]:
+        r = float(np.mean(focus[random[0].label]))
         sentences.append(
-            f"The programs match {_pct(known[0][1])} of the flagged employees in a program "
-            "each quarter on average."
+            f"Random pairing, as chat \u201ccoffee\u201d bots do, reaches {_pct(r)} "
+            f"(with {_phrase(random[0]) if len(optimal) > 1 else 'the same people'})."
         )
-    if random and known:
-        r = mean(random[0], "flagged_coverage")
-        if r is not None:
-            sentences.append(
-                f"Random pairing, as chat \u201ccoffee\u201d bots do, matches {_pct(r)} "
-                f"(with {_phrase(random[0]) if len(optimal) > 1 else 'the same people'})."
-            )
     start = by_quarter(run.results).get((optimal[0].label, "flagged_share", 0)) if optimal else None
     finals = [(v, f) for v in optimal if (f := mean(v, "flagged_share")) is not None]
     if start is not None and finals:
@@ -135,10 +172,9 @@ def headline(run: SimulationRun) -> list[str]:
             f"isolated or peripheral with {_phrase(best) if len(optimal) > 1 else 'the programs'} "
             f"(from {start.mean:.1%} at the start)"
         )
-        if random:
-            r = mean(random[0], "flagged_share")
-            if r is not None:
-                text += f"; {r:.1%} with random pairing"
+        random_share = mean(random[0], "flagged_share") if random else None
+        if random_share is not None:
+            text += f"; {random_share:.1%} with random pairing"
         sentences.append(text + ".")
     return sentences
 
@@ -185,47 +221,70 @@ def isolation_chart(run: SimulationRun) -> bytes:
 
 
 def coverage_chart(run: SimulationRun) -> bytes:
-    """Coverage of flagged employees against the number of providers, per variant."""
+    """The focus metric (coverage) against the number of providers, per variant.
+
+    When every variant has the same providers (a sweep of something else), the variants are
+    the x axis instead.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     values = per_replication(run.results)
-    figure, ax = plt.subplots(figsize=(7.5, 4.2))
+    focus = focus_values(run)
+    _, words, quarter = focus_metric(run)
     programs = [p.name for p in run.scenario.program]
+
+    def providers(variant: ResolvedVariant) -> float:
+        return sum(
+            float(np.mean(values.get((variant.label, f"{name}.providers"), [0.0])))
+            for name in programs
+        )
+
+    optimal = [v for v in run.variants if v.pairing == "optimal"]
+    by_providers = len({round(providers(v), 3) for v in optimal}) > 1
+    figure, ax = plt.subplots(figsize=(7.5, 4.2))
     for pairing, marker in (("optimal", "o"), ("random", "s")):
-        chosen = [v for v in run.variants if v.pairing == pairing]
-        xs, ys, lows, highs, labels = [], [], [], [], []
-        for variant in chosen:
-            providers = sum(
-                float(np.mean(values.get((variant.label, f"{name}.providers"), [0.0])))
-                for name in programs
-            )
-            stat = describe(values.get((variant.label, "flagged_coverage"), []))
-            if stat.n == 0:
-                continue
-            xs.append(providers)
-            ys.append(stat.mean * 100)
-            lows.append((stat.mean - max(stat.low, 0.0)) * 100)
-            highs.append((min(stat.high, 1.0) - stat.mean) * 100)
-            labels.append(variant.label)
-        if not xs:
+        chosen = [v for v in run.variants if v.pairing == pairing and focus[v.label]]
+        if not chosen:
             continue
-        name = "matcher (optimal)" if pairing == "optimal" else "random pairing"
+        stats = [describe(focus[v.label]) for v in chosen]
+        if by_providers:
+            xs = [providers(v) for v in chosen]
+        else:
+            xs = [
+                float(next(k for k, o in enumerate(optimal) if o.scenario == v.scenario))
+                for v in chosen
+            ]
+            if pairing == "random":
+                xs = [x + 0.08 for x in xs]
+        ys = [st.mean * 100 for st in stats]
+        errors = [
+            [(st.mean - max(st.low, 0.0)) * 100 for st in stats],
+            [(min(st.high, 1.0) - st.mean) * 100 for st in stats],
+        ]
         ax.errorbar(
             xs,
             ys,
-            yerr=[lows, highs],
+            yerr=errors,
             marker=marker,
             capsize=4,
-            label=name,
+            label="matcher (optimal)" if pairing == "optimal" else "random pairing",
             linestyle="-" if pairing == "optimal" else "none",
         )
+    if by_providers:
+        ax.set_xlabel("providers in the programs (mean per quarter)")
+        ax.set_title("Coverage vs. number of providers")
+    else:
+        ax.set_xticks(range(len(optimal)))
+        ax.set_xticklabels([_phrase(v) for v in optimal], rotation=15, ha="right", fontsize=8)
+        ax.set_title("Coverage by variant")
+    when = "mean per quarter" if quarter is None else f"quarter {quarter}"
+    ax.set_ylabel(
+        f"% {words.removeprefix('of the ').split(' are ')[0]} matched ({when})", fontsize=9
+    )
     ax.axhline(100, color="grey", linewidth=0.8)
-    ax.set_xlabel("providers in the programs (mean per quarter)")
-    ax.set_ylabel("% of flagged seekers matched (mean per quarter)")
-    ax.set_title("Coverage of flagged employees vs. number of providers")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     data = _figure_png(figure)
