@@ -102,12 +102,19 @@ class IcsReader:
                 occurrences = recurring_ical_events.of(calendar).between(start, end)
             except Exception as exc:  # both libraries raise many types for a malformed file
                 raise _fail(where, f"cannot be read as iCalendar: {exc}") from exc
+            series = {
+                str(c.get("UID"))
+                for c in calendar.walk("VEVENT")
+                if any(c.get(name) is not None for name in ("RRULE", "RDATE", "RECURRENCE-ID"))
+            }
             for component in occurrences:
-                event = self._event(where, component)
+                event = self._event(where, component, series)
                 if event is not None:
                     yield event
 
-    def _event(self, where: str, component: Any) -> Event | None:
+    def _event(self, where: str, component: Any, series: set[str]) -> Event | None:
+        """The meeting of one occurrence; ``series`` holds the UIDs of recurring events, whose
+        occurrences are told apart by their recurrence id (their original start)."""
         tally = self.tally
         if str(component.get("STATUS", "")).upper() == "CANCELLED":
             tally.skip("cancelled events")
@@ -156,7 +163,10 @@ class IcsReader:
             sender = Person(organizer, organizer)
         recurrence = component.get("RECURRENCE-ID")
         uid = str(component.get("UID") or f"{where}/{begin.isoformat()}/{organizer}")
-        key = uid if recurrence is None else f"{uid}/{_utc(recurrence.dt).isoformat()}"
+        if recurrence is not None and uid in series:
+            key = f"{uid}/{_utc(recurrence.dt).isoformat()}"
+        else:
+            key = uid
         video = any(component.get(name) is not None for name in CONFERENCE_PROPERTIES)
         return Event(
             key,
