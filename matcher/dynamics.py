@@ -340,7 +340,7 @@ class World:
             by_manager.setdefault(self.people[g].manager_id or "", []).append(g)
         index_of = {self.ids[g]: g for g in gids.tolist()}
         templates = self.rng.choice(staff, size=count)
-        days = self.rng.integers(0, QUARTER_DAYS, size=count)
+        days = self.rng.integers(1, QUARTER_DAYS, size=count)  # hired within the last 90 days
         role_draws = self.rng.random((count, len(SEEKER_ROLES)))
         for k in range(count):
             template = self.people[int(templates[k])]

@@ -216,7 +216,8 @@ def apply_override(data: dict[str, Any], path: str, value: Any) -> None:
     """Apply one dotted override to the raw scenario data (before validation).
 
     ``org.*``, ``dynamics.*``, ``analysis.*`` and ``scenario.*`` address those tables;
-    ``program.NAME.key`` one program and ``program.*.key`` (or just ``key``) every program.
+    ``program.NAME.key`` one program and ``program.*.key`` (or just ``key``) every program;
+    ``variant.N.sweep`` (or ``.set``) replaces the N-th variant's table.
 
     >>> data = {"org": {}, "program": [{"name": "a", "capacity": {"default": 1}}]}
     >>> apply_override(data, "capacity.default", 3); data["program"][0]["capacity"]
@@ -225,10 +226,19 @@ def apply_override(data: dict[str, Any], path: str, value: Any) -> None:
     {'trained_supporters': 40}
     """
     head, _, rest = path.partition(".")
-    if not rest and head in ("org", "dynamics", "analysis", "scenario", "program"):
+    if not rest and head in ("org", "dynamics", "analysis", "scenario", "program", "variant"):
         raise ValueError(f"{path!r} names a whole table; name a key inside it")
     if head in ("org", "dynamics", "analysis", "scenario"):
         _set_path(data.setdefault(head, {}), rest, value)
+        return
+    if head == "variant":
+        index, _, key = rest.partition(".")
+        variants = data.get("variant") or []
+        if not index.isdigit() or int(index) >= len(variants) or not key:
+            raise ValueError(
+                f"{path!r}: write variant.N.sweep or variant.N.set with N < {len(variants)}"
+            )
+        _set_path(variants[int(index)], key, value)
         return
     programs = data.get("program") or []
     if head == "program":
