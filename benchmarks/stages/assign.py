@@ -87,10 +87,14 @@ SEPARATE_INPROCESS_FROM = M_EMPLOYEES
 memory is then its own, and one killed for memory does not take the others along); below it,
 one child runs all four (the smoke test at XS stays quick)."""
 BASELINE_RUNS = {"bare-flow": 1, "networkx": 1, "mentor-match": 1}
-"""Runs of slow or memory-hungry baselines; the others run :func:`runs` times."""
+"""Runs of slow or memory-hungry baselines; the others run :func:`runs` times from M on, and
+once below M."""
 MAX_RUNS = 3
 """Runs of each workload at most: a CLI run at S is mostly Python start-up, and three keep
 ``run --size S`` (analyze and assign) under three minutes."""
+SMALL_LADDER_BUDGET = 20.0
+"""Seconds per networkx or mentor-match ladder below M (``--networkx-budget`` from M on): keeps
+``run --size S`` under three minutes; the figures that matter are M's and L's."""
 MENTOR_MATCH_BUDGET_SHARE = 0.5
 """mentor-match's share of ``--networkx-budget`` per instance (networkx gets all of it, as the
 issue asks): a secondary baseline, twice per run."""
@@ -398,6 +402,8 @@ def _baseline_jobs(
             continue
         count = BASELINE_RUNS.get(method, runs(ctx))
         budget = ctx.networkx_budget
+        if ctx.org.info.employees < M_EMPLOYEES:  # milliseconds of work after a start-up
+            count, budget = 1, min(budget, SMALL_LADDER_BUDGET)
         if method == "mentor-match":
             budget *= MENTOR_MATCH_BUDGET_SHARE
         name = FIGURE_NAMES[method]
