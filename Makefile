@@ -28,7 +28,13 @@ demo: $(STAMP)
 	$(BIN)/matcher assign scenarios/peer-support.toml --out $(DEMO)/peer-support --db $(DEMO)/matcher.db
 	@echo "== a few matches, with the reasons HR sees (pairs.csv, for partners, has no reasons)"
 	@head -n 4 $(DEMO)/mentoring/assignments.csv | cut -d, -f1-4,13-
-	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, matcher.db)"
+	@echo "== 4. simulate: how many trained peer supporters does this org need? (2 quarters, 2 seeds)"
+	$(BIN)/matcher simulate scenarios/peer-support-staffing.toml --out $(DEMO)/simulation \
+		--set org.generate.employees=2000 --set org.generate.seed=7 \
+		--set 'variant.0.sweep={"org.trained_supporters" = [5, 10, 20, 40]}' \
+		--quarters 2 --replications 2
+	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, simulation/, matcher.db)"
+	@echo "   open $(DEMO)/simulation/report.html in a browser for the simulation report"
 
 lint: $(STAMP)
 	$(BIN)/ruff check matcher tests benchmarks cli.py

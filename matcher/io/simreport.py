@@ -115,7 +115,7 @@ def headline(run: SimulationRun) -> list[str]:
     values = per_replication(run.results)
     focus = focus_values(run)
     _, words, quarter = focus_metric(run)
-    when = "each quarter, on average" if quarter is None else f"in quarter {quarter}"
+    when = "each quarter on average" if quarter is None else f"in quarter {quarter}"
 
     def mean(variant: ResolvedVariant, metric: str) -> float | None:
         found = values.get((variant.label, metric))
@@ -128,7 +128,7 @@ def headline(run: SimulationRun) -> list[str]:
     if len(known) >= 2:
         if len(known) <= 6:
             (v0, c0), *rest = known
-            parts = [f"{_pct(c0)} {words} {when} with {_phrase(v0)}"]
+            parts = [f"{_pct(c0)} {words} {when}, with {_phrase(v0)}"]
             parts += [f"{_pct(c)} with {_phrase(v)}" for v, c in rest]
             sentences.append("; ".join(parts) + ".")
         rising = all(b[1] >= a[1] - 0.005 for a, b in itertools.pairwise(known))
@@ -296,11 +296,12 @@ def _format(stat: Stat, kind: str) -> str:
     if stat.n == 0 or np.isnan(stat.mean):
         return "–"
     if kind == "pct":
-        return f"{stat.mean:.1%} <small>[{stat.low:.1%}, {stat.high:.1%}]</small>"
+        low, high = max(stat.low, 0.0), min(stat.high, 1.0)
+        return f"{stat.mean:.1%} <small>[{low:.1%}, {high:.1%}]</small>"
     if kind == "sec":
         return f"{stat.mean:.2f}"
     if kind == "int":
-        return f"{stat.mean:.1f} <small>[{stat.low:.1f}, {stat.high:.1f}]</small>"
+        return f"{stat.mean:.1f} <small>[{max(stat.low, 0.0):.1f}, {stat.high:.1f}]</small>"
     return f"{stat.mean:.1f}"
 
 
@@ -310,7 +311,18 @@ def report_html(run: SimulationRun, charts: dict[str, bytes], sentences: Sequenc
     header = scenario.scenario
     values = per_replication(run.results)
     esc = html.escape
-    metrics = [m for m in TABLE_METRICS if any((v.label, m[0]) in values for v in run.variants)]
+    focus, words, quarter = focus_metric(run)
+    table = list(TABLE_METRICS)
+    if focus != "flagged_coverage":
+        title = words.removeprefix("of the ").split(" are ")[0].capitalize() + " matched"
+        table.insert(
+            0, (focus, title if quarter is None else f"{title} (quarter {quarter})", "pct")
+        )
+        if quarter is not None:
+            focused = focus_values(run)
+            for v in run.variants:
+                values[(v.label, focus)] = focused[v.label]
+    metrics = [m for m in table if any((v.label, m[0]) in values for v in run.variants)]
     table_rows = []
     for variant in run.variants:
         cells = "".join(
@@ -338,7 +350,7 @@ def report_html(run: SimulationRun, charts: dict[str, bytes], sentences: Sequenc
         f"{k.value.replace('_', ' ')} {v:.0%}" for k, v in dyn.tie_probability.items()
     )
     assumptions = [
-        "Each quarter every program is assigned by matcher's solver (history carried over; no repeat rules apply), then the collaboration graph and flags are recomputed.",
+        "Each quarter every program is assigned by matcher's solver (history carried over, so no-repeat rules apply), then the collaboration graph and flags are recomputed.",
         f"A matched pair becomes a tie with probability {probabilities}, scaled by ×(1 + {dyn.fit_effect} × (fit − ½)) where fit is the provider's rank among the seeker's options.",
         f"A tie is {dyn.contacts_per_quarter} video calls of {dyn.contact_minutes:.0f} minutes over the next quarter; it carries on each later quarter with probability {dyn.persistence:.0%}, or decays away.",
         f"{org.attrition_per_quarter:.0%} of employees leave each quarter; {org.hires_per_quarter} people are hired each quarter"
