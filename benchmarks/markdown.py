@@ -227,7 +227,7 @@ def _objective(outcome: Outcome) -> tuple[str, str]:
 def _outcome_row(outcome: Outcome, report: Report) -> list[str]:
     objective, ratio = _objective(outcome)
     figure = report.figure(outcome.figure) if outcome.figure else None
-    command = code(figure.command) if figure is not None and outcome.ran else "–"
+    command = code(figure.command) if figure is not None else "–"
     flagged = "–"
     if outcome.flagged is not None and outcome.flagged_covered is not None:
         flagged = f"{outcome.flagged_covered:,} of {outcome.flagged:,}"

@@ -326,6 +326,19 @@ def test_assign_baselines_on_tiny_instances(seed: int) -> None:
             assert outcome["objective"] <= best["objective"] + 1e-6
 
 
+def test_ladder_stops_at_its_budget() -> None:
+    from benchmarks import assign_work as w
+
+    arcs = _tiny_arcs(0, 60, 60, capacity=1)
+    full = w.run_ladder(arcs, w._networkx_matching, budget=1e9, resolution=1e-6)
+    assert [p["seekers"] for p in full["probes"]] == [25, 60]
+    assert all(p["same_as_optimum"] for p in full["probes"])
+    assert full["outcome"]["pairs"] == w.lsa(arcs)["outcome"]["pairs"]
+    cut = w.run_ladder(arcs, w._networkx_matching, budget=0.0, resolution=1e-6)
+    assert len(cut["probes"]) == 1 and "outcome" not in cut
+    assert cut["estimate_seconds"] > 0 and "over the 0 s budget" in cut["stopped"]
+
+
 def test_profiler_restores_the_functions() -> None:
     import matcher.solver as solver
     from benchmarks.assign_work import Profiler
