@@ -74,6 +74,7 @@ DEFAULT_SELECTORS: dict[Kind, dict[str, Selector]] = {
         ),
         "providers": Selector(roles=["peer_supporter"]),
     },
+    Kind.PEER: {"seekers": Selector(roles=["peer"]), "providers": Selector(roles=["peer"])},
 }
 """What an empty top-level selector means, per kind and side."""
 
@@ -650,6 +651,8 @@ def check_assignment(
     as_of = _as_date(as_of)
     pairs = [(str(s), str(p)) for s, p in pairs]
     people = {person.id: person for person in org.employees}
+    if spec.kind is Kind.PEER:
+        return _check_peers(spec, org, pairs, people, flags, history, as_of)
     seekers = select(spec.seekers, spec.kind, "seekers", org, flags, as_of)
     providers = select(spec.providers, spec.kind, "providers", org, flags, as_of)
     capacity = capacities(spec, org, providers)
@@ -661,4 +664,73 @@ def check_assignment(
     for s, p in distinct:
         if s != p and s in people and p in people:
             found += _pair_violations(spec, org, people[s], people[p], recent, as_of)
+    return found
+
+
+def _check_peers(
+    spec: ProgramSpec,
+    org: Org,
+    pairs: list[tuple[str, str]],
+    people: Mapping[str, Employee],
+    flags: Mapping[str, AbstractSet[str]],
+    history: Sequence[HistoryPair],
+    as_of: dt.date,
+) -> list[Violation]:
+    """A peer program: unordered pairs within one group, each person in at most ``capacity``
+    pairs (and at least ``capacity.min``), every rule holding in both directions."""
+    group = select(spec.seekers, spec.kind, "seekers", org, flags, as_of)
+    capacity = capacities(spec, org, group)
+    found = []
+    seen: set[frozenset[str]] = set()
+    count: dict[str, int] = defaultdict(int)
+    for a, b in pairs:
+        key = frozenset((a, b))
+        if key in seen:
+            found.append(Violation("duplicate", a, b, f"pair ({a}, {b}) is listed more than once"))
+            continue
+        seen.add(key)
+        if a == b:
+            found.append(Violation("self", a, b, f"{a} is paired with themselves"))
+            continue
+        for who in (a, b):
+            if who not in group:
+                why = "is not an employee (or has opted out)" if who not in people else "is not in"
+                found.append(Violation("seeker", a, b, f"{who} {why} the group of {spec.name!r}"))
+            count[who] += 1
+    for person in sorted(group):
+        if count[person] > capacity[person]:
+            found.append(
+                Violation(
+                    "capacity",
+                    person,
+                    None,
+                    f"{person} is in {count[person]} pairs, capacity {capacity[person]}",
+                )
+            )
+        if spec.capacity.min > 0 and count[person] < spec.capacity.min:
+            found.append(
+                Violation(
+                    "min_load",
+                    person,
+                    None,
+                    f"{person} is in {count[person]} pairs, at least {spec.capacity.min} required",
+                )
+            )
+    for a, b in spec.pairs.never:
+        if frozenset((a, b)) in seen:
+            found.append(
+                Violation("never", a, b, f"pair ({a}, {b}) is listed as never but assigned")
+            )
+    for a, b in spec.pairs.must:
+        if frozenset((a, b)) not in seen:
+            found.append(
+                Violation("must", a, b, f"pair ({a}, {b}) is listed as must but not assigned")
+            )
+    recent = _recent_pairs(spec, history)
+    for key in seen:
+        if len(key) != 2 or not key <= people.keys():
+            continue
+        a, b = sorted(key)
+        for x, y in ((a, b), (b, a)):
+            found += _pair_violations(spec, org, people[x], people[y], recent, as_of)
     return found

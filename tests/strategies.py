@@ -211,3 +211,34 @@ def histories(draw: st.DrawFn, org: Org) -> list[tuple[str | None, str, str, str
             )
         )
     return rows
+
+
+@st.composite
+def peer_programs(draw: st.DrawFn, org: Org) -> ProgramSpec:
+    """A peer program over ``org``'s mentees with random symmetric rules and capacities."""
+    ids = [e.id for e in org.employees]
+    rules: dict[str, object] = {
+        name: draw(st.sampled_from(MODES))
+        for name in ("same_team", "reporting_line", "shared_language", "same_office")
+    }
+    if draw(st.booleans()):
+        rules["min_overlap_hours"] = draw(st.sampled_from([1.0, 4.0]))
+    pairs: dict[str, object] = {}
+    if draw(st.booleans()):
+        pairs["never"] = [draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))]
+    return ProgramSpec.model_validate(
+        {
+            "name": "peers",
+            "kind": "peer",
+            "period": "2026Q4",
+            "seekers": {"roles": ["mentee"]},
+            "capacity": {
+                "default": draw(st.integers(1, 2)),
+                "min": draw(st.sampled_from([0, 0, 1])),
+            },
+            "objective": draw(st.sampled_from(["coverage_first", "score"])),
+            "rules": rules,
+            "weights": {"interests": draw(st.sampled_from([0.0, 2.0])), "existing_tie": -1.0},
+            "pairs": pairs,
+        }
+    )

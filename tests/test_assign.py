@@ -25,7 +25,7 @@ from matcher.isolation import analyze
 from matcher.model import Employee, Org
 from matcher.programs import ProgramSpec
 from matcher.solver import SolveOptions, solve
-from tests.strategies import AS_OF, histories, programs, small_orgs
+from tests.strategies import AS_OF, histories, peer_programs, programs, small_orgs
 
 HistoryRows = Sequence[tuple[str | None, str, str, str]]
 
@@ -512,3 +512,24 @@ def test_peer_pairs_agree_with_networkx_max_weight_matching(n: int, seed: int) -
             graph.add_edge(a, b, weight=w)
     best = sum(graph.edges[e]["weight"] for e in nx.max_weight_matching(graph))
     assert result.solution.objective == pytest.approx(best, abs=1e-2)
+
+
+@given(st.data())
+def test_peer_solutions_pass_the_checker(data: st.DataObject) -> None:
+    org = data.draw(small_orgs(min_people=3, max_people=8))
+    spec = data.draw(peer_programs(org))
+    result = run(org, spec)
+    if result.solution.status == "infeasible":
+        return  # e.g. a minimum of one pair each for an odd group that must all pair up
+    assert violations(org, spec, result) == []
+    people = {a.seeker_id for a in result.assignments} | {a.provider_id for a in result.assignments}
+    assert len(result.assignments) <= len(people)  # unordered pairs, listed once
+
+
+def test_checker_catches_peer_violations() -> None:
+    org, spec = _peer_org({(0, 1): 1, (2, 3): 1})
+    flags: dict[str, set[str]] = {}
+    bad = check_assignment(
+        spec, org, [("P0", "P1"), ("P1", "P0"), ("P0", "P2")], flags=flags, as_of=AS_OF.date()
+    )
+    assert {v.rule for v in bad} == {"duplicate", "capacity"}
