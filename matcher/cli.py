@@ -448,17 +448,32 @@ def simulate(
             overrides.append((key, value))
     if executor == "dask" and not scheduler:
         raise click.UsageError("--executor dask needs --scheduler ADDRESS")
+    finished = [0, 0]
+
+    def count(done: int, total: int) -> None:
+        finished[:] = [done, total]
+        if progress is not None:
+            progress(done, total)
+
     with _progress("simulating", quiet) as progress:
-        summary = simulate_scenario(
-            scenario_file,
-            out_dir,
-            overrides=tuple(overrides),
-            executor="dask" if executor == "dask" else "local",
-            workers=workers,
-            scheduler=scheduler,
-            fresh=fresh,
-            progress=progress,
-        )
+        try:
+            summary = simulate_scenario(
+                scenario_file,
+                out_dir,
+                overrides=tuple(overrides),
+                executor="dask" if executor == "dask" else "local",
+                workers=workers,
+                scheduler=scheduler,
+                fresh=fresh,
+                progress=count,
+            )
+        except KeyboardInterrupt:
+            click.echo(
+                f"interrupted: {finished[0]} of {finished[1]} runs are kept in "
+                f"{out_dir / 'cells'}; run the same command again to resume",
+                err=True,
+            )
+            sys.exit(130)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return

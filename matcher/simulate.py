@@ -429,12 +429,17 @@ def run_grid(
         _run_dask(todo, scheduler, record)
     elif todo and workers > 1:
         context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context)
+        try:
             futures: set[Future[CellResult]] = {pool.submit(run_cell, cell) for cell in todo}
             while futures:
                 finished, futures = wait(futures, return_when=FIRST_COMPLETED)
                 for future in finished:
                     record(future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
+            raise
+        pool.shutdown()
     else:
         for cell in todo:
             record(run_cell(cell))

@@ -7,6 +7,10 @@ import itertools
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -316,6 +320,31 @@ def test_interrupted_run_resumes_with_identical_results(staffing: Path, tmp_path
     summary = simulate_scenario(scenario, tmp_path, overrides=overrides)
     assert summary["reused_cells"] == 3
     assert results(tmp_path) == results(staffing)
+
+
+def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path: Path) -> None:
+    matcher = Path(sys.executable).with_name("matcher")
+    command = [
+        str(matcher),
+        "simulate",
+        str(SCENARIOS / "hiring-wave.toml"),
+        "--out",
+        str(tmp_path),
+    ]
+    command += ["--set=org.generate.employees=300", "--replications=6", "--workers=2"]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "cells").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    kept = len(list((tmp_path / "cells").glob("*.json")))
+    assert kept >= 1 and f"{kept} of 24 runs are kept" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "results.csv").exists()
 
 
 def test_dask_cluster_gives_the_same_results(staffing: Path, tmp_path: Path) -> None:
