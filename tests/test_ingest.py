@@ -64,21 +64,7 @@ def slack(key: str) -> str:
 
 # ------------------------------------------------------------------------------- Slack
 
-SLACK_ROWS = [
-    # general: Bob replies in Ada's thread; Ada's reply to herself, the deleted user's reply,
-    # the join and the bot post are left out; Ada's post itself is a channel post
-    (
-        "E2",
-        "E1",
-        "2026-09-01T09:01:40+00:00",
-        "chat",
-        "",
-        slack("C01GENERAL/1788253300.000200"),
-        "1",
-    ),
-    # proj-x: a thread_broadcast reply, and a reply without parent_user_id (parent in the export)
-    ("E4", "E3", "2026-09-02T10:08:20+00:00", "chat", "", slack("C02PROJ/1788343700.000500"), "1"),
-    ("E1", "E3", "2026-09-02T10:10:00+00:00", "chat", "", slack("C02PROJ/1788343800.000600"), "1"),
+SLACK_ROWS = [  # day files in the export's order: sorted folders, then dates
     # a DM both ways (the first message was edited: it counts once, at its first time)
     (
         "E1",
@@ -117,11 +103,25 @@ SLACK_ROWS = [
         slack("D05FINNGUS/1788436860.000200"),
         "1",
     ),
+    # general: Bob replies in Ada's thread; Ada's reply to herself, the deleted user's reply,
+    # the join and the bot post are left out; Ada's post itself is a channel post
+    (
+        "E2",
+        "E1",
+        "2026-09-01T09:01:40+00:00",
+        "chat",
+        "",
+        slack("C01GENERAL/1788253300.000200"),
+        "1",
+    ),
     # a group DM: one event, a row to each other member
     ("E1", "E2", "2026-09-04T12:00:00+00:00", "chat", "", slack("G01ABD/1788523200.000100"), "1"),
     ("E1", "E4", "2026-09-04T12:00:00+00:00", "chat", "", slack("G01ABD/1788523200.000100"), "1"),
     ("E4", "E1", "2026-09-04T12:01:00+00:00", "chat", "", slack("G01ABD/1788523260.000200"), "1"),
     ("E4", "E2", "2026-09-04T12:01:00+00:00", "chat", "", slack("G01ABD/1788523260.000200"), "1"),
+    # proj-x: a thread_broadcast reply, and a reply without parent_user_id (parent in the export)
+    ("E4", "E3", "2026-09-02T10:08:20+00:00", "chat", "", slack("C02PROJ/1788343700.000500"), "1"),
+    ("E1", "E3", "2026-09-02T10:10:00+00:00", "chat", "", slack("C02PROJ/1788343800.000600"), "1"),
 ]
 
 

@@ -354,3 +354,9 @@ def _run_hris(
             f"(header on row {result.header_row}; {found}) in {seconds} s",
             err=True,
         )
+
+
+if (
+    __name__ == "__main__"
+):  # pragma: no cover - ``python -m matcher.ingest.command`` before the CLI registers it
+    ingest(prog_name="matcher ingest")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -159,23 +160,32 @@ class InteractionWriter:
         new_keys = array("Q")
         with candidates.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
+            writer.writerow(INTERACTION_HEADER)
             for row in rows:
                 safe = (_safe(row[0]), _safe(row[1]), *row[2:])
                 new_keys.append(row_key(safe))
                 writer.writerow(safe)
+        appending = self.append and self.out.exists() and self.out.stat().st_size > 0
+        keep = _keep_mask(np.frombuffer(new_keys, np.uint64), np.empty(0, np.uint64))
+        target = staging.path(self.out.name)
+        if not appending and keep.all():  # the common case: no second pass over the rows
+            os.replace(candidates, target)
+            return WriteReport(0, len(new_keys), 0)
         existing_keys = array("Q")
-        with staging.path(self.out.name).open("w", newline="", encoding="utf-8") as handle:
+        with target.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(INTERACTION_HEADER)
-            if self.append and self.out.exists() and self.out.stat().st_size > 0:
+            if appending:
                 for _, record in _read_existing(self.out):
                     existing_keys.append(row_key(record))
                     writer.writerow(record)
-            keep = _keep_mask(
-                np.frombuffer(new_keys, np.uint64), np.frombuffer(existing_keys, np.uint64)
-            )
+                keep = _keep_mask(
+                    np.frombuffer(new_keys, np.uint64), np.frombuffer(existing_keys, np.uint64)
+                )
             with candidates.open(newline="", encoding="utf-8") as staged:
-                for index, staged_row in enumerate(csv.reader(staged)):
+                reader = csv.reader(staged)
+                next(reader)
+                for index, staged_row in enumerate(reader):
                     if keep[index]:
                         writer.writerow(staged_row)
         candidates.unlink()

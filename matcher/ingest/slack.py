@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import posixpath
 import re
-import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from matcher.errors import DataError, Problem
 from matcher.ingest.records import Event, Person, Tally, Window
+from matcher.ingest.zipstream import Entry, ZipError, ZipReader
 from matcher.model import Channel
 
 REACTION_WEIGHT = 0.5
@@ -37,6 +37,7 @@ HUMAN_SUBTYPES = frozenset({None, "thread_broadcast", "file_share", "me_message"
 SLACKBOT = "USLACKBOT"
 DAY_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.json$")
 METADATA = ("channels.json", "groups.json", "dms.json", "mpims.json")
+TOP_FILES = frozenset({"users.json", *METADATA})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,72 +51,85 @@ class Conversation:
 
 
 class _Export:
-    """Files of an export, from a folder or a zip (possibly with one top-level folder)."""
+    """The files of an export, from its folder or its zip (possibly under one top folder).
+
+    Day files are visited in the export's own order (sorted folders and names for a folder,
+    the archive's directory order for a zip), one at a time; nothing is listed in advance, so
+    memory does not grow with the number of files.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.zip: zipfile.ZipFile | None = None
-        self._index: dict[str, list[str]] = {}
+        self.zip: ZipReader | None = None
         self.root = ""
+        self._metadata: dict[str, Entry] = {}
         if path.is_dir():
             return
         try:
-            self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
+            self.zip = ZipReader(path)
+            found: dict[str, dict[str, Entry]] = {}
+            for entry in self.zip.entries():
+                folder, _, name = entry.name.rpartition("/")
+                if name in TOP_FILES and folder.count("/") == 0:
+                    found.setdefault(folder + "/" if folder else "", {})[name] = entry
+        except (ZipError, OSError) as exc:
+            self.close()
             raise _fail(path, f"cannot be read as a zip file: {exc}") from exc
-        names = self.zip.namelist()
-        roots = sorted(
-            (n[: -len("users.json")] for n in names if posixpath.basename(n) == "users.json"),
-            key=len,
-        )
+        roots = sorted((r for r in found if "users.json" in found[r]), key=len)
         self.root = roots[0] if roots else ""
-        for name in names:
-            if not name.startswith(self.root):
-                continue
-            parts = name[len(self.root) :].split("/")
-            if len(parts) == 2 and DAY_FILE.match(parts[1]):
-                self._index.setdefault(parts[0], []).append(parts[1])
-        for files in self._index.values():
-            files.sort()
-
-    def folders(self) -> list[str]:
-        """The conversation folders, sorted."""
-        if self.zip is None:
-            return sorted(c.name for c in self.path.iterdir() if c.is_dir())
-        return sorted(self._index)
-
-    def day_files(self, folder: str) -> list[str]:
-        """The day files of one folder, oldest first (a folder's files are listed only now)."""
-        if self.zip is None:
-            where = self.path / folder
-            if not where.is_dir():
-                return []
-            return sorted(f.name for f in where.iterdir() if DAY_FILE.match(f.name))
-        return self._index.get(folder, [])
+        self._metadata = found.get(self.root, {})
 
     def exists(self, name: str) -> bool:
         if self.zip is None:
             return (self.path / name).is_file()
-        try:
-            self.zip.getinfo(self.root + name)
-        except KeyError:
-            return False
-        return True
-
-    def open(self, name: str) -> IO[bytes]:
-        if self.zip is None:
-            return (self.path / name).open("rb")
-        return self.zip.open(self.root + name)
+        return name in self._metadata
 
     def where(self, name: str) -> str:
         return f"{self.path}:{self.root}{name}" if self.zip is not None else str(self.path / name)
 
-    def load(self, name: str) -> Any:
+    def _parse(self, name: str, data: bytes) -> Any:
         try:
-            with self.open(name) as handle:
-                return json.load(handle)
+            return json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise _fail_at(self.where(name), f"invalid JSON: {exc}") from exc
+
+    def load(self, name: str) -> Any:
+        """A top-level file (``users.json`` …)."""
+        if self.zip is None:
+            return self._parse(name, (self.path / name).read_bytes())
+        return self._parse(name, self._read(name, self._metadata[name]))
+
+    def _read(self, name: str, entry: Entry) -> bytes:
+        assert self.zip is not None
+        try:
+            return self.zip.read(entry)
+        except (ZipError, OSError) as exc:
+            raise _fail_at(self.where(name), f"cannot be read: {exc}") from exc
+
+    def day_files(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
+        """``(folder, file name, load)`` of each ``folder/YYYY-MM-DD.json``."""
+        if self.zip is None:
+            for folder in sorted(c.name for c in self.path.iterdir() if c.is_dir()):
+                names = sorted(
+                    f.name for f in (self.path / folder).iterdir() if DAY_FILE.match(f.name)
+                )
+                for name in names:
+                    relative = f"{folder}/{name}"
+                    yield folder, name, partial(self.load, relative)
+            return
+        try:
+            for entry in self.zip.entries():
+                if not entry.name.startswith(self.root):
+                    continue
+                parts = entry.name[len(self.root) :].split("/")
+                if len(parts) == 2 and DAY_FILE.match(parts[1]):
+                    relative = "/".join(parts)
+                    yield parts[0], parts[1], partial(self._load_entry, relative, entry)
+        except (ZipError, OSError) as exc:
+            raise _fail(self.path, f"cannot be read as a zip file: {exc}") from exc
+
+    def _load_entry(self, name: str, entry: Entry) -> Any:
+        return self._parse(name, self._read(name, entry))
 
     def close(self) -> None:
         if self.zip is not None:
@@ -136,9 +150,12 @@ def is_slack_export(path: Path) -> bool:
         return (path / "users.json").is_file()
     if path.suffix.lower() == ".zip" and path.is_file():
         try:
-            with zipfile.ZipFile(path) as archive:
-                return any(posixpath.basename(n) == "users.json" for n in archive.namelist())
-        except (zipfile.BadZipFile, OSError):
+            with ZipReader(path) as archive:
+                return any(
+                    e.name.rpartition("/")[2] == "users.json" and e.name.count("/") <= 1
+                    for e in archive.entries()
+                )
+        except (ZipError, OSError):
             return False
     return False
 
@@ -164,9 +181,9 @@ def _people(export: _Export) -> dict[str, Person]:
     return people
 
 
-def _conversations(export: _Export) -> list[Conversation]:
-    found: list[Conversation] = []
-    listed: set[str] = set()
+def _conversations(export: _Export) -> dict[str, Conversation]:
+    """The conversations of the metadata files, by the folder that holds their day files."""
+    found: dict[str, Conversation] = {}
     for name, kind in zip(METADATA, ("channel", "channel", "dm", "mpim"), strict=True):
         if not export.exists(name):
             continue
@@ -178,15 +195,9 @@ def _conversations(export: _Export) -> list[Conversation]:
                 continue
             folder = entry["id"] if kind == "dm" else str(entry.get("name") or entry["id"])
             members = entry.get("members") or []
-            found.append(
-                Conversation(
-                    entry["id"], folder, kind, tuple(m for m in members if isinstance(m, str))
-                )
+            found[folder] = Conversation(
+                entry["id"], folder, kind, tuple(m for m in members if isinstance(m, str))
             )
-            listed.add(folder)
-    for folder in export.folders():
-        if folder not in listed:  # not in the metadata: treated as a channel of unknown members
-            found.append(Conversation(folder, folder, "channel", ()))
     return found
 
 
@@ -241,8 +252,25 @@ class SlackReader:
             if not export.exists("users.json"):
                 raise _fail(self.path, "not a Slack export: users.json is missing")
             people = _people(export)
-            for conversation in _conversations(export):
-                yield from self._conversation(export, conversation, people)
+            conversations = _conversations(export)
+            current = ""
+            parents: dict[str, str] = {}  # thread ts -> author, for replies without parent_user_id
+            for folder, name, load in export.day_files():
+                if folder != current:
+                    current, parents = folder, {}
+                if _outside(_day(name), self.window):
+                    self.tally.skip("day files outside the window (not opened)")
+                    continue
+                conversation = conversations.get(folder)
+                if conversation is None:  # not in the metadata: a channel of unknown members
+                    conversation = Conversation(folder, folder, "channel", ())
+                messages = load()
+                if not isinstance(messages, list):
+                    raise _fail_at(
+                        export.where(f"{folder}/{name}"), "expected a JSON array of messages"
+                    )
+                for message in messages:
+                    yield from self._message(conversation, message, people, parents)
         finally:
             export.close()
 
@@ -251,23 +279,6 @@ class SlackReader:
         if person is None:  # e.g. someone from another workspace in a shared channel
             person = people[uid] = Person(uid, None)
         return person
-
-    def _conversation(
-        self, export: _Export, conversation: Conversation, people: dict[str, Person]
-    ) -> Iterator[Event]:
-        parents: dict[str, str] = {}  # thread ts -> author, for replies without parent_user_id
-        for name in export.day_files(conversation.folder):
-            if _outside(_day(name), self.window):
-                self.tally.skip("day files outside the window (not opened)")
-                continue
-            messages = export.load(f"{conversation.folder}/{name}")
-            if not isinstance(messages, list):
-                raise _fail_at(
-                    export.where(f"{conversation.folder}/{name}"),
-                    "expected a JSON array of messages",
-                )
-            for message in messages:
-                yield from self._message(conversation, message, people, parents)
 
     def _message(
         self,
