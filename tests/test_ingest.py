@@ -594,6 +594,26 @@ def test_an_unknown_kind_of_source_asks_for_kind(tmp_path: Path) -> None:
     assert code == 1 and "pass --kind slack, ics, graph or hris" in stderr
 
 
+def test_a_folder_of_mixed_exports_asks_for_kind(tmp_path: Path) -> None:
+    mixed = tmp_path / "exports"
+    shutil.copytree(FIXTURES / "graph", mixed)
+    shutil.copy(FIXTURES / "calendar.ics", mixed)
+    out = tmp_path / "i.csv"
+    code, _, stderr = run(str(mixed), "--employees", str(EMPLOYEES), "--out", str(out))
+    assert code == 1 and "holds both calendar (.ics) and JSON files" in stderr
+    out, _ = ingest_fixture(tmp_path, mixed, "--kind", "graph")
+    assert rows(out) == GRAPH_ROWS
+
+
+def test_employees_without_email_addresses(tmp_path: Path) -> None:
+    employees = tmp_path / "employees.csv"
+    employees.write_text("id,team\nE1,A\n")
+    code, _, stderr = run(
+        str(FIXTURES / "graph"), "--employees", str(employees), "--out", str(tmp_path / "i.csv")
+    )
+    assert code == 1 and "no employee has an e-mail address" in stderr
+
+
 def test_the_command_runs_inside_the_matcher_cli(tmp_path: Path) -> None:
     from matcher.cli import main
 

@@ -49,6 +49,17 @@ def detect_kind(path: Path) -> Kind:
     else:
         names = [path.name]
     suffixes = {Path(n).suffix.lower() for n in names}
+    if suffixes & CALENDAR_SUFFIXES and suffixes & GRAPH_SUFFIXES:
+        raise DataError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    "holds both calendar (.ics) and JSON files; give them as separate sources or pass --kind",
+                )
+            ]
+        )
     if suffixes & CALENDAR_SUFFIXES:
         return Kind.ICS
     if suffix != ".zip" and suffixes & GRAPH_SUFFIXES:
