@@ -124,11 +124,15 @@ class IcsReader:
             tally.skip("all-day events")
             return None
         finish = component.get("DTEND")
-        duration: float | None = None
-        if finish is not None and _moment(finish.dt) is not None:
-            duration = max((_moment(finish.dt) - begin).total_seconds() / 60, 0.0)  # type: ignore[operator]
+        end = _moment(finish.dt) if finish is not None else None
+        length: dt.timedelta | None = None
+        if end is not None:
+            length = end - begin
         elif component.get("DURATION") is not None:
-            duration = max(component.get("DURATION").dt.total_seconds() / 60, 0.0)
+            length = component.get("DURATION").dt
+        # no end, or an end at the start: the length is unknown, not zero (a zero length
+        # would make the meeting count for nothing)
+        duration = length.total_seconds() / 60 if length and length.total_seconds() > 0 else None
 
         organizer_values = _addresses(component, "ORGANIZER")
         organizer = _address(organizer_values[0]) if organizer_values else None

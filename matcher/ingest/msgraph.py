@@ -193,7 +193,8 @@ class GraphReader:
         duration = None
         if isinstance(record.get("end"), dict):
             finish = _parse_time(record["end"], where, number, "end")
-            duration = max((finish - begin).total_seconds() / 60, 0.0)
+            minutes = (finish - begin).total_seconds() / 60
+            duration = minutes if minutes > 0 else None
         organizer = _email(record.get("organizer"))
         invited: set[str] = set()
         accepted: list[str] = []
