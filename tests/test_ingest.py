@@ -313,6 +313,21 @@ def test_calendar_window_expands_the_series_only_inside_it(tmp_path: Path) -> No
     ]
 
 
+def test_a_meeting_without_an_end_has_an_unknown_length(tmp_path: Path) -> None:
+    calendar = tmp_path / "invite.ics"
+    calendar.write_text(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n"
+        "UID:no-end@example.com\r\nDTSTAMP:20260901T000000Z\r\nDTSTART:20260905T100000Z\r\n"
+        "ORGANIZER:mailto:ada@example.com\r\nATTENDEE;PARTSTAT=ACCEPTED:mailto:bob@example.com\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n",
+        encoding="utf-8",
+    )
+    out, _ = ingest_fixture(tmp_path, calendar)
+    assert rows(out) == [
+        ("E1", "E2", "2026-09-05T10:00:00+00:00", "meeting", "", ics("no-end@example.com"), "1")
+    ]
+
+
 def test_calendar_folder_and_zip_are_read(tmp_path: Path) -> None:
     folder = tmp_path / "calendars"
     folder.mkdir()
@@ -525,6 +540,28 @@ def test_bad_inputs_exit_1_with_a_located_message_and_write_nothing(tmp_path: Pa
     assert "Traceback" not in stderr
     assert not out.exists() and not (tmp_path / "interactions-rejects.csv").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["graph"]  # no staging folder left behind
+
+
+def test_a_broken_slack_day_file_is_located(tmp_path: Path) -> None:
+    export = tmp_path / "slack"
+    shutil.copytree(FIXTURES / "slack", export)
+    (export / "proj-x" / "2026-09-03.json").write_text("[{", encoding="utf-8")
+    code, _, stderr = run(
+        str(export), "--employees", str(EMPLOYEES), "--out", str(tmp_path / "i.csv")
+    )
+    assert code == 1
+    assert f"{export / 'proj-x' / '2026-09-03.json'}: invalid JSON" in stderr
+    (export / "users.json").unlink()
+    code, _, stderr = run(
+        str(export),
+        "--kind",
+        "slack",
+        "--employees",
+        str(EMPLOYEES),
+        "--out",
+        str(tmp_path / "i.csv"),
+    )
+    assert code == 1 and "not a Slack export: users.json is missing" in stderr
 
 
 def test_bad_aliases_are_located(tmp_path: Path) -> None:
