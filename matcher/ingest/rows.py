@@ -160,6 +160,7 @@ class RowBuilder:
     def _message(self, event: Event) -> list[tuple[str, str]]:
         """Sender → each recipient; a row is dropped when either side is not a usable employee."""
         if event.sender is None:
+            self.tally.skip("messages without a sender")
             return []
         sender = self._resolve(event.sender, len(event.recipients))
         pairs: list[tuple[str, str]] = []
