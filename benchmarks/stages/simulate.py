@@ -1,0 +1,134 @@
+"""The ``simulate`` stage: a scenario grid, run in parallel on the local cores and serially.
+
+The grid is ``benchmarks/scenarios/simulate-grid.toml``: the peer-support staffing sweep with
+19 supporter counts plus its random-pairing twin (20 variants) × 4 quarters × 5 seeds on a
+generated 5,000-person org, which is the issue's target workload. It does not depend on the
+benchmark size's org, so it runs in full at M and L; at S a reduced grid (1,000 people, 2
+quarters, 2 seeds, every fifth supporter count) keeps ``run --size S`` short. Each command is
+run with ``--workers 2`` and with ``--workers 1`` (the baseline, in the same run): the ratio is
+the speed-up from two cores. Both must give the same results apart from solve times.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from benchmarks.measure import matcher_command
+from benchmarks.results import Figure, Target
+from benchmarks.stages.base import Job, StageContext, StageResult, make_job, run_round_robin
+from benchmarks.stages.targets import at_most
+
+STAGE = "simulate"
+SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "simulate-grid.toml"
+GRID_LIMIT_S = 600.0
+SPEEDUP_TARGET = 1.7
+SMALL = (
+    "--set=org.generate.employees=1000",
+    '--set=variant.0.sweep={"org.trained_supporters" = [10, 35, 60, 85]}',
+    "--quarters=2",
+    "--replications=2",
+)
+
+
+def _full(ctx: StageContext) -> bool:
+    return ctx.size.employees >= 20_000
+
+
+def _job(ctx: StageContext, workers: int, work: Path) -> Job:
+    out = work / f"out-{workers}"
+    argv = [
+        *matcher_command(),
+        "simulate",
+        str(SCENARIO),
+        "--out",
+        str(out),
+        f"--workers={workers}",
+        "--fresh",
+        "--quiet",
+    ]
+    if not _full(ctx):
+        argv += list(SMALL)
+    name = "parallel" if workers > 1 else "serial"
+    return make_job(
+        f"simulate.{name}",
+        STAGE,
+        f"matcher simulate, {'full' if _full(ctx) else 'reduced'} grid, {workers} worker"
+        + ("s" if workers > 1 else ""),
+        lambda _k: argv,
+        runs=1 if _full(ctx) else min(ctx.size.repeat, 2),
+        log_dir=work / "logs" / name,
+        root=ctx.root,
+        baselines={"1 worker": "simulate.serial"} if workers > 1 else {},
+    )
+
+
+def _rows(out: Path) -> list[tuple[str, ...]]:
+    with (out / "results.csv").open(newline="", encoding="utf-8") as handle:
+        return [tuple(r) for r in csv.reader(handle) if not r[4].endswith("solve_seconds")]
+
+
+def run(ctx: StageContext) -> StageResult:
+    """Measure the grid with two workers and with one."""
+    result = StageResult()
+    work = ctx.runs_dir / STAGE
+    jobs = [_job(ctx, 2, work), _job(ctx, 1, work)]
+    ctx.log(f"simulate: {len(jobs)} workloads")
+    run_round_robin(jobs, root=ctx.root, log=ctx.log)
+    parallel, serial = (job.figure for job in jobs)
+    result.figures = [parallel, serial]
+    summary = json.loads((work / "out-2" / "summary.json").read_text(encoding="utf-8"))
+    grid = (
+        f"{len(summary['variants'])} variants × {summary['quarters']} quarters × "
+        f"{summary['replications']} seeds = {summary['cells']} runs"
+    )
+    parallel.note = f"{grid}; answer: {' '.join(summary['answer'])}"
+    same = _rows(work / "out-2") == _rows(work / "out-1")
+    serial.note = grid + (
+        "; results identical to the 2-worker run (solve times aside)"
+        if same
+        else "; RESULTS DIFFER from the 2-worker run"
+    )
+    result.notes.append(
+        f"simulate grid: `{SCENARIO.relative_to(ctx.root)}`"
+        + ("" if _full(ctx) else " reduced with " + " ".join(SMALL))
+    )
+    result.targets += _targets(ctx, parallel, serial)
+    return result
+
+
+def _targets(ctx: StageContext, parallel: Figure, serial: Figure) -> list[Target]:
+    full = _full(ctx)
+    found = [
+        at_most(
+            STAGE,
+            "20 variants × 4 quarters × 5 seeds, 5k org, ≤ 10 min",
+            parallel.median_seconds,
+            GRID_LIMIT_S,
+            unit="s",
+            applies=full,
+        )
+    ]
+    a, b = parallel.median_seconds, serial.median_seconds
+    target = f"≥ {SPEEDUP_TARGET}× speed-up from 2 cores"
+    if a is None or b is None or a <= 0:
+        found.append(
+            Target(stage=STAGE, target=target, measured="not measured", met=None, margin="")
+        )
+        return found
+    speedup = b / a
+    shown = f"{speedup:.2f}× ({b:.3g} s serial vs {a:.3g} s on 2 workers)"
+    if not full:
+        found.append(
+            Target(stage=STAGE, target=target, measured=shown, met=None, margin="reduced grid")
+        )
+        return found
+    met = speedup >= SPEEDUP_TARGET
+    margin = (
+        f"met: {speedup - SPEEDUP_TARGET:.2f}× above the target"
+        if met
+        else f"missed: {SPEEDUP_TARGET - speedup:.2f}× short of the target"
+    )
+    found.append(Target(stage=STAGE, target=target, measured=shown, met=met, margin=margin))
+    return found
