@@ -24,6 +24,7 @@ from matcher.cli import main
 from matcher.constraints import History, compile_program, population
 from matcher.dynamics import World
 from matcher.io.scenarios import load_base_org, load_scenario, simulate_scenario
+from matcher.io.load import load_org
 from matcher.isolation import ISOLATED, analyze
 from matcher.programs import Kind
 from matcher.scenario import Dynamics, OrgSection, apply_override
@@ -101,6 +102,26 @@ def test_each_scenario_runs_on_a_small_org(scenario: Path, tmp_path: Path) -> No
     for metric in ("isolated_share", "peripheral_share", "flagged_coverage", "new_strong_ties"):
         assert metric in metrics
     assert summary["answer"], "the report states its answer"
+
+
+def test_a_scenario_on_org_files_relative_to_it(tmp_path: Path) -> None:
+    code = CliRunner().invoke(
+        main, ["generate", "--employees", "250", "--seed", "4", "--out", str(tmp_path / "org")]
+    )
+    assert code.exit_code == 0, code.output
+    text = (SCENARIOS / "mentor-capacity.toml").read_text()
+    text = text.replace(
+        "generate = { employees = 5000, seed = 7 }",
+        'employees = "org/employees.csv"\ninteractions = "org/interactions.csv"',
+    )
+    (tmp_path / "files.toml").write_text(text)
+    out = tmp_path / "out"
+    code_, output = simulate(
+        str(tmp_path / "files.toml"), "--out", str(out), "--replications=1", "--quarters=1"
+    )
+    assert code_ == 0, output
+    org, _ = load_org(tmp_path / "org" / "employees.csv", tmp_path / "org" / "interactions.csv")
+    assert values(out)[("mentees per mentor: default=1", "employees", 0, 0)] == len(org)
 
 
 def test_variants_expand_sweeps_and_validate_each(tmp_path: Path) -> None:
