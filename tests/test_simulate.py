@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from matcher.cli import main
 from matcher.constraints import History, compile_program, population
 from matcher.dynamics import World
-from matcher.io.scenarios import load_base_org, load_scenario, simulate_scenario
 from matcher.io.load import load_org
+from matcher.io.scenarios import load_base_org, load_scenario, simulate_scenario
 from matcher.isolation import ISOLATED, analyze
 from matcher.programs import Kind
 from matcher.scenario import Dynamics, OrgSection, apply_override
