@@ -664,6 +664,11 @@ def validate(
         _echo(f"{line['file']}: ok ({line['kind']}, {line['rows']:,} rows)", quiet)
 
 
+from matcher.ingest.command import ingest  # noqa: E402  (it imports helpers above lazily)
+
+main.add_command(ingest)
+
+
 def run() -> None:  # pragma: no cover - console entry point
     main(prog_name="matcher")
 
