@@ -496,7 +496,7 @@ def describe(values: Sequence[float]) -> Stat:
     if n == 1:
         return Stat(mean, mean, mean, 0.0, 1)
     sd = float(data.std(ddof=1))
-    half = float(stats.t.ppf(0.975, n - 1)) * sd / np.sqrt(n)
+    half = float(stats.t.ppf(0.975, n - 1)) * sd / float(np.sqrt(n))
     return Stat(mean, mean - half, mean + half, sd, n)
 
 
