@@ -29,6 +29,14 @@ from matcher.scenario import ResolvedVariant, shift_period
 from matcher.solver import SolveOptions
 
 Executor = Literal["local", "dask"]
+UNMATCHED = (
+    "unmatched_no_eligible",
+    "unmatched_capacity",
+    "unmatched_infeasible",
+    "unmatched_rule_broken",
+    "unmatched_other",
+)
+"""Why seekers were left unmatched, as metric names (every one is reported, zeros included)."""
 FLAGGED = frozenset({ISOLATED, PERIPHERAL})
 
 AGGREGATES: dict[str, Literal["final", "mean", "total"]] = {
@@ -291,7 +299,7 @@ def _program_rows(
         ("repeats", repeats),
         ("ties_formed", formed),
         ("solve_seconds", outcome.seconds),
-        *sorted(outcome.unmatched.items()),
+        *((name, outcome.unmatched.get(name, 0)) for name in UNMATCHED),
     ]
     return [(quarter, prefix + name, float(v)) for name, v in rows], flagged, flagged & served
 
