@@ -47,7 +47,7 @@ from matcher.model import CHANNELS, Channel, Employee, InteractionTable, Org
 from matcher.programs import Kind
 from matcher.scenario import Dynamics, OrgSection
 
-MODEL_VERSION = 2
+MODEL_VERSION = 3
 """Bumped whenever the model changes what a cell computes: kept cells of other versions rerun."""
 QUARTER_DAYS = 91
 DAY = 86_400
