@@ -9,7 +9,7 @@ register it below. The runner, the result files and the README section need no c
 
 from __future__ import annotations
 
-from benchmarks.stages import analyze, assign, stream
+from benchmarks.stages import analyze, assign, simulate, stream
 from benchmarks.stages.base import Stage, StageContext, StageResult
 
 STAGES: dict[str, Stage] = {
@@ -31,6 +31,13 @@ STAGES: dict[str, Stage] = {
         "mentor-match, greedy and random pairing",
         run=assign.run,
         by_default=lambda _size: True,
+    ),
+    "simulate": Stage(
+        name="simulate",
+        description="matcher simulate on a 20 variants × 4 quarters × 5 seeds grid of a "
+        "5,000-person org, with 2 workers against 1",
+        run=simulate.run,
+        by_default=lambda size: size.label in ("S", "M"),
     ),
 }
 
