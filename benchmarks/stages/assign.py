@@ -707,21 +707,17 @@ def _steps(plan: Plan, record: dict[str, Any]) -> list[StepTimes]:
     for variant, data in record["variants"].items():
         runs = data["runs"]
         figure = f"assign.{variant}.solve"
-        steps.append(
-            StepTimes(
-                stage=STAGE,
-                library=variant,
-                figure=figure,
-                steps={
-                    "load (once)": round(data["load"], 4),
-                    "analyze (once)": round(data["analyze"], 4),
-                    "population (once)": round(data["population"], 4),
-                    "compile": statistics.median(r["compile"] for r in runs),
-                    "solve": statistics.median(r["solve"] for r in runs),
-                    "explain": statistics.median(r.get("explain", 0.0) for r in runs),
-                },
-            )
-        )
+        calls = {
+            "load (once)": round(data["load"], 4),
+            "analyze (once)": round(data["analyze"], 4),
+            "population (once)": round(data["population"], 4),
+            "compile": statistics.median(r["compile"] for r in runs),
+            "solve": statistics.median(r["solve"] for r in runs),
+        }
+        explained = [r["explain"] for r in runs if "explain" in r]  # none when solve raised
+        if explained:
+            calls["explain"] = statistics.median(explained)
+        steps.append(StepTimes(stage=STAGE, library=variant, figure=figure, steps=calls))
         for part in ("compile", "solve"):
             profile = median_profile([r[f"{part}_profile"] for r in runs])
             steps.append(
