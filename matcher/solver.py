@@ -30,6 +30,7 @@ from matcher.errors import MatcherError
 from matcher.programs import Kind
 
 FLOW_SCALE = 1_000_000  # score units per cost unit of the flow (costs must be integers)
+COST_LIMIT = 2**62  # OR-Tools' min-cost flow needs |cost| × (nodes + 1) below about this
 SAT_SCALE = 1_000  # score units per objective unit in CP-SAT
 CANDIDATES_PER_SEEKER = 40  # pruned problems start from each seeker's best arcs
 MAX_SAT_ARCS = 300_000  # above this, CP-SAT runs on the pruned candidates
@@ -108,6 +109,9 @@ class _Network:
     nodes: int
     source: int
     sink: int
+    shrink: int = 1
+    """Arc costs are divided by this (rounded) so that the minimum-load bonus fits OR-Tools'
+    cost range; the flow is then optimal for scores rounded to ``shrink / FLOW_SCALE``."""
 
 
 def _arc_costs(problem: MatchingProblem, arcs: np.ndarray) -> np.ndarray:
@@ -171,16 +175,26 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
     heads.insert(1, arc_heads)
     sink = next_node
     room = np.maximum(room, 0)
+    shrink = 1
     if problem.min_load > 0:
         loaded = np.bincount(problem.arc_provider[fixed], minlength=n_p)
         first = np.clip(problem.min_load - loaded, 0, room)
-        # the bonus outweighs any difference of total score between two flows
-        bonus = (
-            2
-            * int(np.abs(_arc_costs(problem, np.arange(problem.arcs))).max(initial=0))
-            * int(caps[0].sum())
-            + 1
-        )
+        # the bonus outweighs any difference of total score between two flows; OR-Tools needs
+        # every |cost| × (nodes + 1) below 2^62, so with many nodes the scores are coarsened
+        units = int(caps[0].sum())
+        largest = int(np.abs(costs[1]).max(initial=0))
+        limit = COST_LIMIT // (next_node + 2)
+        if 2 * units + 1 > limit:
+            raise MatcherError(
+                f"minimum loads cannot be solved as a flow at this size ({next_node + 1:,} nodes, "
+                f"{units:,} seeker slots); lower capacity.min or split the program"
+            )
+        while 2 * -(-largest // shrink) * units + 1 > limit:
+            shrink *= 2
+        if shrink > 1:
+            costs[1] = np.rint(costs[1] / shrink).astype(np.int64)
+            largest = int(np.abs(costs[1]).max(initial=0))
+        bonus = 2 * largest * units + 1
         tails.append(provider_node)
         heads.append(np.full(n_p, sink))
         caps.append(first)
@@ -203,6 +217,7 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
         nodes=sink + 1,
         source=0,
         sink=sink,
+        shrink=shrink,
     )
 
 
@@ -238,10 +253,11 @@ def _run_flow(network: _Network) -> np.ndarray:
     flow.set_node_supply(network.source, total)
     flow.set_node_supply(network.sink, -total)
     status = flow.solve_max_flow_with_min_cost()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(
-            f"min-cost flow returned status {status}"
-        )  # always feasible by construction
+    if status != flow.OPTIMAL:  # feasible by construction: only a size limit gets here
+        raise MatcherError(
+            f"the min-cost flow solver stopped with status {status} on {network.nodes:,} nodes "
+            f"and {len(network.tails):,} arcs; split the program into smaller ones"
+        )
     return np.asarray(flow.flows(ids), dtype=np.int64)
 
 
@@ -280,6 +296,14 @@ def _potentials(network: _Network, flows: np.ndarray) -> np.ndarray:
 def solve_flow(
     problem: MatchingProblem, *, fixed: list[int] | None = None
 ) -> tuple[np.ndarray, float]:
+    """The chosen arc mask and its total score (see :func:`_solve_flow`)."""
+    chosen, score, _ = _solve_flow(problem, fixed=fixed)
+    return chosen, score
+
+
+def _solve_flow(
+    problem: MatchingProblem, *, fixed: list[int] | None = None
+) -> tuple[np.ndarray, float, float]:
     """Min-cost max-flow over all candidates, side constraints included where a flow can.
 
     When there are many candidates (more than ``PRUNE_ABOVE``), the flow is first solved on each
@@ -289,18 +313,22 @@ def solve_flow(
     use a large bonus that the pricing cannot carry in 64-bit integers, so with minimum loads
     the flow runs on all arcs at once.
 
-    Returns the chosen arc mask and its total score.
+    Returns the chosen arc mask, its total score, and how far below the optimum that score
+    may be (0 unless the scores had to be coarsened for a minimum-load bonus).
     """
     chosen = np.zeros(problem.arcs, dtype=bool)
     chosen[fixed or []] = True
     free = np.flatnonzero(~chosen)
     if not len(free):
-        return chosen, float(problem.arc_score[chosen].sum())
+        return chosen, float(problem.arc_score[chosen].sum()), 0.0
     if problem.arcs <= PRUNE_ABOVE or problem.min_load > 0:
         network = _build_network(problem, free, chosen)
         flows = _run_flow(network)
         chosen[network.arcs[flows[network.middle] > 0]] = True
-        return chosen, float(problem.arc_score[chosen].sum())
+        # rounding each arc's cost by at most shrink / 2 moves two flows' totals apart by at
+        # most pairs × shrink cost units
+        slack = 0.0 if network.shrink == 1 else int(chosen.sum()) * network.shrink / FLOW_SCALE
+        return chosen, float(problem.arc_score[chosen].sum()), slack
     in_subset = np.zeros(problem.arcs, dtype=bool)
     start = (
         problem.top_arcs
@@ -332,7 +360,7 @@ def solve_flow(
     picked = network.arcs[flows[network.middle] > 0]
     result = chosen.copy()
     result[picked] = True
-    return result, float(problem.arc_score[result].sum())
+    return result, float(problem.arc_score[result].sum()), 0.0
 
 
 def _best_per_seeker(problem: MatchingProblem, arcs: np.ndarray, k: int) -> np.ndarray:
@@ -357,20 +385,27 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
     if conflicts:
         return _infeasible(conflicts, "checks", started)
     fixed = _arc_positions(problem, problem.must)
-    flow_chosen, flow_score = solve_flow(problem, fixed=fixed)
+    flow_chosen, flow_score, slack = _solve_flow(problem, fixed=fixed)
     loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
     loads_met = problem.min_load == 0 or bool((loads >= problem.min_load).all())
     if loads_met and options.method == "auto":
+        notes = []
+        if slack:
+            notes.append(
+                "scores were rounded for the minimum-load bonus to fit the flow solver's cost "
+                f"range; the bound allows {slack:.4g} for that rounding"
+            )
         return Solution(
-            status="optimal",
+            status="optimal" if not slack else "feasible",
             pairs=_pairs(problem, flow_chosen),
             objective=flow_score,
-            bound=flow_score,
-            gap=0.0,
+            bound=flow_score + slack,
+            gap=_gap(flow_score, flow_score + slack),
             bound_scope="all_eligible_pairs",
             method="min_cost_flow",
             seconds=time.perf_counter() - started,
             coverage_bound=int(flow_chosen.sum()),
+            notes=notes,
         )
     return _solve_sat(
         problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met

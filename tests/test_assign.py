@@ -533,3 +533,55 @@ def test_checker_catches_peer_violations() -> None:
         spec, org, [("P0", "P1"), ("P1", "P0"), ("P0", "P2")], flags=flags, as_of=AS_OF.date()
     )
     assert {v.rule for v in bad} == {"duplicate", "capacity"}
+
+
+@given(instances())
+def test_minimum_loads_survive_a_small_cost_range(
+    case: tuple[Org, ProgramSpec, HistoryRows],
+) -> None:
+    """At large sizes the minimum-load bonus would overflow OR-Tools' cost range; then the
+    scores are coarsened and the bound says by how much the result may fall short."""
+    from matcher import solver
+
+    org, spec, history = case
+    if spec.capacity.min == 0:
+        spec = spec.model_copy(update={"capacity": spec.capacity.model_copy(update={"min": 1})})
+    exact = run(org, spec, history)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solver, "COST_LIMIT", 2**24)
+        coarse = run(org, spec, history)
+    assert coarse.solution.status in ("optimal", "feasible", "infeasible")
+    if exact.solution.status != "optimal" or exact.solution.method != "min_cost_flow":
+        return
+    assert violations(org, spec, coarse, history) == []
+    assert len(coarse.solution.pairs) == len(exact.solution.pairs)
+    assert coarse.solution.objective <= exact.solution.objective + 1e-6
+    assert coarse.solution.bound >= exact.solution.objective - 1e-6
+
+
+def test_coarsened_scores_are_reported() -> None:
+    from matcher import solver
+
+    people = [Employee(id=f"M{k}", roles=("mentor",), interests=("chess",)) for k in range(3)]
+    people += [
+        Employee(id=f"S{k}", roles=("mentee",), interests=("chess",) if k % 2 else ())
+        for k in range(6)
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 2, "min": 1},
+            "weights": {"interests": 3.0},
+        }
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solver, "COST_LIMIT", 2**24)
+        result = run(org, spec)
+    assert result.solution.status == "feasible"
+    assert 0 < result.solution.gap < 0.01
+    assert any("rounded" in note for note in result.solution.notes)
+    assert len(result.solution.pairs) == 6
