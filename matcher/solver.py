@@ -339,11 +339,11 @@ def _solve_flow(
     in_subset[chosen] = False
     all_costs = _arc_costs(problem, np.arange(problem.arcs))
     seeker_node = problem.arc_seeker.astype(np.int64) + 1
+    provider_node = problem.arc_provider.astype(np.int64) + len(problem.seekers) + 1
     while True:
         network = _build_network(problem, np.flatnonzero(in_subset), chosen)
         flows = _run_flow(network)
         potential = _potentials(network, flows)
-        provider_node = problem.arc_provider.astype(np.int64) + len(problem.seekers) + 1
         reduced = all_costs + potential[seeker_node] - potential[provider_node]
         # through a (provider, team) node the head potential exceeds the provider's by at most slack
         slack = 0
