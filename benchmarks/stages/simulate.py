@@ -57,7 +57,7 @@ def _job(ctx: StageContext, workers: int, work: Path) -> Job:
         f"matcher simulate, {'full' if _full(ctx) else 'reduced'} grid, {workers} worker"
         + ("s" if workers > 1 else ""),
         lambda _k: argv,
-        runs=1 if _full(ctx) else min(ctx.size.repeat, 2),
+        runs=1,  # minutes at full size; the serial and parallel runs interleave
         log_dir=work / "logs" / name,
         root=ctx.root,
         baselines={"1 worker": "simulate.serial"} if workers > 1 else {},
