@@ -30,7 +30,6 @@ from matcher.errors import MatcherError
 from matcher.programs import Kind
 
 FLOW_SCALE = 1_000_000  # score units per cost unit of the flow (costs must be integers)
-COST_LIMIT = 2**62  # OR-Tools' min-cost flow needs |cost| × (nodes + 1) below about this
 SAT_SCALE = 1_000  # score units per objective unit in CP-SAT
 CANDIDATES_PER_SEEKER = 40  # pruned problems start from each seeker's best arcs
 MAX_SAT_ARCS = 300_000  # above this, CP-SAT runs on the pruned candidates
@@ -109,9 +108,8 @@ class _Network:
     nodes: int
     source: int
     sink: int
-    shrink: int = 1
-    """Arc costs are divided by this (rounded) so that the minimum-load bonus fits OR-Tools'
-    cost range; the flow is then optimal for scores rounded to ``shrink / FLOW_SCALE``."""
+    fill: slice = field(default_factory=lambda: slice(0, 0))
+    """Positions of the provider → sink arcs that carry each provider's minimum load."""
 
 
 def _arc_costs(problem: MatchingProblem, arcs: np.ndarray) -> np.ndarray:
@@ -122,8 +120,8 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
     """The network of ``arcs`` given the pre-chosen (must) arcs in ``chosen``.
 
     Per-team caps are intermediate (provider, team) nodes of capacity ``team_cap``; a minimum
-    load is a first provider → sink arc whose cost carries a bonus larger than any difference of
-    total score, so that among the flows of maximum coverage minimum loads are filled first.
+    load is a first provider → sink arc of that capacity (``fill``), which
+    :func:`_solve_min_loads` first maximises and then requires.
     """
     n_s, n_p = len(problem.seekers), len(problem.providers)
     supply = problem.supply.astype(np.int64).copy()
@@ -175,30 +173,16 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
     heads.insert(1, arc_heads)
     sink = next_node
     room = np.maximum(room, 0)
-    shrink = 1
+    fill = slice(0, 0)
     if problem.min_load > 0:
         loaded = np.bincount(problem.arc_provider[fixed], minlength=n_p)
         first = np.clip(problem.min_load - loaded, 0, room)
-        # the bonus outweighs any difference of total score between two flows; OR-Tools needs
-        # every |cost| × (nodes + 1) below 2^62, so with many nodes the scores are coarsened
-        units = int(caps[0].sum())
-        largest = int(np.abs(costs[1]).max(initial=0))
-        limit = COST_LIMIT // (next_node + 2)
-        if 2 * units + 1 > limit:
-            raise MatcherError(
-                f"minimum loads cannot be solved as a flow at this size ({next_node + 1:,} nodes, "
-                f"{units:,} seeker slots); lower capacity.min or split the program"
-            )
-        while 2 * -(-largest // shrink) * units + 1 > limit:
-            shrink *= 2
-        if shrink > 1:
-            costs[1] = np.rint(costs[1] / shrink).astype(np.int64)
-            largest = int(np.abs(costs[1]).max(initial=0))
-        bonus = 2 * largest * units + 1
+        start = sum(len(t) for t in tails)
+        fill = slice(start, start + n_p)
         tails.append(provider_node)
         heads.append(np.full(n_p, sink))
         caps.append(first)
-        costs.append(np.full(n_p, -bonus, np.int64))
+        costs.append(np.zeros(n_p, np.int64))
         room = room - first
     tails.append(provider_node)
     heads.append(np.full(n_p, sink))
@@ -217,7 +201,7 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
         nodes=sink + 1,
         source=0,
         sink=sink,
-        shrink=shrink,
+        fill=fill,
     )
 
 
@@ -243,22 +227,61 @@ def _head_nodes(problem: MatchingProblem, network: _Network, arcs: np.ndarray) -
     return heads
 
 
-def _run_flow(network: _Network) -> np.ndarray:
-    """Max-flow min-cost on the network; returns the flow on every arc."""
+def _run_flow(
+    network: _Network,
+    *,
+    costs: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
+    supplies: dict[int, int] | None = None,
+) -> np.ndarray:
+    """Max-flow min-cost on the network; returns the flow on every arc (0 where not ``keep``).
+
+    With ``supplies`` (node → supply) the flow must meet them exactly (a min-cost flow, not a
+    maximum one); ``costs`` replaces the network's costs and ``keep`` selects its arcs.
+    """
+    keep = np.ones(len(network.tails), dtype=bool) if keep is None else keep
+    costs = network.costs if costs is None else costs
     flow = min_cost_flow.SimpleMinCostFlow()
     ids = flow.add_arcs_with_capacity_and_unit_cost(
-        network.tails, network.heads, network.caps, network.costs
+        network.tails[keep], network.heads[keep], network.caps[keep], costs[keep]
     )
-    total = int(network.caps[network.tails == network.source].sum())
-    flow.set_node_supply(network.source, total)
-    flow.set_node_supply(network.sink, -total)
-    status = flow.solve_max_flow_with_min_cost()
+    exact = supplies is not None
+    if supplies is None:
+        total = int(network.caps[network.tails == network.source].sum())
+        supplies = {network.source: total, network.sink: -total}
+    for node, supply in supplies.items():
+        flow.set_node_supply(node, supply)
+    status = flow.solve() if exact else flow.solve_max_flow_with_min_cost()
     if status != flow.OPTIMAL:  # feasible by construction: only a size limit gets here
         raise MatcherError(
             f"the min-cost flow solver stopped with status {status} on {network.nodes:,} nodes "
-            f"and {len(network.tails):,} arcs; split the program into smaller ones"
+            f"and {int(keep.sum()):,} arcs; split the program into smaller ones"
         )
-    return np.asarray(flow.flows(ids), dtype=np.int64)
+    flows = np.zeros(len(network.tails), dtype=np.int64)
+    flows[keep] = np.asarray(flow.flows(ids), dtype=np.int64)
+    return flows
+
+
+def _solve_min_loads(network: _Network) -> tuple[np.ndarray, bool]:
+    """Coverage first, then minimum loads, then score, exactly, in two flows.
+
+    The first flow, costing −1 per unit on the minimum-load arcs and nothing else, gives the
+    maximum coverage and, among flows of that coverage, the most minimum-load units. When that
+    fills every minimum load, the second flow requires it (each provider's minimum is a demand
+    of that provider, the rest goes to the sink) and maximises the score at that coverage.
+    Returns the flows and whether every minimum load is met.
+    """
+    fill = np.zeros(len(network.tails), dtype=bool)
+    fill[network.fill] = True
+    first = _run_flow(network, costs=np.where(fill, -1, 0).astype(np.int64))
+    need = int(network.caps[fill].sum())
+    if int(first[fill].sum()) < need:
+        return first, False
+    coverage = int(first[network.tails == network.source].sum())
+    supplies: dict[int, int] = {network.source: coverage, network.sink: need - coverage}
+    for node, demand in zip(network.tails[fill].tolist(), network.caps[fill].tolist(), strict=True):
+        supplies[node] = supplies.get(node, 0) - demand
+    return _run_flow(network, keep=~fill, supplies=supplies), True
 
 
 def _potentials(network: _Network, flows: np.ndarray) -> np.ndarray:
@@ -296,39 +319,26 @@ def _potentials(network: _Network, flows: np.ndarray) -> np.ndarray:
 def solve_flow(
     problem: MatchingProblem, *, fixed: list[int] | None = None
 ) -> tuple[np.ndarray, float]:
-    """The chosen arc mask and its total score (see :func:`_solve_flow`)."""
-    chosen, score, _ = _solve_flow(problem, fixed=fixed)
-    return chosen, score
-
-
-def _solve_flow(
-    problem: MatchingProblem, *, fixed: list[int] | None = None
-) -> tuple[np.ndarray, float, float]:
     """Min-cost max-flow over all candidates, side constraints included where a flow can.
 
     When there are many candidates (more than ``PRUNE_ABOVE``), the flow is first solved on each
     seeker's best ``CANDIDATES_PER_SEEKER`` arcs; node potentials of that solution then price
     every arc left out, and arcs with negative reduced cost join the candidates until none is
-    left (column generation): the result is optimal over all eligible pairs. Minimum loads
-    use a large bonus that the pricing cannot carry in 64-bit integers, so with minimum loads
-    the flow runs on all arcs at once.
+    left (column generation): the result is optimal over all eligible pairs. With minimum
+    loads, two flows run on all arcs at once (:func:`_solve_min_loads`).
 
-    Returns the chosen arc mask, its total score, and how far below the optimum that score
-    may be (0 unless the scores had to be coarsened for a minimum-load bonus).
+    Returns the chosen arc mask and its total score.
     """
     chosen = np.zeros(problem.arcs, dtype=bool)
     chosen[fixed or []] = True
     free = np.flatnonzero(~chosen)
     if not len(free):
-        return chosen, float(problem.arc_score[chosen].sum()), 0.0
+        return chosen, float(problem.arc_score[chosen].sum())
     if problem.arcs <= PRUNE_ABOVE or problem.min_load > 0:
         network = _build_network(problem, free, chosen)
-        flows = _run_flow(network)
+        flows = _solve_min_loads(network)[0] if problem.min_load > 0 else _run_flow(network)
         chosen[network.arcs[flows[network.middle] > 0]] = True
-        # rounding each arc's cost by at most shrink / 2 moves two flows' totals apart by at
-        # most pairs × shrink cost units
-        slack = 0.0 if network.shrink == 1 else int(chosen.sum()) * network.shrink / FLOW_SCALE
-        return chosen, float(problem.arc_score[chosen].sum()), slack
+        return chosen, float(problem.arc_score[chosen].sum())
     in_subset = np.zeros(problem.arcs, dtype=bool)
     start = (
         problem.top_arcs
@@ -360,7 +370,7 @@ def _solve_flow(
     picked = network.arcs[flows[network.middle] > 0]
     result = chosen.copy()
     result[picked] = True
-    return result, float(problem.arc_score[result].sum()), 0.0
+    return result, float(problem.arc_score[result].sum())
 
 
 def _best_per_seeker(problem: MatchingProblem, arcs: np.ndarray, k: int) -> np.ndarray:
@@ -385,27 +395,20 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
     if conflicts:
         return _infeasible(conflicts, "checks", started)
     fixed = _arc_positions(problem, problem.must)
-    flow_chosen, flow_score, slack = _solve_flow(problem, fixed=fixed)
+    flow_chosen, flow_score = solve_flow(problem, fixed=fixed)
     loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
     loads_met = problem.min_load == 0 or bool((loads >= problem.min_load).all())
     if loads_met and options.method == "auto":
-        notes = []
-        if slack:
-            notes.append(
-                "scores were rounded for the minimum-load bonus to fit the flow solver's cost "
-                f"range; the bound allows {slack:.4g} for that rounding"
-            )
         return Solution(
-            status="optimal" if not slack else "feasible",
+            status="optimal",
             pairs=_pairs(problem, flow_chosen),
             objective=flow_score,
-            bound=flow_score + slack,
-            gap=_gap(flow_score, flow_score + slack),
+            bound=flow_score,
+            gap=0.0,
             bound_scope="all_eligible_pairs",
             method="min_cost_flow",
             seconds=time.perf_counter() - started,
             coverage_bound=int(flow_chosen.sum()),
-            notes=notes,
         )
     return _solve_sat(
         problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met
