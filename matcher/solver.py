@@ -325,7 +325,8 @@ def solve_flow(
     seeker's best ``CANDIDATES_PER_SEEKER`` arcs; node potentials of that solution then price
     every arc left out, and arcs with negative reduced cost join the candidates until none is
     left (column generation): the result is optimal over all eligible pairs. With minimum
-    loads, two flows run on all arcs at once (:func:`_solve_min_loads`).
+    loads, two flows run (:func:`_solve_min_loads`): on all arcs up to ``PRUNE_ABOVE``, above
+    it on each seeker's best candidates.
 
     Returns the chosen arc mask and its total score.
     """
@@ -335,17 +336,14 @@ def solve_flow(
     if not len(free):
         return chosen, float(problem.arc_score[chosen].sum())
     if problem.arcs <= PRUNE_ABOVE or problem.min_load > 0:
+        if min_loads_pruned(problem):  # no pricing for the second flow yet: candidates only
+            free = np.setdiff1d(_starting_arcs(problem, free), np.flatnonzero(chosen))
         network = _build_network(problem, free, chosen)
         flows = _solve_min_loads(network)[0] if problem.min_load > 0 else _run_flow(network)
         chosen[network.arcs[flows[network.middle] > 0]] = True
         return chosen, float(problem.arc_score[chosen].sum())
     in_subset = np.zeros(problem.arcs, dtype=bool)
-    start = (
-        problem.top_arcs
-        if len(problem.top_arcs)
-        else _best_per_seeker(problem, free, CANDIDATES_PER_SEEKER)
-    )
-    in_subset[start] = True
+    in_subset[_starting_arcs(problem, free)] = True
     in_subset[chosen] = False
     all_costs = _arc_costs(problem, np.arange(problem.arcs))
     seeker_node = problem.arc_seeker.astype(np.int64) + 1
@@ -371,6 +369,19 @@ def solve_flow(
     result = chosen.copy()
     result[picked] = True
     return result, float(problem.arc_score[result].sum())
+
+
+def min_loads_pruned(problem: MatchingProblem) -> bool:
+    """Whether a program with minimum loads is too large to solve on all eligible pairs: its
+    flows then run on each seeker's best candidates (``bound_scope = "candidates"``)."""
+    return problem.min_load > 0 and problem.arcs > PRUNE_ABOVE
+
+
+def _starting_arcs(problem: MatchingProblem, free: np.ndarray) -> np.ndarray:
+    """Each seeker's best ``CANDIDATES_PER_SEEKER`` arcs (precomputed when compiled)."""
+    if len(problem.top_arcs):
+        return problem.top_arcs
+    return _best_per_seeker(problem, free, CANDIDATES_PER_SEEKER)
 
 
 def _best_per_seeker(problem: MatchingProblem, arcs: np.ndarray, k: int) -> np.ndarray:
@@ -405,10 +416,16 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
             objective=flow_score,
             bound=flow_score,
             gap=0.0,
-            bound_scope="all_eligible_pairs",
+            bound_scope="candidates" if min_loads_pruned(problem) else "all_eligible_pairs",
             method="min_cost_flow",
             seconds=time.perf_counter() - started,
             coverage_bound=int(flow_chosen.sum()),
+            notes=[
+                f"minimum loads on {problem.arcs:,} eligible pairs: solved exactly over each "
+                f"seeker's {CANDIDATES_PER_SEEKER} best candidates"
+            ]
+            if min_loads_pruned(problem)
+            else [],
         )
     return _solve_sat(
         problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met

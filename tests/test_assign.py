@@ -533,3 +533,26 @@ def test_checker_catches_peer_violations() -> None:
         spec, org, [("P0", "P1"), ("P1", "P0"), ("P0", "P2")], flags=flags, as_of=AS_OF.date()
     )
     assert {v.rule for v in bad} == {"duplicate", "capacity"}
+
+
+@given(instances())
+def test_large_programs_with_minimum_loads_solve_on_candidates(
+    case: tuple[Org, ProgramSpec, HistoryRows],
+) -> None:
+    """Above PRUNE_ABOVE eligible pairs, minimum loads are solved on each seeker's best
+    candidates, and the summary says so; every hard rule still holds."""
+    from matcher import solver
+
+    org, spec, history = case
+    if spec.capacity.min == 0:
+        spec = spec.model_copy(update={"capacity": spec.capacity.model_copy(update={"min": 1})})
+    full = run(org, spec, history)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(solver, "PRUNE_ABOVE", 0)
+        pruned = run(org, spec, history)
+    if pruned.solution.status == "infeasible" or pruned.problem.arcs == 0:
+        return
+    assert violations(org, spec, pruned, history) == []
+    if pruned.solution.method == "min_cost_flow":
+        assert pruned.solution.bound_scope == "candidates"
+        assert pruned.solution.objective <= full.solution.objective + 1e-6
