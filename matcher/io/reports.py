@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from matcher.assign import ProgramResult
 from matcher.constraints import TERMS
 from matcher.io.write import atomic_output
 from matcher.isolation import Analysis, PersonMetrics
 from matcher.privacy import Pseudonymizer
+
+if TYPE_CHECKING:  # assign pulls in the solver (OR-Tools): analyze need not load it
+    from matcher.assign import ProgramResult
 
 ANALYSIS_COLUMNS = (
     "id",
