@@ -14,14 +14,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from matcher.errors import ConfigError, MatcherError
-
-F = TypeVar("F", bound=Callable[..., Any])
-KEY_ENV = "MATCHER_PSEUDONYM_KEY"
+from matcher.cli_options import common_options, echo, pseudonym_options, step
+from matcher.cli_options import pseudonymizer as make_pseudonymizer
+from matcher.errors import MatcherError
+from matcher.ingest.command import ingest
 
 
 class MatcherGroup(click.Group):
@@ -35,47 +35,6 @@ class MatcherGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted: no output was written", err=True)
             sys.exit(130)
-
-
-def common_options(func: F) -> F:
-    """Options every command takes."""
-    func = click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
-    func = click.option(
-        "--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout."
-    )(func)
-    return func
-
-
-@contextmanager
-def step(message: str, quiet: bool) -> Iterator[None]:
-    """Show a spinner on a terminal while a long step runs."""
-    if quiet or not sys.stderr.isatty():
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(message):
-        yield
-
-
-def _echo(text: str, quiet: bool) -> None:
-    if not quiet:
-        click.echo(text, err=True)
-
-
-def _pseudonymizer(enabled: bool, key_file: Path | None) -> Any:
-    if not enabled:
-        return None
-    from matcher.privacy import Pseudonymizer
-
-    if key_file is not None:
-        return Pseudonymizer(key_file.read_bytes())
-    key = os.environ.get(KEY_ENV)
-    if not key:
-        raise ConfigError(
-            f"--pseudonymize needs a key: --key-file FILE or the {KEY_ENV} environment variable"
-        )
-    return Pseudonymizer(key.encode("utf-8"))
 
 
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -137,7 +96,7 @@ def generate(
     }
     if as_json:
         click.echo(json.dumps(summary))
-    _echo(
+    echo(
         f"wrote {summary['employees']:,} employees and {summary['interactions']:,} interactions to {out_dir} "
         f"(planted: {summary['planted']}) in {summary['seconds']} s",
         quiet,
@@ -168,12 +127,7 @@ def _count_truth(truth: Any) -> dict[str, int]:
     help="Seed of community detection and sampling (overrides the config).",
 )
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option(
-    "--pseudonymize",
-    is_flag=True,
-    help=f"Replace ids by keyed pseudonyms (key: --key-file or ${KEY_ENV}).",
-)
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pseudonym_options
 @common_options
 def analyze(
     employees_path: Path,
@@ -198,7 +152,7 @@ def analyze(
     config = load_analysis_config(config_path) if config_path else AnalysisConfig()
     if seed is not None:
         config = config.model_copy(update={"seed": seed})
-    pseudonymizer = _pseudonymizer(pseudonymize, key_file)
+    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
     with step("loading data", quiet):
         org, rejects = load_org(employees_path, interactions_path, as_of=as_of)
     with step(f"analysing {len(org):,} people", quiet):
@@ -225,7 +179,7 @@ def analyze(
             name = pseudonymizer.pseudonym(person.id) if pseudonymizer else person.id
             lines.append(f"  e.g. {flag} {name}: {person.reasons}")
     lines.append(f"  outputs in {out_dir}")
-    _echo("\n".join(lines), quiet)
+    echo("\n".join(lines), quiet)
 
 
 @main.command()
@@ -278,12 +232,7 @@ def analyze(
 @click.option(
     "--with-names", is_flag=True, help="Add names and e-mails to the partner-facing pairs.csv."
 )
-@click.option(
-    "--pseudonymize",
-    is_flag=True,
-    help=f"Replace ids by keyed pseudonyms (key: --key-file or ${KEY_ENV}).",
-)
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pseudonym_options
 @common_options
 def assign(
     program_file: Path,
@@ -321,7 +270,7 @@ def assign(
         raise click.UsageError(
             f"no program named {', '.join(unknown)} in {program_file} (programs: {valid})"
         )
-    pseudonymizer = _pseudonymizer(pseudonymize, key_file)
+    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
     with step("loading data", quiet):
         org, _ = load_org(
             employees_path or parsed.data.employees,
@@ -378,7 +327,7 @@ def assign(
         for conflict in block["conflicts"]:
             lines.append(f"  conflict: {conflict}")
     lines.append(f"outputs in {out_dir}")
-    _echo("\n".join(lines), quiet)
+    echo("\n".join(lines), quiet)
     if strict and any(
         b["status"] == "infeasible" or b["matched"] < b["seekers"]
         for b in summary["programs"].values()
@@ -489,7 +438,7 @@ def simulate(
         *(f"  {sentence}" for sentence in summary["answer"]),
         f"  report: {out_dir / 'report.html'}",
     ]
-    _echo("\n".join(lines), quiet)
+    echo("\n".join(lines), quiet)
 
 
 @contextmanager
@@ -586,7 +535,7 @@ def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> No
         run = store.commit(run_id)
     if as_json:
         click.echo(json.dumps(run.__dict__))
-    _echo(f"committed {run.run_id} ({run.pairs} pairs)", quiet)
+    echo(f"committed {run.run_id} ({run.pairs} pairs)", quiet)
 
 
 @history.command("import")
@@ -603,7 +552,7 @@ def history_import(file: Path, db_path: Path, quiet: bool, as_json: bool) -> Non
         created = store.import_rows(table.to_pylist(), str(file))
     if as_json:
         click.echo(json.dumps({"runs": created, "rows": table.num_rows}))
-    _echo(f"imported {table.num_rows} pairings as {len(created)} committed run(s)", quiet)
+    echo(f"imported {table.num_rows} pairings as {len(created)} committed run(s)", quiet)
 
 
 @history.command("export")
@@ -635,7 +584,7 @@ def history_export(
     )
     if as_json:
         click.echo(json.dumps({"rows": len(rows), "out": str(out_file)}))
-    _echo(f"wrote {len(rows)} pairings to {out_file}", quiet)
+    echo(f"wrote {len(rows)} pairings to {out_file}", quiet)
 
 
 @main.command()
@@ -661,10 +610,8 @@ def validate(
     if as_json:
         click.echo(json.dumps(results))
     for line in results["files"]:
-        _echo(f"{line['file']}: ok ({line['kind']}, {line['rows']:,} rows)", quiet)
+        echo(f"{line['file']}: ok ({line['kind']}, {line['rows']:,} rows)", quiet)
 
-
-from matcher.ingest.command import ingest  # noqa: E402  (it imports helpers above lazily)
 
 main.add_command(ingest)
 

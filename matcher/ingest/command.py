@@ -1,8 +1,7 @@
 """``matcher ingest``: exports in, ``interactions.csv`` (or, from an HRIS report, ``employees.csv``) out.
 
-The command is registered by :mod:`matcher.cli` (``main.add_command(ingest)``). The helpers it
-shares with the other commands (spinner, pseudonymizer) are imported from there when the
-command runs, so importing this module never imports the CLI, and the CLI can import it.
+The command is registered by :mod:`matcher.cli` (``main.add_command(ingest)``); the options and
+helpers it shares with the other commands come from :mod:`matcher.cli_options`.
 """
 
 from __future__ import annotations
@@ -12,26 +11,17 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from matcher.cli_options import common_options, pseudonym_options, step
+from matcher.cli_options import pseudonymizer as make_pseudonymizer
 from matcher.config import AnalysisConfig
 from matcher.errors import MatcherError
 from matcher.ingest.records import Kind, Window
 
-F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_BROADCAST_SIZE = int(AnalysisConfig.model_fields["broadcast_size"].default)
-
-
-def _common_options(func: F) -> F:
-    """``--quiet`` and ``--json``, declared as :func:`matcher.cli.common_options` declares them
-    (not imported from there: that would make the two modules import each other)."""
-    func = click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)
-    func = click.option(
-        "--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout."
-    )(func)
-    return func
 
 
 def parse_moment(text: str, *, end: bool) -> dt.datetime:
@@ -132,13 +122,8 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
     "--mapping",
     help="hris: mapping file (hris.toml) or the name of a ready one: workday.",
 )
-@click.option(
-    "--pseudonymize",
-    is_flag=True,
-    help="Replace ids by keyed pseudonyms (key: --key-file or $MATCHER_PSEUDONYM_KEY).",
-)
-@click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_common_options
+@pseudonym_options
+@common_options
 def ingest(
     sources: tuple[Path, ...],
     kind: str | None,
@@ -213,7 +198,6 @@ def _run(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    from matcher.cli import _pseudonymizer, step
     from matcher.ingest.pipeline import detect_kind
 
     started = time.perf_counter()
@@ -237,7 +221,7 @@ def _run(
             raise click.UsageError(
                 "an HRIS report needs --mapping FILE (see docs/ingest.md) or --mapping workday"
             )
-        pseudonymizer = _pseudonymizer(pseudonymize, key_file)
+        pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
         _run_hris(sources[0], mapping, out_path, pseudonymizer, started, quiet, as_json)
         return
     if mapping is not None:
@@ -254,7 +238,7 @@ def _run(
     rejects_path = rejects_path or out_path.with_name(f"{out_path.stem}-rejects.csv")
     if rejects_path.resolve() == out_path.resolve():
         raise click.UsageError("--rejects must differ from --out")
-    pseudonymizer = _pseudonymizer(pseudonymize, key_file)
+    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
 
     from matcher.ingest.identity import load_directory
     from matcher.ingest.pipeline import ReadOptions, ingest_interactions
