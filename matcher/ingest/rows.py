@@ -15,17 +15,10 @@ from dataclasses import dataclass, field
 
 from matcher.ingest.identity import Directory, Resolution
 from matcher.ingest.records import Event, Person, Tally, Window
+from matcher.io.load import INTERACTION_COLUMNS
 from matcher.privacy import Pseudonymizer
 
-INTERACTION_HEADER = (
-    "source",
-    "target",
-    "timestamp",
-    "channel",
-    "duration_minutes",
-    "event_id",
-    "weight",
-)
+INTERACTION_HEADER = INTERACTION_COLUMNS  # the contract's columns, as the loader reads them
 Row = tuple[str, str, str, str, str, str, str]
 
 OUTSIDE_WINDOW = "events outside the window"
