@@ -24,6 +24,8 @@ from matcher.programs import PERIOD_PATTERN, Kind, ProgramSpec
 
 OverrideValue = int | float | str | bool | list[Any] | dict[str, Any]
 RANDOM_SUFFIX = " · random pairing"
+TIE_PROBABILITY = {Kind.BUDDY: 0.65, Kind.MENTOR: 0.5, Kind.PEER_SUPPORT: 0.5, Kind.PEER: 0.35}
+"""Default chance that a matched pair becomes a lasting tie, by program kind."""
 
 
 class Strict(BaseModel):
@@ -82,14 +84,7 @@ class Dynamics(Strict):
     it stops and decays out of the analysis window like any unused tie.
     """
 
-    tie_probability: dict[Kind, float] = Field(
-        default_factory=lambda: {
-            Kind.BUDDY: 0.65,
-            Kind.MENTOR: 0.5,
-            Kind.PEER_SUPPORT: 0.5,
-            Kind.PEER: 0.35,
-        }
-    )
+    tie_probability: dict[Kind, float] = Field(default_factory=lambda: dict(TIE_PROBABILITY))
     fit_effect: float = Field(default=0.5, ge=0, le=2)
     persistence: float = Field(default=0.6, ge=0, le=1)
     contacts_per_quarter: int = Field(default=6, ge=1, le=90)
@@ -111,8 +106,8 @@ class Dynamics(Strict):
         return self
 
     def probability(self, kind: Kind) -> float:
-        defaults = Dynamics.model_fields["tie_probability"].default_factory()  # type: ignore[misc, call-arg]
-        return float(self.tie_probability.get(kind, defaults[kind]))
+        """The kind's tie probability; kinds the file leaves out keep their default."""
+        return float(self.tie_probability.get(kind, TIE_PROBABILITY[kind]))
 
 
 class ScenarioHeader(Strict):
