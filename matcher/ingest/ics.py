@@ -22,7 +22,7 @@ from typing import Any
 
 from matcher.errors import DataError, Problem
 from matcher.ingest.identity import normalise_email
-from matcher.ingest.records import Event, Person, Tally, Window
+from matcher.ingest.records import Answer, Event, Guests, Person, Tally, Window
 from matcher.model import Channel
 
 ROOM_TYPES = frozenset({"ROOM", "RESOURCE"})
@@ -136,9 +136,7 @@ class IcsReader:
 
         organizer_values = _addresses(component, "ORGANIZER")
         organizer = _address(organizer_values[0]) if organizer_values else None
-        organizer_declined = False
-        invited: set[str] = set()
-        accepted: list[str] = []
+        guests = Guests(organizer)
         for attendee in _addresses(component, "ATTENDEE"):
             address = _address(attendee)
             params = attendee.params
@@ -147,24 +145,17 @@ class IcsReader:
                 tally.skip("rooms and resources")
                 continue
             status = str(params.get("PARTSTAT", "NEEDS-ACTION")).upper()
-            if address == organizer:
-                organizer_declined = status == "DECLINED"
-                continue
-            if address in invited:
-                continue
-            invited.add(address)
-            if status == "ACCEPTED":
-                accepted.append(address)
-            elif status == "DECLINED":
-                tally.skip("declined attendees")
-            else:
-                tally.skip("attendees who did not accept (tentative or no answer)")
-        if not invited:
+            answer: Answer = (
+                "accepted"
+                if status == "ACCEPTED"
+                else "declined"
+                if status == "DECLINED"
+                else "other"
+            )
+            guests.answer(address, answer, tally)
+        if not guests.invited:
             tally.skip("events without attendees")
             return None
-        sender = None
-        if organizer is not None and not organizer_declined:
-            sender = Person(organizer, organizer)
         recurrence = component.get("RECURRENCE-ID")
         uid = str(component.get("UID") or f"{where}/{begin.isoformat()}/{organizer}")
         if recurrence is not None and uid in series:
@@ -176,9 +167,9 @@ class IcsReader:
             key,
             int(begin.timestamp()),
             Channel.VIDEO if video else Channel.MEETING,
-            sender,
-            tuple(Person(a, a) for a in accepted),
-            len(invited | ({organizer} if organizer else set())),
+            guests.sender(),
+            tuple(Person(a, a) for a in guests.accepted),
+            guests.size(),
             duration_minutes=duration,
             meeting=True,
         )

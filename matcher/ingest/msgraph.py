@@ -26,7 +26,7 @@ from typing import Any
 
 from matcher.errors import DataError, Problem
 from matcher.ingest.identity import normalise_email
-from matcher.ingest.records import Event, Person, Tally
+from matcher.ingest.records import Answer, Event, Guests, Person, Tally
 from matcher.model import Channel, zone
 
 SUFFIXES = {".json", ".jsonl", ".ndjson"}
@@ -196,9 +196,7 @@ class GraphReader:
             minutes = (finish - begin).total_seconds() / 60
             duration = minutes if minutes > 0 else None
         organizer = _email(record.get("organizer"))
-        invited: set[str] = set()
-        accepted: list[str] = []
-        organizer_declined = False
+        guests = Guests(organizer)
         for attendee in record.get("attendees") or []:
             address = _email(attendee)
             if address is None or not isinstance(attendee, dict):
@@ -208,33 +206,26 @@ class GraphReader:
                 continue
             status = attendee.get("status")
             response = str(status.get("response", "")) if isinstance(status, dict) else ""
-            if address == organizer:
-                organizer_declined = response == "declined"
-                continue
-            if address in invited:
-                continue
-            invited.add(address)
-            if response in ("accepted", "organizer"):
-                accepted.append(address)
-            elif response == "declined":
-                tally.skip("declined attendees")
-            else:
-                tally.skip("attendees who did not accept (tentative or no answer)")
-        if not invited:
+            answer: Answer = (
+                "accepted"
+                if response in ("accepted", "organizer")
+                else "declined"
+                if response == "declined"
+                else "other"
+            )
+            guests.answer(address, answer, tally)
+        if not guests.invited:
             tally.skip("events without attendees")
             return None
-        sender = None
-        if organizer is not None and not organizer_declined:
-            sender = Person(organizer, organizer)
         key = str(record.get("iCalUId") or record.get("id") or f"{where}#{number}")
         online = bool(record.get("isOnlineMeeting")) or bool(record.get("onlineMeeting"))
         return Event(
             key,
             int(begin.timestamp()),
             Channel.VIDEO if online else Channel.MEETING,
-            sender,
-            tuple(Person(a, a) for a in accepted),
-            len(invited | ({organizer} if organizer else set())),
+            guests.sender(),
+            tuple(Person(a, a) for a in guests.accepted),
+            guests.size(),
             duration_minutes=duration,
             meeting=True,
         )

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Literal
 
 from matcher.model import Channel
 
@@ -101,3 +102,42 @@ class Tally:
 
     def merge(self, other: Tally) -> None:
         self.skipped.update(other.skipped)
+
+
+Answer = Literal["accepted", "declined", "other"]
+
+
+@dataclass
+class Guests:
+    """A meeting's invitations as a calendar reader walks its attendees: the organizer apart,
+    each other address once, and who accepted; declines and non-answers are tallied."""
+
+    organizer: str | None
+    invited: set[str] = field(default_factory=set)
+    accepted: list[str] = field(default_factory=list)
+    organizer_declined: bool = False
+
+    def answer(self, address: str, answer: Answer, tally: Tally) -> None:
+        """Record one attendee's answer."""
+        if address == self.organizer:
+            self.organizer_declined = answer == "declined"
+            return
+        if address in self.invited:
+            return
+        self.invited.add(address)
+        if answer == "accepted":
+            self.accepted.append(address)
+        elif answer == "declined":
+            tally.skip("declined attendees")
+        else:
+            tally.skip("attendees who did not accept (tentative or no answer)")
+
+    def sender(self) -> Person | None:
+        """The organizer as the event's sender, unless they declined their own meeting."""
+        if self.organizer is None or self.organizer_declined:
+            return None
+        return Person(self.organizer, self.organizer)
+
+    def size(self) -> int:
+        """Everyone invited, the organizer included (for the broadcast test)."""
+        return len(self.invited | ({self.organizer} if self.organizer else set()))
