@@ -96,6 +96,7 @@ def assign_programs(
     history: Sequence[HistoryRow] = (),
     prior: Callable[[ProgramSpec], Sequence[tuple[str, str]]] | None = None,
     options: SolveOptions | None = None,
+    threads: int = 1,
 ) -> list[ProgramResult]:
     """Solve each program on ``org``.
 
@@ -111,13 +112,17 @@ def assign_programs(
         For ``--incremental``: the pairs already committed in a program's own period.
     options
         Time limit, seed and workers for the solver.
+    threads
+        Blocks of candidate pairs compiled at once (the result does not depend on it).
     """
     options = options or SolveOptions()
     pop = population(org, analysis)
     results = []
     for spec in specs:
         past = history_for(spec, org, history) if history else History.empty(len(org))
-        problem = compile_program(spec, pop, past, prior=prior(spec) if prior else ())
+        problem = compile_program(
+            spec, pop, past, prior=prior(spec) if prior else (), threads=threads
+        )
         solution = solve(problem, options)
         results.append(
             ProgramResult(

@@ -295,7 +295,13 @@ def assign(
 
         with step(f"solving {len(specs)} program(s)", quiet):
             results = assign_programs(
-                org, analysis, specs, history=rows, prior=prior, options=options
+                org,
+                analysis,
+                specs,
+                history=rows,
+                prior=prior,
+                options=options,
+                threads=os.cpu_count() or 1,
             )
         summary = store_and_write(
             history,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,6 +156,16 @@ class Population:
     def ids(self) -> list[str]:
         return self.org.ids
 
+    @functools.cached_property
+    def interest_count(self) -> np.ndarray:
+        """How many interests each person has."""
+        return _popcount(self.interests)
+
+    @functools.cached_property
+    def want_count(self) -> np.ndarray:
+        """How many skills each person wants to learn."""
+        return _popcount(self.wants)
+
 
 def population(org: Org, analysis: Analysis) -> Population:
     """Gather the per-person arrays of ``org`` (with the flags and graph of ``analysis``)."""
@@ -259,16 +270,28 @@ def _same(codes: np.ndarray) -> PairCondition:
 
 def reporting_line(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """Either person is in the other's manager chain."""
-    if si.ndim == 2 and pi.ndim == 2 and si.shape[1] == 1 and pi.shape[0] == 1:
+    if _is_block(si, pi):
         return _reporting_line_block(pop, si[:, 0], pi[0])
     up_from_seeker = (pop.ancestors[si] == pi[..., None]).any(axis=-1)
     up_from_provider = (pop.ancestors[pi] == si[..., None]).any(axis=-1)
     return np.asarray(up_from_seeker | up_from_provider)
 
 
+def _is_block(si: np.ndarray, pi: np.ndarray) -> bool:
+    """``(si, pi)`` is a block: a column of seekers against a row of providers."""
+    return si.ndim == 2 and pi.ndim == 2 and si.shape[1] == 1 and pi.shape[0] == 1
+
+
+def _table(table: np.ndarray, ids: np.ndarray, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """``table[ids[si], ids[pi]]``; for a block, rows first and then one ``take`` (no 2-D gather)."""
+    if _is_block(si, pi):
+        return np.take(table[ids[si[:, 0]]], ids[pi[0]], axis=1)
+    return np.asarray(table[ids[si], ids[pi]])
+
+
 def shared_language(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """The two speak a common language (looked up in the table of distinct language sets)."""
-    return np.asarray(pop.language_shared[pop.language_id[si], pop.language_id[pi]])
+    return _table(pop.language_shared, pop.language_id, si, pi)
 
 
 def window_overlap(
@@ -285,7 +308,7 @@ def window_overlap(
 
 def overlap_hours(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """Daily overlap of working hours, looked up in the table of distinct windows."""
-    return np.asarray(pop.window_overlap[pop.window_id[si], pop.window_id[pi]])
+    return _table(pop.window_overlap, pop.window_id, si, pi)
 
 
 def _reporting_line_block(pop: Population, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -314,7 +337,7 @@ def level_gap(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
 
 def _lookup(matrix: sp.csr_matrix, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """``matrix[si, pi]`` for a block (``(c, 1)`` × ``(1, P)``) or for equal-length arrays."""
-    if si.ndim == 2 and pi.ndim == 2 and si.shape[1] == 1 and pi.shape[0] == 1:
+    if _is_block(si, pi):
         return np.asarray(matrix[si[:, 0]][:, pi[0]].toarray())
     return np.asarray(matrix[si.ravel(), pi.ravel()]).reshape(
         np.broadcast_shapes(si.shape, pi.shape)
@@ -413,6 +436,50 @@ def yes_no_rules(spec: ProgramSpec, pop: Population) -> list[YesNoRule]:
     return rules
 
 
+def _term(
+    name: str,
+    spec: ProgramSpec,
+    pop: Population,
+    history: History,
+    si: np.ndarray,
+    pi: np.ndarray,
+    shape: tuple[int, ...],
+) -> np.ndarray:
+    """One soft term for the pairs ``(si, pi)``, broadcastable to ``shape`` (see :func:`pair_terms`)."""
+    if name == "interests":
+        shared = _popcount(pop.interests[si] & pop.interests[pi])
+        union = pop.interest_count[si] + pop.interest_count[pi] - shared
+        return np.divide(shared, union, out=np.zeros(shape), where=union > 0)
+    if name == "skills":
+        wanted = pop.want_count[si]
+        found = _popcount(pop.wants[si] & pop.skills[pi])
+        return np.divide(found, wanted, out=np.zeros(shape), where=wanted > 0)
+    if name == "overlap_hours":
+        return np.minimum(overlap_hours(pop, si, pi) / 8.0, 1.0)
+    if name == "bridging":
+        return (pop.community[si] != pop.community[pi]).astype(np.float64)
+    if name == "existing_tie":
+        tie = _lookup(pop.strength, si, pi)
+        if pop.tie_threshold > 0:
+            return np.minimum(tie / pop.tie_threshold, 1.0)
+        return (tie > 0).astype(np.float64)
+    if name == "repeat":
+        if history.penalty.nnz:
+            return _lookup(history.penalty, si, pi)
+        return np.zeros(())
+    if name == "isolation_priority":
+        return 1.0 / (1.0 + pop.strong_ties[si])
+    if name == "preferences":
+        preferences = np.zeros(())
+        for rule in yes_no_rules(spec, pop):
+            if rule.mode is Mode.PREFERRED:
+                preferences = preferences + rule.condition(pop, si, pi)
+            elif rule.mode is Mode.AVOIDED:
+                preferences = preferences - rule.condition(pop, si, pi)
+        return preferences
+    raise ValueError(f"unknown term {name!r}")
+
+
 def pair_terms(
     spec: ProgramSpec, pop: Population, history: History, si: np.ndarray, pi: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -428,42 +495,12 @@ def pair_terms(
     * ``preferences``: +1 per preferred rule that holds, −1 per avoided rule that holds.
     """
     shape = np.broadcast_shapes(si.shape, pi.shape)
-    inter_bits = pop.interests[si] & pop.interests[pi]
-    shared = _popcount(inter_bits)
-    union = _popcount(pop.interests[si] | pop.interests[pi])
-    interests = np.divide(shared, union, out=np.zeros(shape), where=union > 0)
-    wanted = _popcount(pop.wants[si])
-    found = _popcount(pop.wants[si] & pop.skills[pi])
-    skills = np.divide(found, wanted, out=np.zeros(shape), where=wanted > 0)
-    overlap = np.minimum(np.broadcast_to(overlap_hours(pop, si, pi), shape) / 8.0, 1.0)
-    bridging = (pop.community[si] != pop.community[pi]).astype(np.float64)
-    tie = _lookup(pop.strength, si, pi)
-    existing = (
-        np.minimum(tie / pop.tie_threshold, 1.0)
-        if pop.tie_threshold > 0
-        else (tie > 0).astype(float)
-    )
-    repeat = _lookup(history.penalty, si, pi) if history.penalty.nnz else np.zeros(shape)
-    isolation = np.broadcast_to(1.0 / (1.0 + pop.strong_ties[si]), shape)
-    preferences = np.zeros(shape)
-    for rule in yes_no_rules(spec, pop):
-        if rule.mode is Mode.PREFERRED:
-            preferences = preferences + rule.condition(pop, si, pi)
-        elif rule.mode is Mode.AVOIDED:
-            preferences = preferences - rule.condition(pop, si, pi)
-    values = {
-        "interests": interests,
-        "skills": skills,
-        "overlap_hours": overlap,
-        "bridging": np.broadcast_to(bridging, shape),
-        "existing_tie": existing,
-        "repeat": repeat,
-        "isolation_priority": isolation,
-        "preferences": preferences,
-    }
     return {
-        name: np.asarray(np.broadcast_to(value, shape), dtype=np.float64)
-        for name, value in values.items()
+        name: np.array(
+            np.broadcast_to(_term(name, spec, pop, history, si, pi, shape), shape),
+            dtype=np.float64,
+        )
+        for name in TERMS
     }
 
 
@@ -473,6 +510,23 @@ def weighted_score(spec: ProgramSpec, terms: dict[str, np.ndarray]) -> np.ndarra
     for name in TERMS:
         if weights[name]:
             total = total + weights[name] * terms[name]
+    return total
+
+
+def pair_scores(
+    spec: ProgramSpec, pop: Population, history: History, si: np.ndarray, pi: np.ndarray
+) -> np.ndarray:
+    """``weighted_score(spec, pair_terms(...))`` without materialising each term.
+
+    Terms of weight 0 are skipped and broadcast terms (a seeker's isolation priority) stay one
+    column wide; the additions run in the same order, so the scores are bit for bit equal.
+    """
+    shape = np.broadcast_shapes(si.shape, pi.shape)
+    weights = spec.weights.model_dump()
+    total = np.zeros(shape)
+    for name in TERMS:
+        if weights[name]:
+            total += _term(name, spec, pop, history, si, pi, shape) * weights[name]
     return total
 
 
@@ -606,6 +660,16 @@ class MatchingProblem:
         return self.pop.team[self.seekers]
 
 
+@dataclass(frozen=True)
+class Block:
+    """The eligible pairs of one block of seekers: positions, scores, and each seeker's best."""
+
+    seeker: np.ndarray
+    provider: np.ndarray
+    score: np.ndarray
+    top: np.ndarray
+
+
 def _check_columns(spec: ProgramSpec, pop: Population) -> None:
     """A rule that needs a column the data lacks is an error naming both."""
     org = pop.org
@@ -646,14 +710,11 @@ def _block_conditions(
             allowed[rule.name] = rule.condition(pop, si, pi)
         elif rule.mode is Mode.FORBIDDEN:
             allowed[rule.name] = ~rule.condition(pop, si, pi)
+    # a missing level is NaN, and NaN compares false: the pair is not allowed
     if spec.rules.min_level_gap is not None:
-        allowed["min_level_gap"] = (
-            np.nan_to_num(level_gap(pop, si, pi), nan=-np.inf) >= spec.rules.min_level_gap
-        )
+        allowed["min_level_gap"] = level_gap(pop, si, pi) >= spec.rules.min_level_gap
     if spec.rules.max_level_gap is not None:
-        allowed["max_level_gap"] = (
-            np.nan_to_num(level_gap(pop, si, pi), nan=np.inf) <= spec.rules.max_level_gap
-        )
+        allowed["max_level_gap"] = level_gap(pop, si, pi) <= spec.rules.max_level_gap
     if spec.rules.min_overlap_hours is not None:
         allowed["min_overlap_hours"] = (
             overlap_hours(pop, si, pi) >= spec.rules.min_overlap_hours - 1e-9
@@ -669,8 +730,12 @@ def compile_program(
     history: History,
     *,
     prior: Sequence[tuple[str, str]] = (),
+    threads: int = 1,
 ) -> MatchingProblem:
     """Select seekers and providers, apply the hard rules, and score every eligible pair.
+
+    Seekers are taken in blocks against all providers; ``threads`` blocks run at once. The
+    result does not depend on ``threads``.
 
     ``prior`` pairs (seeker id, provider id) were committed earlier in the same program and
     period (``--incremental``): they use up capacity and per-team caps, and seekers they
@@ -731,19 +796,17 @@ def compile_program(
         name: np.zeros(len(seekers), np.int64) for name in _hard_rule_names(spec, rules, history)
     }
     removed["never"] = np.zeros(len(seekers), np.int64)
-    arc_s: list[np.ndarray] = []
-    arc_p: list[np.ndarray] = []
-    arc_v: list[np.ndarray] = []
-    top: list[np.ndarray] = []
-    offset = 0
     step = max(1, BLOCK_CELLS // max(len(providers), 1))
     pi = providers[None, :]
-    for start in range(0, len(seekers), step):
+
+    def candidates(start: int) -> Block | None:
+        """The eligible pairs of seekers ``start:start + step`` and their scores."""
         block = slice(start, min(start + step, len(seekers)))
         si = seekers[block][:, None]
-        eligible = si != pi
+        distinct = si != pi
+        eligible = distinct.copy()
         for name, allowed in _block_conditions(spec, pop, history, rules, si, pi).items():
-            removed[name][block] += (~allowed & (si != pi)).sum(axis=1)
+            removed[name][block] += (~allowed & distinct).sum(axis=1)
             eligible &= allowed
         if prior_pairs:
             block_seekers = seekers[block]
@@ -756,17 +819,30 @@ def compile_program(
             banned = never_matrix[block].toarray()
             removed["never"][block] += banned.sum(axis=1)
             eligible &= ~banned
-        rows, cols = np.nonzero(eligible)
-        if not len(rows):
-            continue
-        score = weighted_score(
-            spec, pair_terms(spec, pop, history, seekers[block][rows], providers[cols])
+        flat = np.flatnonzero(eligible)
+        if not len(flat):
+            return None
+        dense = pair_scores(spec, pop, history, si, pi)
+        rows, cols = np.divmod(flat, len(providers))
+        score = dense.ravel()[flat]
+        dense[~eligible] = -np.inf
+        return Block(
+            (rows + start).astype(np.int32),
+            cols.astype(np.int32),
+            score,
+            _top_per_row(dense, flat, TOP_PER_SEEKER),
         )
-        top.append(_top_per_row(rows, cols, score, eligible.shape, TOP_PER_SEEKER) + offset)
-        offset += len(rows)
-        arc_s.append((rows + start).astype(np.int32))
-        arc_p.append(cols.astype(np.int32))
-        arc_v.append(score)
+
+    starts = range(0, len(seekers), step)
+    if threads > 1 and len(starts) > 1:
+        for matrix in (pop.strength, history.penalty, history.recent):
+            matrix.sort_indices()  # scipy sorts lazily, in place: not while threads read it
+        # numpy releases the GIL in its array loops; blocks write disjoint rows of `removed`
+        with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+            blocks = [b for b in pool.map(candidates, starts) if b is not None]
+    else:
+        blocks = [b for b in map(candidates, starts) if b is not None]
+    offsets = np.cumsum([0] + [len(b.score) for b in blocks])
     must_blockers: dict[tuple[int, int], list[str]] = {}
     if must:
         si = seekers[[s for s, _ in must]]
@@ -792,12 +868,15 @@ def compile_program(
         per_seeker=spec.per_seeker,
         supply=supply,
         prior_team_load=prior_team_load,
-        arc_seeker=np.concatenate(arc_s) if arc_s else np.zeros(0, np.int32),
-        arc_provider=np.concatenate(arc_p) if arc_p else np.zeros(0, np.int32),
-        arc_score=np.concatenate(arc_v) if arc_v else np.zeros(0),
+        arc_seeker=np.concatenate([b.seeker for b in blocks] or [np.zeros(0, np.int32)]),
+        arc_provider=np.concatenate([b.provider for b in blocks] or [np.zeros(0, np.int32)]),
+        arc_score=np.concatenate([b.score for b in blocks] or [np.zeros(0)]),
         must=must,
         must_blockers=must_blockers,
-        top_arcs=np.concatenate(top) if top else np.zeros(0, np.int64),
+        top_arcs=np.concatenate(
+            [b.top + offset for b, offset in zip(blocks, offsets, strict=False)]
+            or [np.zeros(0, np.int64)]
+        ),
         removed_by={k: v for k, v in removed.items() if v.any() or k != "never"},
         team_cap=spec.rules.max_same_team_per_provider,
     )
@@ -827,20 +906,19 @@ def _symmetrize(problem: MatchingProblem) -> MatchingProblem:
     return problem
 
 
-def _top_per_row(
-    rows: np.ndarray, cols: np.ndarray, score: np.ndarray, shape: tuple[int, ...], k: int
-) -> np.ndarray:
-    """Positions (into ``rows``) of each row's ``k`` best scores, via a dense block and argpartition."""
-    n_rows, n_cols = shape
+def _top_per_row(dense: np.ndarray, flat: np.ndarray, k: int) -> np.ndarray:
+    """Positions (into ``flat``, the block's eligible cells in row-major order) of each row's
+    ``k`` best scores; ineligible cells of ``dense`` hold -inf."""
+    n_rows, n_cols = dense.shape
     if n_cols <= k:
-        return np.arange(len(rows))
-    dense = np.full((n_rows, n_cols), -np.inf)
-    dense[rows, cols] = score
-    position = np.full((n_rows, n_cols), -1, dtype=np.int64)
-    position[rows, cols] = np.arange(len(rows))
-    best = np.argpartition(-dense, k - 1, axis=1)[:, :k]
-    picked = np.take_along_axis(position, best, axis=1).ravel()
-    return np.sort(picked[picked >= 0])
+        return np.arange(len(flat))
+    best = np.argpartition(dense, n_cols - k, axis=1)[:, n_cols - k :]
+    picked = (best + (np.arange(n_rows) * n_cols)[:, None]).ravel()
+    picked = np.sort(picked)
+    position = np.searchsorted(flat, picked)
+    hit = position < len(flat)
+    hit[hit] = flat[position[hit]] == picked[hit]
+    return position[hit]
 
 
 def _hard_rule_names(spec: ProgramSpec, rules: list[YesNoRule], history: History) -> list[str]:

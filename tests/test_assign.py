@@ -23,7 +23,7 @@ from matcher.constraints import (
 )
 from matcher.isolation import analyze
 from matcher.model import Employee, Org
-from matcher.programs import ProgramSpec
+from matcher.programs import Kind, ProgramSpec
 from matcher.solver import SolveOptions, solve
 from tests.strategies import AS_OF, histories, peer_programs, programs, small_orgs
 
@@ -556,3 +556,41 @@ def test_large_programs_with_minimum_loads_solve_on_candidates(
     if pruned.solution.method == "min_cost_flow":
         assert pruned.solution.bound_scope == "candidates"
         assert pruned.solution.objective <= full.solution.objective + 1e-6
+
+
+@given(instances(), st.integers(1, 3))
+def test_compiling_in_blocks_and_threads_gives_the_same_candidates(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int
+) -> None:
+    """Blocks of one seeker on two threads give the candidates of one block; every arc's score
+    is the per-pair score that explanations use; ``top_arcs`` are each seeker's k best."""
+    import matcher.constraints as constraints
+
+    org, spec, history = case
+    pop = population(org, analyze(org))
+    past = history_for(spec, org, history)
+    whole = compile_program(spec, pop, past)
+    saved = (constraints.BLOCK_CELLS, constraints.TOP_PER_SEEKER)
+    try:
+        constraints.BLOCK_CELLS, constraints.TOP_PER_SEEKER = 1, k
+        blocks = compile_program(spec, pop, past, threads=2)
+    finally:
+        constraints.BLOCK_CELLS, constraints.TOP_PER_SEEKER = saved
+    for name in ("arc_seeker", "arc_provider", "arc_score"):
+        assert np.array_equal(getattr(whole, name), getattr(blocks, name)), name
+    assert {n: v.tolist() for n, v in whole.removed_by.items()} == {
+        n: v.tolist() for n, v in blocks.removed_by.items()
+    }
+    if spec.kind is Kind.PEER or not whole.arcs:
+        return
+    si = whole.seekers[whole.arc_seeker]
+    pi = whole.providers[whole.arc_provider]
+    per_pair = weighted_score(spec, pair_terms(spec, pop, past, si, pi))
+    assert np.array_equal(per_pair, whole.arc_score)
+    top = np.zeros(whole.arcs, bool)
+    top[blocks.top_arcs] = True
+    for s in np.unique(whole.arc_seeker):
+        mine = whole.arc_seeker == s
+        assert top[mine].sum() == min(k, mine.sum())
+        if (~top & mine).any():
+            assert whole.arc_score[top & mine].min() >= whole.arc_score[~top & mine].max()
