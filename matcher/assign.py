@@ -14,7 +14,7 @@ import numpy as np
 
 from matcher.constraints import History, MatchingProblem, compile_program, history_for, population
 from matcher.explain import AssignmentRow, UnmatchedRow, explain_assignments, explain_unmatched
-from matcher.isolation import Analysis
+from matcher.isolation import Analysis, AnalysisView
 from matcher.model import Org
 from matcher.programs import Kind, ProgramSpec
 from matcher.solver import Solution, SolveOptions, solve
@@ -90,7 +90,7 @@ def summarise(
 
 def assign_programs(
     org: Org,
-    analysis: Analysis,
+    analysis: Analysis | AnalysisView,
     specs: Sequence[ProgramSpec],
     *,
     history: Sequence[HistoryRow] = (),
@@ -103,7 +103,7 @@ def assign_programs(
     Parameters
     ----------
     org, analysis
-        The loaded organisation and its analysis (flags, graph).
+        The loaded organisation and its analysis (flags, graph), or the view of a saved one.
     specs
         Programs to solve, in order.
     history

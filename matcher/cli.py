@@ -199,6 +199,13 @@ def analyze(
     type=click.Path(path_type=Path),
     help="Override [data] interactions.",
 )
+@click.option(
+    "--analysis",
+    "analysis_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Use the flags and ties that matcher analyze wrote to this folder (same employees "
+    "file) instead of analysing again; interactions are then not read.",
+)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option(
     "--db",
@@ -239,6 +246,7 @@ def assign(
     names: tuple[str, ...],
     employees_path: Path | None,
     interactions_path: Path | None,
+    analysis_dir: Path | None,
     out_dir: Path,
     db_path: Path,
     seed: int,
@@ -256,8 +264,10 @@ def assign(
     from matcher.assign import assign_programs
     from matcher.history import History
     from matcher.io.load import load_org
-    from matcher.io.programs import load_program_file
+    from matcher.io.programs import check_saved_analysis, load_program_file
+    from matcher.io.reports import read_analysis_view
     from matcher.io.runs import store_and_write
+    from matcher.isolation import Analysis, AnalysisView
     from matcher.isolation import analyze as run_analysis
     from matcher.solver import SolveOptions
 
@@ -271,14 +281,24 @@ def assign(
             f"no program named {', '.join(unknown)} in {program_file} (programs: {valid})"
         )
     pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
+    if analysis_dir is not None and interactions_path is not None:
+        raise click.UsageError("--analysis replaces --interactions: give one of them")
     with step("loading data", quiet):
         org, _ = load_org(
             employees_path or parsed.data.employees,
-            interactions_path or parsed.data.interactions,
+            None if analysis_dir else interactions_path or parsed.data.interactions,
             as_of=parsed.data.as_of,
         )
-    with step(f"analysing {len(org):,} people", quiet):
-        analysis = run_analysis(org, parsed.analysis.model_copy(update={"seed": seed}))
+    analysis: Analysis | AnalysisView
+    if analysis_dir is None:
+        with step(f"analysing {len(org):,} people", quiet):
+            analysis = run_analysis(org, parsed.analysis.model_copy(update={"seed": seed}))
+        inputs = org.sources
+    else:
+        with step(f"reading the analysis in {analysis_dir}", quiet):
+            analysis = read_analysis_view(analysis_dir, org)
+        check_saved_analysis(analysis, analysis_dir, parsed, program_file)
+        inputs = {**analysis.sources, "analysis": str(analysis_dir)}
     options = SolveOptions(time_limit=time_limit, seed=seed)
     with History(db_path) as history:
         committed = history.committed_pairs()
@@ -309,14 +329,14 @@ def assign(
             out_dir,
             {
                 "seed": seed,
-                "inputs": org.sources,
+                "inputs": inputs,
                 "program_file": str(program_file),
                 "db": str(db_path),
                 "incremental": incremental,
                 "seconds": round(time.perf_counter() - started, 2),
             },
             seed=seed,
-            inputs=org.sources,
+            inputs=inputs,
             explain=explain,
             with_names=with_names,
             pseudonymizer=pseudonymizer,

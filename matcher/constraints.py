@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from matcher.errors import ConfigError
-from matcher.isolation import Analysis
+from matcher.isolation import Analysis, AnalysisView
 from matcher.model import Org, zone
 from matcher.programs import (
     Capacity,
@@ -167,10 +167,13 @@ class Population:
         return _popcount(self.wants)
 
 
-def population(org: Org, analysis: Analysis) -> Population:
+def population(org: Org, analysis: Analysis | AnalysisView) -> Population:
     """Gather the per-person arrays of ``org`` (with the flags and graph of ``analysis``)."""
+    view = analysis.view() if isinstance(analysis, Analysis) else analysis
+    if len(view.flags) != len(org):
+        raise ValueError(f"the analysis has {len(view.flags)} people, the org {len(org)}")
     employees = org.employees
-    as_of = analysis.as_of.date()
+    as_of = view.as_of.date()
     team, team_names = _codes([e.team for e in employees])
     attribute_names = sorted({k for e in employees for k in e.attributes})
     attributes = {
@@ -227,11 +230,11 @@ def population(org: Org, analysis: Analysis) -> Population:
         language_id=language_id.ravel(),
         language_shared=shared,
         ancestors=_ancestors(org),
-        community=np.array([p.community for p in analysis.people], dtype=np.int64),
-        strong_ties=np.array([p.strong_ties for p in analysis.people], dtype=np.int64),
-        flags=[frozenset(p.flags) for p in analysis.people],
-        strength=analysis.graph.strength.tocsr(),
-        tie_threshold=analysis.graph.threshold,
+        community=view.community,
+        strong_ties=view.strong_ties,
+        flags=view.flags,
+        strength=view.strength,
+        tie_threshold=view.threshold,
         team_names=team_names,
     )
 

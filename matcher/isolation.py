@@ -59,6 +59,27 @@ class TeamMetrics:
     reasons: str = ""
 
 
+@dataclass(frozen=True)
+class AnalysisView:
+    """What assignment reads of an analysis, per person in org order: flags, community and
+    strong ties, with the tie-strength matrix and its strong-tie threshold.
+
+    Made by :meth:`Analysis.view`, or read back from an ``analyze`` output directory
+    (:func:`matcher.io.reports.read_analysis_view`) so that ``assign`` uses the flags HR reviewed.
+    """
+
+    as_of: dt.datetime
+    flags: list[frozenset[str]]
+    community: np.ndarray
+    strong_ties: np.ndarray
+    strength: sp.csr_matrix
+    threshold: float
+    config: dict[str, object] = field(default_factory=dict)
+    """The analysis settings, as in ``summary.json``."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """The input files it was made from, as in :attr:`matcher.model.Org.sources`."""
+
+
 @dataclass
 class Analysis:
     """The result of :func:`analyze`."""
@@ -73,6 +94,19 @@ class Analysis:
     def flagged(self, flag: str) -> list[str]:
         """Ids of the people carrying ``flag``."""
         return [p.id for p in self.people if flag in p.flags]
+
+    def view(self) -> AnalysisView:
+        """The part of this analysis that assignment reads."""
+        return AnalysisView(
+            as_of=self.as_of,
+            flags=[frozenset(p.flags) for p in self.people],
+            community=np.array([p.community for p in self.people], dtype=np.int64),
+            strong_ties=np.array([p.strong_ties for p in self.people], dtype=np.int64),
+            strength=self.graph.strength.tocsr(),
+            threshold=self.graph.threshold,
+            config=self.config.model_dump(mode="json"),
+            sources=dict(self.summary.get("inputs", {})),  # type: ignore[call-overload]
+        )
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:

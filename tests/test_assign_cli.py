@@ -238,3 +238,87 @@ def test_unknown_program_name_is_a_usage_error(tmp_path: Path) -> None:
         "assign", str(SCENARIOS / "buddy.toml"), "--program", "nope", "--out", str(tmp_path)
     )
     assert code == 2 and "onboarding-2026q4" in stderr
+
+
+@pytest.fixture(scope="module")
+def saved_analysis(org_files: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``matcher analyze --seed 7 --pseudonymize`` of the org (with a throwaway key)."""
+    employees, interactions = org_files
+    folder = tmp_path_factory.mktemp("analysis")
+    key = folder.parent / "analysis.key"
+    key.write_text("a key of at least sixteen bytes\n", encoding="utf-8")
+    code, _, stderr = invoke(
+        "analyze",
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(interactions),
+        "--out",
+        str(folder),
+        "--seed",
+        "7",
+        "--pseudonymize",
+        "--key-file",
+        str(key),
+        "--quiet",
+    )
+    assert code == 0, stderr
+    return folder
+
+
+@pytest.mark.parametrize("program", EXAMPLES)
+def test_assign_from_a_saved_analysis_gives_the_same_pairs(
+    program: str, org_files: tuple[Path, Path], saved_analysis: Path, tmp_path: Path
+) -> None:
+    """A pseudonymised analysis is read back without its key and gives the pairs that
+    analysing again with the same seed gives; interactions are not read."""
+    code, stdout, _ = assign(program, org_files, tmp_path / "a", tmp_path / "a.db", "--seed", "7")
+    assert code == 0
+    employees, _ = org_files
+    code, saved_stdout, stderr = invoke(
+        "assign",
+        str(SCENARIOS / program),
+        "--employees",
+        str(employees),
+        "--analysis",
+        str(saved_analysis),
+        "--out",
+        str(tmp_path / "b"),
+        "--db",
+        str(tmp_path / "b.db"),
+        "--seed",
+        "7",
+        "--json",
+        "--quiet",
+    )
+    assert code == 0, stderr
+    assert (tmp_path / "a" / "assignments.csv").read_bytes() == (
+        tmp_path / "b" / "assignments.csv"
+    ).read_bytes()
+    assert (tmp_path / "a" / "unmatched.csv").read_bytes() == (
+        tmp_path / "b" / "unmatched.csv"
+    ).read_bytes()
+    inputs = json.loads(saved_stdout)["inputs"]
+    assert inputs["analysis"] == str(saved_analysis)
+    assert inputs["interactions"] == json.loads(stdout)["inputs"]["interactions"]
+
+
+def test_saved_analysis_of_another_org_or_setting_is_refused(
+    org_files: tuple[Path, Path], saved_analysis: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.csv"
+    other.write_bytes(org_files[0].read_bytes() + b"\n")
+    base = ["assign", str(SCENARIOS / "mentoring.toml"), "--out", str(tmp_path / "out")]
+    base += ["--db", str(tmp_path / "h.db"), "--analysis", str(saved_analysis)]
+    code, _, stderr = invoke(*base, "--employees", str(other))
+    assert code == 1 and "another employees file" in stderr and "Traceback" not in stderr
+    code, _, stderr = invoke(*base, "--employees", str(org_files[0]), "--interactions", "x.csv")
+    assert code == 2 and "--analysis replaces --interactions" in stderr
+    program = tmp_path / "p.toml"
+    text = (SCENARIOS / "mentoring.toml").read_text(encoding="utf-8")
+    program.write_text(text + "\n[analysis]\nmin_group_size = 9\n", encoding="utf-8")
+    code, _, stderr = invoke(*base[:1], str(program), *base[2:], "--employees", str(org_files[0]))
+    assert code == 1 and "min_group_size" in stderr
+    code, _, stderr = invoke(*base[:-1], str(org_files[0].parent), "--employees", str(org_files[0]))
+    assert code == 1 and "no summary.json" in stderr
+    assert not (tmp_path / "out").exists()

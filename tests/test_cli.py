@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -53,6 +54,7 @@ def test_analyze_writes_the_contract_files(tmp_path: Path, inputs: tuple[Path, P
         "rejects.csv",
         "summary.json",
         "teams.csv",
+        "ties.npz",
     ]
     analysis = rows(out / "analysis.csv")
     assert list(analysis[0])[:9] == [
@@ -163,7 +165,15 @@ def test_pseudonymize_replaces_ids_with_keyed_pseudonyms(
     ids = [r["id"] for r in rows(tmp_path / "a" / "analysis.csv")]
     assert all(i.startswith("p_") and len(i) == 18 for i in ids)
     assert ids == [r["id"] for r in rows(tmp_path / "b" / "analysis.csv")]
-    text = "".join(p.read_text() for p in (tmp_path / "a").iterdir())
+    text = "".join(p.read_text() for p in (tmp_path / "a").iterdir() if p.suffix != ".npz")
+    with np.load(tmp_path / "a" / "ties.npz") as ties:  # numbers and flag names only
+        assert all(ties[name].dtype.kind in "iuf" for name in ties.files if name != "flag_names")
+        assert set(ties["flag_names"].tolist()) <= {
+            "isolated",
+            "peripheral",
+            "new_hire",
+            "connector",
+        }
     assert "E1" not in text.replace("E1,", "") or "E1" not in ids
     assert key not in text
     assert all(r["source"].startswith("p_") for r in rows(tmp_path / "a" / "rejects.csv"))

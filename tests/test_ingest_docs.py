@@ -66,6 +66,8 @@ def test_walk_through_from_exports_to_assignments(tmp_path: Path) -> None:
         [
             "assign",
             str(program),
+            "--analysis",
+            str(tmp_path / "out" / "analysis"),
             "--out",
             str(tmp_path / "out" / "pilot"),
             "--db",

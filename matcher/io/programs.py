@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from matcher.errors import ConfigError
 from matcher.io.configs import read_toml, validate_model
+from matcher.isolation import AnalysisView
 from matcher.programs import ProgramFile
 
 
@@ -35,3 +37,29 @@ def load_program_file(path: str | Path) -> ProgramFile:
 def validate_program_file(path: str | Path) -> int:
     """Check a program file without loading its data; returns the number of programs."""
     return len(load_program_file(path).program)
+
+
+def check_saved_analysis(
+    view: AnalysisView, directory: str | Path, parsed: ProgramFile, program_file: str | Path
+) -> None:
+    """A saved analysis (``assign --analysis``) must agree with the program file's
+    ``[data] as_of`` and its ``[analysis]`` table, where the file has them.
+
+    The seed is not compared: it only picks the sampled pivots and Louvain's order.
+    """
+    if parsed.data.as_of is not None and parsed.data.as_of != view.as_of.date():
+        raise ConfigError(
+            f"{program_file}: [data] as_of is {parsed.data.as_of}, but the analysis in {directory} "
+            f"is as of {view.as_of.date()}: run matcher analyze --as-of {parsed.data.as_of}, "
+            "or leave out --analysis"
+        )
+    if "analysis" not in parsed.model_fields_set:
+        return
+    wanted = parsed.analysis.model_dump(mode="json")
+    differ = sorted(k for k in wanted if k != "seed" and wanted[k] != view.config.get(k))
+    if differ:
+        raise ConfigError(
+            f"{program_file}: the [analysis] table differs from the settings of the analysis in "
+            f"{directory} ({', '.join(differ)}): run matcher analyze --config {program_file}, "
+            "or leave out --analysis"
+        )

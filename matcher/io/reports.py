@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import scipy.sparse as sp
 
 from matcher.constraints import TERMS
+from matcher.errors import ConfigError
 from matcher.io.write import atomic_output
-from matcher.isolation import Analysis, PersonMetrics
+from matcher.isolation import Analysis, AnalysisView, PersonMetrics
+from matcher.model import Org
 from matcher.privacy import Pseudonymizer
 
 if TYPE_CHECKING:  # assign pulls in the solver (OR-Tools): analyze need not load it
@@ -36,6 +41,10 @@ ANALYSIS_COLUMNS = (
     "team",
     "tenure_days",
 )
+TIES_FILE = "ties.npz"
+"""What ``assign --analysis`` reads: each person's flags, community and strong ties, and the tie
+strengths, by position in the employees file (no ids, so pseudonymised runs need no key)."""
+TIES_VERSION = 1
 TEAM_COLUMNS = (
     "team",
     "size",
@@ -130,8 +139,93 @@ def write_analysis(
             table = pseudonymize_rejects(rejects, pseudonymizer) if pseudonymizer else rejects
             out.write_table("rejects.csv", table)
             summary["rejects_file"] = "rejects.csv"
+        with out.path(TIES_FILE).open("wb") as handle:
+            _write_view(analysis.view(), handle)
         out.write_json("summary.json", summary)
         return list(out.names)
+
+
+def _write_view(view: AnalysisView, handle: BinaryIO) -> None:
+    """The view by position in the employees file (no ids): see :data:`TIES_FILE`."""
+    upper = sp.triu(view.strength, k=1).tocoo()
+    names = sorted({flag for flags in view.flags for flag in flags})
+    bits = np.zeros(len(view.flags), dtype=np.uint64)
+    for k, flags in enumerate(view.flags):
+        for flag in flags:
+            bits[k] |= np.uint64(1 << names.index(flag))
+    np.savez(
+        handle,
+        version=np.int64(TIES_VERSION),
+        flag_names=np.array(names, dtype=str),
+        flag_bits=bits,
+        community=view.community.astype(np.int64),
+        strong_ties=view.strong_ties.astype(np.int64),
+        row=upper.row.astype(np.int32),
+        col=upper.col.astype(np.int32),
+        strength=upper.data.astype(np.float64),
+        threshold=np.float64(view.threshold),
+    )
+
+
+def _sha256(source: str) -> str:
+    """The digest of an ``Org.sources`` entry (``"path sha256:…"``)."""
+    return source.rpartition("sha256:")[2]
+
+
+def read_analysis_view(directory: str | Path, org: Org) -> AnalysisView:
+    """Read back what ``matcher analyze`` wrote to ``directory`` for ``org``'s people.
+
+    Raises
+    ------
+    ConfigError
+        When ``directory`` is not an analysis output, or was made from another employees file.
+    """
+    directory = Path(directory)
+    summary_file, ties_file = directory / "summary.json", directory / TIES_FILE
+    if not summary_file.is_file():
+        raise ConfigError(
+            f"{directory} is not the output of matcher analyze: it has no summary.json"
+        )
+    if not ties_file.is_file():
+        raise ConfigError(f"{directory} has no {TIES_FILE}: run matcher analyze again to write it")
+    try:
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        made_from = _sha256(summary["inputs"]["employees"])
+        as_of = dt.datetime.fromisoformat(summary["as_of"])
+        with np.load(ties_file, allow_pickle=False) as saved:
+            ties = {name: saved[name] for name in saved.files}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{directory}: cannot read the analysis ({exc})") from exc
+    if int(ties["version"]) != TIES_VERSION:
+        raise ConfigError(
+            f"{ties_file} has version {int(ties['version'])}, this matcher reads {TIES_VERSION}: run matcher analyze again"
+        )
+    if made_from != _sha256(org.sources.get("employees", "")):
+        raise ConfigError(
+            f"the analysis in {directory} was made from another employees file "
+            f"({summary['inputs']['employees']}): run matcher analyze on {org.sources.get('employees', '?').rpartition(' sha256:')[0]}, or leave out --analysis"
+        )
+    n = len(org)
+    if len(ties["flag_bits"]) != n:
+        raise ConfigError(
+            f"{ties_file} holds {len(ties['flag_bits'])} people, the employees file {n}"
+        )
+    names = [str(name) for name in ties["flag_names"]]
+    bits = ties["flag_bits"]
+    flags = [
+        frozenset(name for k, name in enumerate(names) if int(b) >> k & 1) for b in bits.tolist()
+    ]
+    upper = sp.coo_matrix((ties["strength"], (ties["row"], ties["col"])), shape=(n, n))
+    return AnalysisView(
+        as_of=as_of,
+        flags=flags,
+        community=ties["community"],
+        strong_ties=ties["strong_ties"],
+        strength=(upper + upper.T).tocsr(),
+        threshold=float(ties["threshold"]),
+        config=dict(summary.get("config", {})),
+        sources=dict(summary["inputs"]),
+    )
 
 
 def count_by_reason(rejects: pa.Table) -> dict[str, int]:
