@@ -1,8 +1,8 @@
 """``python -m benchmarks``: ``run`` and ``readme`` for people, and the workers they start.
 
-The workers (``graph``, ``metrics``, ``repeat-interactions``, ``assign-inprocess``,
-``assign-baseline``) are hidden commands run as child processes by ``run``, so that each
-workload's peak memory is its own.
+The workers (``graph``, ``metrics``, ``pipeline``, ``repeat-interactions``,
+``assign-inprocess``, ``assign-baseline``) are hidden commands run as child processes by
+``run``, so that each workload's peak memory is its own.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from benchmarks.e2e import pipeline as pipeline_worker
 from benchmarks.errors import BenchmarkError
 from benchmarks.measure import display_command
 
@@ -196,6 +197,10 @@ def metrics(
     if outputs is not None:
         outputs.parent.mkdir(parents=True, exist_ok=True)
         np.savez(outputs, allow_pickle=False, **result.outputs)
+
+
+# ``python -m benchmarks pipeline`` runs it without importing this module: see __main__.py
+main.add_command(pipeline_worker)
 
 
 @main.command("repeat-interactions", hidden=True)

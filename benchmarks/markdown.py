@@ -86,7 +86,11 @@ def _wall(figure: Figure) -> str:
 
 
 def _runs(figure: Figure) -> str:
-    return str(figure.runs) if figure.runs else "0 (skipped)"
+    if figure.runs:
+        return str(figure.runs)
+    if figure.estimated and figure.process_seconds:
+        return f"0 in full, {len(figure.process_seconds)} probe"
+    return "0 (skipped)"
 
 
 def _ratios_of(report: Report, figure: Figure) -> str:
@@ -102,7 +106,7 @@ _INSIDE = {
 
 def _note(figure: Figure) -> str:
     notes = [figure.note] if figure.note else []
-    if figure.process_seconds:
+    if figure.process_seconds and figure.seconds:  # without seconds: probe runs (see note)
         work, reading = _INSIDE.get(figure.stage, ("the work itself", "reading its inputs"))
         notes.append(
             f"timed inside the worker ({work}); the child process took "
@@ -160,6 +164,41 @@ def steps_table(report: Report) -> str:
                 theirs = values[name]
                 row.append(f"{ours / theirs:.2f}" if ours is not None and theirs else "–")
         rows.append(row)
+    return table(header, rows)
+
+
+PIPELINE_SUFFIX = " pipeline"
+
+
+def _is_pipeline(entry: StepTimes) -> bool:
+    return entry.stage == "analyze" and PIPELINE_SUFFIX in entry.library
+
+
+def pipeline_steps_table(report: Report) -> str:
+    """Median seconds per step of the hand-written pipelines (analyze), beside the CLI's time."""
+    from benchmarks.e2e import STEPS as PIPELINE_STEPS
+
+    entries = [s for s in report.steps if _is_pipeline(s)]
+    header = ["step", *(entry.library for entry in entries)]
+    rows = [
+        [step, *(seconds(entry.steps.get(step)) for entry in entries)] for step in PIPELINE_STEPS
+    ]
+    rows.append(["total, inside the worker", *(seconds(sum(e.steps.values())) for e in entries)])
+    figures = [report.figure(entry.figure) for entry in entries]
+    rows.append(
+        [
+            "the figure: child process, start to exit",
+            *("–" if f is None else _wall(f) for f in figures),
+        ]
+    )
+    cli = report.figure("analyze.cli")
+    if cli is not None:
+        rows.append(
+            [
+                "matcher analyze (CLI), start to exit",
+                *(seconds(cli.median_seconds) for _ in entries),
+            ]
+        )
     return table(header, rows)
 
 
@@ -320,7 +359,14 @@ def assign_profile_table(report: Report) -> str:
         for entry in report.steps
         if entry.stage == "assign" and ":" in entry.library
     ]
-    return table(["instance", "call", "median seconds, by matcher function"], rows)
+    return table(
+        [
+            "instance",
+            "call",
+            "median seconds, by matcher function (compile: summed over its threads)",
+        ],
+        rows,
+    )
 
 
 def _verdict(met: bool | None) -> str:
@@ -405,8 +451,17 @@ def render_report(report: Report) -> str:
     stages = [s for s in report.stages if any(f.stage == s for f in report.figures)]
     for stage in stages:
         parts += [f"## Figures: {stage}", figures_table(report, stage)]
-    if any(s.stage == "analyze" for s in report.steps):
+    if any(s.stage == "analyze" and not _is_pipeline(s) for s in report.steps):
         parts += ["## Metric steps, median seconds (analyze)", steps_table(report)]
+    if any(_is_pipeline(s) for s in report.steps):
+        parts += [
+            "## Pipelines by hand, median seconds per step (analyze)",
+            "pandas reads both CSV files and aggregates the interactions as "
+            "`matcher.graph.build_graph` does; the library builds its graphs and computes the "
+            "metric set; pandas writes one row per person. A probe ran its metric part on a "
+            "subsample of people (the figure is then extrapolated: see its note).",
+            pipeline_steps_table(report),
+        ]
     if report.outcomes:
         parts += [
             "## Assignments: matcher against the baselines, same instances (assign)",
@@ -486,10 +541,13 @@ def render_readme(reports: Sequence[Report], sources: Sequence[str]) -> str:
         "noisy machine: medians of several runs, and ratios against baselines measured in the "
         "same run; below 1 means matcher is faster or smaller). Each figure's command runs from "
         "the repository root once `python -m benchmarks run --size S|M|L` has generated the orgs "
-        "in `benchmarks/work/`. The baselines compute the analysis's metric set (core number, "
-        "PageRank, Louvain, betweenness from the same 64 pivots) with plain networkx or igraph "
-        "from the same aggregated edge lists; the end-to-end row also loads the CSV files, builds "
-        "the graph, sets the flags and writes the outputs. The assign rows run `matcher assign` "
+        "in `benchmarks/work/`. The analyze rows are compared like for like: the end-to-end "
+        "CLI run against the same pipeline written by hand with pandas and plain networkx or "
+        "igraph (read both CSV files, aggregate the interactions into the same tie strengths "
+        "and strong ties, compute the metric set, write a per-person CSV; the CLI also sets the "
+        "flags and writes its reports), and matcher's metric set (core number, PageRank, "
+        "Louvain, betweenness from the same 64 pivots) against the libraries' from the same "
+        "aggregated edge lists. The assign rows run `matcher assign` "
         "on mentoring programs with the contract's rules (the files are written to "
         "`benchmarks/work/runs/<org>/assign/programs/`); their baselines solve the same eligible "
         "pairs and scores: the bare OR-Tools min-cost flow on all of them (the floor for this "

@@ -23,10 +23,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 STEPS = ("build", "core_number", "pagerank", "louvain", "betweenness")
 LIBRARIES = ("matcher", "networkx", "igraph")
@@ -46,7 +48,9 @@ class EdgeList:
     @staticmethod
     def upper(matrix: sp.spmatrix) -> EdgeList:
         """The upper triangle of a symmetric matrix."""
-        upper = sp.triu(matrix, k=1).tocoo()
+        from scipy import sparse
+
+        upper = sparse.triu(matrix, k=1).tocoo()
         return EdgeList(
             upper.row.astype(np.int64), upper.col.astype(np.int64), upper.data.astype(np.float64)
         )
@@ -61,7 +65,9 @@ class EdgeList:
 
     def symmetric(self, n: int) -> sp.csr_matrix:
         """The symmetric ``n × n`` matrix of these edges."""
-        upper = sp.coo_matrix((self.weights, (self.rows, self.cols)), shape=(n, n))
+        from scipy import sparse
+
+        upper = sparse.coo_matrix((self.weights, (self.rows, self.cols)), shape=(n, n))
         return (upper + upper.T).tocsr()
 
 

@@ -26,7 +26,8 @@ class Figure(_Model):
     ``seconds`` holds every run (the child's wall time, or for a worker the time it measured
     around the work itself, with the child's wall time in ``process_seconds``);
     ``estimate_seconds`` is set instead when the workload was too
-    slow to run in full and its time was extrapolated (``note`` says how).
+    slow to run in full and its time was extrapolated (``note`` says how; the wall times of
+    the probe runs it was extrapolated from, if any, are then in ``process_seconds``).
     """
 
     id: str
@@ -36,7 +37,8 @@ class Figure(_Model):
     seconds: list[float] = Field(default_factory=list)
     process_seconds: list[float] = Field(
         default_factory=list,
-        description="Wall time of the child process, when ``seconds`` were timed inside it.",
+        description="Wall time of the child process, when ``seconds`` were timed inside it "
+        "(or of the probe runs, when the figure is estimated).",
     )
     peak_rss_bytes: int | None = None
     estimate_seconds: float | None = None
