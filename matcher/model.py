@@ -15,7 +15,14 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 LIST_SEPARATOR = ";"
 
@@ -58,13 +65,22 @@ def split_list(value: object) -> tuple[str, ...]:
         items = [str(v) for v in value]
     else:
         items = str(value).split(LIST_SEPARATOR)
-    return tuple(s for s in (item.strip() for item in items) if s)
+    return tuple([item for item in map(str.strip, items) if item])
 
 
-def _blank_to_none(value: object) -> object:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
+BLANK_IS_MISSING = (
+    "name",
+    "email",
+    "manager_id",
+    "team",
+    "department",
+    "location",
+    "timezone",
+    "hire_date",
+    "level",
+)
+BLANK_IS_DEFAULT: dict[str, object] = {"work_start": 9.0, "work_end": 17.0, "opt_out": False}
+LIST_FIELDS = ("languages", "interests", "skills", "wants", "roles")
 
 
 class Employee(BaseModel):
@@ -96,44 +112,30 @@ class Employee(BaseModel):
     opt_out: bool = False
     attributes: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator(
-        "name",
-        "email",
-        "manager_id",
-        "team",
-        "department",
-        "location",
-        "timezone",
-        "hire_date",
-        "level",
-        mode="before",
-    )
+    @model_validator(mode="before")
     @classmethod
-    def _blank_is_missing(cls, value: object) -> object:
-        return _blank_to_none(value)
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _strip_id(cls, value: object) -> object:
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("manager_id", mode="after")
-    @classmethod
-    def _strip_manager(cls, value: str | None) -> str | None:
-        return value.strip() if value else value
-
-    @field_validator("work_start", "work_end", "opt_out", mode="before")
-    @classmethod
-    def _blank_is_default(cls, value: object, info: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            name = getattr(info, "field_name", "")
-            return {"work_start": 9.0, "work_end": 17.0, "opt_out": False}[name]
-        return value
-
-    @field_validator("languages", "interests", "skills", "wants", "roles", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> tuple[str, ...]:
-        return split_list(value)
+    def _clean_cells(cls, data: object, info: ValidationInfo) -> object:
+        """Blank cells are missing (or the field's default), ids are stripped, ``;``-lists are
+        split. A loader that did this column by column passes ``context={"cleaned": True}``."""
+        if not isinstance(data, dict) or (info.context or {}).get("cleaned"):
+            return data
+        data = dict(data)
+        for key in BLANK_IS_MISSING:
+            value = data.get(key)
+            if isinstance(value, str) and not value.strip():
+                data[key] = None
+        for key, default in BLANK_IS_DEFAULT.items():
+            value = data.get(key)
+            if isinstance(value, str) and not value.strip():
+                data[key] = default
+        for key in ("id", "manager_id"):
+            value = data.get(key)
+            if isinstance(value, str):
+                data[key] = value.strip() or None if key == "manager_id" else value.strip()
+        for key in LIST_FIELDS:
+            if key in data:
+                data[key] = split_list(data[key])
+        return data
 
     @field_validator("timezone", mode="after")
     @classmethod

@@ -10,8 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from matcher.errors import DataError
 from matcher.io.load import load_employees, load_interactions, load_org
@@ -282,3 +283,55 @@ def test_loaders_raise_only_data_errors(
             load_employees(path)
         with contextlib.suppress(DataError):
             load_interactions(path, ["E1", "a"])
+
+
+_pad = st.sampled_from(["", " ", "  ", "\t"])
+_word = st.sampled_from(["a", "b c", "Ünï", "x-y"])
+
+
+@st.composite
+def _employee_cells(draw: st.DrawFn, k: int) -> dict[str, str | None]:
+    def cell(value: str, pad: bool = False) -> str | None:
+        padded = draw(_pad) + value + draw(_pad) if pad else value
+        return draw(st.sampled_from([None, draw(_pad), padded]))
+
+    items = st.lists(st.one_of(_word, _pad), max_size=4)
+    return {
+        "id": draw(_pad) + f"E{k}" + draw(_pad),
+        "name": cell(" Ann", pad=True),
+        "manager_id": None if k == 0 else cell(f"E{draw(st.integers(0, k - 1))}", pad=True),
+        "team": cell("T1"),
+        "timezone": cell("Europe/Berlin"),
+        "work_start": cell("8.5"),
+        "hire_date": cell("2024-02-29"),
+        "level": cell("3"),
+        "opt_out": draw(st.sampled_from([None, "", "no", " yes "])),
+        "languages": draw(st.one_of(st.none(), items.map(";".join))),
+        "roles": draw(st.one_of(st.none(), items.map(" ; ".join))),
+        "office": cell("B2"),
+    }
+
+
+@given(st.integers(1, 6).flatmap(lambda n: st.tuples(*[_employee_cells(k) for k in range(n)])))
+def test_column_cleaning_equals_the_models_own_cleaning(rows: tuple[dict, ...]) -> None:
+    """The loader cleans cells column by column and then skips the model's per-record
+    cleaning; the employees are those the model makes of the raw records."""
+    from matcher.errors import ProblemCollector
+    from matcher.io.load import _employee_record, parse_employees
+    from matcher.model import Employee
+
+    table = pa.table({name: pa.array([r[name] for r in rows], pa.string()) for name in rows[0]})
+    collector = ProblemCollector()
+    expected = []
+    try:
+        for number, row in enumerate(table.to_pylist(), start=2):
+            record = _employee_record(row, collector, "employees.csv", number)
+            assert record is not None
+            expected.append(Employee.model_validate(record))
+    except ValidationError:
+        event("a record the model rejects")
+        with pytest.raises(DataError):
+            parse_employees(table, "employees.csv")
+        return
+    event("every record valid")
+    assert parse_employees(table, "employees.csv") == expected
