@@ -98,24 +98,33 @@ def _utc_window(timezone: str | None, start: float, end: float, on: dt.date) -> 
 def _ancestors(org: Org) -> np.ndarray:
     """``(n, depth)`` org indices of each person's managers, nearest first, ``-1`` padded.
 
-    Chains follow ``org.manager_of`` through people missing from the org (opted out).
+    Chains follow ``org.manager_of`` through people missing from the org (opted out): all
+    chains climb one level per step, and the people outside the org are then squeezed out.
+
+    Raises
+    ------
+    ValueError
+        When the manager links have a cycle (loading rejects those with a located error).
     """
-    chains: list[list[int]] = []
-    for employee in org.employees:
-        chain: list[int] = []
-        seen = {employee.id}
-        manager = org.manager_of.get(employee.id)
-        while manager is not None and manager not in seen:
-            seen.add(manager)
-            if manager in org.index:
-                chain.append(org.index[manager])
-            manager = org.manager_of.get(manager)
-        chains.append(chain)
-    depth = max((len(c) for c in chains), default=0) or 1
-    table = np.full((len(chains), depth), -1, dtype=np.int64)
-    for row, chain in enumerate(chains):
-        table[row, : len(chain)] = chain
-    return table
+    ids = list(dict.fromkeys([*org.manager_of, *org.ids]))
+    position = {identity: k for k, identity in enumerate(ids)}
+    parent = np.array(
+        [position.get(org.manager_of.get(i) or "", -1) for i in ids] + [-1], dtype=np.int64
+    )
+    in_org = np.array([org.index.get(i, -1) for i in ids] + [-1], dtype=np.int64)
+    current = parent[[position[i] for i in org.ids]]  # index len(ids) stands for "none"
+    levels: list[np.ndarray] = []
+    while (current >= 0).any():
+        if len(levels) > len(ids):
+            raise ValueError("the manager links have a cycle")
+        levels.append(in_org[current])
+        current = parent[current]
+    if not levels:
+        return np.full((len(org), 1), -1, dtype=np.int64)
+    table = np.column_stack(levels)
+    table = np.take_along_axis(table, np.argsort(table < 0, axis=1, kind="stable"), axis=1)
+    depth = max(int((table >= 0).sum(axis=1).max()), 1)
+    return np.ascontiguousarray(table[:, :depth])
 
 
 @dataclass

@@ -594,3 +594,22 @@ def test_compiling_in_blocks_and_threads_gives_the_same_candidates(
         assert top[mine].sum() == min(k, mine.sum())
         if (~top & mine).any():
             assert whole.arc_score[top & mine].min() >= whole.arc_score[~top & mine].max()
+
+
+@given(small_orgs(max_people=8), st.sets(st.integers(0, 7)))
+def test_manager_chains_climb_through_people_who_left(org: Org, gone: set[int]) -> None:
+    """Each row of ``_ancestors`` is the person's manager chain (nearest first), followed
+    through people no longer in the org, who are left out of it."""
+    from matcher.constraints import _ancestors
+
+    kept = Org([e for k, e in enumerate(org.employees) if k not in gone])
+    kept.manager_of = {e.id: e.manager_id for e in org.employees}
+    table = _ancestors(kept)
+    for row, employee in enumerate(kept.employees):
+        chain, manager = [], kept.manager_of.get(employee.id)
+        while manager is not None:
+            if manager in kept.index:
+                chain.append(kept.index[manager])
+            manager = kept.manager_of.get(manager)
+        assert [i for i in table[row].tolist() if i >= 0] == chain
+        assert table[row, len(chain) :].tolist() == [-1] * (table.shape[1] - len(chain))
