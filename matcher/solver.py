@@ -17,6 +17,7 @@ seeker slots as possible, then maximise the total score.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -262,6 +263,47 @@ def _run_flow(
     return flows
 
 
+@dataclass(frozen=True)
+class _Flow:
+    """One flow problem on a network: its arc costs, the arcs it uses, and the node supplies it
+    must meet exactly (``None``: as much flow as possible, then the least cost)."""
+
+    costs: np.ndarray
+    keep: np.ndarray
+    supplies: dict[int, int] | None = None
+
+    def run(self, network: _Network) -> np.ndarray:
+        return _run_flow(network, costs=self.costs, keep=self.keep, supplies=self.supplies)
+
+
+def _fill_mask(network: _Network) -> np.ndarray:
+    fill = np.zeros(len(network.tails), dtype=bool)
+    fill[network.fill] = True
+    return fill
+
+
+def _most_minimum_loads(network: _Network) -> _Flow:
+    """The first flow of :func:`_solve_min_loads`: −1 per unit on the minimum-load arcs."""
+    fill = _fill_mask(network)
+    return _Flow(np.where(fill, -1, 0).astype(np.int64), np.ones(len(fill), dtype=bool))
+
+
+def _best_with_minimum_loads(network: _Network, coverage: int) -> _Flow:
+    """The second flow of :func:`_solve_min_loads`: ``coverage`` units, each provider's
+    minimum load a demand of its node, at the least cost."""
+    fill = _fill_mask(network)
+    need = int(network.caps[fill].sum())
+    supplies: dict[int, int] = {network.source: coverage, network.sink: need - coverage}
+    for node, demand in zip(network.tails[fill].tolist(), network.caps[fill].tolist(), strict=True):
+        supplies[node] = supplies.get(node, 0) - demand
+    return _Flow(network.costs, ~fill, supplies)
+
+
+def _loads_filled(network: _Network, flows: np.ndarray) -> bool:
+    fill = _fill_mask(network)
+    return int(flows[fill].sum()) == int(network.caps[fill].sum())
+
+
 def _solve_min_loads(network: _Network) -> tuple[np.ndarray, bool]:
     """Coverage first, then minimum loads, then score, exactly, in two flows.
 
@@ -271,36 +313,36 @@ def _solve_min_loads(network: _Network) -> tuple[np.ndarray, bool]:
     of that provider, the rest goes to the sink) and maximises the score at that coverage.
     Returns the flows and whether every minimum load is met.
     """
-    fill = np.zeros(len(network.tails), dtype=bool)
-    fill[network.fill] = True
-    first = _run_flow(network, costs=np.where(fill, -1, 0).astype(np.int64))
-    need = int(network.caps[fill].sum())
-    if int(first[fill].sum()) < need:
+    first = _most_minimum_loads(network).run(network)
+    if not _loads_filled(network, first):
         return first, False
     coverage = int(first[network.tails == network.source].sum())
-    supplies: dict[int, int] = {network.source: coverage, network.sink: need - coverage}
-    for node, demand in zip(network.tails[fill].tolist(), network.caps[fill].tolist(), strict=True):
-        supplies[node] = supplies.get(node, 0) - demand
-    return _run_flow(network, keep=~fill, supplies=supplies), True
+    return _best_with_minimum_loads(network, coverage).run(network), True
 
 
-def _potentials(network: _Network, flows: np.ndarray) -> np.ndarray:
+def _potentials(network: _Network, flows: np.ndarray, flow: _Flow | None = None) -> np.ndarray:
     """Node potentials certifying the flow: every residual arc has non-negative reduced cost.
 
-    The flow is a min-cost circulation once a sink → source arc of cost −M rewards every unit
-    (M above any path cost makes "coverage first" one objective). Bellman–Ford from a virtual
-    root tied to every node, vectorised one relaxation round at a time.
+    A maximum flow is a min-cost circulation once a sink → source arc of cost −M rewards every
+    unit (M above any path cost makes "coverage first" one objective); a flow with fixed
+    supplies needs no such arc. Bellman–Ford from a virtual root tied to every node,
+    vectorised one relaxation round at a time.
     """
-    forward = flows < network.caps
-    backward = flows > 0
-    big = (network.nodes + 2) * (int(np.abs(network.costs).max(initial=0)) + 1)
-    tails = np.concatenate([network.tails[forward], network.heads[backward], [network.sink]])
-    heads = np.concatenate([network.heads[forward], network.tails[backward], [network.source]])
-    costs = np.concatenate([network.costs[forward], -network.costs[backward], [-big]])
-    if flows[network.tails == network.source].sum() > 0:
-        tails = np.append(tails, network.source)
-        heads = np.append(heads, network.sink)
-        costs = np.append(costs, big)
+    flow = flow or _Flow(network.costs, np.ones(len(network.tails), dtype=bool))
+    forward = (flows < network.caps) & flow.keep
+    backward = (flows > 0) & flow.keep
+    tails = np.concatenate([network.tails[forward], network.heads[backward]])
+    heads = np.concatenate([network.heads[forward], network.tails[backward]])
+    costs = np.concatenate([flow.costs[forward], -flow.costs[backward]])
+    if flow.supplies is None:
+        big = (network.nodes + 2) * (int(np.abs(flow.costs).max(initial=0)) + 1)
+        tails = np.append(tails, network.sink)
+        heads = np.append(heads, network.source)
+        costs = np.append(costs, -big)
+        if flows[network.tails == network.source].sum() > 0:
+            tails = np.append(tails, network.source)
+            heads = np.append(heads, network.sink)
+            costs = np.append(costs, big)
     order = np.argsort(heads, kind="stable")
     heads_sorted = heads[order]
     starts = np.flatnonzero(np.r_[True, heads_sorted[1:] != heads_sorted[:-1]])
@@ -324,9 +366,10 @@ def solve_flow(
     When there are many candidates (more than ``PRUNE_ABOVE``), the flow is first solved on each
     seeker's best ``CANDIDATES_PER_SEEKER`` arcs; node potentials of that solution then price
     every arc left out, and arcs with negative reduced cost join the candidates until none is
-    left (column generation): the result is optimal over all eligible pairs. With minimum
-    loads, two flows run (:func:`_solve_min_loads`): on all arcs up to ``PRUNE_ABOVE``, above
-    it on each seeker's best candidates.
+    left (column generation, :func:`_priced`): the result is optimal over all eligible pairs.
+    With minimum loads the two flows of :func:`_solve_min_loads` are priced in turn: the first
+    fixes the coverage over all pairs, the second (with fixed supplies, so its potentials need
+    no return arc) the score.
 
     Returns the chosen arc mask and its total score.
     """
@@ -335,9 +378,7 @@ def solve_flow(
     free = np.flatnonzero(~chosen)
     if not len(free):
         return chosen, float(problem.arc_score[chosen].sum())
-    if problem.arcs <= PRUNE_ABOVE or problem.min_load > 0:
-        if min_loads_pruned(problem):  # no pricing for the second flow yet: candidates only
-            free = np.setdiff1d(_starting_arcs(problem, free), np.flatnonzero(chosen))
+    if problem.arcs <= PRUNE_ABOVE:
         network = _build_network(problem, free, chosen)
         flows = _solve_min_loads(network)[0] if problem.min_load > 0 else _run_flow(network)
         chosen[network.arcs[flows[network.middle] > 0]] = True
@@ -345,14 +386,49 @@ def solve_flow(
     in_subset = np.zeros(problem.arcs, dtype=bool)
     in_subset[_starting_arcs(problem, free)] = True
     in_subset[chosen] = False
-    all_costs = _arc_costs(problem, np.arange(problem.arcs))
+    scores = _arc_costs(problem, np.arange(problem.arcs))
+    if problem.min_load > 0:
+        zeros = np.zeros(problem.arcs, dtype=np.int64)
+        network, flows = _priced(problem, chosen, in_subset, _most_minimum_loads, zeros)
+        if _loads_filled(network, flows):
+            coverage = int(flows[network.tails == network.source].sum())
+            network, flows = _priced(
+                problem,
+                chosen,
+                in_subset,
+                lambda net: _best_with_minimum_loads(net, coverage),
+                scores,
+            )
+    else:
+        network, flows = _priced(problem, chosen, in_subset, _max_flow, scores)
+    result = chosen.copy()
+    result[network.arcs[flows[network.middle] > 0]] = True
+    return result, float(problem.arc_score[result].sum())
+
+
+def _max_flow(network: _Network) -> _Flow:
+    """As much flow as possible, then the least cost (the network's own costs)."""
+    return _Flow(network.costs, np.ones(len(network.tails), dtype=bool))
+
+
+def _priced(
+    problem: MatchingProblem,
+    chosen: np.ndarray,
+    in_subset: np.ndarray,
+    flow_of: Callable[[_Network], _Flow],
+    arc_costs: np.ndarray,
+) -> tuple[_Network, np.ndarray]:
+    """Solve ``flow_of`` on the arcs of ``in_subset`` (which grows, in place) until node
+    potentials price every left-out arc (cost ``arc_costs``) non-negative: then the flow is
+    optimal over all eligible pairs (column generation)."""
     seeker_node = problem.arc_seeker.astype(np.int64) + 1
     provider_node = problem.arc_provider.astype(np.int64) + len(problem.seekers) + 1
     while True:
         network = _build_network(problem, np.flatnonzero(in_subset), chosen)
-        flows = _run_flow(network)
-        potential = _potentials(network, flows)
-        reduced = all_costs + potential[seeker_node] - potential[provider_node]
+        flow = flow_of(network)
+        flows = flow.run(network)
+        potential = _potentials(network, flows, flow)
+        reduced = arc_costs + potential[seeker_node] - potential[provider_node]
         # through a (provider, team) node the head potential exceeds the provider's by at most slack
         slack = 0
         if len(network.group_keys):
@@ -360,21 +436,11 @@ def solve_flow(
             slack = max(int((potential[network.group_nodes] - potential[group_provider]).max()), 0)
         suspects = np.flatnonzero((reduced < slack) & ~in_subset & ~chosen)
         heads = _head_nodes(problem, network, suspects)
-        exact = all_costs[suspects] + potential[seeker_node[suspects]] - potential[heads]
+        exact = arc_costs[suspects] + potential[seeker_node[suspects]] - potential[heads]
         violators = suspects[exact < 0]
         if not len(violators):
-            break
+            return network, flows
         in_subset[violators] = True
-    picked = network.arcs[flows[network.middle] > 0]
-    result = chosen.copy()
-    result[picked] = True
-    return result, float(problem.arc_score[result].sum())
-
-
-def min_loads_pruned(problem: MatchingProblem) -> bool:
-    """Whether a program with minimum loads is too large to solve on all eligible pairs: its
-    flows then run on each seeker's best candidates (``bound_scope = "candidates"``)."""
-    return problem.min_load > 0 and problem.arcs > PRUNE_ABOVE
 
 
 def _starting_arcs(problem: MatchingProblem, free: np.ndarray) -> np.ndarray:
@@ -416,16 +482,10 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
             objective=flow_score,
             bound=flow_score,
             gap=0.0,
-            bound_scope="candidates" if min_loads_pruned(problem) else "all_eligible_pairs",
+            bound_scope="all_eligible_pairs",
             method="min_cost_flow",
             seconds=time.perf_counter() - started,
             coverage_bound=int(flow_chosen.sum()),
-            notes=[
-                f"minimum loads on {problem.arcs:,} eligible pairs: solved exactly over each "
-                f"seeker's {CANDIDATES_PER_SEEKER} best candidates"
-            ]
-            if min_loads_pruned(problem)
-            else [],
         )
     return _solve_sat(
         problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met

@@ -398,7 +398,7 @@ def test_pruned_flow_with_pricing_is_exact(
     case: tuple[Org, ProgramSpec, HistoryRows], k: int
 ) -> None:
     """Column generation from each seeker's k best arcs reaches the full-flow optimum
-    (per-team caps and must pairs included; minimum loads always use every arc)."""
+    (per-team caps, must pairs and minimum loads included)."""
     import matcher.constraints as constraints
     import matcher.solver as solver
 
@@ -535,12 +535,14 @@ def test_checker_catches_peer_violations() -> None:
     assert {v.rule for v in bad} == {"duplicate", "capacity"}
 
 
-@given(instances())
-def test_large_programs_with_minimum_loads_solve_on_candidates(
-    case: tuple[Org, ProgramSpec, HistoryRows],
+@given(instances(), st.integers(1, 3))
+def test_large_programs_with_minimum_loads_are_priced_over_all_pairs(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int
 ) -> None:
-    """Above PRUNE_ABOVE eligible pairs, minimum loads are solved on each seeker's best
-    candidates, and the summary says so; every hard rule still holds."""
+    """Above PRUNE_ABOVE eligible pairs, both minimum-load flows start from each seeker's k best
+    arcs and price the rest in: the same coverage and score as on all arcs, certified over all
+    eligible pairs; every hard rule still holds."""
+    import matcher.constraints as constraints
     from matcher import solver
 
     org, spec, history = case
@@ -549,13 +551,16 @@ def test_large_programs_with_minimum_loads_solve_on_candidates(
     full = run(org, spec, history)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(solver, "PRUNE_ABOVE", 0)
+        patch.setattr(constraints, "TOP_PER_SEEKER", k)
         pruned = run(org, spec, history)
+    assert pruned.solution.status == full.solution.status
     if pruned.solution.status == "infeasible" or pruned.problem.arcs == 0:
         return
     assert violations(org, spec, pruned, history) == []
+    assert len(pruned.assignments) == len(full.assignments)
     if pruned.solution.method == "min_cost_flow":
-        assert pruned.solution.bound_scope == "candidates"
-        assert pruned.solution.objective <= full.solution.objective + 1e-6
+        assert pruned.solution.bound_scope == "all_eligible_pairs"
+        assert pruned.solution.objective == pytest.approx(full.solution.objective, abs=1e-6)
 
 
 @given(instances(), st.integers(1, 3))
