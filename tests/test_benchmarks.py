@@ -64,6 +64,7 @@ REPORT_KEYS = {
 ASSIGN_VARIANTS = ("flow", "team_cap", "min_load", "one_to_one")
 ASSIGN_FIGURES = {
     *(f"assign.{v}.cli" for v in ASSIGN_VARIANTS),
+    "assign.flow.cli_saved",
     *(f"assign.{v}.solve" for v in ASSIGN_VARIANTS),
     "assign.flow-team_cap-min_load-one_to_one.inprocess",
     "assign.flow.bare",
