@@ -21,11 +21,11 @@ demo: $(STAMP)
 	$(BIN)/matcher generate --employees 2000 --seed 7 --out $(DEMO)/org
 	@echo "== 2. analyze: who is isolated or peripheral, and why"
 	$(BIN)/matcher analyze --employees $(DEMO)/org/employees.csv --interactions $(DEMO)/org/interactions.csv --out $(DEMO)/analysis
-	@echo "== 3. assign the three example programs (scenarios/*.toml read $(DEMO)/org)"
+	@echo "== 3. assign the three example programs (scenarios/*.toml read $(DEMO)/org), with the flags of step 2"
 	rm -f $(DEMO)/matcher.db
-	$(BIN)/matcher assign scenarios/buddy.toml --out $(DEMO)/buddy --db $(DEMO)/matcher.db
-	$(BIN)/matcher assign scenarios/mentoring.toml --out $(DEMO)/mentoring --db $(DEMO)/matcher.db
-	$(BIN)/matcher assign scenarios/peer-support.toml --out $(DEMO)/peer-support --db $(DEMO)/matcher.db
+	$(BIN)/matcher assign scenarios/buddy.toml --analysis $(DEMO)/analysis --out $(DEMO)/buddy --db $(DEMO)/matcher.db
+	$(BIN)/matcher assign scenarios/mentoring.toml --analysis $(DEMO)/analysis --out $(DEMO)/mentoring --db $(DEMO)/matcher.db
+	$(BIN)/matcher assign scenarios/peer-support.toml --analysis $(DEMO)/analysis --out $(DEMO)/peer-support --db $(DEMO)/matcher.db
 	@echo "== a few matches, with the reasons HR sees (pairs.csv, for partners, has no reasons)"
 	@head -n 4 $(DEMO)/mentoring/assignments.csv | cut -d, -f1-4,13-
 	@echo "== 4. simulate: how many trained peer supporters does this org need? (2 quarters, 2 seeds)"
