@@ -328,7 +328,7 @@ def _potentials(network: _Network, flows: np.ndarray, flow: _Flow | None = None)
     supplies needs no such arc. Bellman–Ford from a virtual root tied to every node,
     vectorised one relaxation round at a time.
     """
-    flow = flow or _Flow(network.costs, np.ones(len(network.tails), dtype=bool))
+    flow = flow or _max_flow(network)
     forward = (flows < network.caps) & flow.keep
     backward = (flows > 0) & flow.keep
     tails = np.concatenate([network.tails[forward], network.heads[backward]])
