@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from matcher.certificate import certify_flow
+from matcher.checks import HistoryPair, Violation, check_assignment
 from matcher.constraints import History, MatchingProblem, compile_program, history_for, population
+from matcher.errors import MatcherError
 from matcher.explain import AssignmentRow, UnmatchedRow, explain_assignments, explain_unmatched
 from matcher.isolation import Analysis, AnalysisView
 from matcher.model import Org
@@ -20,6 +23,16 @@ from matcher.programs import Kind, ProgramSpec
 from matcher.solver import Solution, SolveOptions, solve
 
 HistoryRow = tuple[str | None, str, str, str]  # kind, seeker_id, provider_id, period
+
+
+class CertificateError(MatcherError):
+    """A solution failed its independent check: a bug in matcher, never a user error."""
+
+
+BUG_REPORT = (
+    "this is a bug in matcher, not in your data: nothing was written. Please report it with the "
+    "program file and the command line (the seed makes the run reproducible)."
+)
 
 
 @dataclass
@@ -121,9 +134,21 @@ def assign_programs(
     for spec in specs:
         past = history_for(spec, org, history) if history else History.empty(len(org))
         problem = compile_program(
-            spec, pop, past, prior=prior(spec) if prior else (), threads=threads
+            spec,
+            pop,
+            past,
+            prior=prior(spec) if prior else (),
+            threads=threads,
+            top_per_seeker=options.candidates_per_seeker,
         )
         solution = solve(problem, options)
+        verify(
+            problem,
+            solution,
+            org,
+            history,
+            prior(spec) if prior else (),
+        )
         results.append(
             ProgramResult(
                 spec=spec,
@@ -135,3 +160,61 @@ def assign_programs(
             )
         )
     return results
+
+
+def verify(
+    problem: MatchingProblem,
+    solution: Solution,
+    org: Org,
+    history: Sequence[HistoryRow] = (),
+    prior: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Check a solution before anything is written, with code that shares nothing with the solver.
+
+    * every hard rule, capacity, per-team cap, minimum load and must/never pair holds
+      (:func:`matcher.checks.check_assignment`, on this run's pairs together with those committed
+      earlier in the same program and period);
+    * a flow solution's claim to be optimal over all eligible pairs holds
+      (:func:`matcher.certificate.certify_flow`: maximum coverage, non-negative reduced costs).
+
+    Raises
+    ------
+    CertificateError
+        When a check fails: the solver has a bug, and no output must claim otherwise.
+    """
+    spec, pop = problem.spec, problem.pop
+    failures: list[str] = []
+    if solution.status != "infeasible":
+        ids = pop.ids
+        new = [(ids[problem.seekers[s]], ids[problem.providers[p]]) for s, p in solution.pairs]
+        flags = {ids[k]: set(f) for k, f in enumerate(pop.flags)}
+        done = {(a, b) for a, b in prior}
+        current = {frozenset(pair) for pair in done}
+        past = [
+            HistoryPair(*row)
+            for row in history
+            if not (
+                row[3] == spec.period
+                and row[0] in (None, spec.kind.value)
+                and frozenset(row[1:3]) in current
+            )
+        ]
+        as_of = pop.as_of
+
+        def check(pairs: list[tuple[str, str]]) -> list[Violation]:
+            return check_assignment(spec, org, pairs, flags=flags, history=past, as_of=as_of)
+
+        found = check(list(dict.fromkeys([*done, *new])))
+        if found and done:
+            found = [v for v in found if v not in set(check(sorted(done)))]
+        failures += [f"{v.rule}: {v.message}" for v in found[:10]]
+        if len(found) > 10:
+            failures.append(f"… and {len(found) - 10} more broken rule(s)")
+    if solution.potentials is not None:
+        failures += certify_flow(problem, solution.pairs, solution.potentials)
+    if failures:
+        lines = "\n".join(f"  - {f}" for f in failures)
+        raise CertificateError(
+            f"program {spec.name!r}: the {solution.method} solution failed its independent "
+            f"check:\n{lines}\n{BUG_REPORT}"
+        )

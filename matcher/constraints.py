@@ -642,6 +642,9 @@ class MatchingProblem:
     providers: np.ndarray
     capacity: np.ndarray
     min_load: int
+    """``capacity.min`` of the program."""
+    min_need: np.ndarray
+    """Per provider: the pairs still needed to reach ``min_load`` after the committed ones."""
     per_seeker: int
     supply: np.ndarray
     prior_team_load: dict[tuple[int, int], int]
@@ -651,10 +654,16 @@ class MatchingProblem:
     must: list[tuple[int, int]]
     must_blockers: dict[tuple[int, int], list[str]] = field(default_factory=dict)
     top_arcs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    """Each seeker's best ``TOP_PER_SEEKER`` arcs: where a pruned solve starts."""
+    """Each seeker's best ``top_k`` arcs: where a pruned solve starts."""
+    top_k: int = TOP_PER_SEEKER
     removed_by: dict[str, np.ndarray] = field(default_factory=dict)
     team_cap: int | None = None
     notes: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    """Hard constraints found impossible while compiling (e.g. a must pair for a seeker already
+    fully served this period): the solver reports them as infeasible."""
+    prior_load: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Per provider: pairs committed earlier in this program and period (``--incremental``)."""
 
     @property
     def seeker_ids(self) -> list[str]:
@@ -743,11 +752,15 @@ def compile_program(
     *,
     prior: Sequence[tuple[str, str]] = (),
     threads: int = 1,
+    top_per_seeker: int = TOP_PER_SEEKER,
+    block_cells: int = BLOCK_CELLS,
 ) -> MatchingProblem:
     """Select seekers and providers, apply the hard rules, and score every eligible pair.
 
-    Seekers are taken in blocks against all providers; ``threads`` blocks run at once. The
-    result does not depend on ``threads``.
+    Seekers are taken in blocks of about ``block_cells`` seeker × provider cells against all
+    providers; ``threads`` blocks run at once. The result does not depend on ``threads`` or
+    ``block_cells``. Each seeker's ``top_per_seeker`` best arcs are remembered as the start of a
+    pruned solve (:attr:`MatchingProblem.top_arcs`).
 
     ``prior`` pairs (seeker id, provider id) were committed earlier in the same program and
     period (``--incremental``): they use up capacity and per-team caps, and seekers they
@@ -770,24 +783,48 @@ def compile_program(
     capacity = capacities(spec.capacity, pop, providers)
     supply = np.full(len(seekers), spec.per_seeker, dtype=np.int64)
     prior_team_load: dict[tuple[int, int], int] = {}
-    prior_pairs: set[tuple[int, int]] = set()
-    if prior:
+    # distinct committed pairs: two committed runs that list the same pair count it once
+    prior_pairs = _prior_positions(prior, pop, peer)
+    prior_load = np.zeros(len(providers), dtype=np.int64)
+    notes: list[str] = []
+    conflicts: list[str] = []
+    full_before: dict[int, list[int]] = {}
+    if prior_pairs:
         seeker_at = {int(i): k for k, i in enumerate(seekers)}
         provider_at = {int(i): k for k, i in enumerate(providers)}
-        for seeker_id, provider_id in prior:
-            a, b = pop.org.index.get(seeker_id), pop.org.index.get(provider_id)
-            if a is None or b is None:
+        for a, b in sorted(prior_pairs):
+            if peer:
+                # a peer pair uses one unit of each person's capacity
+                for person in (a, b):
+                    if person in provider_at:
+                        prior_load[provider_at[person]] += 1
                 continue
-            prior_pairs.add((a, b))
             if a in seeker_at:
                 supply[seeker_at[a]] -= 1
+                full_before.setdefault(a, []).append(b)
             if b in provider_at:
-                capacity[provider_at[b]] -= 1
+                prior_load[provider_at[b]] += 1
                 key = (provider_at[b], int(pop.team[a]))
                 prior_team_load[key] = prior_team_load.get(key, 0) + 1
-        capacity = np.maximum(capacity, 0)
-        keep = supply > 0
-        seekers, supply = seekers[keep], supply[keep]
+        over = np.flatnonzero(prior_load > capacity)
+        if len(over):
+            notes.append(
+                f"{len(over)} provider(s) already hold more committed pairs this period than their "
+                f"capacity (e.g. {pop.ids[providers[over[0]]]}: {prior_load[over[0]]} of "
+                f"{capacity[over[0]]}): they take no one new"
+            )
+        capacity = np.maximum(capacity - prior_load, 0)
+        if peer:
+            keep = (capacity > 0) | (prior_load == 0)  # drop only those the committed pairs fill
+            seekers, providers, capacity = seekers[keep], providers[keep], capacity[keep]
+            prior_load = prior_load[keep]
+            supply = capacity.copy()
+        else:
+            keep = supply > 0
+            seekers, supply = seekers[keep], supply[keep]
+            still_open = set(seekers.tolist())
+            full_before = {a: bs for a, bs in full_before.items() if a not in still_open}
+    min_need = np.maximum(spec.capacity.min - prior_load, 0)
     provider_position = np.full(len(pop.ids), -1, dtype=np.int64)
     provider_position[providers] = np.arange(len(providers))
     seeker_position = np.full(len(pop.ids), -1, dtype=np.int64)
@@ -800,15 +837,19 @@ def compile_program(
         (np.ones(len(never), bool), ([a for a, _ in never], [b for _, b in never])),
         shape=(len(seekers), len(providers)),
     )
-    must = _pair_positions(
-        spec, spec.pairs.must, pop, seeker_position, provider_position, both=False
+    must, done = _must_positions(
+        spec, pop, seeker_position, provider_position, prior_pairs, full_before, conflicts
     )
+    if done:
+        notes.append(
+            f"{done} must pair(s) were already committed this period and are kept as they are"
+        )
 
     removed = {
         name: np.zeros(len(seekers), np.int64) for name in _hard_rule_names(spec, rules, history)
     }
     removed["never"] = np.zeros(len(seekers), np.int64)
-    step = max(1, BLOCK_CELLS // max(len(providers), 1))
+    step = max(1, block_cells // max(len(providers), 1))
     pi = providers[None, :]
 
     def candidates(start: int) -> Block | None:
@@ -821,12 +862,14 @@ def compile_program(
             removed[name][block] += (~allowed & distinct).sum(axis=1)
             eligible &= allowed
         if prior_pairs:
+            # a pair committed earlier this period is not proposed again (either orientation)
             block_seekers = seekers[block]
             for a, b in prior_pairs:
-                hit = np.flatnonzero(block_seekers == a)
-                col = np.flatnonzero(providers == b)
-                if len(hit) and len(col):
-                    eligible[hit[0], col[0]] = False
+                for x, y in ((a, b), (b, a)):
+                    hit = np.flatnonzero(block_seekers == x)
+                    col = np.flatnonzero(providers == y)
+                    if len(hit) and len(col):
+                        eligible[hit[0], col[0]] = False
         if never_matrix.nnz:
             banned = never_matrix[block].toarray()
             removed["never"][block] += banned.sum(axis=1)
@@ -842,7 +885,7 @@ def compile_program(
             (rows + start).astype(np.int32),
             cols.astype(np.int32),
             score,
-            _top_per_row(dense, flat, TOP_PER_SEEKER),
+            _top_per_row(dense, flat, top_per_seeker),
         )
 
     starts = range(0, len(seekers), step)
@@ -877,6 +920,7 @@ def compile_program(
         providers=providers,
         capacity=capacity,
         min_load=spec.capacity.min,
+        min_need=min_need,
         per_seeker=spec.per_seeker,
         supply=supply,
         prior_team_load=prior_team_load,
@@ -889,6 +933,10 @@ def compile_program(
             [b.top + offset for b, offset in zip(blocks, offsets, strict=False)]
             or [np.zeros(0, np.int64)]
         ),
+        top_k=top_per_seeker,
+        notes=notes,
+        conflicts=conflicts,
+        prior_load=prior_load,
         removed_by={k: v for k, v in removed.items() if v.any() or k != "never"},
         team_cap=spec.rules.max_same_team_per_provider,
     )
@@ -911,7 +959,7 @@ def _symmetrize(problem: MatchingProblem) -> MatchingProblem:
     problem.arc_provider = problem.arc_provider[keep]
     problem.arc_score = score[keep]
     problem.top_arcs = np.arange(int(keep.sum()))
-    problem.must = [(min(a, b), max(a, b)) for a, b in problem.must]
+    problem.must = list(dict.fromkeys((min(a, b), max(a, b)) for a, b in problem.must))
     problem.must_blockers = {
         (min(a, b), max(a, b)): r for (a, b), r in problem.must_blockers.items()
     }
@@ -941,6 +989,62 @@ def _hard_rule_names(spec: ProgramSpec, rules: list[YesNoRule], history: History
     if spec.rules.no_repeat_periods is not None and history.recent.nnz:
         names.append("no_repeat_periods")
     return names
+
+
+def _prior_positions(
+    prior: Sequence[tuple[str, str]], pop: Population, peer: bool
+) -> set[tuple[int, int]]:
+    """Distinct committed pairs as org indices; unordered (smaller index first) for peers."""
+    out: set[tuple[int, int]] = set()
+    for seeker_id, provider_id in prior:
+        a, b = pop.org.index.get(seeker_id), pop.org.index.get(provider_id)
+        if a is None or b is None or a == b:
+            continue
+        out.add((min(a, b), max(a, b)) if peer else (a, b))
+    return out
+
+
+def _must_positions(
+    spec: ProgramSpec,
+    pop: Population,
+    seeker_position: np.ndarray,
+    provider_position: np.ndarray,
+    prior_pairs: set[tuple[int, int]],
+    full_before: dict[int, list[int]],
+    conflicts: list[str],
+) -> tuple[list[tuple[int, int]], int]:
+    """Distinct must pairs as positions, less those already committed this period.
+
+    A must pair whose seeker is already fully served by committed pairs cannot hold: it is
+    added to ``conflicts``. Returns the positions and how many must pairs were already
+    committed.
+    """
+    peer = spec.kind is Kind.PEER
+    wanted: list[tuple[str, str]] = []
+    done = 0
+    for a, b in dict.fromkeys((a, b) for a, b in spec.pairs.must):
+        ia, ib = pop.org.index.get(a), pop.org.index.get(b)
+        if ia is not None and ib is not None:
+            key = (min(ia, ib), max(ia, ib)) if peer else (ia, ib)
+            if key in prior_pairs or (not peer and (ib, ia) in prior_pairs):
+                done += 1
+                continue
+            for s, p in ((ia, ib), (ib, ia)):
+                if s in full_before and provider_position[p] >= 0 and not peer:
+                    given = ", ".join(pop.ids[q] for q in full_before[s])
+                    conflicts.append(
+                        f"pairs.must ({pop.ids[s]}, {pop.ids[p]}) cannot hold: {pop.ids[s]} already "
+                        f"has {spec.per_seeker} committed pair(s) this period ({given}); withdraw "
+                        "that run or drop the must pair"
+                    )
+                    break
+            else:
+                wanted.append((a, b))
+                continue
+            continue
+        wanted.append((a, b))
+    positions = _pair_positions(spec, wanted, pop, seeker_position, provider_position, both=False)
+    return list(dict.fromkeys(positions)), done
 
 
 def _pair_positions(

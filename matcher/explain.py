@@ -111,7 +111,8 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
     if spec.kind is Kind.PEER:
         return _unmatched_peers(problem, served)
     load = np.zeros(len(problem.providers), dtype=np.int64)
-    team_load: dict[tuple[int, int], int] = {}
+    # per-team loads start from the pairs committed earlier this period (--incremental)
+    team_load: dict[tuple[int, int], int] = dict(problem.prior_team_load)
     seeker_team = problem.seeker_team()
     for s_pos, p in solution.pairs:
         load[p] += 1
@@ -153,6 +154,12 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
                         f"{len(open_providers)} eligible provider(s) have room, but each already has "
                         f"{problem.team_cap} seeker(s) from team {pop.team_names[team[s]]} "
                         f"(max_same_team_per_provider = {problem.team_cap})"
+                    )
+                elif solution.status == "optimal":
+                    reason = (
+                        f"left out by the proven optimum: {len(open_providers)} eligible provider(s) have "
+                        "room, but serving this seeker would break a side constraint (capacity.min, "
+                        "max_same_team_per_provider or pairs.must) or serve fewer seekers in all"
                     )
                 else:
                     reason = (

@@ -26,31 +26,38 @@ import scipy.sparse as sp
 from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
+from matcher.certificate import FlowPotentials
 from matcher.constraints import MatchingProblem
 from matcher.errors import MatcherError
 from matcher.programs import Kind
 
-FLOW_SCALE = 1_000_000  # score units per cost unit of the flow (costs must be integers)
-SAT_SCALE = 1_000  # score units per objective unit in CP-SAT
-CANDIDATES_PER_SEEKER = 40  # pruned problems start from each seeker's best arcs
-MAX_SAT_ARCS = 300_000  # above this, CP-SAT runs on the pruned candidates
-PRUNE_ABOVE = 2_000_000  # above this many candidates the flow prices arcs in (column generation)
+FLOW_SCALE = 1_000_000  # cost units of the flow per score unit (costs must be integers)
+SAT_SCALE = 1_000  # objective units in CP-SAT per score unit
 
 Status = Literal["optimal", "feasible", "infeasible"]
 
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """Time limit (seconds, wall clock), seed and workers for CP-SAT.
+    """Time limit (seconds, wall clock), seed and workers for CP-SAT, and the sizes at which
+    the solvers switch to pruned candidates.
 
     One worker with a fixed seed makes CP-SAT deterministic; a run cut by the wall-clock limit
     may still differ, and the summary says so.
+
+    ``prune_above``: above this many eligible pairs the flow starts from each seeker's
+    ``candidates_per_seeker`` best pairs and prices the rest in (column generation), still
+    exact over all pairs. ``max_sat_arcs``: above this many, CP-SAT sees only each seeker's best
+    pairs (its bound then holds for those candidates).
     """
 
     time_limit: float = 60.0
     seed: int = 0
     workers: int = 1
     method: Literal["auto", "cp_sat"] = "auto"
+    prune_above: int = 2_000_000
+    candidates_per_seeker: int = 40
+    max_sat_arcs: int = 300_000
 
 
 @dataclass
@@ -68,6 +75,8 @@ class Solution:
     coverage_bound: int
     conflicts: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    potentials: FlowPotentials | None = None
+    """For a flow solution: the node potentials that certify it (see :mod:`matcher.certificate`)."""
 
 
 def _gap(objective: float, bound: float) -> float:
@@ -76,16 +85,22 @@ def _gap(objective: float, bound: float) -> float:
     return abs(bound - objective) / max(abs(bound), 1e-9)
 
 
-def _arc_positions(problem: MatchingProblem, pairs: list[tuple[int, int]]) -> list[int]:
-    """Arc ids of ``(seeker, provider)`` pairs; every pair must be a candidate."""
+def _arc_positions(
+    problem: MatchingProblem, pairs: list[tuple[int, int]]
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Arc ids of the ``(seeker, provider)`` pairs that are candidates, and the pairs that are
+    not (each key is checked, not just searched for)."""
     if not pairs:
-        return []
+        return [], []
     width = len(problem.providers)
     keys = problem.arc_seeker.astype(np.int64) * width + problem.arc_provider
     order = np.argsort(keys, kind="stable")
     wanted = np.array([s * width + p for s, p in pairs], dtype=np.int64)
-    where = order[np.searchsorted(keys[order], wanted)]
-    return where.tolist()
+    where = np.minimum(np.searchsorted(keys[order], wanted), max(len(keys) - 1, 0))
+    found = (keys[order][where] == wanted) if len(keys) else np.zeros(len(pairs), dtype=bool)
+    arcs = order[where[found]].tolist() if len(keys) else []
+    missing = [pair for pair, ok in zip(pairs, found.tolist(), strict=True) if not ok]
+    return arcs, missing
 
 
 @dataclass
@@ -175,9 +190,9 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
     sink = next_node
     room = np.maximum(room, 0)
     fill = slice(0, 0)
-    if problem.min_load > 0:
+    if problem.min_need.any():
         loaded = np.bincount(problem.arc_provider[fixed], minlength=n_p)
-        first = np.clip(problem.min_load - loaded, 0, room)
+        first = np.clip(problem.min_need - loaded, 0, room)
         start = sum(len(t) for t in tails)
         fill = slice(start, start + n_p)
         tails.append(provider_node)
@@ -304,29 +319,37 @@ def _loads_filled(network: _Network, flows: np.ndarray) -> bool:
     return int(flows[fill].sum()) == int(network.caps[fill].sum())
 
 
-def _solve_min_loads(network: _Network) -> tuple[np.ndarray, bool]:
+def _solve_min_loads(network: _Network) -> tuple[np.ndarray, _Flow, bool]:
     """Coverage first, then minimum loads, then score, exactly, in two flows.
 
     The first flow, costing −1 per unit on the minimum-load arcs and nothing else, gives the
     maximum coverage and, among flows of that coverage, the most minimum-load units. When that
     fills every minimum load, the second flow requires it (each provider's minimum is a demand
     of that provider, the rest goes to the sink) and maximises the score at that coverage.
-    Returns the flows and whether every minimum load is met.
+    Returns the flows, the flow problem they solve, and whether every minimum load is met.
     """
-    first = _most_minimum_loads(network).run(network)
+    most = _most_minimum_loads(network)
+    first = most.run(network)
     if not _loads_filled(network, first):
-        return first, False
+        return first, most, False
     coverage = int(first[network.tails == network.source].sum())
-    return _best_with_minimum_loads(network, coverage).run(network), True
+    best = _best_with_minimum_loads(network, coverage)
+    return best.run(network), best, True
 
 
-def _potentials(network: _Network, flows: np.ndarray, flow: _Flow | None = None) -> np.ndarray:
+def _potentials(
+    network: _Network, flows: np.ndarray, flow: _Flow | None = None, *, cost_bound: int = 0
+) -> np.ndarray:
     """Node potentials certifying the flow: every residual arc has non-negative reduced cost.
 
     A maximum flow is a min-cost circulation once a sink → source arc of cost −M rewards every
     unit (M above any path cost makes "coverage first" one objective); a flow with fixed
     supplies needs no such arc. Bellman–Ford from a virtual root tied to every node,
     vectorised one relaxation round at a time.
+
+    ``cost_bound`` is the largest |cost| of any arc the potentials will price, in the network
+    or not: M must exceed every path cost of the *whole* network, or an augmenting path through
+    a left-out arc of large cost would price non-negative and coverage would be lost.
     """
     flow = flow or _max_flow(network)
     forward = (flows < network.caps) & flow.keep
@@ -335,7 +358,8 @@ def _potentials(network: _Network, flows: np.ndarray, flow: _Flow | None = None)
     heads = np.concatenate([network.heads[forward], network.tails[backward]])
     costs = np.concatenate([flow.costs[forward], -flow.costs[backward]])
     if flow.supplies is None:
-        big = (network.nodes + 2) * (int(np.abs(flow.costs).max(initial=0)) + 1)
+        largest = max(int(np.abs(flow.costs).max(initial=0)), cost_bound)
+        big = (network.nodes + 2) * (largest + 1)
         tails = np.append(tails, network.sink)
         heads = np.append(heads, network.source)
         costs = np.append(costs, -big)
@@ -359,51 +383,84 @@ def _potentials(network: _Network, flows: np.ndarray, flow: _Flow | None = None)
 
 
 def solve_flow(
-    problem: MatchingProblem, *, fixed: list[int] | None = None
-) -> tuple[np.ndarray, float]:
+    problem: MatchingProblem,
+    *,
+    fixed: list[int] | None = None,
+    options: SolveOptions | None = None,
+) -> tuple[np.ndarray, float, FlowPotentials | None]:
     """Min-cost max-flow over all candidates, side constraints included where a flow can.
 
-    When there are many candidates (more than ``PRUNE_ABOVE``), the flow is first solved on each
-    seeker's best ``CANDIDATES_PER_SEEKER`` arcs; node potentials of that solution then price
-    every arc left out, and arcs with negative reduced cost join the candidates until none is
-    left (column generation, :func:`_priced`): the result is optimal over all eligible pairs.
-    With minimum loads the two flows of :func:`_solve_min_loads` are priced in turn: the first
-    fixes the coverage over all pairs, the second (with fixed supplies, so its potentials need
-    no return arc) the score.
+    When there are many candidates (more than ``options.prune_above``), the flow is first
+    solved on each seeker's best ``options.candidates_per_seeker`` arcs; node potentials of that
+    solution then price every arc left out, and arcs with negative reduced cost join the
+    candidates until none is left (column generation, :func:`_priced`): the result is optimal
+    over all eligible pairs. With minimum loads the two flows of :func:`_solve_min_loads` are
+    priced in turn: the first fixes the coverage over all pairs, the second (with fixed
+    supplies, so its potentials need no return arc) the score.
 
-    Returns the chosen arc mask and its total score.
+    Returns the chosen arc mask, its total score, and the potentials that certify it (``None``
+    when the minimum loads cannot all be met: the flow is then only a starting point).
     """
+    options = options or SolveOptions()
     chosen = np.zeros(problem.arcs, dtype=bool)
     chosen[fixed or []] = True
     free = np.flatnonzero(~chosen)
-    if not len(free):
-        return chosen, float(problem.arc_score[chosen].sum())
-    if problem.arcs <= PRUNE_ABOVE:
-        network = _build_network(problem, free, chosen)
-        flows = _solve_min_loads(network)[0] if problem.min_load > 0 else _run_flow(network)
-        chosen[network.arcs[flows[network.middle] > 0]] = True
-        return chosen, float(problem.arc_score[chosen].sum())
-    in_subset = np.zeros(problem.arcs, dtype=bool)
-    in_subset[_starting_arcs(problem, free)] = True
-    in_subset[chosen] = False
     scores = _arc_costs(problem, np.arange(problem.arcs))
-    if problem.min_load > 0:
-        zeros = np.zeros(problem.arcs, dtype=np.int64)
-        network, flows = _priced(problem, chosen, in_subset, _most_minimum_loads, zeros)
-        if _loads_filled(network, flows):
-            coverage = int(flows[network.tails == network.source].sum())
-            network, flows = _priced(
-                problem,
-                chosen,
-                in_subset,
-                lambda net: _best_with_minimum_loads(net, coverage),
-                scores,
-            )
+    cost_bound = int(np.abs(scores).max(initial=0))
+    if problem.arcs <= options.prune_above or not len(free):
+        network = _build_network(problem, free, chosen)
+        if problem.min_need.any():
+            flows, flow, met = _solve_min_loads(network)
+        else:
+            flow = _max_flow(network)
+            flows, met = flow.run(network), True
     else:
-        network, flows = _priced(problem, chosen, in_subset, _max_flow, scores)
+        in_subset = np.zeros(problem.arcs, dtype=bool)
+        in_subset[_starting_arcs(problem, free, options.candidates_per_seeker)] = True
+        in_subset[chosen] = False
+        if problem.min_need.any():
+            zeros = np.zeros(problem.arcs, dtype=np.int64)
+            network, flows, flow = _priced(problem, chosen, in_subset, _most_minimum_loads, zeros)
+            met = _loads_filled(network, flows)
+            if met:
+                coverage = int(flows[network.tails == network.source].sum())
+                network, flows, flow = _priced(
+                    problem,
+                    chosen,
+                    in_subset,
+                    lambda net: _best_with_minimum_loads(net, coverage),
+                    scores,
+                )
+        else:
+            network, flows, flow = _priced(problem, chosen, in_subset, _max_flow, scores)
+            met = True
     result = chosen.copy()
     result[network.arcs[flows[network.middle] > 0]] = True
-    return result, float(problem.arc_score[result].sum())
+    certificate = None
+    if met:
+        potential = _potentials(network, flows, flow, cost_bound=cost_bound)
+        certificate = _export_potentials(problem, network, potential, flow.supplies is not None)
+    return result, float(problem.arc_score[result].sum()), certificate
+
+
+def _export_potentials(
+    problem: MatchingProblem, network: _Network, potential: np.ndarray, fixed_supplies: bool
+) -> FlowPotentials:
+    """The potentials by role (source, seekers, providers, (provider, team) nodes, sink)."""
+    n_s, n_p = len(problem.seekers), len(problem.providers)
+    groups = {
+        (int(key // network.width), int(key % network.width)): int(potential[node])
+        for key, node in zip(network.group_keys.tolist(), network.group_nodes.tolist(), strict=True)
+    }
+    return FlowPotentials(
+        source=int(potential[network.source]),
+        sink=int(potential[network.sink]),
+        seeker=potential[1 : n_s + 1].copy(),
+        provider=potential[n_s + 1 : n_s + n_p + 1].copy(),
+        group=groups,
+        scale=FLOW_SCALE,
+        minimum_loads=fixed_supplies,
+    )
 
 
 def _max_flow(network: _Network) -> _Flow:
@@ -417,17 +474,18 @@ def _priced(
     in_subset: np.ndarray,
     flow_of: Callable[[_Network], _Flow],
     arc_costs: np.ndarray,
-) -> tuple[_Network, np.ndarray]:
+) -> tuple[_Network, np.ndarray, _Flow]:
     """Solve ``flow_of`` on the arcs of ``in_subset`` (which grows, in place) until node
     potentials price every left-out arc (cost ``arc_costs``) non-negative: then the flow is
     optimal over all eligible pairs (column generation)."""
     seeker_node = problem.arc_seeker.astype(np.int64) + 1
     provider_node = problem.arc_provider.astype(np.int64) + len(problem.seekers) + 1
+    cost_bound = int(np.abs(arc_costs).max(initial=0))
     while True:
         network = _build_network(problem, np.flatnonzero(in_subset), chosen)
         flow = flow_of(network)
         flows = flow.run(network)
-        potential = _potentials(network, flows, flow)
+        potential = _potentials(network, flows, flow, cost_bound=cost_bound)
         reduced = arc_costs + potential[seeker_node] - potential[provider_node]
         # through a (provider, team) node the head potential exceeds the provider's by at most slack
         slack = 0
@@ -439,15 +497,15 @@ def _priced(
         exact = arc_costs[suspects] + potential[seeker_node[suspects]] - potential[heads]
         violators = suspects[exact < 0]
         if not len(violators):
-            return network, flows
+            return network, flows, flow
         in_subset[violators] = True
 
 
-def _starting_arcs(problem: MatchingProblem, free: np.ndarray) -> np.ndarray:
-    """Each seeker's best ``CANDIDATES_PER_SEEKER`` arcs (precomputed when compiled)."""
-    if len(problem.top_arcs):
+def _starting_arcs(problem: MatchingProblem, free: np.ndarray, k: int) -> np.ndarray:
+    """Each seeker's best ``k`` arcs (precomputed when compiled with the same ``k``)."""
+    if len(problem.top_arcs) and problem.top_k == k:
         return problem.top_arcs
-    return _best_per_seeker(problem, free, CANDIDATES_PER_SEEKER)
+    return _best_per_seeker(problem, free, k)
 
 
 def _best_per_seeker(problem: MatchingProblem, arcs: np.ndarray, k: int) -> np.ndarray:
@@ -469,12 +527,19 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
     if problem.spec.kind is Kind.PEER:
         return _solve_peer(problem, options, started)
     conflicts = quick_conflicts(problem)
+    fixed, missing = _arc_positions(problem, problem.must)
+    ids = problem.pop.ids
+    conflicts += [
+        f"pairs.must ({ids[problem.seekers[s]]}, {ids[problem.providers[p]]}) is not an eligible "
+        "pair of this program: drop the must pair"
+        for s, p in missing
+        if (s, p) not in problem.must_blockers
+    ]
     if conflicts:
         return _infeasible(conflicts, "checks", started)
-    fixed = _arc_positions(problem, problem.must)
-    flow_chosen, flow_score = solve_flow(problem, fixed=fixed)
+    flow_chosen, flow_score, potentials = solve_flow(problem, fixed=fixed, options=options)
     loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
-    loads_met = problem.min_load == 0 or bool((loads >= problem.min_load).all())
+    loads_met = bool((loads >= problem.min_need).all())
     if loads_met and options.method == "auto":
         return Solution(
             status="optimal",
@@ -486,6 +551,7 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
             method="min_cost_flow",
             seconds=time.perf_counter() - started,
             coverage_bound=int(flow_chosen.sum()),
+            potentials=potentials,
         )
     return _solve_sat(
         problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met
@@ -499,20 +565,16 @@ def _pairs(problem: MatchingProblem, chosen: np.ndarray) -> list[tuple[int, int]
     )
 
 
-def _candidates(problem: MatchingProblem, keep: np.ndarray) -> tuple[np.ndarray, bool]:
+def _candidates(
+    problem: MatchingProblem, keep: np.ndarray, options: SolveOptions
+) -> tuple[np.ndarray, bool]:
     """Arcs CP-SAT sees: all of them when few, else each seeker's best plus ``keep``."""
-    if problem.arcs <= MAX_SAT_ARCS:
+    if problem.arcs <= options.max_sat_arcs:
         return np.arange(problem.arcs), False
-    best = _best_per_seeker(problem, np.arange(problem.arcs), CANDIDATES_PER_SEEKER)
+    best = _best_per_seeker(problem, np.arange(problem.arcs), options.candidates_per_seeker)
     # providers with a minimum load keep every arc, so that the load stays reachable
-    loaded = np.zeros(len(problem.providers), dtype=bool)
-    if problem.min_load > 0:
-        loaded[:] = True
-    extra = (
-        np.flatnonzero(keep | loaded[problem.arc_provider])
-        if problem.min_load > 0
-        else np.flatnonzero(keep)
-    )
+    loaded = problem.min_need > 0
+    extra = np.flatnonzero(keep | loaded[problem.arc_provider])
     return np.union1d(best, extra), True
 
 
@@ -543,15 +605,14 @@ def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
     return solver
 
 
-def _add_team_caps(
-    problem: MatchingProblem,
-    model: cp_model.CpModel,
-    x: dict[int, cp_model.IntVar],
-    by_provider: dict[int, list[int]],
-) -> None:
+def _team_groups(
+    problem: MatchingProblem, by_provider: dict[int, list[int]]
+) -> list[tuple[tuple[int, int], list[int], int]]:
+    """The (provider, team) groups of arcs whose per-team cap can bind: ``((p, t), arcs, room)``."""
     if problem.team_cap is None:
-        return
+        return []
     team = problem.seeker_team()
+    groups = []
     for ks in by_provider.values():
         per_team: dict[int, list[int]] = {}
         for k in ks:
@@ -560,9 +621,20 @@ def _add_team_caps(
                 per_team.setdefault(t, []).append(k)
         for t, members in per_team.items():
             p = int(problem.arc_provider[members[0]])
-            room = problem.team_cap - problem.prior_team_load.get((p, t), 0)
+            room = max(problem.team_cap - problem.prior_team_load.get((p, t), 0), 0)
             if len(members) > room:
-                model.add(sum(x[k] for k in members) <= max(room, 0))
+                groups.append(((p, t), members, room))
+    return groups
+
+
+def _add_team_caps(
+    problem: MatchingProblem,
+    model: cp_model.CpModel,
+    x: dict[int, cp_model.IntVar],
+    by_provider: dict[int, list[int]],
+) -> None:
+    for _, members, room in _team_groups(problem, by_provider):
+        model.add(sum(x[k] for k in members) <= room)
 
 
 @dataclass
@@ -589,8 +661,8 @@ def _build_model(problem: MatchingProblem, arcs: np.ndarray, fixed: set[int]) ->
     # each provider takes at most its capacity, and at least the minimum load
     for p, ks in by_provider.items():
         model.add(sum(x[k] for k in ks) <= int(problem.capacity[p]))
-        if problem.min_load > 0:
-            model.add(sum(x[k] for k in ks) >= problem.min_load)
+        if problem.min_need[p] > 0:
+            model.add(sum(x[k] for k in ks) >= int(problem.min_need[p]))
     # a provider takes at most team_cap seekers of any one team
     _add_team_caps(problem, model, x, by_provider)
     # must pairs are taken
@@ -612,7 +684,7 @@ def _solve_sat(
 ) -> Solution:
     """CP-SAT on the candidates, hinted with the flow. When ``exact_flow`` (the flow met every
     side constraint), the flow score is the optimum and so a valid bound over all pairs."""
-    arcs, pruned = _candidates(problem, flow_chosen)
+    arcs, pruned = _candidates(problem, flow_chosen, options)
     groups = _components(problem, arcs)
     chosen = np.zeros(problem.arcs, dtype=bool)
     proven = True
@@ -646,7 +718,7 @@ def _solve_sat(
         bound, scope = sat_bound, "candidates"
         notes.append(
             f"CP-SAT ran on {len(arcs):,} of {problem.arcs:,} eligible pairs (the best "
-            f"{CANDIDATES_PER_SEEKER} per seeker); the bound holds for those candidates"
+            f"{options.candidates_per_seeker} per seeker); the bound holds for those candidates"
         )
     else:
         bound = sat_bound
@@ -744,49 +816,72 @@ def _infeasible(conflicts: list[str], method: str, started: float) -> Solution:
     )
 
 
+def _must_fix(problem: MatchingProblem, rule: str) -> str:
+    """How to let a must pair through the hard rule ``rule`` that blocks it."""
+    rules = problem.spec.rules
+    mode = getattr(rules, rule, None)
+    mode_value = getattr(mode, "value", mode)
+    if rule == "pairs.never":
+        return "remove the pair from pairs.never or drop the must pair"
+    if rule == "self":
+        return "a person cannot be paired with themselves: drop the must pair"
+    if rule == "no_repeat_periods":
+        return (
+            f"lower rules.no_repeat_periods (now {rules.no_repeat_periods}) or drop the must pair"
+        )
+    if rule in ("min_level_gap", "max_level_gap", "min_overlap_hours"):
+        return f"change rules.{rule} (now {getattr(rules, rule)}) or drop the must pair"
+    if mode_value == "forbidden":
+        return f"set rules.{rule} to avoided (a penalty, not a ban) or drop the must pair"
+    if mode_value == "required":
+        return f"set rules.{rule} to preferred (a bonus, not a requirement) or drop the must pair"
+    return "relax that rule or drop the must pair"
+
+
 def quick_conflicts(problem: MatchingProblem) -> list[str]:
     """Necessary conditions of the hard constraints, checked directly (vectorised)."""
     ids = problem.pop.ids
-    messages: list[str] = []
+    messages: list[str] = list(problem.conflicts)
     for (s, p), rules in problem.must_blockers.items():
         seeker, provider = ids[problem.seekers[s]], ids[problem.providers[p]]
-        messages.append(
-            f"pairs.must ({seeker}, {provider}) breaks the rule(s) {', '.join(rules)}: "
-            "set them to preferred or drop the must pair"
-        )
+        for rule in rules:
+            messages.append(
+                f"pairs.must ({seeker}, {provider}) breaks the rule {rule}: {_must_fix(problem, rule)}"
+            )
     musts_per_provider = np.bincount([p for _, p in problem.must], minlength=len(problem.providers))
     musts_per_seeker = np.bincount([s for s, _ in problem.must], minlength=len(problem.seekers))
     for p in np.flatnonzero(musts_per_provider > problem.capacity).tolist():
         who = ids[problem.providers[p]]
         messages.append(
             f"pairs.must gives {who} {musts_per_provider[p]} seekers but capacity is {problem.capacity[p]}: "
-            f"raise capacity of {who} to {musts_per_provider[p]}"
+            f"raise capacity of {who} to {musts_per_provider[p] + int(problem.prior_load[p])}"
         )
     for s in np.flatnonzero(musts_per_seeker > problem.supply).tolist():
         messages.append(
             f"pairs.must gives {ids[problem.seekers[s]]} {musts_per_seeker[s]} providers but per_seeker is "
             f"{problem.per_seeker}: raise per_seeker to {musts_per_seeker[s]}"
         )
-    if problem.min_load > 0:
+    if problem.min_need.any():
         eligible = np.bincount(problem.arc_provider, minlength=len(problem.providers))
-        for p in range(len(problem.providers)):
+        for p in np.flatnonzero(problem.min_need > 0).tolist():
             who = ids[problem.providers[p]]
-            if problem.capacity[p] < problem.min_load:
+            need = int(problem.min_need[p])
+            if problem.capacity[p] < need:
                 messages.append(
-                    f"capacity.min = {problem.min_load} but {who} has capacity {problem.capacity[p]}: "
-                    f"raise capacity of {who} to {problem.min_load} or lower capacity.min"
+                    f"capacity.min = {problem.min_load} but {who} has room for {problem.capacity[p]} more: "
+                    f"raise capacity of {who} or lower capacity.min"
                 )
-            elif eligible[p] < problem.min_load:
+            elif eligible[p] < need:
                 messages.append(
                     f"capacity.min = {problem.min_load} but only {eligible[p]} seeker(s) are eligible for {who}: "
-                    f"relax a rule or lower capacity.min to {eligible[p]}"
+                    f"relax a rule or lower capacity.min to {eligible[p] + problem.min_load - need}"
                 )
         slots = int(problem.supply.sum())
-        needed = problem.min_load * len(problem.providers)
+        needed = int(problem.min_need.sum())
         if needed > slots:
             messages.append(
                 f"capacity.min = {problem.min_load} for {len(problem.providers)} providers needs {needed} "
-                f"pairs but the {len(problem.seekers)} seekers can take only {slots}: lower capacity.min to "
+                f"more pairs but the {len(problem.seekers)} seekers can take only {slots}: lower capacity.min to "
                 f"{slots // max(len(problem.providers), 1)} or add seekers"
             )
     return messages
@@ -795,7 +890,7 @@ def quick_conflicts(problem: MatchingProblem) -> list[str]:
 def explain_infeasible(
     problem: MatchingProblem, arcs: np.ndarray, fixed: set[int], options: SolveOptions
 ) -> list[str]:
-    """Name a conflicting subset of minimum loads and must pairs among ``arcs``.
+    """Name a conflicting subset of minimum loads, per-team caps and must pairs among ``arcs``.
 
     Each such constraint is guarded by an assumption literal; on INFEASIBLE, CP-SAT's
     sufficient assumptions (single-threaded, no objective) give the subset.
@@ -813,12 +908,16 @@ def explain_infeasible(
     for p, ks in by_provider.items():
         load = sum(y[k] for k in ks)
         guarded.add(load <= int(problem.capacity[p]))
-        if problem.min_load > 0:
+        if problem.min_need[p] > 0:
             literal = guarded.new_bool_var(f"min_load_{p}")
-            guarded.add(load >= problem.min_load).only_enforce_if(literal)
+            guarded.add(load >= int(problem.min_need[p])).only_enforce_if(literal)
             literals[literal.index] = f"min_load:{p}"
             guarded.add_assumption(literal)
-    _add_team_caps(problem, guarded, y, by_provider)
+    for (p, t), members, room in _team_groups(problem, by_provider):
+        literal = guarded.new_bool_var(f"team_cap_{p}_{t}")
+        guarded.add(sum(y[k] for k in members) <= room).only_enforce_if(literal)
+        literals[literal.index] = f"team_cap:{p}:{t}:{room}"
+        guarded.add_assumption(literal)
     for k in sorted(fixed & set(y)):
         literal = guarded.new_bool_var(f"must_{k}")
         guarded.add(y[k] == 1).only_enforce_if(literal)
@@ -850,21 +949,29 @@ def _describe_conflict(
         p = int(rest[0])
         eligible = len(by_provider.get(p, []))
         capacity = int(problem.capacity[p])
+        need = int(problem.min_need[p])
         who = ids[problem.providers[p]]
-        if capacity < problem.min_load:
-            fix = (
-                f"raise capacity of {who} to {problem.min_load} or lower capacity.min to {capacity}"
-            )
-        elif eligible < problem.min_load:
-            fix = f"only {eligible} seeker(s) are eligible for {who}; relax a rule or lower capacity.min to {eligible}"
+        if capacity < need:
+            fix = f"raise capacity of {who} or lower capacity.min"
+        elif eligible < need:
+            fix = f"only {eligible} seeker(s) are eligible for {who}; relax a rule or lower capacity.min"
         else:
             fix = f"lower capacity.min below {problem.min_load} or add seekers"
-        return f"capacity.min: provider {who} must take at least {problem.min_load} seekers ({fix})"
+        more = f", {need} more this period" if need != problem.min_load else ""
+        return f"capacity.min: provider {who} must take at least {problem.min_load} seekers{more} ({fix})"
+    if kind == "team_cap":
+        p, t, room = int(rest[0]), int(rest[1]), int(rest[2])
+        who = ids[problem.providers[p]]
+        team = problem.pop.team_names[t] if t < len(problem.pop.team_names) else str(t)
+        return (
+            f"rules.max_same_team_per_provider = {problem.team_cap}: {who} may take only {room} more "
+            f"seeker(s) of team {team!r} (raise max_same_team_per_provider or lower capacity.min)"
+        )
     s, p = int(rest[0]), int(rest[1])
     seeker, provider = ids[problem.seekers[s]], ids[problem.providers[p]]
     return (
         f"pairs.must ({seeker}, {provider}) cannot hold with the other constraints "
-        f"(e.g. raise capacity of {provider} to {int(problem.capacity[p]) + 1})"
+        f"(e.g. raise capacity of {provider} to {int(problem.capacity[p]) + int(problem.prior_load[p]) + 1})"
     )
 
 

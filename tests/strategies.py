@@ -167,8 +167,10 @@ def programs(draw: st.DrawFn, org: Org, *, side_constraints: bool = True) -> Pro
             pairs["must"] = [list(draw(st.sampled_from(candidates)))]
     if draw(st.booleans()):
         pairs["never"] = [draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))]
+    # penalty-only weights (every pair scores <= 0) make coverage fight the score
+    values = [0.0, -1.0] if draw(st.integers(0, 3)) == 0 else [0.0, 1.0, 2.5, -1.0]
     weights = {
-        name: draw(st.sampled_from([0.0, 1.0, 2.5, -1.0]))
+        name: draw(st.sampled_from(values))
         for name in (
             "interests",
             "skills",
@@ -179,7 +181,7 @@ def programs(draw: st.DrawFn, org: Org, *, side_constraints: bool = True) -> Pro
             "preferences",
         )
     }
-    weights["isolation_priority"] = draw(st.sampled_from([0.0, 3.0]))
+    weights["isolation_priority"] = draw(st.sampled_from([0.0] if len(values) == 2 else [0.0, 3.0]))
     return ProgramSpec.model_validate(
         {
             "name": "prog",

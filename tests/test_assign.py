@@ -399,19 +399,11 @@ def test_pruned_flow_with_pricing_is_exact(
 ) -> None:
     """Column generation from each seeker's k best arcs reaches the full-flow optimum
     (per-team caps, must pairs and minimum loads included)."""
-    import matcher.constraints as constraints
-    import matcher.solver as solver
-
     org, spec, history = case
     full = run(org, spec, history)
     if full.solution.status == "infeasible":
         return
-    saved = (solver.PRUNE_ABOVE, constraints.TOP_PER_SEEKER)
-    try:
-        solver.PRUNE_ABOVE, constraints.TOP_PER_SEEKER = 0, k
-        pruned = run(org, spec, history)
-    finally:
-        solver.PRUNE_ABOVE, constraints.TOP_PER_SEEKER = saved
+    pruned = run(org, spec, history, prune_above=0, candidates_per_seeker=k)
     assert len(pruned.assignments) == len(full.assignments)
     assert pruned.solution.objective == pytest.approx(full.solution.objective, abs=1e-6)
     assert violations(org, spec, pruned, history) == []
@@ -542,17 +534,11 @@ def test_large_programs_with_minimum_loads_are_priced_over_all_pairs(
     """Above PRUNE_ABOVE eligible pairs, both minimum-load flows start from each seeker's k best
     arcs and price the rest in: the same coverage and score as on all arcs, certified over all
     eligible pairs; every hard rule still holds."""
-    import matcher.constraints as constraints
-    from matcher import solver
-
     org, spec, history = case
     if spec.capacity.min == 0:
         spec = spec.model_copy(update={"capacity": spec.capacity.model_copy(update={"min": 1})})
     full = run(org, spec, history)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(solver, "PRUNE_ABOVE", 0)
-        patch.setattr(constraints, "TOP_PER_SEEKER", k)
-        pruned = run(org, spec, history)
+    pruned = run(org, spec, history, prune_above=0, candidates_per_seeker=k)
     assert pruned.solution.status == full.solution.status
     if pruned.solution.status == "infeasible" or pruned.problem.arcs == 0:
         return
@@ -569,18 +555,11 @@ def test_compiling_in_blocks_and_threads_gives_the_same_candidates(
 ) -> None:
     """Blocks of one seeker on two threads give the candidates of one block; every arc's score
     is the per-pair score that explanations use; ``top_arcs`` are each seeker's k best."""
-    import matcher.constraints as constraints
-
     org, spec, history = case
     pop = population(org, analyze(org))
     past = history_for(spec, org, history)
     whole = compile_program(spec, pop, past)
-    saved = (constraints.BLOCK_CELLS, constraints.TOP_PER_SEEKER)
-    try:
-        constraints.BLOCK_CELLS, constraints.TOP_PER_SEEKER = 1, k
-        blocks = compile_program(spec, pop, past, threads=2)
-    finally:
-        constraints.BLOCK_CELLS, constraints.TOP_PER_SEEKER = saved
+    blocks = compile_program(spec, pop, past, threads=2, block_cells=1, top_per_seeker=k)
     for name in ("arc_seeker", "arc_provider", "arc_score"):
         assert np.array_equal(getattr(whole, name), getattr(blocks, name)), name
     assert {n: v.tolist() for n, v in whole.removed_by.items()} == {
@@ -618,3 +597,55 @@ def test_manager_chains_climb_through_people_who_left(org: Org, gone: set[int]) 
             manager = kept.manager_of.get(manager)
         assert [i for i in table[row].tolist() if i >= 0] == chain
         assert table[row, len(chain) :].tolist() == [-1] * (table.shape[1] - len(chain))
+
+
+def _penalty_only_org() -> tuple[Org, ProgramSpec]:
+    """Two mentees whose best mentor (score 0) is the same; the other mentor is in their office,
+    which the program avoids (score −1): full coverage needs one pair of negative score."""
+    people = [
+        Employee(id="S0", roles=("mentee",), attributes={"office": "hq"}),
+        Employee(id="S1", roles=("mentee",), attributes={"office": "hq"}),
+        Employee(id="A", roles=("mentor",), attributes={"office": "hq"}),
+        Employee(id="B", roles=("mentor",), attributes={"office": "home"}),
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 1},
+            "rules": {"same_office": "avoided"},
+            "weights": {
+                "preferences": 1.0,
+                **{
+                    name: 0.0
+                    for name in (
+                        "interests",
+                        "skills",
+                        "overlap_hours",
+                        "bridging",
+                        "existing_tie",
+                        "repeat",
+                        "isolation_priority",
+                    )
+                },
+            },
+        }
+    )
+    return org, spec
+
+
+def test_pricing_keeps_coverage_when_the_needed_pairs_score_below_zero() -> None:
+    """Regression: the coverage reward of the pruned flow was sized from the pruned arcs only
+    (all scoring 0), so the left-out pair of score −1 that serves the second mentee priced
+    non-negative and the run said "optimal" with one mentee of two matched."""
+    org, spec = _penalty_only_org()
+    full = run(org, spec)
+    pruned = run(org, spec, prune_above=0, candidates_per_seeker=1)
+    assert len(full.assignments) == 2
+    assert len(pruned.assignments) == 2
+    assert pruned.solution.status == "optimal"
+    assert pruned.solution.objective == pytest.approx(full.solution.objective)
+    assert pruned.unmatched == []

@@ -1,0 +1,250 @@
+"""Certify a min-cost flow assignment over *all* eligible pairs, independently of the solver.
+
+A flow solution of :mod:`matcher.solver` claims two things: it serves as many seeker slots as
+any assignment can (coverage first), and among those it has the best total score. This module
+checks both claims from the definition of the problem, with code of its own:
+
+* **Coverage is maximum**: no augmenting path exists in the residual network (a breadth-first
+  search from the source, over every eligible pair, never reaches the sink). By the max-flow
+  min-cut theorem the coverage then equals a maximum flow.
+* **The score is optimal at that coverage**: the node potentials the solver hands over give every
+  residual arc a non-negative reduced cost, over every eligible pair, so the residual network has
+  no negative cycle (the linear-programming optimality conditions of min-cost flow).
+
+With minimum loads (``capacity.min``) the provider → sink arcs carry a lower bound (the load each
+provider still needs), and the same conditions are checked on that network; the minimum loads
+must also be met. Must pairs are fixed beforehand and only use up room.
+
+Nothing here imports the solver; the solver imports :class:`FlowPotentials` to fill it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import breadth_first_order
+
+from matcher.constraints import MatchingProblem
+
+CHUNK = 4_000_000  # arcs whose reduced costs are checked at once (bounds the memory)
+
+
+@dataclass(frozen=True)
+class FlowPotentials:
+    """Node potentials (integer, in cost units) of a flow solution, by role.
+
+    ``group`` holds the (provider position, team code) nodes of per-team caps that the solver's
+    network had; a (provider, team) node it did not need takes its provider's potential.
+    ``scale`` is the cost units per score unit (costs are ``-round(score * scale)``);
+    ``minimum_loads`` says the potentials are those of the network with minimum loads as lower
+    bounds (fixed coverage), not of the maximum flow.
+    """
+
+    source: int
+    sink: int
+    seeker: np.ndarray
+    provider: np.ndarray
+    group: dict[tuple[int, int], int]
+    scale: int
+    minimum_loads: bool
+
+
+def _keys(seeker: np.ndarray, provider: np.ndarray, width: int) -> np.ndarray:
+    return seeker.astype(np.int64) * width + provider.astype(np.int64)
+
+
+def certify_flow(
+    problem: MatchingProblem, pairs: list[tuple[int, int]], potentials: FlowPotentials
+) -> list[str]:
+    """Check that ``pairs`` is a coverage-first, score-optimal assignment over all eligible pairs.
+
+    Parameters
+    ----------
+    problem
+        The compiled program: every eligible pair with its score, supplies, capacities, per-team
+        caps, minimum loads and must pairs.
+    pairs
+        The chosen ``(seeker position, provider position)`` pairs, must pairs included.
+    potentials
+        The solver's node potentials.
+
+    Returns
+    -------
+    list[str]
+        What fails, in words; empty when the solution is certified.
+    """
+    n_s, n_p = len(problem.seekers), len(problem.providers)
+    failures: list[str] = []
+    width = max(n_p, 1)
+    arc_keys = _keys(problem.arc_seeker, problem.arc_provider, width)
+    order = np.argsort(arc_keys, kind="stable")
+    sorted_keys = arc_keys[order]
+
+    def arc_ids(items: list[tuple[int, int]]) -> np.ndarray | None:
+        if not items:
+            return np.zeros(0, np.int64)
+        wanted = np.array([s * width + p for s, p in items], dtype=np.int64)
+        at = np.minimum(np.searchsorted(sorted_keys, wanted), max(len(sorted_keys) - 1, 0))
+        if not len(sorted_keys) or not (sorted_keys[at] == wanted).all():
+            return None
+        return order[at]
+
+    chosen_ids = arc_ids(pairs)
+    must_ids = arc_ids(list(problem.must))
+    if chosen_ids is None:
+        return ["a chosen pair is not an eligible pair of the program"]
+    if must_ids is None:
+        return ["a must pair is not an eligible pair of the program"]
+    if len(np.unique(chosen_ids)) != len(chosen_ids):
+        failures.append("a pair is chosen twice")
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    chosen[chosen_ids] = True
+    fixed = np.zeros(problem.arcs, dtype=bool)
+    fixed[must_ids] = True
+    if (fixed & ~chosen).any():
+        failures.append("a must pair is not chosen")
+    free_chosen = chosen & ~fixed
+
+    # ----------------------------------------------------------- feasibility of the flow
+    supply = problem.supply.astype(np.int64) - np.bincount(problem.arc_seeker[fixed], minlength=n_s)
+    room = problem.capacity.astype(np.int64) - np.bincount(
+        problem.arc_provider[fixed], minlength=n_p
+    )
+    out = np.bincount(problem.arc_seeker[free_chosen], minlength=n_s)
+    load = np.bincount(problem.arc_provider[free_chosen], minlength=n_p)
+    supply, room = np.maximum(supply, 0), np.maximum(room, 0)
+    if (out > supply).any():
+        failures.append(f"{int((out > supply).sum())} seeker(s) get more than per_seeker allows")
+    if (load > room).any():
+        failures.append(f"{int((load > room).sum())} provider(s) are over capacity")
+    lower = np.zeros(n_p, dtype=np.int64)
+    with_minimum = bool(problem.min_need.any())
+    if with_minimum:
+        must_load = np.bincount(problem.arc_provider[fixed], minlength=n_p)
+        lower = np.clip(problem.min_need - must_load, 0, room)
+        short = int((load < lower).sum())
+        if short:
+            failures.append(f"{short} provider(s) are below their minimum load")
+    if with_minimum != potentials.minimum_loads:
+        failures.append("the potentials are not those of the program's minimum-load network")
+
+    # (provider, team) groups whose cap can bind: more eligible free arcs than room
+    team = problem.seeker_team()[problem.arc_seeker]
+    group_of = np.full(problem.arcs, -1, dtype=np.int64)
+    group_keys = np.zeros(0, np.int64)
+    group_room = np.zeros(0, np.int64)
+    group_flow = np.zeros(0, np.int64)
+    team_width = int(problem.seeker_team().max(initial=0)) + 1
+    if problem.team_cap is not None:
+        teamed = (team >= 0) & ~fixed
+        keys = problem.arc_provider.astype(np.int64) * team_width + team
+        distinct, inverse, counts = np.unique(keys[teamed], return_inverse=True, return_counts=True)
+        cap = np.full(len(distinct), problem.team_cap, dtype=np.int64)
+        for (p, t), used in problem.prior_team_load.items():
+            at = np.searchsorted(distinct, p * team_width + t)
+            if t >= 0 and at < len(distinct) and distinct[at] == p * team_width + t:
+                cap[at] -= used
+        fixed_keys = keys[fixed & (team >= 0)]
+        at = np.searchsorted(distinct, fixed_keys)
+        inside = at < len(distinct)
+        inside[inside] = distinct[at[inside]] == fixed_keys[inside]
+        np.subtract.at(cap, at[inside], 1)
+        cap = np.maximum(cap, 0)
+        flow_in = np.bincount(inverse, weights=free_chosen[teamed], minlength=len(distinct))
+        over = int((flow_in > cap).sum())
+        if over:
+            failures.append(f"{over} provider(s) take more seekers of one team than allowed")
+        binding = counts > cap
+        renumber = np.full(len(distinct), -1, dtype=np.int64)
+        renumber[binding] = np.arange(int(binding.sum()))
+        group_of[np.flatnonzero(teamed)] = renumber[inverse]
+        group_keys, group_room = distinct[binding], cap[binding]
+        group_flow = flow_in[binding].astype(np.int64)
+    if failures:
+        return failures
+
+    # ----------------------------------------------------------- coverage is maximum
+    n_g = len(group_keys)
+    source, sink = 0, n_s + n_p + n_g + 1
+    seeker_node = problem.arc_seeker.astype(np.int64) + 1
+    head = problem.arc_provider.astype(np.int64) + n_s + 1
+    grouped = group_of >= 0
+    head[grouped] = n_s + n_p + 1 + group_of[grouped]
+    provider_nodes = np.arange(n_p, dtype=np.int64) + n_s + 1
+    group_nodes = np.arange(n_g, dtype=np.int64) + n_s + n_p + 1
+    group_provider = provider_nodes[group_keys // team_width] if n_g else np.zeros(0, np.int64)
+    free = ~fixed
+    tails = [
+        np.zeros(int((out < supply).sum()), np.int64),
+        seeker_node[free & ~chosen],
+        head[free_chosen],
+        group_nodes[group_flow < group_room],
+        group_provider[group_flow > 0],
+        provider_nodes[load < room],
+    ]
+    heads = [
+        np.flatnonzero(out < supply).astype(np.int64) + 1,
+        head[free & ~chosen],
+        seeker_node[free_chosen],
+        group_provider[group_flow < group_room],
+        group_nodes[group_flow > 0],
+        np.full(int((load < room).sum()), sink, np.int64),
+    ]
+    arc_tail, arc_head = np.concatenate(tails), np.concatenate(heads)
+    residual = sp.csr_matrix(
+        (np.ones(len(arc_tail), dtype=np.int8), (arc_tail, arc_head)), shape=(sink + 1, sink + 1)
+    )
+    reached = breadth_first_order(residual, source, directed=True, return_predecessors=False)
+    if bool((reached == sink).any()):
+        failures.append(
+            "coverage is not maximum: an augmenting path from the source to the sink remains"
+        )
+
+    # ----------------------------------------------------------- the score is optimal
+    pot_head_group = potentials.provider[group_keys // team_width].astype(np.int64).copy()
+    for g, key in enumerate(group_keys.tolist()):
+        where = (key // team_width, key % team_width)
+        if where in potentials.group:
+            pot_head_group[g] = potentials.group[where]
+    negative = 0
+    for start in range(0, problem.arcs, CHUNK):
+        part = slice(start, min(start + CHUNK, problem.arcs))
+        cost = -np.rint(problem.arc_score[part] * potentials.scale).astype(np.int64)
+        head_pot = potentials.provider[problem.arc_provider[part]].astype(np.int64)
+        in_group = group_of[part] >= 0
+        head_pot[in_group] = pot_head_group[group_of[part][in_group]]
+        reduced = cost + potentials.seeker[problem.arc_seeker[part]] - head_pot
+        negative += int(((reduced < 0) & free[part] & ~chosen[part]).sum())
+        negative += int(((reduced > 0) & free_chosen[part]).sum())
+    src = potentials.source
+    negative += int(((out < supply) & (src - potentials.seeker < 0)).sum())
+    negative += int(((out > 0) & (potentials.seeker - src < 0)).sum())
+    negative += (
+        int(
+            (
+                (group_flow < group_room)
+                & (pot_head_group - potentials.provider[group_keys // team_width] < 0)
+            ).sum()
+        )
+        if n_g
+        else 0
+    )
+    negative += (
+        int(
+            (
+                (group_flow > 0)
+                & (potentials.provider[group_keys // team_width] - pot_head_group < 0)
+            ).sum()
+        )
+        if n_g
+        else 0
+    )
+    negative += int(((load < room) & (potentials.provider - potentials.sink < 0)).sum())
+    negative += int(((load > lower) & (potentials.sink - potentials.provider < 0)).sum())
+    if negative:
+        failures.append(
+            f"the score is not proven optimal: {negative} residual arc(s) have a negative reduced cost"
+        )
+    return failures
