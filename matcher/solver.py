@@ -975,58 +975,206 @@ def _describe_conflict(
     )
 
 
+def _peer_conflicts(problem: MatchingProblem) -> list[str]:
+    """Necessary conditions of a peer program's hard constraints."""
+    ids = problem.pop.ids
+    messages = list(problem.conflicts)
+    for (a, b), rules in problem.must_blockers.items():
+        for rule in rules:
+            messages.append(
+                f"pairs.must ({ids[problem.seekers[a]]}, {ids[problem.seekers[b]]}) breaks the rule "
+                f"{rule}: {_must_fix(problem, rule)}"
+            )
+    load = np.zeros(len(problem.seekers), dtype=np.int64)
+    for a, b in problem.must:
+        load[a] += 1
+        load[b] += 1
+    for person in np.flatnonzero(load > problem.capacity).tolist():
+        who = ids[problem.seekers[person]]
+        messages.append(
+            f"pairs.must puts {who} in {load[person]} pairs but capacity is {problem.capacity[person]}: "
+            f"raise capacity of {who}"
+        )
+    return messages
+
+
+def _greedy_peers(
+    problem: MatchingProblem, arcs: np.ndarray, fixed: list[int], coverage_first: bool
+) -> np.ndarray:
+    """A fast feasible start for peer programs (ignoring minimum loads) among ``arcs``: must
+    pairs, then pairs of two people not yet in a pair, then pairs covering one more person, then
+    any pair that adds score, each pass best score first and within capacity."""
+    room = problem.capacity.astype(np.int64).copy()
+    covered = np.zeros(len(problem.seekers), dtype=bool)
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    a_all, b_all = problem.arc_seeker.tolist(), problem.arc_provider.tolist()
+    for k in fixed:
+        chosen[k] = True
+        for person in (a_all[k], b_all[k]):
+            room[person] -= 1
+            covered[person] = True
+    order = arcs[np.argsort(-problem.arc_score[arcs], kind="stable")].tolist()
+    score = problem.arc_score.tolist()
+    passes = ("both", "one", "score") if coverage_first else ("score",)
+    for rule in passes:
+        for k in order:
+            if chosen[k]:
+                continue
+            a, b = a_all[k], b_all[k]
+            if room[a] <= 0 or room[b] <= 0:
+                continue
+            new = int(not covered[a]) + int(not covered[b])
+            if (rule == "both" and new < 2) or (rule == "one" and new < 1):
+                continue
+            if rule == "score" and score[k] <= 0:
+                break  # the rest score no more
+            chosen[k] = True
+            room[a] -= 1
+            room[b] -= 1
+            covered[a] = covered[b] = True
+    return chosen
+
+
+def _double_cover_bound(problem: MatchingProblem) -> float:
+    """An upper bound on the score of any peer pairing, over all eligible pairs.
+
+    Every pairing M of the group gives, in the bipartite double cover (each person once on the
+    left and once on the right with their capacity; pair {i, j} as arcs i→j' and j→i'), a
+    b-matching of weight 2·w(M). So half the double cover's maximum weight bounds w(M); it is the
+    fractional (half-integral) b-matching relaxation, solved exactly as a min-cost flow.
+    """
+    keep = problem.arc_score > 0
+    if not keep.any():
+        return 0.0
+    n = len(problem.seekers)
+    a, b = problem.arc_seeker[keep].astype(np.int64), problem.arc_provider[keep].astype(np.int64)
+    cost = -np.rint(problem.arc_score[keep] * FLOW_SCALE).astype(np.int64)
+    source, sink = 2 * n, 2 * n + 1
+    cap = problem.capacity.astype(np.int64)
+    tails = np.concatenate([np.full(n, source), a + 0, b + 0, np.arange(n) + n, [source]])
+    heads = np.concatenate([np.arange(n), b + n, a + n, np.full(n, sink), [sink]])
+    caps = np.concatenate([cap, np.ones(2 * len(a), np.int64), cap, [int(cap.sum())]])
+    costs = np.concatenate([np.zeros(n, np.int64), cost, cost, np.zeros(n, np.int64), [0]])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    flow.set_node_supply(source, int(cap.sum()))
+    flow.set_node_supply(sink, -int(cap.sum()))
+    if flow.solve() != flow.OPTIMAL:
+        return float(problem.arc_score[keep].sum())
+    # each arc's cost is rounded by at most half a unit; at most sum(cap) arcs carry flow
+    slack = 0.5 * int(cap.sum()) / FLOW_SCALE
+    return -flow.optimal_cost() / (2 * FLOW_SCALE) + slack
+
+
 def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float) -> Solution:
     """Peer programs: a b-matching on a general graph (pairs {i, j} among one group), by CP-SAT.
 
     Each person takes part in at most ``capacity`` and at least ``capacity.min`` pairs; must
     pairs are taken. With ``objective = "coverage_first"`` the model first maximises the number
     of people in at least one pair, then the score; with ``"score"`` only the score.
+
+    A greedy pairing is the hint of the first phase, and each phase's best is the hint (and the
+    fallback) of the next, so a run always returns the best pairing it found within the time
+    limit, which includes building the model. Large groups without minimum loads are solved on
+    each person's best ``candidates_per_seeker`` pairs; the bound is then the fractional
+    b-matching of all eligible pairs (:func:`_double_cover_bound`), valid over all of them.
     """
-    if problem.must_blockers:
-        ids = problem.pop.ids
-        return _infeasible(
-            [
-                f"pairs.must ({ids[problem.seekers[a]]}, {ids[problem.seekers[b]]}) breaks the rule(s) {', '.join(r)}"
-                for (a, b), r in problem.must_blockers.items()
-            ],
-            "checks",
-            started,
-        )
-    model = cp_model.CpModel()
+    conflicts = _peer_conflicts(problem)
+    fixed, missing = _arc_positions(problem, problem.must)
+    ids = problem.pop.ids
+    conflicts += [
+        f"pairs.must ({ids[problem.seekers[a]]}, {ids[problem.seekers[b]]}) is not an eligible "
+        "pair of this program: drop the must pair"
+        for a, b in missing
+        if (a, b) not in problem.must_blockers
+    ]
+    if conflicts:
+        return _infeasible(conflicts, "checks", started)
+    deadline = started + options.time_limit
+    coverage_first = problem.spec.objective == "coverage_first"
     n = len(problem.seekers)
-    x = [model.new_bool_var(f"x_{k}") for k in range(problem.arcs)]
+    pruned = problem.arcs > options.max_sat_arcs and not problem.min_need.any()
+    if pruned:
+        both = np.concatenate(
+            [
+                _best_per_seeker(problem, np.arange(problem.arcs), options.candidates_per_seeker),
+                _best_per_provider(problem, options.candidates_per_seeker),
+                np.asarray(fixed, dtype=np.int64),
+            ]
+        )
+        arcs = np.unique(both)
+    else:
+        arcs = np.arange(problem.arcs)
+    greedy = _greedy_peers(problem, arcs, fixed, coverage_first)
+    # the fractional b-matching bounds the score of every pairing over all eligible pairs
+    relaxation = _double_cover_bound(problem)
+    model = cp_model.CpModel()
+    x = {int(k): model.new_bool_var(f"x_{k}") for k in arcs}
     touching: list[list[int]] = [[] for _ in range(n)]
-    for k, (a, b) in enumerate(
-        zip(problem.arc_seeker.tolist(), problem.arc_provider.tolist(), strict=True)
+    for k, a, b in zip(
+        arcs.tolist(),
+        problem.arc_seeker[arcs].tolist(),
+        problem.arc_provider[arcs].tolist(),
+        strict=True,
     ):
         touching[a].append(k)
         touching[b].append(k)
     covered = []
     literals: dict[int, str] = {}
     for person in range(n):
-        load = sum(x[k] for k in touching[person])
+        if not touching[person]:
+            continue
+        load = cp_model.LinearExpr.sum([x[k] for k in touching[person]])
         model.add(load <= int(problem.capacity[person]))
-        if problem.min_load > 0:
+        if problem.min_need[person] > 0:
             literal = model.new_bool_var(f"min_{person}")
-            model.add(load >= problem.min_load).only_enforce_if(literal)
+            model.add(load >= int(problem.min_need[person])).only_enforce_if(literal)
             literals[literal.index] = problem.pop.ids[problem.seekers[person]]
             model.add_assumption(literal)
         served = model.new_bool_var(f"y_{person}")
         model.add(load >= 1).only_enforce_if(served)
         covered.append(served)
-    for pair in problem.must:
-        where = [
-            k
-            for k in touching[pair[0]]
-            if int(problem.arc_provider[k]) == pair[1] or int(problem.arc_seeker[k]) == pair[1]
+    if problem.min_need[[not t for t in touching]].any():
+        alone = [
+            ids[problem.seekers[p]] for p in range(n) if not touching[p] and problem.min_need[p] > 0
         ]
-        model.add(x[where[0]] == 1)
-    scores = np.rint(problem.arc_score * SAT_SCALE).astype(np.int64).tolist()
-    score = sum(c * v for c, v in zip(scores, x, strict=True))
-    solver = _solver(options, options.time_limit / 2)
-    if problem.spec.objective == "coverage_first":
-        model.maximize(sum(covered))
-        status = solver.solve(model)
+        return _infeasible(
+            [
+                f"capacity.min = {problem.min_load}: {', '.join(alone[:10])} have no eligible partner; "
+                "relax a rule or lower capacity.min"
+            ],
+            "checks",
+            started,
+        )
+    for k in fixed:
+        model.add(x[k] == 1)
+    scores = np.rint(problem.arc_score[arcs] * SAT_SCALE).astype(np.int64).tolist()
+    score = cp_model.LinearExpr.weighted_sum(list(x.values()), scores)
+    hint = {k: bool(greedy[k]) for k in x}
+    greedy_ok = bool(
+        (
+            np.bincount(problem.arc_seeker[greedy], minlength=n)
+            + np.bincount(problem.arc_provider[greedy], minlength=n)
+            >= problem.min_need
+        ).all()
+    )
+
+    variable_index = [var.index for var in x.values()]
+
+    def run(seconds: float) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
+        model.clear_hints()
+        # a full hint, set on the proto at once (add_hint per variable costs seconds here)
+        model.proto.solution_hint.vars.extend(variable_index)
+        model.proto.solution_hint.values.extend([int(hint[k]) for k in x])
+        solver = _solver(options, seconds)
+        return solver, solver.solve(model)
+
+    best: dict[int, bool] | None = hint if greedy_ok else None
+    cover_proven = True
+    if coverage_first and covered and time.perf_counter() < deadline:
+        model.maximize(cp_model.LinearExpr.sum(covered))
+        remaining = deadline - time.perf_counter()
+        solver, status = run(max(remaining * 0.4, 0.05))
         if status == cp_model.INFEASIBLE:
             core = [
                 literals[i]
@@ -1041,15 +1189,29 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
                 "cp_sat_assumptions",
                 started,
             )
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            raise SolveTimeout("CP-SAT found no pairing within the time limit; raise --time-limit")
-        model.add(sum(covered) >= round(solver.objective_value))
-        cover_proven = status == cp_model.OPTIMAL  # the assumptions stay in force in phase 2
-    else:
-        cover_proven = True
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            best = {k: bool(solver.boolean_value(v)) for k, v in x.items()}
+            cover_proven = status == cp_model.OPTIMAL
+        elif best is None:
+            raise SolveTimeout(
+                f"CP-SAT found no pairing within {options.time_limit:.0f} s that meets capacity.min "
+                f"for {n:,} people; raise --time-limit"
+            )
+        else:
+            cover_proven = False
+        assert best is not None
+        hint = best
+        found_cover = sum(1 for t in touching if t and any(best[k] for k in t))
+        model.add(cp_model.LinearExpr.sum(covered) >= found_cover)
+    elif coverage_first and covered:
+        cover_proven = False  # the deadline passed while building: the greedy start stands
     model.maximize(score)
-    status = solver.solve(model)
-    if status == cp_model.INFEASIBLE:
+    remaining = deadline - time.perf_counter()
+    if remaining > 0 or best is None:
+        solver, status = run(max(remaining, 0.05))
+    else:
+        solver, status = cp_model.CpSolver(), cp_model.UNKNOWN
+    if status == cp_model.INFEASIBLE and best is None:
         return _infeasible(
             [
                 f"capacity.min = {problem.min_load}: not every person can be paired; lower capacity.min or relax a rule"
@@ -1057,26 +1219,64 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
             "cp_sat",
             started,
         )
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise SolveTimeout("CP-SAT found no pairing within the time limit; raise --time-limit")
-    chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
-    objective = float(problem.arc_score[chosen].sum())
-    optimal = status == cp_model.OPTIMAL and cover_proven
-    bound = (
-        objective
-        if optimal
-        else max(
-            solver.best_objective_bound / SAT_SCALE + 0.5 * problem.arcs / SAT_SCALE, objective
+    score_proven = status == cp_model.OPTIMAL
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        best = {k: bool(solver.boolean_value(v)) for k, v in x.items()}
+        sat_bound = solver.best_objective_bound / SAT_SCALE + (
+            0.0 if score_proven else 0.5 * len(arcs) / SAT_SCALE
         )
+    elif best is None:
+        raise SolveTimeout(
+            f"CP-SAT found no pairing within {options.time_limit:.0f} s that meets capacity.min "
+            f"for {n:,} people; raise --time-limit"
+        )
+    else:
+        sat_bound = float("inf")
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    chosen[[k for k, on in best.items() if on]] = True
+    objective = float(problem.arc_score[chosen].sum())
+    notes: list[str] = []
+    bound = relaxation if pruned else min(sat_bound, relaxation)
+    if score_proven and cover_proven and not pruned:
+        bound = objective
+    bound = max(bound, objective)
+    gap = _gap(objective, bound)
+    people_with_partner = sum(1 for t in touching if t)
+    in_pairs = int(
+        (
+            np.bincount(problem.arc_seeker[chosen], minlength=n)
+            + np.bincount(problem.arc_provider[chosen], minlength=n)
+            > 0
+        ).sum()
     )
+    if pruned:
+        notes.append(
+            f"CP-SAT ran on {len(arcs):,} of {problem.arcs:,} eligible pairs (each person's best "
+            f"{options.candidates_per_seeker}); the bound is the fractional pairing of all of them"
+        )
+        cover_proven = in_pairs == people_with_partner or not coverage_first
+        score_proven = gap <= 1e-9
+    optimal = cover_proven and (score_proven or gap <= 1e-9)
+    if not optimal and time.perf_counter() >= deadline - 0.05:
+        notes.append("the time limit ended the search; raise --time-limit to close the gap")
     return Solution(
         status="optimal" if optimal else "feasible",
         pairs=_pairs(problem, chosen),
         objective=objective,
         bound=bound,
-        gap=_gap(objective, bound),
+        gap=gap,
         bound_scope="all_eligible_pairs",
         method="cp_sat",
         seconds=time.perf_counter() - started,
-        coverage_bound=int(sum(1 for _ in covered)),
+        coverage_bound=people_with_partner,
+        notes=notes,
     )
+
+
+def _best_per_provider(problem: MatchingProblem, k: int) -> np.ndarray:
+    """Each provider's ``k`` best-scoring arcs (for peers: the other end of each pair)."""
+    arcs = np.arange(problem.arcs)
+    order = arcs[np.lexsort((-problem.arc_score, problem.arc_provider))]
+    provider_sorted = problem.arc_provider[order]
+    first = np.searchsorted(provider_sorted, provider_sorted, side="left")
+    return order[(np.arange(len(order)) - first) < k]
