@@ -218,3 +218,44 @@ def verify(
             f"program {spec.name!r}: the {solution.method} solution failed its independent "
             f"check:\n{lines}\n{BUG_REPORT}"
         )
+
+
+def check_imported(
+    org: Org,
+    analysis: Analysis | AnalysisView,
+    specs: Sequence[ProgramSpec],
+    rows: Sequence[dict[str, str]],
+    history: Sequence[HistoryRow] = (),
+) -> tuple[list[str], list[str]]:
+    """Check imported pairings against the rules of the programs they name.
+
+    Rows are grouped by program and period; each group is checked as that program's assignment
+    of that period (:func:`matcher.checks.check_assignment`, against the committed ``history``).
+
+    Returns
+    -------
+    (violations, unchecked)
+        Broken rules in words (``program@period: rule: message``) and the programs named by the
+        rows that ``specs`` does not hold.
+    """
+    pop = population(org, analysis)
+    flags = {pop.ids[k]: set(f) for k, f in enumerate(pop.flags)}
+    by_name = {spec.name: spec for spec in specs}
+    groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for row in rows:
+        key = ((row.get("program") or "").strip(), (row.get("period") or "").strip())
+        pair = ((row.get("seeker_id") or "").strip(), (row.get("provider_id") or "").strip())
+        groups.setdefault(key, []).append(pair)
+    past = [HistoryPair(*row) for row in history]
+    found: list[str] = []
+    unchecked: set[str] = set()
+    for (name, period), pairs in sorted(groups.items()):
+        if name not in by_name:
+            unchecked.add(name)
+            continue
+        spec = by_name[name].model_copy(update={"period": period})
+        for violation in check_assignment(
+            spec, org, pairs, flags=flags, history=past, as_of=pop.as_of
+        ):
+            found.append(f"{name}@{period}: {violation.rule}: {violation.message}")
+    return found, sorted(unchecked)

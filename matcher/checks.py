@@ -78,7 +78,7 @@ DEFAULT_SELECTORS: dict[Kind, dict[str, Selector]] = {
 }
 """What an empty top-level selector means, per kind and side."""
 
-_INTEGER = re.compile(r"\s*[+-]?[0-9]+(\.0*)?\s*")
+_INTEGER = re.compile(r"\s*\+?[0-9]+(\.0*)?\s*")
 
 
 @dataclass(frozen=True)
@@ -229,9 +229,9 @@ def capacities(spec: ProgramSpec, org: Org, providers: AbstractSet[str]) -> dict
 
     Notes
     -----
-    A provider's value is their ``attributes[capacity.column]`` when that is a non-empty
-    integer string (``3`` or ``3.0``), else ``capacity.default``; ``capacity.max``, when set, caps it. A negative
-    value in the column counts as 0.
+    A provider's value is their ``attributes[capacity.column]`` when that is filled in, else
+    ``capacity.default``; ``capacity.max``, when set, caps it. A filled cell must be a whole
+    number in the digits 0–9 (``3`` or ``3.0``): anything else raises ``ValueError``.
 
     Examples
     --------
@@ -248,8 +248,13 @@ def capacities(spec: ProgramSpec, org: Org, providers: AbstractSet[str]) -> dict
     for person in org.employees:
         if person.id not in providers:
             continue
-        raw = person.attributes.get(rule.column, "") if rule.column else ""
-        value = max(int(float(raw)), 0) if _INTEGER.fullmatch(raw) else rule.default
+        raw = (person.attributes.get(rule.column) or "") if rule.column else ""
+        if not raw.strip():
+            value = rule.default
+        elif _INTEGER.fullmatch(raw):
+            value = int(raw.strip().lstrip("+").split(".")[0])
+        else:
+            raise ValueError(f"capacity of {person.id}: {raw!r} is not a whole number")
         if rule.max is not None:
             value = min(value, rule.max)
         result[person.id] = value

@@ -345,11 +345,16 @@ def assign(
         click.echo(json.dumps(summary, default=str))
     lines = []
     for name, block in summary["programs"].items():
-        lines.append(
-            f"{name}: {block['status']} ({block['method']}), matched {block['matched']} of {block['seekers']} seekers "
-            f"({block['coverage']:.0%}), objective {block['objective']:.2f}, gap {block['gap']:.2%}; run {block['run_id']} "
-            f"(approve with: matcher history commit '{block['run_id']}')"
-        )
+        if block["status"] == "infeasible":
+            lines.append(
+                f"{name}: infeasible, nothing to approve (run {block['run_id']} records the attempt)"
+            )
+        else:
+            lines.append(
+                f"{name}: {block['status']} ({block['method']}), matched {block['matched']} of {block['seekers']} seekers "
+                f"({block['coverage']:.0%}), objective {block['objective']:.2f}, gap {block['gap']:.2%}; run {block['run_id']} "
+                f"(approve with: matcher history commit '{block['run_id']}' --db '{db_path}')"
+            )
         for conflict in block["conflicts"]:
             lines.append(f"  conflict: {conflict}")
     lines.append(f"outputs in {out_dir}")
@@ -566,18 +571,85 @@ def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> No
 
 @history.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--program",
+    "program_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check the pairings against the rules of this program file's programs (by name) first.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Import pairings that break a rule anyway (the broken rules are recorded with the run).",
+)
 @_db_option
 @common_options
-def history_import(file: Path, db_path: Path, quiet: bool, as_json: bool) -> None:
-    """Import past pairings from CSV: program,seeker_id,provider_id,period[,kind]."""
+def history_import(
+    file: Path,
+    program_file: Path | None,
+    force: bool,
+    db_path: Path,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Import past pairings from CSV: program,seeker_id,provider_id,period[,kind].
+
+    Imported pairings count as committed history: later runs avoid repeating them and build on
+    them. With --program they are first checked against the rules of the programs they name;
+    pairings that break a rule are refused unless --force.
+    """
+    from matcher.assign import check_imported
     from matcher.history import History
+    from matcher.io.load import load_org
+    from matcher.io.programs import load_program_file
     from matcher.io.tables import read_table
+    from matcher.isolation import analyze as run_analysis
 
     table, _ = read_table(file, ("program", "seeker_id", "provider_id", "period"))
+    rows = table.to_pylist()
+    broken: list[str] = []
     with History(db_path) as store:
-        created = store.import_rows(table.to_pylist(), str(file))
+        if program_file is None:
+            click.echo(
+                "warning: the pairings were not checked against any program's rules "
+                "(give --program FILE to check them)",
+                err=True,
+            )
+        else:
+            parsed = load_program_file(program_file)
+            with step("checking the pairings against the programs' rules", quiet):
+                org, _ = load_org(
+                    parsed.data.employees, parsed.data.interactions, as_of=parsed.data.as_of
+                )
+                analysis = run_analysis(org, parsed.analysis)
+                history_rows = [
+                    (p.kind, p.seeker_id, p.provider_id, p.period) for p in store.committed_pairs()
+                ]
+                broken, unchecked = check_imported(
+                    org, analysis, parsed.program, rows, history_rows
+                )
+            if unchecked:
+                click.echo(
+                    f"warning: no program named {', '.join(unchecked)} in {program_file}: "
+                    "those pairings were not checked",
+                    err=True,
+                )
+            if broken and not force:
+                shown = "\n".join(f"  - {b}" for b in broken[:50])
+                more = f"\n  … and {len(broken) - 50} more" if len(broken) > 50 else ""
+                raise click.ClickException(
+                    f"{len(broken)} imported pairing(s) break the programs' rules; nothing was "
+                    f"imported (fix the file, or import anyway with --force):\n{shown}{more}"
+                )
+        created = store.import_rows(rows, str(file), violations=broken)
+    if broken:
+        click.echo(
+            f"warning: imported {len(broken)} pairing(s) that break a rule (--force); they are "
+            "recorded with the run",
+            err=True,
+        )
     if as_json:
-        click.echo(json.dumps({"runs": created, "rows": table.num_rows}))
+        click.echo(json.dumps({"runs": created, "rows": table.num_rows, "violations": broken}))
     echo(f"imported {table.num_rows} pairings as {len(created)} committed run(s)", quiet)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -597,8 +598,19 @@ def select(selector: Selector, pop: Population) -> np.ndarray:
     return mask
 
 
+MAX_CAPACITY = 1_000_000
+"""The largest capacity a cell may give (more is surely a typo, and keeps flows in range)."""
+
+_WHOLE = re.compile(r"\s*\+?([0-9]+)(\.0*)?\s*")
+
+
 def capacities(capacity: Capacity, pop: Population, providers: np.ndarray) -> np.ndarray:
-    """Seekers each provider may take: the capacity column when filled in, else the default."""
+    """Seekers each provider may take: the capacity column when filled in, else the default.
+
+    A filled cell must be a whole number written with the digits 0–9 (``3`` or ``3.0``), at most
+    :data:`MAX_CAPACITY`; anything else (``2.5``, ``1e9``, ``inf``, ``-1``, full-width digits) is
+    an error naming the person, not a guess.
+    """
     values = np.full(len(providers), capacity.default, dtype=np.int64)
     if capacity.column is not None:
         if capacity.column not in pop.attributes:
@@ -607,18 +619,21 @@ def capacities(capacity: Capacity, pop: Population, providers: np.ndarray) -> np
             )
         for k, person in enumerate(providers):
             cell = pop.org.employees[person].attributes.get(capacity.column, "").strip()
-            if cell:
-                try:
-                    values[k] = int(float(cell))
-                except ValueError as exc:
-                    who = pop.org.employees[person].id
-                    raise ConfigError(
-                        f"capacity column {capacity.column!r} of {who}: expected a whole number, found {cell!r}"
-                    ) from exc
-                if values[k] < 0:
-                    raise ConfigError(
-                        f"capacity column {capacity.column!r} of {pop.org.employees[person].id} is negative"
-                    )
+            if not cell:
+                continue
+            who = pop.org.employees[person].id
+            match = _WHOLE.fullmatch(cell)
+            if match is None:
+                raise ConfigError(
+                    f"capacity column {capacity.column!r} of {who}: expected a whole number of "
+                    f"seekers (0 to {MAX_CAPACITY:,}), found {cell!r}"
+                )
+            if len(match.group(1)) > 7 or int(match.group(1)) > MAX_CAPACITY:
+                raise ConfigError(
+                    f"capacity column {capacity.column!r} of {who}: {cell!r} is more than "
+                    f"{MAX_CAPACITY:,} seekers"
+                )
+            values[k] = int(match.group(1))
     if capacity.max is not None:
         values = np.minimum(values, capacity.max)
     return values

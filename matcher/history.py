@@ -194,10 +194,15 @@ class History:
             )
         return self.get(run_id)
 
-    def import_rows(self, rows: Sequence[dict[str, str]], source: str) -> list[str]:
+    def import_rows(
+        self, rows: Sequence[dict[str, str]], source: str, *, violations: Sequence[str] = ()
+    ) -> list[str]:
         """Store imported pairings (``program, seeker_id, provider_id, period[, kind]``) as
-        committed runs, one per program and period. Returns the new run ids."""
-        from matcher.programs import PERIOD_PATTERN
+        committed runs, one per program and period. Returns the new run ids.
+
+        ``violations`` (rules the rows were found to break, imported anyway) are recorded in the
+        runs' inputs."""
+        from matcher.programs import PERIOD_PATTERN, Kind
 
         problems: list[str] = []
         groups: dict[tuple[str, str, str | None], list[tuple[str, str, float | None]]] = {}
@@ -213,7 +218,7 @@ class History:
                 problems.append(
                     f"{source}, row {number}, column 'period': {values['period']!r} must look like 2026Q4, 2026-10 or 2026H2"
                 )
-            if values["kind"] and values["kind"] not in ("buddy", "mentor", "peer_support"):
+            if values["kind"] and values["kind"] not in {kind.value for kind in Kind}:
                 problems.append(
                     f"{source}, row {number}, column 'kind': unknown kind {values['kind']!r}"
                 )
@@ -239,7 +244,8 @@ class History:
                     period=period,
                     status="imported",
                     pairs=pairs,
-                    inputs={"imported_from": source},
+                    inputs={"imported_from": source}
+                    | ({"violations": "; ".join(violations)} if violations else {}),
                     committed=True,
                 )
                 created.append(run_id)

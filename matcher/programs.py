@@ -62,13 +62,16 @@ class Selector(Strict):
 class Capacity(Strict):
     """Seekers per provider: ``default`` unless the provider's ``column`` says otherwise."""
 
-    default: int = Field(default=1, ge=0)
+    default: int = Field(default=1, ge=0, le=1_000_000)
     column: str | None = None
     min: int = Field(
-        default=0, ge=0, description="Minimum load: every provider takes at least this many."
+        default=0,
+        ge=0,
+        le=1_000_000,
+        description="Minimum load: every provider takes at least this many.",
     )
     max: int | None = Field(
-        default=None, ge=0, description="Cap on any per-person value from the column."
+        default=None, ge=0, le=1_000_000, description="Cap on any per-person value from the column."
     )
 
 
@@ -149,7 +152,7 @@ class ProgramSpec(Strict):
     seekers: Selector = Field(default_factory=Selector)
     providers: Selector = Field(default_factory=Selector)
     capacity: Capacity = Field(default_factory=Capacity)
-    per_seeker: int = Field(default=1, ge=1)
+    per_seeker: int = Field(default=1, ge=1, le=1_000_000)
     rules: Rules = Field(default_factory=Rules)
     weights: Weights = Field(default_factory=Weights)
     pairs: Pairs = Field(default_factory=Pairs)

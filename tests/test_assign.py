@@ -717,3 +717,35 @@ def test_peer_bound_holds_over_all_pairs(n: int, seed: int, max_sat_arcs: int) -
     if result.solution.status == "optimal":
         assert result.solution.objective == pytest.approx(best, abs=1e-2)
     assert violations(org, spec, result) == []
+
+
+@pytest.mark.parametrize("cell", ["inf", "1e30", "2.5", "1e9", "３", "-1", "nan", "99999999999"])
+def test_a_capacity_cell_that_is_not_a_whole_number_is_a_named_error(cell: str) -> None:
+    """Regression: ``inf``/``1e30`` raised OverflowError (a traceback); ``2.5``, ``1e9`` and
+    full-width digits were read one way by the solver and another by the checker."""
+    from matcher.errors import ConfigError
+
+    org, spec = _penalty_only_org()
+    org.employees[org.index["A"]] = org.employees[org.index["A"]].model_copy(
+        update={"attributes": {"office": "hq", "cap": cell}}
+    )
+    spec = spec.model_copy(update={"capacity": spec.capacity.model_copy(update={"column": "cap"})})
+    with pytest.raises(ConfigError, match="capacity column 'cap' of A"):
+        run(org, spec)
+    if cell != "99999999999":  # a whole number, only too large for a program
+        with pytest.raises(ValueError, match="capacity of A"):
+            check_assignment(spec, org, [], flags={}, as_of=AS_OF.date())
+
+
+@pytest.mark.parametrize(("cell", "value"), [("3", 3), (" 2.0 ", 2), ("+1", 1), ("", 1)])
+def test_capacity_cells_read_the_same_in_solver_and_checker(cell: str, value: int) -> None:
+    from matcher.checks import capacities as checked_capacities
+
+    org, spec = _penalty_only_org()
+    org.employees[org.index["A"]] = org.employees[org.index["A"]].model_copy(
+        update={"attributes": {"office": "hq", "cap": cell}}
+    )
+    spec = spec.model_copy(update={"capacity": spec.capacity.model_copy(update={"column": "cap"})})
+    problem = run(org, spec).problem
+    solver_value = int(problem.capacity[list(problem.provider_ids).index("A")])
+    assert solver_value == value == checked_capacities(spec, org, {"A"})["A"]

@@ -322,3 +322,42 @@ def test_saved_analysis_of_another_org_or_setting_is_refused(
     code, _, stderr = invoke(*base[:-1], str(org_files[0].parent), "--employees", str(org_files[0]))
     assert code == 1 and "no summary.json" in stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_history_import_checks_pairs_against_the_program(
+    org_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Regression: imported pairs were stored as committed without a look at the rules, and
+    later runs built on them. With --program they are checked; violations are refused unless
+    --force, which records them with the run."""
+    employees, interactions = org_files
+    program = tmp_path / "mentoring.toml"
+    text = (SCENARIOS / "mentoring.toml").read_text(encoding="utf-8")
+    text = text.replace("../demo-out/org/employees.csv", str(employees)).replace(
+        "../demo-out/org/interactions.csv", str(interactions)
+    )
+    program.write_text(text, encoding="utf-8")
+    people = rows(employees)
+    not_mentee = next(p["id"] for p in people if "mentee" not in p["roles"])
+    mentor = next(p["id"] for p in people if "mentor" in p["roles"] and p["id"] != not_mentee)
+    bad = tmp_path / "past.csv"
+    bad.write_text(
+        f"program,seeker_id,provider_id,period\nmentoring-2026q4,{not_mentee},{mentor},2026Q3\n"
+    )
+    db = tmp_path / "h.db"
+    code, _, stderr = invoke(
+        "history", "import", str(bad), "--program", str(program), "--db", str(db)
+    )
+    assert code == 1
+    assert "break the programs' rules" in stderr and not_mentee in stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+    code, _, stderr = invoke(
+        "history", "import", str(bad), "--program", str(program), "--force", "--db", str(db)
+    )
+    assert code == 0 and "break a rule" in stderr
+    with sqlite3.connect(db) as conn:
+        (inputs,) = conn.execute("SELECT inputs FROM runs").fetchone()
+    assert "violations" in inputs
+    code, _, stderr = invoke("history", "import", str(bad), "--db", str(tmp_path / "other.db"))
+    assert code == 0 and "not checked" in stderr

@@ -112,17 +112,24 @@ def test_opted_out_people_are_neither_seekers_nor_providers() -> None:
 def test_capacity_default_column_and_max() -> None:
     org = mentoring_org(
         Employee(id="T3", roles="mentor", attributes={"cap": "3"}),
-        Employee(id="T4", roles="mentor", attributes={"cap": "many"}),
+        Employee(id="T4", roles="mentor", attributes={"cap": " 4.0 "}),
         Employee(id="T5", roles="mentor", attributes={"cap": ""}),
         Employee(id="T6", roles="mentor", attributes={"cap": "0"}),
     )
     spec = program(capacity={"default": 1, "column": "cap", "max": 2})
     providers = {"T1", "T3", "T4", "T5", "T6"}
-    assert capacities(spec, org, providers) == {"T1": 1, "T3": 2, "T4": 1, "T5": 1, "T6": 0}
+    assert capacities(spec, org, providers) == {"T1": 1, "T3": 2, "T4": 2, "T5": 1, "T6": 0}
     found = check(spec, org, [("M1", "T3"), ("M2", "T3"), ("M3", "T6")])
     assert [(v.rule, v.provider_id) for v in found] == [("capacity", "T6")]
     found = check(spec, org, [("M1", "T1"), ("M2", "T1")])
     assert [(v.rule, v.provider_id) for v in found] == [("capacity", "T1")]
+
+
+def test_a_capacity_cell_that_is_not_a_whole_number_is_refused() -> None:
+    org = mentoring_org(Employee(id="T4", roles="mentor", attributes={"cap": "many"}))
+    spec = program(capacity={"default": 1, "column": "cap"})
+    with pytest.raises(ValueError, match="capacity of T4"):
+        capacities(spec, org, {"T4"})
 
 
 def test_per_seeker() -> None:
@@ -498,7 +505,7 @@ def small_orgs(draw: st.DrawFn) -> Org:
                 languages=draw(st.lists(st.sampled_from(["en", "EN", "de"]), max_size=2)),
                 roles=draw(st.lists(st.sampled_from(ROLES), max_size=3)),
                 attributes={
-                    "cap": draw(st.sampled_from(["", "0", "2", "x"])),
+                    "cap": draw(st.sampled_from(["", "0", "2", " 1.0 "])),
                     "office": draw(st.sampled_from(["", "o1", "o2"])),
                 },
             )
