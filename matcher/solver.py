@@ -819,7 +819,7 @@ def _infeasible(conflicts: list[str], method: str, started: float) -> Solution:
 def _must_fix(problem: MatchingProblem, rule: str) -> str:
     """How to let a must pair through the hard rule ``rule`` that blocks it."""
     rules = problem.spec.rules
-    mode = getattr(rules, rule, None)
+    mode = rules.yes_no_rules().get(rule)
     mode_value = getattr(mode, "value", mode)
     if rule == "pairs.never":
         return "remove the pair from pairs.never or drop the must pair"

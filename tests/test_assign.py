@@ -749,3 +749,137 @@ def test_capacity_cells_read_the_same_in_solver_and_checker(cell: str, value: in
     problem = run(org, spec).problem
     solver_value = int(problem.capacity[list(problem.provider_ids).index("A")])
     assert solver_value == value == checked_capacities(spec, org, {"A"})["A"]
+
+
+# ----------------------------------------------------------------- --incremental regressions
+
+
+def _mentoring(
+    n_seekers: int, mentors: dict[str, int], **program: object
+) -> tuple[Org, ProgramSpec]:
+    people = [Employee(id=f"S{k}", roles=("mentee",)) for k in range(n_seekers)]
+    people += [
+        Employee(id=name, roles=("mentor",), attributes={"cap": str(cap)})
+        for name, cap in mentors.items()
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 1, "column": "cap"},
+            **program,
+        }
+    )
+    return org, spec
+
+
+def incremental(
+    org: Org, spec: ProgramSpec, committed: list[tuple[str, str]], **options: object
+) -> ProgramResult:
+    """A run with ``--incremental``: ``committed`` pairs were approved earlier this period."""
+    rows = [(spec.kind.value, s, p, spec.period) for s, p in committed]
+    return assign_programs(
+        org,
+        analyze(org),
+        [spec],
+        history=rows,
+        prior=lambda _spec: committed,
+        options=SolveOptions(**options),  # type: ignore[arg-type]
+    )[0]
+
+
+def union_violations(
+    org: Org, spec: ProgramSpec, result: ProgramResult, committed: list[tuple[str, str]]
+) -> list[str]:
+    pairs = [*committed, *((a.seeker_id, a.provider_id) for a in result.assignments)]
+    flags = {p.id: set(p.flags) for p in analyze(org).people}
+    return [
+        f"{v.rule}: {v.message}"
+        for v in check_assignment(spec, org, pairs, flags=flags, as_of=AS_OF.date())
+    ]
+
+
+@pytest.mark.parametrize("per_seeker", [1, 2])
+def test_incremental_keeps_a_committed_must_pair_and_fixes_no_other(per_seeker: int) -> None:
+    """Regression: a committed pair that is also a must pair stayed in ``must`` after being made
+    ineligible; the arc lookup then fixed the *next* arc (a wrong pair, labelled optimal), and
+    with per_seeker = 1 the run failed with a misleading error."""
+    org, spec = _mentoring(
+        2, {"A": 2, "B": 2}, per_seeker=per_seeker, pairs={"must": [["S0", "A"]]}
+    )
+    committed = [("S0", "A")]
+    result = incremental(org, spec, committed)
+    assert result.solution.status == "optimal"
+    assert result.problem.must == []
+    assert any("already committed" in note for note in result.summary["notes"])
+    new = {(a.seeker_id, a.provider_id) for a in result.assignments}
+    assert ("S0", "A") not in new
+    assert union_violations(org, spec, result, committed) == []
+    assert {s for s, _ in new} >= {"S1"}
+
+
+def test_incremental_must_pair_for_a_fully_served_seeker_is_a_named_conflict() -> None:
+    org, spec = _mentoring(2, {"A": 1, "B": 1}, pairs={"must": [["S0", "B"]]})
+    result = incremental(org, spec, [("S0", "A")])
+    assert result.solution.status == "infeasible"
+    assert any("S0 already has 1 committed pair" in c for c in result.solution.conflicts)
+
+
+@pytest.mark.parametrize("capacity", [1, 2])
+def test_incremental_peer_program_uses_both_peoples_capacity(capacity: int) -> None:
+    """Regression: peer programs lowered supply and capacity on one side only (IndexError, or
+    people paired beyond their capacity)."""
+    people = [Employee(id=f"P{k}", roles=("peer",)) for k in range(5)]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {"name": "p", "kind": "peer", "period": "2026Q4", "capacity": {"default": capacity}}
+    )
+    committed = [("P0", "P1"), ("P3", "P0")] if capacity == 2 else [("P0", "P1")]
+    result = incremental(org, spec, committed)
+    assert result.solution.status == "optimal"
+    assert union_violations(org, spec, result, committed) == []
+    new = {frozenset((a.seeker_id, a.provider_id)) for a in result.assignments}
+    assert not new & {frozenset(pair) for pair in committed}
+
+
+def test_incremental_minimum_loads_count_committed_pairs() -> None:
+    """Regression: a minimum load was not reduced by the committed load (wrongly infeasible)."""
+    org, spec = _mentoring(3, {"A": 1, "B": 1}, capacity={"default": 1, "min": 1})
+    committed = [("S0", "A")]
+    result = incremental(org, spec, committed)
+    assert result.solution.status == "optimal"
+    assert [(a.seeker_id, a.provider_id) for a in result.assignments][0][1] == "B"
+    assert union_violations(org, spec, result, committed) == []
+
+
+def test_the_same_pair_committed_twice_counts_once() -> None:
+    """Regression: two committed runs listing the same pair doubled the load --incremental saw."""
+    org, spec = _mentoring(2, {"A": 2})
+    result = incremental(org, spec, [("S0", "A"), ("S0", "A")])
+    assert [(a.seeker_id, a.provider_id) for a in result.assignments] == [("S1", "A")]
+
+
+def test_a_must_pair_listed_twice_is_not_a_conflict() -> None:
+    org, spec = _mentoring(2, {"A": 1, "B": 1}, pairs={"must": [["S0", "A"], ["S0", "A"]]})
+    result = run(org, spec)
+    assert result.solution.status == "optimal"
+    assert ("S0", "A") in {(a.seeker_id, a.provider_id) for a in result.assignments}
+
+
+def test_a_must_pair_breaking_a_forbidden_rule_is_told_to_set_it_to_avoided() -> None:
+    org, spec = _mentoring(
+        1, {"A": 1}, rules={"same_office": "forbidden"}, pairs={"must": [["S0", "A"]]}
+    )
+    for person in ("S0", "A"):
+        at = org.index[person]
+        org.employees[at] = org.employees[at].model_copy(
+            update={"attributes": {**org.employees[at].attributes, "office": "hq"}}
+        )
+    result = run(org, spec)
+    assert result.solution.status == "infeasible"
+    (message,) = result.solution.conflicts
+    assert "set rules.same_office to avoided" in message and "preferred" not in message
