@@ -29,19 +29,24 @@ RANDOM_5 = f"{MATCHER_5} · random pairing"
 
 
 def hand_run(
-    cells: dict[str, Sequence[tuple[float, float]]], *, start: float = 0.06
+    cells: dict[str, Sequence[tuple[float, float]]],
+    *,
+    start: float = 0.06,
+    focus: str | None = None,
+    ties: dict[str, Sequence[float]] | None = None,
 ) -> SimulationRun:
     """A 1-quarter staffing sweep (5 and 40 supporters, random twin at 5) with given cells.
 
-    ``cells`` maps a variant label to one ``(flagged_coverage, final flagged_share)`` per seed.
+    ``cells`` maps a variant label to one ``(flagged_coverage, final flagged_share)`` per seed;
+    ``ties`` to its new strong ties per seed, ``focus`` replaces the scenario's focus metric.
     """
-    base, variants = load_scenario(
-        SCENARIO,
-        (
-            ("variant.0.sweep", {"org.trained_supporters": [5, 40]}),
-            ("scenario.quarters", 1),
-        ),
+    overrides: tuple[tuple[str, object], ...] = (
+        ("variant.0.sweep", {"org.trained_supporters": [5, 40]}),
+        ("scenario.quarters", 1),
     )
+    if focus is not None:
+        overrides += (("scenario.focus", focus),)
+    base, variants = load_scenario(SCENARIO, overrides)
     assert [v.label for v in variants] == [MATCHER_5, MATCHER_40, RANDOM_5]
     results = [
         CellResult(
@@ -53,6 +58,7 @@ def hand_run(
                 (0, "flagged_coverage", coverage),
                 (0, "peer-support.providers", 5.0 if "=5" in label else 40.0),
                 (1, "flagged_share", share),
+                *([(1, "new_strong_ties", ties[label][seed])] if ties else []),
             ],
             seconds=0.0,
         )
@@ -82,15 +88,18 @@ def pct(value: float, digits: int) -> str:
     return f"{value:.{digits}%}"
 
 
-def points(value: float) -> str:
-    return f"{value * 100:+.1f}".replace("-", "\u2212")
+def points(value: float, scale: float = 100.0) -> str:
+    return f"{value * scale:+.1f}".replace("-", "\u2212")
 
 
-def interval_points(a: Sequence[float], b: Sequence[float]) -> tuple[str, str]:
-    """The 95% t-interval of the paired difference a − b, in points as the report writes it."""
+def interval_points(
+    a: Sequence[float], b: Sequence[float], scale: float = 100.0
+) -> tuple[str, str]:
+    """The 95% t-interval of the paired difference a − b as the report writes it (in points
+    of a share by default)."""
     diffs = np.subtract(a, b)
     half = stats.t.ppf(0.975, len(diffs) - 1) * diffs.std(ddof=1) / math.sqrt(len(diffs))
-    return points(diffs.mean() - half), points(diffs.mean() + half)
+    return points(diffs.mean() - half, scale), points(diffs.mean() + half, scale)
 
 
 SPREAD = (-0.02, -0.01, 0.0, 0.01, 0.02)
@@ -210,6 +219,44 @@ def test_sentences_are_the_same_whatever_order_the_cells_arrive_in() -> None:
         run.scenario, run.variants, run.results[::-1], 0.0, 0, "local", 1, run.source
     )
     assert headline(shuffled) == headline(run)
+
+
+def test_settings_with_the_same_figure_in_every_seed_are_said_to_be_the_same() -> None:
+    run = hand_run(
+        cells(
+            ([1.0] * 5, with_noise(0.06, SPREAD)),
+            ([1.0] * 5, with_noise(0.05, SPREAD)),
+            (with_noise(0.20, SPREAD), with_noise(0.06, SPREAD)),
+        )
+    )
+    reached = next(s for s in headline(run) if s.startswith("The first setting"))
+    assert "40 trained supporters and 5 trained supporters give the same figure" in reached
+
+
+def test_a_count_focus_is_compared_in_its_own_units_not_in_points() -> None:
+    ties = {
+        MATCHER_5: [10.0, 12.0, 11.0, 9.0, 13.0],
+        MATCHER_40: [30.0, 33.0, 29.0, 31.0, 32.0],
+        RANDOM_5: [4.0, 5.0, 6.0, 3.0, 7.0],
+    }
+    run = hand_run(
+        cells(
+            (with_noise(0.30, SPREAD), with_noise(0.06, SPREAD)),
+            (with_noise(0.97, SPREAD), with_noise(0.05, SPREAD)),
+            (with_noise(0.20, SPREAD), with_noise(0.06, SPREAD)),
+        ),
+        focus="new_strong_ties",
+        ties=ties,
+    )
+    sentences = headline(run)
+    assert sentences[0].startswith("11.0 [") and "in total over 1 quarter with" in sentences[0]
+    trend = sentences[1]
+    assert trend.startswith("From 5 trained supporters to 40 trained supporters:")
+    assert "is 20.0 higher than with 5 trained supporters" in trend and "point" not in trend
+    against = next(s for s in sentences if "random" in s and "new_strong_ties" in s)
+    low, high = interval_points(ties[MATCHER_5], ties[RANDOM_5], scale=1.0)
+    assert "matcher is 6.0 higher than random pairing" in against
+    assert f"seed by seed: {low} to {high})" in against and "point" not in against
 
 
 # ------------------------------------------------------------------ few replications

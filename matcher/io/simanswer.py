@@ -22,8 +22,10 @@ from matcher.simulate import (
     CellResult,
     Difference,
     Stat,
+    aggregate_of,
     describe_metric,
     difference,
+    metric_bounds,
     quarter_values,
     replication_values,
 )
@@ -83,6 +85,19 @@ def focus_metric(run: Run) -> tuple[str, str, int | None]:
     return metric, words, header.focus_quarter
 
 
+def focus_when(run: Run) -> str:
+    """When the focus metric is read, in words: a quarter, or its per-seed summary rule."""
+    metric, _, quarter = focus_metric(run)
+    if quarter is not None:
+        return f"in quarter {quarter}"
+    quarters = run.scenario.scenario.quarters
+    return {
+        "mean": "each quarter on average",
+        "total": f"in total over {quarters} quarter{'' if quarters == 1 else 's'}",
+        "final": f"after {quarters} quarter{'' if quarters == 1 else 's'}",
+    }[aggregate_of(metric)]
+
+
 def focus_by_replication(run: Run) -> dict[str, dict[int, float]]:
     """Each variant's value of the focus metric, keyed by replication."""
     metric, _, quarter = focus_metric(run)
@@ -133,54 +148,68 @@ def warnings(run: Run) -> list[str]:
     ]
 
 
-def _pct(value: float, digits: int) -> str:
-    return f"{value:.{digits}%}"
+def _value(value: float, digits: int, rate: bool) -> str:
+    return f"{value:.{digits}%}" if rate else f"{value:.{digits + 1}f}"
 
 
-def _stat(stat: Stat, digits: int) -> str:
+def _stat(stat: Stat, digits: int, rate: bool = True) -> str:
     """``23% [5%, 41%]``, or ``23%`` when one replication gives no interval."""
     if stat.n < 2:
-        return _pct(stat.mean, digits)
-    return f"{_pct(stat.mean, digits)} [{_pct(stat.low, digits)}, {_pct(stat.high, digits)}]"
+        return _value(stat.mean, digits, rate)
+    low, high = _value(stat.low, digits, rate), _value(stat.high, digits, rate)
+    return f"{_value(stat.mean, digits, rate)} [{low}, {high}]"
 
 
-def _points(value: float) -> str:
-    return f"{value * 100:+.1f}".replace("-", "\u2212")
+def _number(value: float, rate: bool, *, signed: bool = True) -> str:
+    """A difference as a number: in percentage points for shares."""
+    text = f"{value * (100 if rate else 1):{'+' if signed else ''}.1f}"
+    return text.replace("-", "\u2212")
 
 
-def _plural(value: float) -> str:
-    return "point" if f"{abs(value) * 100:.1f}" == "1.0" else "points"
+def _gap(value: float, rate: bool, *, signed: bool = True) -> str:
+    """A difference: ``+5.0 points`` for shares (percentage points), ``+5.0`` otherwise."""
+    number = _number(value, rate, signed=signed)
+    if not rate:
+        return number
+    unit = "point" if number.lstrip("+\u2212") == "1.0" else "points"
+    return f"{number} {unit}"
 
 
-def _interval(d: Difference) -> str:
-    return f"{_points(d.low)} to {_points(d.high)} points"
+def _interval(d: Difference, rate: bool) -> str:
+    text = f"{_number(d.low, rate)} to {_number(d.high, rate)}"
+    return f"{text} points" if rate else text
 
 
-def versus(d: Difference, subject: str, other: str, between: str) -> str:
+def versus(d: Difference, subject: str, other: str, between: str, *, rate: bool = True) -> str:
     """``subject`` against ``other`` in words: higher, lower, within the noise, or unknown.
 
-    ``between`` names the two for the sentences that name no winner.
+    ``between`` names the two for the sentences that name no winner; ``rate`` says the figures
+    are shares, whose differences are in percentage points.
 
     >>> versus(Difference(0.05, 0.02, 0.08, 3), *MATCHER_VS_RANDOM)
     'matcher is 5.0 points higher than random pairing (95% interval of the difference, seed by seed: +2.0 to +8.0 points)'
     >>> versus(Difference(0.01, -0.02, 0.04, 3), *MATCHER_VS_RANDOM)
     'the difference between matcher and random pairing, +1.0 point, is within the noise (its 95% interval, seed by seed, −2.0 to +4.0 points, includes 0)'
+    >>> versus(Difference(-3.0, -4.0, -2.0, 3), *MATCHER_VS_RANDOM, rate=False)
+    'matcher is 3.0 lower than random pairing (95% interval of the difference, seed by seed: −4.0 to −2.0)'
     """
-    size = f"{_points(d.mean)} {_plural(d.mean)}"
+    size = _gap(d.mean, rate)
     if d.verdict == "unknown":
         return (
             f"the difference between {between}, {size}, cannot be told from chance with one "
             "replication"
         )
+    if d.verdict == "within_noise" and d.low == d.high == 0:
+        return f"{between} give the same figure in every seed"
     if d.verdict == "within_noise":
         return (
             f"the difference between {between}, {size}, is within the noise (its 95% interval, "
-            f"seed by seed, {_interval(d)}, includes 0)"
+            f"seed by seed, {_interval(d, rate)}, includes 0)"
         )
     direction = "higher" if d.verdict == "higher" else "lower"
     return (
-        f"{subject} is {abs(d.mean) * 100:.1f} {_plural(d.mean)} {direction} than {other} "
-        f"(95% interval of the difference, seed by seed: {_interval(d)})"
+        f"{subject} is {_gap(abs(d.mean), rate, signed=False)} {direction} than {other} "
+        f"(95% interval of the difference, seed by seed: {_interval(d, rate)})"
     )
 
 
@@ -193,23 +222,23 @@ def _steps(later: ResolvedVariant, earlier: ResolvedVariant) -> tuple[str, str, 
     )
 
 
-def change(d: Difference) -> str:
+def change(d: Difference, *, rate: bool = True) -> str:
     """A change over time in words: up, down, within the noise, or unknown.
 
     >>> change(Difference(-0.01, -0.015, -0.005, 5))
     'down 1.0 point (95% interval of the change, seed by seed: −1.5 to −0.5 points)'
     """
-    size = f"{_points(d.mean)} {_plural(d.mean)}"
+    size = _gap(d.mean, rate)
     if d.verdict == "unknown":
         return f"a change of {size}, which cannot be told from chance with one replication"
     if d.verdict == "within_noise":
         return (
             f"a change of {size}, within the noise (its 95% interval, seed by seed, "
-            f"{_interval(d)}, includes 0)"
+            f"{_interval(d, rate)}, includes 0)"
         )
     return (
-        f"{'up' if d.verdict == 'higher' else 'down'} {abs(d.mean) * 100:.1f} {_plural(d.mean)} "
-        f"(95% interval of the change, seed by seed: {_interval(d)})"
+        f"{'up' if d.verdict == 'higher' else 'down'} {_gap(abs(d.mean), rate, signed=False)} "
+        f"(95% interval of the change, seed by seed: {_interval(d, rate)})"
     )
 
 
@@ -229,32 +258,35 @@ def _sweep(
     run: Run, known: list[tuple[ResolvedVariant, dict[int, float]]], metric: str
 ) -> list[str]:
     """Sentences on how the focus metric moves across matcher's settings."""
-    _, words, quarter = focus_metric(run)
-    when = "each quarter on average" if quarter is None else f"in quarter {quarter}"
+    _, words, _ = focus_metric(run)
+    when = focus_when(run)
+    rate = metric_bounds(metric)[1] == 1.0
     stats = [(v, describe_metric(metric, list(values.values()))) for v, values in known]
     if len(known) == 1:
-        return [f"{_stat(stats[0][1], 0)} {words} {when}."]
+        return [f"{_stat(stats[0][1], 0, rate)} {words} {when}."]
     sentences = []
     if len(known) <= 6:
         (v0, s0), *rest = stats
-        parts = [f"{_stat(s0, 0)} {words} {when} with {phrase(v0)}"]
-        parts += [f"{_stat(s, 0)} with {phrase(v)}" for v, s in rest]
+        parts = [f"{_stat(s0, 0, rate)} {words} {when} with {phrase(v0)}"]
+        parts += [f"{_stat(s, 0, rate)} with {phrase(v)}" for v, s in rest]
         sentences.append("; ".join(parts) + ".")
     means = [s.mean for _, s in stats]
     rising = all(b >= a - 0.005 for a, b in itertools.pairwise(means))
+    falling = all(b <= a + 0.005 for a, b in itertools.pairwise(means))
     reached = next((k for k, m in enumerate(means) if m >= REACHED), None)
-    if not rising:
+    if not rate or not rising:
         (first, a), (last, b) = known[0], known[-1]
         d = difference(b, a, metric=metric)
         sentences.append(
-            f"From {phrase(first)} to {phrase(last)} the mean does not rise steadily: "
-            f"{versus(d, *_steps(last, first))}."
+            f"From {phrase(first)} to {phrase(last)}"
+            + ("" if not rate else " the mean falls" if falling else " the mean goes up and down")
+            + f": {versus(d, *_steps(last, first), rate=rate)}."
         )
     elif reached is None:
         best = max(range(len(known)), key=lambda k: means[k])
         text = (
             f"No setting's mean reaches {REACHED:.0%}; the highest is {phrase(known[best][0])} "
-            f"at {_pct(means[best], 0)}"
+            f"at {_stat(stats[best][1], 0)}"
         )
         close = [
             phrase(v)
@@ -281,8 +313,9 @@ def _sweep(
 
 def headline(run: Run) -> list[str]:
     """The answer in a few sentences, each computed from the figures it states."""
-    metric, words, quarter = focus_metric(run)
-    when = "each quarter on average" if quarter is None else f"in quarter {quarter}"
+    metric, words, _ = focus_metric(run)
+    when = focus_when(run)
+    rate = metric_bounds(metric)[1] == 1.0
     focus = focus_by_replication(run)
     values = replication_values(run.results)
     optimal = [v for v in run.variants if v.pairing == "optimal"]
@@ -300,9 +333,9 @@ def headline(run: Run) -> list[str]:
         ms = describe_metric(metric, list(focus[twin.label].values()))
         d = difference(focus[twin.label], focus[r.label], metric=metric)
         sentences.append(
-            f"With {_settings(twin, alone)} for both, {_stat(rs, 0)} {words} {when} with "
-            f"{COFFEE}, against {_stat(ms, 0)} with matcher: "
-            f"{versus(d, *MATCHER_VS_RANDOM)}."
+            f"With {_settings(twin, alone)} for both, {_stat(rs, 0, rate)} {words} {when} with "
+            f"{COFFEE}, against {_stat(ms, 0, rate)} with matcher: "
+            f"{versus(d, *MATCHER_VS_RANDOM, rate=rate)}."
         )
     sentences += _isolation(run, optimal, random, values)
     return sentences

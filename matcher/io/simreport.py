@@ -20,6 +20,7 @@ import numpy as np
 from matcher.io.simanswer import (
     focus_metric,
     focus_values,
+    focus_when,
     headline,
     phrase,
     replications,
@@ -179,6 +180,8 @@ def coverage_chart(run: SimulationRun) -> bytes:
         ax.set_xticklabels([phrase(v) for v in optimal], rotation=15, ha="right", fontsize=8)
         ax.set_title("Coverage by variant")
     when = "mean per quarter" if quarter is None else f"quarter {quarter}"
+    if quarter is None and aggregate_of(focus_name) != "mean":
+        when = focus_when(run)
     ax.set_ylabel(
         f"% {words.removeprefix('of the ').split(' are ')[0]} matched ({when})", fontsize=9
     )
