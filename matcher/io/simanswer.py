@@ -18,17 +18,16 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from matcher.scenario import ResolvedVariant, ScenarioFile
-from matcher.simulate import (
-    CellResult,
+from matcher.simstats import (
     Difference,
     Stat,
-    aggregate_of,
     describe_metric,
     difference,
     metric_bounds,
     quarter_values,
     replication_values,
 )
+from matcher.simulate import CellResult, aggregate_of
 
 MIN_REPLICATIONS = 5
 """Fewer replications than this get a warning: at 5 the 95% interval is ±1.2 standard

@@ -28,14 +28,13 @@ from matcher.io.simanswer import (
 )
 from matcher.io.write import OutputDir
 from matcher.scenario import ResolvedVariant, ScenarioFile
-from matcher.simulate import (
-    CellResult,
+from matcher.simstats import (
     Stat,
-    aggregate_of,
     by_quarter,
     describe_metric,
     per_replication,
 )
+from matcher.simulate import CellResult, aggregate_of
 
 TABLE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("flagged_coverage", "Flagged seekers covered", "pct"),
