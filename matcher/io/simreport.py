@@ -11,16 +11,30 @@ import base64
 import datetime as dt
 import html
 import io
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from matcher.io.simanswer import (
+    focus_metric,
+    focus_values,
+    focus_when,
+    headline,
+    phrase,
+    replications,
+    warnings,
+)
 from matcher.io.write import OutputDir
 from matcher.scenario import ResolvedVariant, ScenarioFile
-from matcher.simulate import CellResult, Stat, aggregate_of, by_quarter, describe, per_replication
+from matcher.simstats import (
+    Stat,
+    by_quarter,
+    describe_metric,
+    per_replication,
+)
+from matcher.simulate import CellResult, aggregate_of
 
 TABLE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("flagged_coverage", "Flagged seekers covered", "pct"),
@@ -34,15 +48,6 @@ TABLE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("unmatched_rule_broken", "Unmatched: random pair vetoed (per quarter)", "num"),
     ("solve_seconds", "Solve time per quarter (s)", "sec"),
 )
-PHRASES = {
-    "trained_supporters": "{v} trained supporters",
-    "mentors": "{v} mentors",
-    "buddies": "{v} buddies",
-    "hires_next_quarter": "{v} hires next quarter",
-    "hires_per_quarter": "{v} hires a quarter",
-    "attrition_per_quarter": "attrition of {v} a quarter",
-    "default": "capacity {v}",
-}
 
 
 @dataclass(frozen=True)
@@ -59,19 +64,6 @@ class SimulationRun:
     source: str
 
 
-def _phrase(variant: ResolvedVariant) -> str:
-    if len(variant.overrides) == 1:
-        path, value = variant.overrides[0]
-        key = path.rsplit(".", 1)[-1]
-        if key in PHRASES:
-            return PHRASES[key].format(v=value)
-    return variant.label
-
-
-def _pct(value: float) -> str:
-    return f"{value:.0%}"
-
-
 def summary_rows(run: SimulationRun) -> list[tuple[ResolvedVariant, str, Stat]]:
     """``(variant, metric, stat)`` for every metric a variant reported, in variant order."""
     values = per_replication(run.results)
@@ -79,104 +71,8 @@ def summary_rows(run: SimulationRun) -> list[tuple[ResolvedVariant, str, Stat]]:
     for variant in run.variants:
         metrics = sorted(m for (label, m) in values if label == variant.label)
         for metric in metrics:
-            rows.append((variant, metric, describe(values[(variant.label, metric)])))
+            rows.append((variant, metric, describe_metric(metric, values[(variant.label, metric)])))
     return rows
-
-
-def focus_metric(run: SimulationRun) -> tuple[str, str, int | None]:
-    """The metric the answer is about, how to say it, and the quarter it is read at."""
-    header = run.scenario.scenario
-    metric = header.focus
-    if metric == "flagged_coverage":
-        words = "of the flagged employees in a program are matched"
-    elif metric.endswith(".coverage"):
-        words = f"of the {metric.removesuffix('.coverage')} seekers are matched"
-    elif metric.endswith(".flagged_coverage"):
-        words = f"of the flagged {metric.removesuffix('.flagged_coverage')} seekers are matched"
-    else:
-        words = f"is the {metric}"
-    return metric, words, header.focus_quarter
-
-
-def focus_values(run: SimulationRun) -> dict[str, list[float]]:
-    """Each variant's per-replication value of the focus metric."""
-    metric, _, quarter = focus_metric(run)
-    if quarter is None:
-        values = per_replication(run.results)
-        return {v.label: values.get((v.label, metric), []) for v in run.variants}
-    out: dict[str, list[float]] = {v.label: [] for v in run.variants}
-    for result in sorted(run.results, key=lambda r: r.replication):
-        out[result.variant] += [v for q, m, v in result.rows if q == quarter and m == metric]
-    return out
-
-
-def headline(run: SimulationRun) -> list[str]:
-    """The answer in a few sentences, computed from the summary (never hand-written)."""
-    values = per_replication(run.results)
-    focus = focus_values(run)
-    _, words, quarter = focus_metric(run)
-    when = "each quarter on average" if quarter is None else f"in quarter {quarter}"
-
-    def mean(variant: ResolvedVariant, metric: str) -> float | None:
-        found = values.get((variant.label, metric))
-        return float(np.mean(found)) if found else None
-
-    optimal = [v for v in run.variants if v.pairing == "optimal"]
-    random = [v for v in run.variants if v.pairing == "random"]
-    sentences = []
-    known = [(v, float(np.mean(focus[v.label]))) for v in optimal if focus[v.label]]
-    if len(known) >= 2:
-        if len(known) <= 6:
-            (v0, c0), *rest = known
-            parts = [f"{_pct(c0)} {words} {when}, with {_phrase(v0)}"]
-            parts += [f"{_pct(c)} with {_phrase(v)}" for v, c in rest]
-            sentences.append("; ".join(parts) + ".")
-        rising = all(b[1] >= a[1] - 0.005 for a, b in itertools.pairwise(known))
-        reached = next((k for k, (_, c) in enumerate(known) if c >= 0.95), None)
-        if not rising:
-            (first, low), (last, high) = known[0], known[-1]
-            sentences.append(
-                f"From {_phrase(first)} to {_phrase(last)} it changes by "
-                f"{(high - low) * 100:+.0f} points."
-            )
-        elif reached is None:
-            best, value = max(known, key=lambda item: item[1])
-            sentences.append(
-                f"No variant reaches 95%; the best, {_phrase(best)}, reaches {_pct(value)}."
-            )
-        else:
-            first, value = known[reached]
-            text = f"The first setting that reaches 95% is {_phrase(first)} ({_pct(value)})"
-            if reached + 1 < len(known):
-                following, more = known[reached + 1]
-                points = (more - value) * 100
-                text += (
-                    f"; {_phrase(following)} add {points:.0f} "
-                    f"point{'' if round(points) == 1 else 's'}"
-                )
-            sentences.append(text + ".")
-    elif known:
-        sentences.append(f"{_pct(known[0][1])} {words} {when}.")
-    if random and known and focus[random[0].label]:
-        r = float(np.mean(focus[random[0].label]))
-        sentences.append(
-            f"Random pairing, as chat \u201ccoffee\u201d bots do, reaches {_pct(r)} "
-            f"(with {_phrase(random[0]) if len(optimal) > 1 else 'the same people'})."
-        )
-    start = by_quarter(run.results).get((optimal[0].label, "flagged_share", 0)) if optimal else None
-    finals = [(v, f) for v in optimal if (f := mean(v, "flagged_share")) is not None]
-    if start is not None and finals:
-        best, value = min(finals, key=lambda item: item[1])
-        text = (
-            f"After {run.scenario.scenario.quarters} quarters, {value:.1%} of employees are "
-            f"isolated or peripheral with {_phrase(best) if len(optimal) > 1 else 'the programs'} "
-            f"(from {start.mean:.1%} at the start)"
-        )
-        random_share = mean(random[0], "flagged_share") if random else None
-        if random_share is not None:
-            text += f"; {random_share:.1%} with random pairing"
-        sentences.append(text + ".")
-    return sentences
 
 
 def _figure_png(figure: Any) -> bytes:
@@ -233,7 +129,7 @@ def coverage_chart(run: SimulationRun) -> bytes:
 
     values = per_replication(run.results)
     focus = focus_values(run)
-    _, words, quarter = focus_metric(run)
+    focus_name, words, quarter = focus_metric(run)
     programs = [p.name for p in run.scenario.program]
 
     def providers(variant: ResolvedVariant) -> float:
@@ -249,7 +145,7 @@ def coverage_chart(run: SimulationRun) -> bytes:
         chosen = [v for v in run.variants if v.pairing == pairing and focus[v.label]]
         if not chosen:
             continue
-        stats = [describe(focus[v.label]) for v in chosen]
+        stats = [describe_metric(focus_name, focus[v.label]) for v in chosen]
         if by_providers:
             xs = [providers(v) for v in chosen]
         else:
@@ -260,10 +156,12 @@ def coverage_chart(run: SimulationRun) -> bytes:
             if pairing == "random":
                 xs = [x + 0.08 for x in xs]
         ys = [st.mean * 100 for st in stats]
-        errors = [
-            [(st.mean - max(st.low, 0.0)) * 100 for st in stats],
-            [(min(st.high, 1.0) - st.mean) * 100 for st in stats],
-        ]
+        errors = np.nan_to_num(  # clamped intervals; none with one replication
+            [
+                [(st.mean - st.low) * 100 for st in stats],
+                [(st.high - st.mean) * 100 for st in stats],
+            ]
+        )
         ax.errorbar(
             xs,
             ys,
@@ -278,9 +176,11 @@ def coverage_chart(run: SimulationRun) -> bytes:
         ax.set_title("Coverage vs. number of providers")
     else:
         ax.set_xticks(range(len(optimal)))
-        ax.set_xticklabels([_phrase(v) for v in optimal], rotation=15, ha="right", fontsize=8)
+        ax.set_xticklabels([phrase(v) for v in optimal], rotation=15, ha="right", fontsize=8)
         ax.set_title("Coverage by variant")
     when = "mean per quarter" if quarter is None else f"quarter {quarter}"
+    if quarter is None and aggregate_of(focus_name) != "mean":
+        when = focus_when(run)
     ax.set_ylabel(
         f"% {words.removeprefix('of the ').split(' are ')[0]} matched ({when})", fontsize=9
     )
@@ -293,20 +193,27 @@ def coverage_chart(run: SimulationRun) -> bytes:
 
 
 def _format(stat: Stat, kind: str) -> str:
+    """A table cell: the mean, and its 95% interval in brackets when there is one."""
     if stat.n == 0 or np.isnan(stat.mean):
         return "–"
-    if kind == "pct":
-        low, high = max(stat.low, 0.0), min(stat.high, 1.0)
-        return f"{stat.mean:.1%} <small>[{low:.1%}, {high:.1%}]</small>"
     if kind == "sec":
         return f"{stat.mean:.2f}"
-    if kind == "int":
-        return f"{stat.mean:.1f} <small>[{max(stat.low, 0.0):.1f}, {stat.high:.1f}]</small>"
-    return f"{stat.mean:.1f}"
+    if kind == "num":
+        return f"{stat.mean:.1f}"
+    shown = "{:.1%}" if kind == "pct" else "{:.1f}"
+    text = shown.format(stat.mean)
+    if stat.n >= 2:
+        text += f" <small>[{shown.format(stat.low)}, {shown.format(stat.high)}]</small>"
+    return text
 
 
-def report_html(run: SimulationRun, charts: dict[str, bytes], sentences: Sequence[str]) -> str:
-    """One self-contained HTML page."""
+def report_html(
+    run: SimulationRun,
+    charts: dict[str, bytes],
+    sentences: Sequence[str],
+    cautions: Sequence[str] = (),
+) -> str:
+    """One self-contained HTML page; ``cautions`` come first, above the answer."""
     scenario = run.scenario
     header = scenario.scenario
     values = per_replication(run.results)
@@ -326,7 +233,7 @@ def report_html(run: SimulationRun, charts: dict[str, bytes], sentences: Sequenc
     table_rows = []
     for variant in run.variants:
         cells = "".join(
-            f"<td>{_format(describe(values.get((variant.label, metric), [])), kind)}</td>"
+            f"<td>{_format(describe_metric(metric, values.get((variant.label, metric), [])), kind)}</td>"
             for metric, _, kind in metrics
         )
         kind = "random" if variant.pairing == "random" else ""
@@ -372,6 +279,13 @@ def report_html(run: SimulationRun, charts: dict[str, bytes], sentences: Sequenc
             ),
         }.items()
     )
+    caution_html = (
+        '<section class="caution" id="caution"><p>'
+        + "</p><p>".join(esc(c) for c in cautions)
+        + "</p></section>\n"
+        if cautions
+        else ""
+    )
     generated = dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -380,6 +294,7 @@ def report_html(run: SimulationRun, charts: dict[str, bytes], sentences: Sequenc
 <style>
 body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d2733; line-height: 1.45; padding: 0 1rem; }}
 h1 {{ margin-bottom: .2rem; }} .question {{ color: #52606d; font-size: 1.1rem; margin-top: 0; }}
+.caution {{ background: #fff4e5; border-left: 5px solid #c05621; padding: .8rem 1.1rem; font-size: 1.1rem; font-weight: 600; }}
 .answer {{ background: #eef6ee; border-left: 5px solid #2f855a; padding: .8rem 1.1rem; font-size: 1.1rem; }}
 figure {{ margin: 1.2rem 0; }} img {{ max-width: 100%; border: 1px solid #dde3ea; }}
 figcaption {{ color: #52606d; font-size: .9rem; }}
@@ -392,10 +307,14 @@ footer {{ color: #6b7785; font-size: .85rem; margin-top: 2rem; }}
 <body>
 <h1>{esc(header.name)}</h1>
 <p class="question">{esc(header.question or "What do these program settings do for isolated and peripheral employees?")}</p>
-<section class="answer" id="answer"><p>{"</p><p>".join(esc(s) for s in sentences)}</p></section>
+{caution_html}<section class="answer" id="answer"><p>{"</p><p>".join(esc(s) for s in sentences)}</p></section>
 <h2>What was simulated</h2>
-<p>{org_text}, over {header.quarters} quarters, {header.replications} replications (seeds) of each variant.
-Figures are means over the replications with 95% intervals in brackets.</p>
+<p>{org_text}, over {header.quarters} quarters, {replications(run)} replications (seeds) of each variant.
+Figures are means over the replications with 95% intervals in brackets (none with one replication),
+clamped to what the figure can take (no share below 0% or above 100%, no count below 0).
+Matcher is compared with random pairing at the same settings, seed by seed (a seed is the same
+organisation, departures, hires and chance for every variant); a difference whose 95% interval
+includes 0 is reported as within the noise.</p>
 <p>Programs:</p><ul>{programs}</ul>
 <p>Variants:</p><ul>{variants}</ul>
 <h2>Charts</h2>
@@ -408,6 +327,11 @@ Figures are means over the replications with 95% intervals in brackets.</p>
 <footer>matcher simulate · {esc(run.source)} · {len(run.results)} runs in {run.seconds:.0f} s ({esc(run.executor)}, {run.workers} worker{"s" if run.workers != 1 else ""}) · generated {generated}</footer>
 </body></html>
 """
+
+
+def _number(value: float) -> float | str:
+    """A summary.csv figure: rounded, or empty when there is none (no interval from one seed)."""
+    return "" if np.isnan(value) else round(value, 6)
 
 
 def write_simulation(out: OutputDir, run: SimulationRun) -> dict[str, Any]:
@@ -433,10 +357,10 @@ def write_simulation(out: OutputDir, run: SimulationRun) -> dict[str, Any]:
                 v.pairing,
                 m,
                 aggregate_of(m),
-                round(s.mean, 6),
-                round(s.low, 6),
-                round(s.high, 6),
-                round(s.sd, 6),
+                _number(s.mean),
+                _number(s.low),
+                _number(s.high),
+                _number(s.sd),
                 s.n,
             )
             for v, m, s in rows
@@ -445,12 +369,15 @@ def write_simulation(out: OutputDir, run: SimulationRun) -> dict[str, Any]:
     charts = {"isolation.png": isolation_chart(run), "coverage.png": coverage_chart(run)}
     for name, data in charts.items():
         out.path(name).write_bytes(data)
-    sentences = headline(run)
-    out.path("report.html").write_text(report_html(run, charts, sentences), encoding="utf-8")
+    cautions, sentences = warnings(run), headline(run)
+    out.path("report.html").write_text(
+        report_html(run, charts, sentences, cautions), encoding="utf-8"
+    )
     summary = {
         "scenario": run.scenario.scenario.name,
         "source": run.source,
-        "answer": sentences,
+        "answer": [*cautions, *sentences],
+        "warnings": cautions,
         "variants": [
             {"label": v.label, "pairing": v.pairing, "overrides": dict(v.overrides)}
             for v in run.variants
