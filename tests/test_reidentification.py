@@ -374,3 +374,41 @@ def test_tenure_bands() -> None:
         "3 years or more",
         "unknown",
     ]
+
+
+def test_a_single_small_team_is_not_recoverable_from_org_totals(
+    org: Path, people: list[dict[str, str]], tmp_path: Path
+) -> None:
+    """The audit's case: one team under 5 people, every other team published. Before,
+    ``summary.flags.isolated`` minus the published ``isolated_members`` was that team's count."""
+    sizes = Counter(p["team"] for p in people)
+    small = sorted(t for t, n in sizes.items() if n < K)
+    largest = max(sizes, key=lambda t: (sizes[t], t))
+    merged = [{**p, "team": largest if p["team"] in small[1:] else p["team"]} for p in people]
+    employees = tmp_path / "employees.csv"
+    with employees.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(people[0]))
+        writer.writeheader()
+        writer.writerows(merged)
+    out = tmp_path / "out"
+    run = invoke(
+        "analyze",
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(org / "interactions.csv"),
+        "--out",
+        str(out),
+        "--pseudonymize",
+    )
+    assert run.code == 0, run.stderr
+    teams = rows(out / "teams.csv")
+    sizes_now = [int(t["size"]) for t in teams]
+    hidden = [t["suppressed"] == "true" for t in teams]
+    assert sum(1 for s in sizes_now if s < K) == 1  # exactly one primary suppression
+    assert sum(hidden) >= 2  # and a complementary one
+    assert not hidden_cells_recoverable(sizes_now, hidden)
+    complementary = [t for t in teams if t["suppressed"] == "true" and int(t["size"]) >= K]
+    assert complementary and "org totals" in complementary[0]["reasons"]
+    table = rows(out / "analysis.csv")
+    assert not {t["team"] for t in complementary} & {r["team"] for r in table}
