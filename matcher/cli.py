@@ -147,6 +147,7 @@ def analyze(
     from matcher.io.load import load_org
     from matcher.io.reports import count_by_reason, write_analysis
     from matcher.isolation import analyze as run_analysis
+    from matcher.privacy import public_reasons
 
     started = time.perf_counter()
     config = load_analysis_config(config_path) if config_path else AnalysisConfig()
@@ -173,11 +174,12 @@ def analyze(
         lines.append(f"  dropped interaction rows: {dropped} (see {out_dir / 'rejects.csv'})")
     if org.report.opted_out:
         lines.append(f"  dropped {org.report.opted_out:,} rows naming opted-out people")
+    public = public_reasons(result, pseudonymizer)
     for flag in ("isolated", "peripheral", "connector"):
         examples = [p for p in result.people if flag in p.flags][:2]
         for person in examples:
             name = pseudonymizer.pseudonym(person.id) if pseudonymizer else person.id
-            lines.append(f"  e.g. {flag} {name}: {person.reasons}")
+            lines.append(f"  e.g. {flag} {name}: {public(person.reasons)}")
     lines.append(f"  outputs in {out_dir}")
     echo("\n".join(lines), quiet)
 
@@ -269,6 +271,7 @@ def assign(
     from matcher.io.runs import store_and_write
     from matcher.isolation import Analysis, AnalysisView
     from matcher.isolation import analyze as run_analysis
+    from matcher.privacy import WITH_NAMES_WARNING, public_summary
     from matcher.solver import SolveOptions
 
     started = time.perf_counter()
@@ -281,6 +284,9 @@ def assign(
             f"no program named {', '.join(unknown)} in {program_file} (programs: {valid})"
         )
     pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
+    notes = [WITH_NAMES_WARNING] if with_names and pseudonymizer else []
+    for note in notes:  # printed even with --quiet: it is about the privacy of the outputs
+        click.echo(f"warning: {note}", err=True)
     if analysis_dir is not None and interactions_path is not None:
         raise click.UsageError("--analysis replaces --interactions: give one of them")
     with step("loading data", quiet):
@@ -334,6 +340,7 @@ def assign(
                 "db": str(db_path),
                 "incremental": incremental,
                 "seconds": round(time.perf_counter() - started, 2),
+                "notes": notes,
             },
             seed=seed,
             inputs=inputs,
@@ -341,6 +348,7 @@ def assign(
             with_names=with_names,
             pseudonymizer=pseudonymizer,
         )
+    summary = public_summary(summary, results, pseudonymizer)
     if as_json:
         click.echo(json.dumps(summary, default=str))
     lines = []
@@ -496,9 +504,19 @@ def _progress(message: str, quiet: bool) -> Iterator[Callable[[int, int], None] 
         yield update
 
 
+HISTORY_IDS = (
+    "The database is HR's own store and keeps real employee ids; --pseudonymize replaces them "
+    "by keyed pseudonyms in what this command prints or writes (the database is not changed)."
+)
+
+
 @main.group()
 def history() -> None:
-    """List, show, import, export and commit runs in the history database."""
+    """List, show, import, export and commit runs in the history database.
+
+    The database is HR's own store and keeps real employee ids: `history show` and
+    `history export` take --pseudonymize (and --key-file) like analyze and assign.
+    """
 
 
 def _db_option(func: Any) -> Any:
@@ -530,17 +548,26 @@ def history_list(db_path: Path, quiet: bool, as_json: bool) -> None:
             )
 
 
-@history.command("show")
+@history.command("show", help=f"One run and its pairs.\n\n{HISTORY_IDS}")
 @click.argument("run_id")
 @_db_option
+@pseudonym_options
 @common_options
-def history_show(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
-    """One run and its pairs."""
+def history_show(
+    run_id: str,
+    db_path: Path,
+    pseudonymize: bool,
+    key_file: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
     from matcher.history import History
 
+    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
+    rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
     with History(db_path) as store:
         run = store.get(run_id)
-        pairs = store.run_pairs(run_id)
+        pairs = [(rename(s), rename(p), score) for s, p, score in store.run_pairs(run_id)]
     if as_json:
         click.echo(json.dumps({**run.__dict__, "pairs": [list(p) for p in pairs]}))
         return
@@ -653,28 +680,39 @@ def history_import(
     echo(f"imported {table.num_rows} pairings as {len(created)} committed run(s)", quiet)
 
 
-@history.command("export")
+@history.command(
+    "export",
+    help=f"Export pairings as CSV (the import format, plus kind and run).\n\n{HISTORY_IDS}",
+)
 @click.option("--run", "run_id", help="Export one run's pairs (default: every committed pairing).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @_db_option
+@pseudonym_options
 @common_options
 def history_export(
-    run_id: str | None, out_file: Path, db_path: Path, quiet: bool, as_json: bool
+    run_id: str | None,
+    out_file: Path,
+    db_path: Path,
+    pseudonymize: bool,
+    key_file: Path | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
-    """Export pairings as CSV (the import format, plus kind and run)."""
     from matcher.history import History
     from matcher.io.write import write_csv_file
 
+    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
+    rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
     with History(db_path) as store:
         if run_id:
             run = store.get(run_id)
             rows = [
-                [run.program, s, p, run.period, run.kind or "", run.run_id]
+                [run.program, rename(s), rename(p), run.period, run.kind or "", run.run_id]
                 for s, p, _ in store.run_pairs(run_id)
             ]
         else:
             rows = [
-                [p.program, p.seeker_id, p.provider_id, p.period, p.kind or "", ""]
+                [p.program, rename(p.seeker_id), rename(p.provider_id), p.period, p.kind or "", ""]
                 for p in store.committed_pairs()
             ]
     write_csv_file(

@@ -16,6 +16,7 @@ from matcher import metrics
 from matcher.config import AnalysisConfig
 from matcher.graph import CollaborationGraph, build_graph
 from matcher.model import Org
+from matcher.privacy import complementary_suppression
 
 ISOLATED, PERIPHERAL, NEW_HIRE, CONNECTOR = "isolated", "peripheral", "new_hire", "connector"
 
@@ -367,14 +368,20 @@ def _team_metrics(
     iso = np.bincount(team, weights=isolated.astype(float), minlength=k)
     per = np.bincount(team, weights=peripheral.astype(float), minlength=k)
     rows: list[TeamMetrics] = []
+    # Org totals (summary.json) minus the published teams give the sum of the suppressed ones:
+    # suppress more teams until that sum covers two teams and min_group_size people.
+    hidden = complementary_suppression(size.tolist(), config.min_group_size)
     for t, name in enumerate(names):
-        if not eligible[t]:
+        if hidden[t]:
             rows.append(
                 TeamMetrics(
                     team=name,
                     size=int(size[t]),
                     suppressed=True,
-                    reasons=f"fewer than {config.min_group_size} members: suppressed",
+                    reasons=f"fewer than {config.min_group_size} members: suppressed"
+                    if not eligible[t]
+                    else "suppressed with the smaller teams, so that their figures cannot be "
+                    "recovered from the org totals",
                 )
             )
             continue

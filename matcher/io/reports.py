@@ -18,7 +18,14 @@ from matcher.errors import ConfigError
 from matcher.io.write import atomic_output
 from matcher.isolation import Analysis, AnalysisView, PersonMetrics
 from matcher.model import Org
-from matcher.privacy import Pseudonymizer
+from matcher.privacy import (
+    Pseudonymizer,
+    assignment_text,
+    public_people,
+    public_summary,
+    tenure_band,
+    tenure_edges,
+)
 
 if TYPE_CHECKING:  # assign pulls in the solver (OR-Tools): analyze need not load it
     from matcher.assign import ProgramResult
@@ -40,6 +47,7 @@ ANALYSIS_COLUMNS = (
     "strong_tie_teams",
     "team",
     "tenure_days",
+    "tenure_band",
 )
 TIES_FILE = "ties.npz"
 """What ``assign --analysis`` reads: each person's flags, community and strong ties, and the tie
@@ -106,14 +114,17 @@ def write_analysis(
 
     Returns the names of the files written.
     """
-    rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
     summary = dict(analysis.summary)
     summary["pseudonymized"] = pseudonymizer is not None
+    if pseudonymizer is None:
+        edges = tenure_edges(analysis.config.new_hire_days)
+        people = [(p, tenure_band(p.tenure_days, edges)) for p in analysis.people]
+    else:  # k-anonymous and in pseudonym order: see matcher.privacy.public_people
+        people = public_people(analysis, pseudonymizer)
+        summary["rows_left_out"] = len(analysis.people) - len(people)
     with atomic_output(out_dir) as out:
         out.write_csv(
-            "analysis.csv",
-            ANALYSIS_COLUMNS,
-            (_person_row(p, rename(p.id)) for p in analysis.people),
+            "analysis.csv", ANALYSIS_COLUMNS, ([*_person_row(p, p.id), b] for p, b in people)
         )
         out.write_csv(
             "teams.csv",
@@ -254,6 +265,9 @@ def write_assignments(
     """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json and,
     with ``explain``, candidates.csv, all atomically. Returns the file names."""
     rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
+    scrub: Callable[[str], str] = (
+        assignment_text(results, pseudonymizer) if pseudonymizer else (lambda text: text)
+    )
     term_columns = tuple(TERMS)
     with atomic_output(out_dir) as out:
         out.write_csv(
@@ -266,7 +280,7 @@ def write_assignments(
                     rename(row.provider_id),
                     row.score,
                     *(row.contributions[t] for t in term_columns),
-                    row.why,
+                    scrub(row.why),
                 ]
                 for result in results
                 for row in result.assignments
@@ -276,7 +290,7 @@ def write_assignments(
             "unmatched.csv",
             UNMATCHED_COLUMNS,
             (
-                [row.program, rename(row.seeker_id), row.reason]
+                [row.program, rename(row.seeker_id), scrub(row.reason)]
                 for result in results
                 for row in result.unmatched
             ),
@@ -284,7 +298,7 @@ def write_assignments(
         out.write_csv("pairs.csv", *_partner_rows(results, with_names, rename))
         if explain:
             out.write_table("candidates.csv", _candidates_table(results, rename))
-        out.write_json("summary.json", summary)
+        out.write_json("summary.json", public_summary(summary, results, pseudonymizer))
         return list(out.names)
 
 
