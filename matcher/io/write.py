@@ -262,8 +262,12 @@ def published_folder(directory: str | Path, *, ours: Collection[str]) -> Iterato
             with _locked(versions):
                 version = versions / _version_name(staging)
                 os.rename(staging, version)
-                _switch(out, version)
-                published = True
+                try:
+                    _switch(out, version)
+                finally:
+                    published = _current(out, versions) == version.name
+                    if not published:
+                        shutil.rmtree(version, ignore_errors=True)
                 _remove_old_versions(out, versions)
     finally:
         if not published:
