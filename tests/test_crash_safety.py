@@ -179,6 +179,22 @@ def test_stale_staging_folders_are_removed_and_live_ones_kept(tmp_path: Path) ->
     assert leftovers(out) == sorted([live.name, fresh_old_format.name])
 
 
+def test_concurrent_writers_leave_one_complete_version(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    out = tmp_path / "out"
+
+    def write(k: int) -> None:
+        for _ in range(5):
+            publish(out, a_csv=str(k), b_csv=str(k))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(write, range(4)))
+    visible(out)
+    assert (out / "a.csv").read_text() == (out / "b.csv").read_text()
+    assert leftovers(out) == []
+
+
 def test_atomic_output_removes_stale_staging_too(tmp_path: Path) -> None:
     stale = tmp_path / f".staging-{dead_pid()}-0000abcd"
     stale.mkdir()
