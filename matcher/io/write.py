@@ -282,8 +282,7 @@ def check_output_folder(directory: str | Path, *, ours: Collection[str]) -> None
     """
     out = _output_path(Path(directory))
     versions = out.with_name(out.name + VERSIONS_SUFFIX)
-    unmarked = versions.exists() and not (versions / VERSIONS_MARKER).is_file()
-    if unmarked and (not versions.is_dir() or any(versions.iterdir())):
+    if versions.exists() and not _ours_or_empty(versions):
         raise _foreign_versions_folder(out, versions)
     if out.is_symlink() or not out.exists():
         return
@@ -324,15 +323,24 @@ def _claim_versions_folder(out: Path, versions: Path) -> None:
     try:
         versions.mkdir()
     except FileExistsError:
+        if not _ours_or_empty(versions):
+            raise _foreign_versions_folder(out, versions) from None
         if (versions / VERSIONS_MARKER).is_file():
             return
-        if not versions.is_dir() or any(versions.iterdir()):
-            raise _foreign_versions_folder(out, versions) from None
     (versions / VERSIONS_MARKER).write_text(
         f"Made by matcher. {out.name} is a link to the current outputs in this folder; "
         "older versions are removed by the next run.\n",
         encoding="utf-8",
     )
+
+
+def _ours_or_empty(versions: Path) -> bool:
+    # the marker is the first thing written into a new versions folder: a listing that
+    # shows anything else shows the marker too, unless the folder is not ours
+    if not versions.is_dir() or versions.is_symlink():
+        return False
+    names = {p.name for p in versions.iterdir()}
+    return not names or VERSIONS_MARKER in names
 
 
 def _foreign_versions_folder(out: Path, versions: Path) -> OutputError:
