@@ -381,7 +381,10 @@ def _finish_migration(out: Path, versions: Path) -> None:
 def _switch(out: Path, version: Path) -> None:
     """Point the link ``out`` at ``version`` in one atomic rename."""
     link = version.parent / f".link-{os.getpid()}-{version.name}"
-    os.symlink(f"{version.parent.name}/{version.name}", link)
+    try:
+        os.symlink(f"{version.parent.name}/{version.name}", link)
+    except OSError as exc:  # e.g. Windows without the right to make links
+        raise OutputError(f"cannot make the link {out} to the new outputs ({exc})") from exc
     try:
         os.replace(link, out)
     except OSError as exc:
