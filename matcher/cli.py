@@ -145,11 +145,13 @@ def analyze(
     from matcher.config import AnalysisConfig
     from matcher.io.configs import load_analysis_config
     from matcher.io.load import load_org
-    from matcher.io.reports import count_by_reason, write_analysis
+    from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
+    from matcher.io.write import check_output_folder
     from matcher.isolation import analyze as run_analysis
     from matcher.privacy import public_reasons
 
     started = time.perf_counter()
+    check_output_folder(out_dir, ours=OUTPUT_FILES)
     config = load_analysis_config(config_path) if config_path else AnalysisConfig()
     if seed is not None:
         config = config.model_copy(update={"seed": seed})
@@ -267,8 +269,9 @@ def assign(
     from matcher.history import History
     from matcher.io.load import load_org
     from matcher.io.programs import check_saved_analysis, load_program_file
-    from matcher.io.reports import read_analysis_view
+    from matcher.io.reports import OUTPUT_FILES, read_analysis_view
     from matcher.io.runs import store_and_write
+    from matcher.io.write import check_output_folder
     from matcher.isolation import Analysis, AnalysisView
     from matcher.isolation import analyze as run_analysis
     from matcher.privacy import WITH_NAMES_WARNING, public_summary
@@ -289,6 +292,7 @@ def assign(
         click.echo(f"warning: {note}", err=True)
     if analysis_dir is not None and interactions_path is not None:
         raise click.UsageError("--analysis replaces --interactions: give one of them")
+    check_output_folder(out_dir, ours=OUTPUT_FILES)
     with step("loading data", quiet):
         org, _ = load_org(
             employees_path or parsed.data.employees,

@@ -62,6 +62,10 @@ class ConfigError(MatcherError):
     """A program, scenario or analysis configuration is invalid."""
 
 
+class OutputError(MatcherError):
+    """An output folder cannot be written (it holds files matcher did not write, …)."""
+
+
 class InfeasibleError(MatcherError):
     """A program cannot be satisfied; ``conflicts`` names the rules that clash."""
 

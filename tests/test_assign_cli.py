@@ -87,6 +87,7 @@ def test_example_programs_run_and_pass_the_checker(
         "unmatched.csv",
         "pairs.csv",
         "summary.json",
+        "manifest.json",
     }
     assignments = rows(out / "assignments.csv")
     assert len(assignments) == block["pairs"] and all(r["why"] for r in assignments)

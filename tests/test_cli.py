@@ -51,6 +51,7 @@ def test_analyze_writes_the_contract_files(tmp_path: Path, inputs: tuple[Path, P
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [
         "analysis.csv",
+        "manifest.json",
         "rejects.csv",
         "summary.json",
         "teams.csv",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -15,7 +16,7 @@ import scipy.sparse as sp
 
 from matcher.constraints import TERMS
 from matcher.errors import ConfigError
-from matcher.io.write import atomic_output
+from matcher.io.write import MANIFEST, OutputDir, published_folder
 from matcher.isolation import Analysis, AnalysisView, PersonMetrics
 from matcher.model import Org
 from matcher.privacy import (
@@ -53,6 +54,11 @@ TIES_FILE = "ties.npz"
 """What ``assign --analysis`` reads: each person's flags, community and strong ties, and the tie
 strengths, by position in the employees file (no ids, so pseudonymised runs need no key)."""
 TIES_VERSION = 1
+ANALYSIS_FILES = ("analysis.csv", "teams.csv", "rejects.csv", TIES_FILE, "summary.json")
+ASSIGN_FILES = ("assignments.csv", "unmatched.csv", "pairs.csv", "candidates.csv", "summary.json")
+OUTPUT_FILES = frozenset((*ANALYSIS_FILES, *ASSIGN_FILES, MANIFEST))
+"""Every name ``analyze`` and ``assign`` write: a plain ``--out`` folder of an older matcher
+holding only these is taken over (see :func:`matcher.io.write.published_folder`)."""
 TEAM_COLUMNS = (
     "team",
     "size",
@@ -110,7 +116,8 @@ def write_analysis(
     rejects: pa.Table | None = None,
     pseudonymizer: Pseudonymizer | None = None,
 ) -> list[str]:
-    """Write ``analysis.csv``, ``teams.csv``, ``summary.json`` (and ``rejects.csv``) atomically.
+    """Write ``analysis.csv``, ``teams.csv``, ``summary.json`` (and ``rejects.csv``) atomically:
+    ``out_dir`` switches to the new files as a whole (:func:`matcher.io.write.published_folder`).
 
     Returns the names of the files written.
     """
@@ -122,7 +129,7 @@ def write_analysis(
     else:  # k-anonymous and in pseudonym order: see matcher.privacy.public_people
         people = public_people(analysis, pseudonymizer)
         summary["rows_left_out"] = len(analysis.people) - len(people)
-    with atomic_output(out_dir) as out:
+    with _published(out_dir) as out:
         out.write_csv(
             "analysis.csv", ANALYSIS_COLUMNS, ([*_person_row(p, p.id), b] for p, b in people)
         )
@@ -192,7 +199,8 @@ def read_analysis_view(directory: str | Path, org: Org) -> AnalysisView:
         When ``directory`` is not an analysis output, or was made from another employees file.
     """
     directory = Path(directory)
-    summary_file, ties_file = directory / "summary.json", directory / TIES_FILE
+    folder = directory.resolve()  # one version, should analyze switch the folder meanwhile
+    summary_file, ties_file = folder / "summary.json", folder / TIES_FILE
     if not summary_file.is_file():
         raise ConfigError(
             f"{directory} is not the output of matcher analyze: it has no summary.json"
@@ -253,9 +261,19 @@ ASSIGNMENT_COLUMNS = ("program", "seeker_id", "provider_id", "score")
 UNMATCHED_COLUMNS = ("program", "seeker_id", "reason")
 
 
+@contextmanager
+def _published(out_dir: str | Path | OutputDir) -> Iterator[OutputDir]:
+    """A folder staged by the caller as it is, else a new :func:`published_folder`."""
+    if isinstance(out_dir, OutputDir):
+        yield out_dir
+        return
+    with published_folder(out_dir, ours=OUTPUT_FILES) as out:
+        yield out
+
+
 def write_assignments(
     results: list[ProgramResult],
-    out_dir: str | Path,
+    out_dir: str | Path | OutputDir,
     summary: dict[str, object],
     *,
     explain: bool = False,
@@ -263,13 +281,16 @@ def write_assignments(
     pseudonymizer: Pseudonymizer | None = None,
 ) -> list[str]:
     """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json and,
-    with ``explain``, candidates.csv, all atomically. Returns the file names."""
+    with ``explain``, candidates.csv, all atomically. Returns the file names.
+
+    ``out_dir`` may be a folder already staged by :func:`matcher.io.write.published_folder`:
+    the files are then written into it and published when the caller's block ends."""
     rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
     scrub: Callable[[str], str] = (
         assignment_text(results, pseudonymizer) if pseudonymizer else (lambda text: text)
     )
     term_columns = tuple(TERMS)
-    with atomic_output(out_dir) as out:
+    with _published(out_dir) as out:
         out.write_csv(
             "assignments.csv",
             (*ASSIGNMENT_COLUMNS, *term_columns, "why"),

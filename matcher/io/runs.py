@@ -1,4 +1,4 @@
-"""Store an assign run's proposals in the history database and write its outputs, together."""
+"""Store an assign run's proposals in the history database, then publish its outputs."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from matcher.assign import ProgramResult
+from matcher.errors import OutputError
 from matcher.history import History
-from matcher.io.reports import write_assignments
+from matcher.io.reports import OUTPUT_FILES, write_assignments
+from matcher.io.write import published_folder
 from matcher.privacy import Pseudonymizer
 
 
@@ -23,38 +25,59 @@ def store_and_write(
     with_names: bool = False,
     pseudonymizer: Pseudonymizer | None = None,
 ) -> dict[str, Any]:
-    """Record each program's run as a proposal and write the outputs in one transaction.
+    """Record each program's run as a proposal, then make its outputs visible in ``out_dir``.
 
-    The outputs are moved into ``out_dir`` inside the database transaction: if writing fails,
-    no run is recorded; if recording fails, no output is moved into place. Returns ``summary``
-    with a ``programs`` block per program (its run id and figures).
+    The outputs are staged inside the database transaction, and ``out_dir`` switches to them
+    (:func:`matcher.io.write.published_folder`) only after the transaction commits, so the
+    outputs in ``out_dir`` always name runs the history has: if staging fails, no run is
+    recorded and ``out_dir`` keeps its outputs; a run killed in between leaves the runs
+    recorded and the old outputs in place. Returns ``summary`` with a ``programs`` block per
+    program (its run id and figures).
+
+    Raises
+    ------
+    OutputError
+        When the runs were recorded but their outputs could not be published.
     """
     summary = {**summary, "programs": {}}
-    with history.transaction() as db:
-        for result in results:
-            run_id = history.next_run_id(result.spec.name, result.spec.period)
-            history.add_run(
-                db,
-                run_id=run_id,
-                program=result.spec.name,
-                kind=result.spec.kind.value,
-                period=result.spec.period,
-                status=result.solution.status,
-                pairs=[(a.seeker_id, a.provider_id, a.score) for a in result.assignments],
-                objective=result.solution.objective,
-                bound=result.solution.bound,
-                gap=result.solution.gap,
-                seed=seed,
-                config=result.spec.model_dump(mode="json"),
-                inputs=inputs,
-            )
-            summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
-        write_assignments(
-            results,
-            out_dir,
-            summary,
-            explain=explain,
-            with_names=with_names,
-            pseudonymizer=pseudonymizer,
-        )
+    recorded: list[str] = []
+    try:
+        with published_folder(out_dir, ours=OUTPUT_FILES) as staged:
+            with history.transaction() as db:
+                for result in results:
+                    run_id = history.next_run_id(result.spec.name, result.spec.period)
+                    history.add_run(
+                        db,
+                        run_id=run_id,
+                        program=result.spec.name,
+                        kind=result.spec.kind.value,
+                        period=result.spec.period,
+                        status=result.solution.status,
+                        pairs=[(a.seeker_id, a.provider_id, a.score) for a in result.assignments],
+                        objective=result.solution.objective,
+                        bound=result.solution.bound,
+                        gap=result.solution.gap,
+                        seed=seed,
+                        config=result.spec.model_dump(mode="json"),
+                        inputs=inputs,
+                    )
+                    summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
+                write_assignments(
+                    results,
+                    staged,
+                    summary,
+                    explain=explain,
+                    with_names=with_names,
+                    pseudonymizer=pseudonymizer,
+                )
+            recorded = [block["run_id"] for block in summary["programs"].values()]
+    except (OSError, OutputError) as exc:
+        if not recorded:
+            raise
+        runs = ", ".join(recorded)
+        raise OutputError(
+            f"the history {history.path} records run(s) {runs} as proposed, but their outputs "
+            f"could not be written to {out_dir} ({exc}); run matcher assign again, or export "
+            f"the pairs with: matcher history export --run RUN --out FILE --db {history.path}"
+        ) from exc
     return summary

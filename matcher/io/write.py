@@ -1,13 +1,33 @@
-"""Writing outputs: atomic output folders, formula-safe CSV, JSON summaries."""
+"""Writing outputs: atomic output folders, formula-safe CSV, JSON summaries.
+
+Two ways to write a folder of outputs:
+
+- :func:`published_folder` (``analyze`` and ``assign``): the whole folder switches at once.
+  Each run writes into a new version folder beside ``--out`` (``<out>.versions/<version>/``)
+  and then points the symbolic link ``<out>`` at it with one ``os.replace``, which is atomic
+  on POSIX: a reader, or a run killed at any moment, sees all the old files or all the new
+  ones, never a mix. ``<out>/assignments.csv`` stays readable at its path through the link.
+- :func:`atomic_output` (``generate``, ``simulate``, ``ingest``, whose ``--out`` may be a
+  folder shared with the user's own files): files are staged and renamed into place one by
+  one, atomic per file.
+
+Staging folders are named ``.staging-<pid>-<random>`` and locked (``flock``) while in use, so a
+later run can tell those left by a killed run (process gone, lock free) and remove them.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import hashlib
 import json
 import os
+import secrets
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +35,22 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
+from matcher.errors import OutputError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock: process ids alone decide
+    fcntl = None  # type: ignore[assignment]
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+STAGING_PREFIX = ".staging-"
+MANIFEST = "manifest.json"
+"""Written last into every published folder: each file's size and SHA-256."""
+VERSIONS_SUFFIX = ".versions"
+VERSIONS_MARKER = "MATCHER-VERSIONS.txt"
+MIGRATING = ".migrating"
+LEGACY_STAGING_AGE = 3600.0
+"""Seconds after which a staging folder of an older matcher (no process id in its name) is stale."""
 
 
 def formula_safe(value: object) -> object:
@@ -89,18 +124,338 @@ def atomic_output(directory: str | Path) -> Iterator[OutputDir]:
 
     Files are written to a hidden staging folder inside ``directory`` and renamed into place
     (``os.replace``, atomic per file on one file system) after everything is written; on error
-    the staging folder is removed and ``directory`` keeps what it had.
+    the staging folder is removed and ``directory`` keeps what it had. Staging folders left
+    in ``directory`` by killed runs are removed first.
     """
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
-    out = OutputDir(staging)
-    try:
+    clean_stale_staging(target)
+    with _staging(target) as staging:
+        out = OutputDir(staging)
         yield out
         for name in out.names:
             os.replace(staging / name, target / name)
+
+
+@contextmanager
+def _staging(parent: Path) -> Iterator[Path]:
+    """A new staging folder in ``parent``, locked while the block runs, removed after it."""
+    while True:  # not tempfile.mkdtemp: a published folder gets the usual permissions
+        staging = parent / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            staging.mkdir()
+            break
+        except FileExistsError:  # pragma: no cover - one chance in four billion
+            continue
+    lock = _lock(staging, wait=True)
+    try:
+        yield staging
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        _unlock(lock)
+
+
+def _lock(path: Path, *, wait: bool) -> int | None:
+    """An ``flock`` on the folder ``path``; ``None`` when another process holds it."""
+    handle = os.open(path, os.O_RDONLY)
+    if fcntl is None:  # pragma: no cover
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(handle)
+        return None
+    return handle
+
+
+def _unlock(handle: int | None) -> None:
+    if handle is not None:
+        os.close(handle)  # closing the last descriptor releases the flock
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    handle = _lock(path, wait=True)
+    try:
+        yield
+    finally:
+        _unlock(handle)
+
+
+def _pid_alive(pid: int) -> bool:
+    if sys.platform == "win32":  # pragma: no cover - os.kill would terminate it
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _in_use(staging: Path) -> bool:
+    """Whether a live process owns the staging folder ``staging`` (its pid, or its lock)."""
+    pid_text = staging.name.removeprefix(STAGING_PREFIX).partition("-")[0]
+    if not pid_text.isdigit():  # written by an older matcher: judge by age
+        try:
+            return time.time() - staging.stat().st_mtime < LEGACY_STAGING_AGE
+        except FileNotFoundError:
+            return False
+    pid = int(pid_text)
+    if pid == os.getpid() or _pid_alive(pid):
+        return True
+    try:
+        lock = _lock(staging, wait=False)
+    except FileNotFoundError:
+        return False
+    _unlock(lock)
+    return lock is None
+
+
+def clean_stale_staging(folder: Path) -> list[str]:
+    """Remove the staging folders in ``folder`` that killed runs left; returns their names."""
+    removed = []
+    for entry in sorted(folder.glob(f"{STAGING_PREFIX}*")):
+        if entry.is_dir() and not entry.is_symlink() and not _in_use(entry):
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+# ----------------------------------------------------------------- published folders
+
+
+@contextmanager
+def published_folder(directory: str | Path, *, ours: Collection[str]) -> Iterator[OutputDir]:
+    """Write a folder of outputs that replaces ``directory`` as a whole, or not at all.
+
+    The block writes into a new version folder ``<directory>.versions/<version>/``; when it
+    succeeds, a :data:`MANIFEST` is added and the symbolic link ``directory`` is switched to
+    the new version in one ``os.replace``. Earlier versions and folders of killed runs are
+    then removed. On error the new version is removed and ``directory`` is left as it was.
+
+    ``directory`` may be a plain folder written by an older matcher: when it holds only
+    names in ``ours`` (and staging folders), it is moved into the versions folder and
+    replaced by the link; when it holds anything else, :class:`OutputError` is raised and
+    nothing is touched. A link to a folder elsewhere is followed, and that folder is used.
+
+    Raises
+    ------
+    OutputError
+        When ``directory`` (or its versions folder) holds files matcher did not write.
+    """
+    out = _output_path(Path(directory))
+    versions = out.with_name(out.name + VERSIONS_SUFFIX)
+    _claim_versions_folder(out, versions)
+    published = False
+    try:
+        with _locked(versions):
+            _finish_migration(out, versions)
+            _migrate_plain_folder(out, versions, ours)
+            _remove_old_versions(out, versions)
+        with _staging(versions) as staging:
+            folder = OutputDir(staging)
+            yield folder
+            _write_manifest(folder)
+            _fsync(staging)
+            with _locked(versions):
+                version = versions / _version_name(staging)
+                os.rename(staging, version)
+                try:
+                    _switch(out, version)
+                finally:
+                    published = _current(out, versions) == version.name
+                    if not published:
+                        shutil.rmtree(version, ignore_errors=True)
+                _remove_old_versions(out, versions)
+    finally:
+        if not published:
+            with _locked(versions):
+                _drop_if_empty(out, versions)
+
+
+def check_output_folder(directory: str | Path, *, ours: Collection[str]) -> None:
+    """Raise :class:`OutputError` now if :func:`published_folder` would refuse ``directory``.
+
+    Lets a command fail before long work rather than after it. Touches nothing.
+    """
+    out = _output_path(Path(directory))
+    versions = out.with_name(out.name + VERSIONS_SUFFIX)
+    if versions.exists() and not _ours_or_empty(versions):
+        raise _foreign_versions_folder(out, versions)
+    if out.is_symlink() or not out.exists():
+        return
+    if not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder")
+    foreign = sorted(
+        p.name
+        for p in out.iterdir()
+        if p.name not in ours and not p.name.startswith(STAGING_PREFIX)
+    )
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (
+            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        )
+        raise OutputError(
+            f"--out {out} holds files matcher did not write ({shown}); matcher now replaces "
+            f"the whole output folder at once (a link to {versions.name}/), so it needs a folder "
+            "of its own: choose a new --out, or move those files away"
+        )
+
+
+def _output_path(directory: Path) -> Path:
+    out = Path(os.path.abspath(directory))
+    if out.is_symlink() and not _points_into_versions(out):
+        out = Path(os.path.realpath(out))  # a link of the user's own: write where it points
+    if out.name in ("", "."):
+        raise OutputError(f"--out {directory}: choose a folder below {out}")
+    return out
+
+
+def _points_into_versions(out: Path) -> bool:
+    target = Path(os.readlink(out))
+    return not target.is_absolute() and target.parts[:1] == (out.name + VERSIONS_SUFFIX,)
+
+
+def _claim_versions_folder(out: Path, versions: Path) -> None:
+    versions.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        versions.mkdir()
+    except FileExistsError:
+        if not _ours_or_empty(versions):
+            raise _foreign_versions_folder(out, versions) from None
+        if (versions / VERSIONS_MARKER).is_file():
+            return
+    (versions / VERSIONS_MARKER).write_text(
+        f"Made by matcher. {out.name} is a link to the current outputs in this folder; "
+        "older versions are removed by the next run.\n",
+        encoding="utf-8",
+    )
+
+
+def _ours_or_empty(versions: Path) -> bool:
+    # the marker is the first thing written into a new versions folder: a listing that
+    # shows anything else shows the marker too, unless the folder is not ours
+    if not versions.is_dir() or versions.is_symlink():
+        return False
+    names = {p.name for p in versions.iterdir()}
+    return not names or VERSIONS_MARKER in names
+
+
+def _foreign_versions_folder(out: Path, versions: Path) -> OutputError:
+    return OutputError(
+        f"{versions} exists and was not made by matcher; matcher keeps the versions of the "
+        f"output folder {out} there: move it away or choose another --out"
+    )
+
+
+def _migrate_plain_folder(out: Path, versions: Path, ours: Collection[str]) -> None:
+    """Move a plain output folder of an older matcher into ``versions`` and link to it."""
+    check_output_folder(out, ours=ours)
+    if out.is_symlink() or not out.exists():
+        return
+    if not any(out.iterdir()):
+        out.rmdir()
+        return
+    legacy = versions / f"{_stamp()}-{os.getpid()}-migrated"
+    (versions / MIGRATING).write_text(legacy.name, encoding="utf-8")
+    _fsync(versions)
+    os.rename(out, legacy)
+    _switch(out, legacy)
+    (versions / MIGRATING).unlink()
+    clean_stale_staging(legacy)
+
+
+def _finish_migration(out: Path, versions: Path) -> None:
+    """Complete a migration that a killed run left half done (folder moved, link missing)."""
+    marker = versions / MIGRATING
+    if not marker.is_file():
+        return
+    legacy = versions / marker.read_text(encoding="utf-8").strip()
+    if not out.exists() and not out.is_symlink() and legacy.is_dir():
+        _switch(out, legacy)
+    marker.unlink()
+
+
+def _switch(out: Path, version: Path) -> None:
+    """Point the link ``out`` at ``version`` in one atomic rename."""
+    link = version.parent / f".link-{os.getpid()}-{version.name}"
+    try:
+        os.symlink(f"{version.parent.name}/{version.name}", link)
+    except OSError as exc:  # e.g. Windows without the right to make links
+        raise OutputError(f"cannot make the link {out} to the new outputs ({exc})") from exc
+    try:
+        os.replace(link, out)
+    except OSError as exc:
+        link.unlink(missing_ok=True)
+        raise OutputError(f"cannot switch {out} to the new outputs ({exc})") from exc
+    _fsync(out.parent)
+
+
+def _current(out: Path, versions: Path) -> str | None:
+    if out.is_symlink() and _points_into_versions(out):
+        return Path(os.readlink(out)).name
+    return None
+
+
+def _remove_old_versions(out: Path, versions: Path) -> None:
+    """Remove every version but the current one, and what killed runs left (lock held)."""
+    keep = {VERSIONS_MARKER, MIGRATING, _current(out, versions)}
+    for entry in versions.iterdir():
+        if entry.name in keep:
+            continue
+        if entry.name.startswith(STAGING_PREFIX) and _in_use(entry):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _drop_if_empty(out: Path, versions: Path) -> None:
+    """After a failed first run: remove a versions folder that holds nothing of value."""
+    if _current(out, versions) is None and {p.name for p in versions.iterdir()} <= {
+        VERSIONS_MARKER
+    }:
+        shutil.rmtree(versions, ignore_errors=True)
+
+
+def _version_name(staging: Path) -> str:
+    return f"{_stamp()}-{staging.name.removeprefix(STAGING_PREFIX)}"
+
+
+def _stamp() -> str:
+    return dt.datetime.now(tz=dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def _write_manifest(folder: OutputDir) -> None:
+    files = {}
+    for name in folder.names:
+        digest = hashlib.sha256()
+        with (folder.staging / name).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+            os.fsync(handle.fileno())
+            files[name] = {"bytes": handle.tell(), "sha256": digest.hexdigest()}
+    manifest = {
+        "written_at": dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds"),
+        "files": files,
+    }
+    folder.write_json(MANIFEST, manifest)
+    with (folder.staging / MANIFEST).open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync(folder: Path) -> None:
+    """Make a folder's entries (renames, new files) durable."""
+    if sys.platform == "win32":  # pragma: no cover - folders cannot be opened there
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def write_csv_file(
