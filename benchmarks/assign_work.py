@@ -234,8 +234,9 @@ def flagged_coverable(problem: Any) -> int:
         must=[],
         top_arcs=np.zeros(0, np.int64),
         min_load=0,
+        min_need=np.zeros(len(problem.providers), np.int64),
     )
-    chosen, _ = solve_flow(sub)
+    chosen, _, _ = solve_flow(sub)
     return len(np.unique(sub.arc_seeker[chosen]))
 
 

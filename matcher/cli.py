@@ -351,6 +351,7 @@ def assign(
             explain=explain,
             with_names=with_names,
             pseudonymizer=pseudonymizer,
+            incremental=incremental,
         )
     summary = public_summary(summary, results, pseudonymizer)
     if as_json:
@@ -598,6 +599,21 @@ def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> No
     if as_json:
         click.echo(json.dumps(run.__dict__))
     echo(f"committed {run.run_id} ({run.pairs} pairs)", quiet)
+
+
+@history.command("withdraw")
+@click.argument("run_id")
+@_db_option
+@common_options
+def history_withdraw(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
+    """Take back a committed run: its pairs stop counting as history."""
+    from matcher.history import History
+
+    with History(db_path) as store:
+        run = store.withdraw(run_id)
+    if as_json:
+        click.echo(json.dumps(run.__dict__))
+    echo(f"withdrew {run.run_id} ({run.pairs} pairs no longer count as history)", quiet)
 
 
 @history.command("import")

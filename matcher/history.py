@@ -3,6 +3,12 @@
 Each ``matcher assign`` run is stored as a *proposal*; ``matcher history commit RUN``
 approves it, and only committed pairs count as history for later periods. Every write is one
 transaction: a run killed at any moment leaves the database as it was.
+
+A program and period is never double-booked: a proposal made from scratch can be committed
+only while no other run of that program and period is committed, and an ``--incremental``
+proposal records the committed runs it builds on (``builds_on``) and can be committed only
+while exactly those are committed. ``matcher history withdraw RUN`` takes a committed run
+back (its pairs stop counting), once no committed run builds on it.
 """
 
 from __future__ import annotations
@@ -18,24 +24,29 @@ from typing import Any
 
 from matcher.errors import MatcherError
 
-SCHEMA_VERSION = 1
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
+SCHEMA_VERSION = 2
+RUNS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     run_id       TEXT PRIMARY KEY,
     created_at   TEXT NOT NULL,
     program      TEXT NOT NULL,
     kind         TEXT,
     period       TEXT NOT NULL,
     status       TEXT NOT NULL,
-    state        TEXT NOT NULL CHECK (state IN ('proposed', 'committed')),
+    state        TEXT NOT NULL CHECK (state IN ('proposed', 'committed', 'withdrawn')),
     objective    REAL,
     bound        REAL,
     gap          REAL,
     seed         INTEGER,
     config       TEXT,
     inputs       TEXT,
-    committed_at TEXT
-);
+    committed_at TEXT,
+    builds_on    TEXT,
+    withdrawn_at TEXT
+)"""
+SCHEMA = (
+    RUNS_TABLE.format(name="runs")
+    + """;
 CREATE TABLE IF NOT EXISTS pairs (
     run_id      TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
     program     TEXT NOT NULL,
@@ -48,6 +59,7 @@ CREATE TABLE IF NOT EXISTS pairs (
 CREATE INDEX IF NOT EXISTS pairs_by_run ON pairs(run_id);
 CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period);
 """
+)
 
 
 class HistoryError(MatcherError):
@@ -90,6 +102,8 @@ class History:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise HistoryError(f"{self.path}: written by a newer matcher (schema {version})")
+            if version == 1:
+                self._migrate_from_1()
             with self.transaction():
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
@@ -97,6 +111,21 @@ class History:
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise HistoryError(f"{self.path}: not a matcher history database ({exc})") from exc
+
+    def _migrate_from_1(self) -> None:
+        """Schema 1 → 2: runs gain ``builds_on``, ``withdrawn_at`` and the withdrawn state.
+
+        SQLite cannot change a CHECK constraint in place: the table is copied, with foreign keys
+        off so that dropping the old table does not cascade to the pairs."""
+        self._db.execute("PRAGMA foreign_keys = OFF")
+        with self.transaction() as db:
+            db.execute(RUNS_TABLE.format(name="runs_v2"))
+            db.execute("INSERT INTO runs_v2 SELECT *, NULL, NULL FROM runs")
+            db.execute("DROP TABLE runs")
+            db.execute("ALTER TABLE runs_v2 RENAME TO runs")
+            db.execute("CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period)")
+            db.execute("PRAGMA user_version = 2")
+        self._db.execute("PRAGMA foreign_keys = ON")
 
     def close(self) -> None:
         self._db.close()
@@ -152,11 +181,15 @@ class History:
         config: dict[str, Any] | None = None,
         inputs: dict[str, str] | None = None,
         committed: bool = False,
+        builds_on: Sequence[str] | None = None,
     ) -> None:
-        """Insert a run and its pairs inside an open :meth:`transaction`."""
+        """Insert a run and its pairs inside an open :meth:`transaction`.
+
+        ``builds_on``: for an ``--incremental`` proposal, the committed runs of the same program
+        and period it adds to (``None``: a proposal from scratch)."""
         now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
         db.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
             (
                 run_id,
                 now,
@@ -172,6 +205,7 @@ class History:
                 json.dumps(config or {}, default=str),
                 json.dumps(inputs or {}),
                 now if committed else None,
+                None if builds_on is None else json.dumps(sorted(builds_on)),
             ),
         )
         db.executemany(
@@ -180,13 +214,36 @@ class History:
         )
 
     def commit(self, run_id: str) -> Run:
-        """Approve a proposal: its pairs count as history from now on."""
+        """Approve a proposal: its pairs count as history from now on.
+
+        Refused when it would double-book its program and period: a proposal from scratch
+        while another run of that program and period is committed, or an incremental proposal
+        when the committed runs are no longer those it was built on."""
         with self.transaction() as db:
             run = self.get(run_id)
             if run.state == "committed":
                 raise HistoryError(f"run {run_id!r} is already committed")
+            if run.state == "withdrawn":
+                raise HistoryError(
+                    f"run {run_id!r} was withdrawn; propose the period again (matcher assign)"
+                )
             if run.status == "infeasible":
                 raise HistoryError(f"run {run_id!r} is infeasible and has no pairs to commit")
+            committed = self.committed_runs(run.program, run.period)
+            builds_on = self._builds_on(run_id)
+            if builds_on is None and committed:
+                raise HistoryError(
+                    f"{run.program} {run.period} already has committed run(s) {', '.join(committed)}: "
+                    f"committing {run_id!r} too would give people two pairings for one period. "
+                    f"Withdraw first (matcher history withdraw {committed[-1]!r}), or propose "
+                    "only the people not yet served (matcher assign --incremental)"
+                )
+            if builds_on is not None and sorted(builds_on) != sorted(committed):
+                raise HistoryError(
+                    f"run {run_id!r} was proposed on top of {', '.join(builds_on) or 'no run'}, but "
+                    f"the committed runs of {run.program} {run.period} are now "
+                    f"{', '.join(committed) or 'none'}: propose again (matcher assign --incremental)"
+                )
             now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
             db.execute(
                 "UPDATE runs SET state = 'committed', committed_at = ? WHERE run_id = ?",
@@ -251,7 +308,44 @@ class History:
                 created.append(run_id)
         return created
 
+    def withdraw(self, run_id: str) -> Run:
+        """Take back a committed run: its pairs stop counting as history.
+
+        Refused while a committed incremental run builds on it (withdraw that one first)."""
+        with self.transaction() as db:
+            run = self.get(run_id)
+            if run.state != "committed":
+                raise HistoryError(
+                    f"run {run_id!r} is {run.state}, not committed: nothing to withdraw"
+                )
+            for other in self.committed_runs(run.program, run.period):
+                if run_id in (self._builds_on(other) or []):
+                    raise HistoryError(
+                        f"committed run {other!r} builds on {run_id!r}: withdraw {other!r} first"
+                    )
+            now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
+            db.execute(
+                "UPDATE runs SET state = 'withdrawn', withdrawn_at = ? WHERE run_id = ?",
+                (now, run_id),
+            )
+        return self.get(run_id)
+
     # ------------------------------------------------------------------------ reading
+
+    def committed_runs(self, program: str, period: str) -> list[str]:
+        """The committed runs of one program and period, oldest first."""
+        return [
+            row[0]
+            for row in self._db.execute(
+                "SELECT run_id FROM runs WHERE program = ? AND period = ? AND state = 'committed' "
+                "ORDER BY created_at, rowid",
+                (program, period),
+            )
+        ]
+
+    def _builds_on(self, run_id: str) -> list[str] | None:
+        row = self._db.execute("SELECT builds_on FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None or row[0] is None else list(json.loads(row[0]))
 
     def get(self, run_id: str) -> Run:
         row = self._db.execute(
