@@ -428,3 +428,91 @@ def test_graph_wrong_json_types(tmp_path: Path, case: str) -> None:
     path.write_text(json.dumps({"value": [GRAPH_CASES[case]]}))
     code, stderr = ingest_cli(tmp_path, path, "--start", "0001-01-01")
     assert code in (0, 1), stderr
+
+
+# ------------------------------------------------------------------- configuration files
+
+TOML_PROGRAM = """[data]
+employees = "employees.csv"
+
+[[program]]
+name = "café-buddies"
+kind = "buddy"
+period = "2026Q4"
+"""
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16", "folder"])
+@pytest.mark.parametrize("command", ["assign", "simulate", "validate", "analyze", "mapping"])
+def test_toml_not_utf8_or_a_folder(tmp_path: Path, encoding: str, command: str) -> None:
+    path = tmp_path / "file.toml"
+    if encoding == "folder":
+        path.mkdir()
+    else:
+        path.write_bytes(TOML_PROGRAM.encode(encoding))
+    out = str(tmp_path / "out")
+    args = {
+        "assign": ["assign", str(path), "--out", out, "--db", str(tmp_path / "h.db")],
+        "simulate": ["simulate", str(path), "--out", out],
+        "validate": ["validate", str(path)],
+        "analyze": [
+            "analyze",
+            "--employees",
+            str(EMPLOYEES),
+            "--interactions",
+            str(EMPLOYEES),
+            "--config",
+            str(path),
+            "--out",
+            out,
+        ],
+        "mapping": [
+            "ingest",
+            str(FIXTURES / "hris" / "people_export.csv"),
+            "--mapping",
+            str(path),
+            "--out",
+            str(tmp_path / "employees.csv"),
+        ],
+    }[command]
+    code, stderr = cli(*args)
+    assert code == 1, stderr
+    assert "file.toml" in stderr
+    expected = {"latin-1": "not UTF-8", "utf-16": "UTF-16", "folder": "folder"}[encoding]
+    if command != "mapping" or encoding != "folder":
+        assert expected in stderr
+
+
+def test_deeply_nested_toml(tmp_path: Path) -> None:
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 50_000)
+    code, stderr = cli("validate", str(path))
+    assert code == 1 and "nested too deeply" in stderr
+
+
+# ------------------------------------------------------------------------------ history
+
+
+def test_damaged_history_database_is_a_located_error(tmp_path: Path) -> None:
+    from matcher.history import History
+
+    db = tmp_path / "matcher.db"
+    with History(db) as store:
+        rows = [
+            {
+                "program": f"p{i % 7}",
+                "seeker_id": f"E{i}",
+                "provider_id": f"E{i + 1}",
+                "period": "2026Q3",
+            }
+            for i in range(3000)
+        ]
+        store.import_rows(rows, "import.csv")
+    data = bytearray(db.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4096] = b"\xa5" * 4096
+    db.write_bytes(bytes(data))
+    for args in (["history", "list"], ["history", "export", "--out", str(tmp_path / "x.csv")]):
+        code, stderr = cli(*args, "--db", str(db))
+        assert code == 1, stderr
+        assert str(db) in stderr and "damaged" in stderr

@@ -86,6 +86,8 @@ def _records(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from unpack(value, None)
     except UnicodeDecodeError as exc:
         raise _fail(where, None, None, "the file is not UTF-8 text") from exc
+    except RecursionError as exc:
+        raise _fail(where, None, None, "invalid JSON: nested too deeply") from exc
 
 
 def _list(value: Any) -> list[Any]:

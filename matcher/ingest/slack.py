@@ -101,6 +101,8 @@ class _Export:
             return json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise _fail_at(self.where(name), f"invalid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise _fail_at(self.where(name), "invalid JSON: nested too deeply") from exc
 
     def load(self, name: str) -> Any:
         """A top-level file (``users.json`` …)."""

@@ -217,6 +217,8 @@ def _read_json_array(path: Path) -> pa.Table:
         raise _fail(
             path, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError as exc:
+        raise _fail(path, "invalid JSON: nested too deeply") from exc
     if isinstance(records, dict):
         # {"employees": [...]} or {"records": [...]}: take the only list value
         lists = [v for v in records.values() if isinstance(v, list)]
@@ -302,6 +304,9 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
                     problems.add(str(path), line_number, None, f"invalid JSON: {exc.msg}")
+                    continue
+                except RecursionError:
+                    problems.add(str(path), line_number, None, "invalid JSON: nested too deeply")
                     continue
                 if not isinstance(record, dict):
                     problems.add(str(path), line_number, None, "expected a JSON object")
