@@ -516,3 +516,141 @@ def test_damaged_history_database_is_a_located_error(tmp_path: Path) -> None:
         code, stderr = cli(*args, "--db", str(db))
         assert code == 1, stderr
         assert str(db) in stderr and "damaged" in stderr
+
+
+# ------------------------------------------------------- non-finite numbers, validate = assign
+
+PROGRAM_HEAD = f"""[data]
+employees = "{EMPLOYEES}"
+
+[[program]]
+name = "buddies"
+kind = "buddy"
+period = "2026Q4"
+"""
+
+BAD_PROGRAMS = {
+    "weight nan": ("[program.weights]\ninterests = nan\n", "finite number"),
+    "weight inf": ("[program.weights]\nrepeat = -inf\n", "finite number"),
+    "overlap nan": ("[program.rules]\nmin_overlap_hours = nan\n", "finite number"),
+    "analysis nan": ("[analysis]\nhalf_life_days = nan\n", "finite number"),
+    "channel weight inf": ("[analysis.channel_weights]\nchat = inf\n", "finite number"),
+    "rule needs a column": ('[program.rules]\nsame_office = "forbidden"\n', "'office'"),
+    "capacity column": ('[program.capacity]\ncolumn = "slots"\n', "'slots'"),
+    "must pair unknown": ('[program.pairs]\nmust = [["E1", "E999"]]\n', "'E999'"),
+    "level rule without levels": ("[program.rules]\nmin_level_gap = 1\n", "'level'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PROGRAMS))
+def test_validate_rejects_what_assign_rejects(tmp_path: Path, case: str) -> None:
+    extra, message = BAD_PROGRAMS[case]
+    program = tmp_path / "program.toml"
+    if extra.startswith("[analysis"):
+        program.write_text(extra + "\n" + PROGRAM_HEAD)
+    else:
+        program.write_text(PROGRAM_HEAD + extra)
+    code, stderr = cli("validate", str(program))
+    assert code == 1 and message in stderr, stderr
+    code, assign_stderr = cli(
+        "assign", str(program), "--out", str(tmp_path / "o"), "--db", str(tmp_path / "h.db")
+    )
+    assert code == 1 and message in assign_stderr, assign_stderr
+    assert "BAD_COST_RANGE" not in stderr + assign_stderr
+
+
+def test_validate_passes_a_good_program(tmp_path: Path) -> None:
+    program = tmp_path / "program.toml"
+    program.write_text(PROGRAM_HEAD)
+    code, stderr = cli("validate", str(program))
+    assert code == 0, stderr
+
+
+# --------------------------------------------------- dates that would mislead the analysis
+
+HEADER = "source,target,timestamp,channel\n"
+
+
+def org_files(tmp_path: Path, rows: str, hire: str = "2020-01-01") -> tuple[Path, Path]:
+    employees = tmp_path / "employees.csv"
+    employees.write_text(
+        "id,team,hire_date\n"
+        + "".join(f"E{i},T{i % 2},{hire if i == 3 else '2020-01-01'}\n" for i in range(1, 7))
+    )
+    interactions = tmp_path / "interactions.csv"
+    interactions.write_text(HEADER + rows)
+    return employees, interactions
+
+
+WEEK = "".join(
+    f"E{a},E{b},2026-09-{d:02d}T10:00:00+00:00,video\n"
+    for d in range(1, 29)
+    for a, b in ((1, 2), (2, 1), (3, 4), (4, 3), (5, 6), (6, 5), (1, 3), (3, 1))
+)
+
+
+@pytest.mark.parametrize("year", ["2100", "9999"])
+def test_one_future_interaction_does_not_move_the_analysis_date(tmp_path: Path, year: str) -> None:
+    employees, interactions = org_files(
+        tmp_path, WEEK + f"E1,E2,{year}-01-01T00:00:00+00:00,chat\n"
+    )
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "analyze",
+            "--employees",
+            str(employees),
+            "--interactions",
+            str(interactions),
+            "--out",
+            str(out),
+            "--json",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["as_of"].startswith("2026-09-28")
+    assert summary["load"]["dropped_future_dated"] == 1
+    assert "warning:" in result.stderr and "dated after tomorrow" in result.stderr
+    assert "in the future" in (out / "rejects.csv").read_text()
+
+
+def test_hire_date_after_the_analysis_date_is_an_error(tmp_path: Path) -> None:
+    employees, interactions = org_files(tmp_path, WEEK, hire="9999-12-31")
+    code, stderr = cli(
+        "analyze",
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(interactions),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 1
+    assert "row 4, column 'hire_date'" in stderr and "9999-12-31" in stderr
+
+
+def test_ingest_never_writes_what_analyze_rejects(tmp_path: Path) -> None:
+    root = slack_folder(
+        tmp_path,
+        [
+            {**MESSAGE, "ts": "-99999999999999.0"},
+            {**MESSAGE, "ts": "253402300800"},  # 10000-01-01
+            {**MESSAGE, "ts": "1788256800.000100"},
+        ],
+    )
+    out = tmp_path / "interactions.csv"
+    code, stderr = cli(
+        "ingest", str(root), "--employees", str(EMPLOYEES), "--out", str(out), "--end", "9999-12-30"
+    )
+    assert code == 0, stderr
+    from matcher.io.load import load_interactions
+
+    loaded = load_interactions(out, ["E1", "E2"])
+    assert loaded.report.interaction_rows == 1
+    code, stderr = cli(
+        "ingest", str(root), "--employees", str(EMPLOYEES), "--out", str(out), "--end", "9999-12-31"
+    )
+    assert code == 2 and "--end" in stderr
