@@ -13,8 +13,9 @@ A source is an ``.ics`` file, a folder of them, or a zip of them (Google's calen
 
 A recurring event is expanded to at most :data:`MAX_OCCURRENCES` occurrences in the window
 (``max_occurrences``): a rule such as ``FREQ=SECONDLY`` would otherwise make 86,400 meetings a
-day from a few bytes. When its rule allows more, only its latest occurrences in the window are
-kept, and the event is counted under a reason that names it.
+day from a few bytes. When its rule allows more, only its first occurrences in the window are
+kept; when it would repeat far more often than that before the window even starts, it is left
+out. Either way the event is counted under a reason that names it.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ CONFERENCE_PROPERTIES = (
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MAX_OCCURRENCES = 10_000
 """Most occurrences of one recurring event expanded in the window (a daily meeting over 27 years)."""
+WALK_FACTOR = 20
+"""A series is left out when reaching the window takes more than this many times
+:data:`MAX_OCCURRENCES` steps of its rule (``FREQ=SECONDLY`` since 1970)."""
 FREQUENCY_SECONDS = {
     "SECONDLY": 1,
     "MINUTELY": 60,
@@ -148,22 +152,29 @@ def occurrence_bound(rule: Any, start: dt.datetime, end: dt.datetime) -> float:
     return min(bound, at_most)
 
 
-def _series_bound(component: Any, start: dt.datetime, end: dt.datetime) -> float:
-    """An upper bound of the occurrences of one VEVENT's rules inside ``[start, end]``."""
+def _series_bounds(
+    component: Any, start: dt.datetime, end: dt.datetime
+) -> tuple[dt.datetime, float, float]:
+    """Where one VEVENT's series starts inside ``[start, end]``, an upper bound of its
+    occurrences there, and one of the occurrences before ``start`` (which expansion walks
+    through too: a recurrence is computed from its first occurrence on)."""
+    first = start
     begin = component.get("DTSTART")
     if begin is not None:
-        with contextlib.suppress(TypeError, ValueError, OverflowError):
-            start = max(start, _utc(begin.dt))
+        with contextlib.suppress(TypeError, ValueError, OverflowError, AttributeError):
+            first = _utc(begin.dt)
+    inside_from = max(start, first)
     rules = _addresses(component, "RRULE")
-    total = sum(occurrence_bound(rule, start, end) for rule in rules)
-    return total + len(_addresses(component, "RDATE"))
+    inside = sum(occurrence_bound(rule, inside_from, end) for rule in rules)
+    before = sum(occurrence_bound(rule, first, start) for rule in rules) if first < start else 0
+    return inside_from, inside + len(_addresses(component, "RDATE")), before
 
 
 class IcsReader:
     """Read the meetings of one calendar source inside ``window``.
 
     A recurring event whose rule allows more than ``max_occurrences`` occurrences in the window
-    is expanded over the latest part of the window only, where it has at most that many.
+    is expanded over the first part of the window only, where it has at most that many.
     """
 
     def __init__(
@@ -175,47 +186,56 @@ class IcsReader:
         self.tally = Tally()
 
     def _expand(self, calendar: Any, where: str, start: dt.datetime, end: dt.datetime) -> list[Any]:
-        """The occurrences of ``calendar`` in ``[start, end]``, each recurring event capped."""
+        """The occurrences of ``calendar`` in ``[start, end]``, each recurring event capped.
+
+        A series allowed more than ``max_occurrences`` in the window is expanded over the
+        first part of the window that holds at most that many; one that would take more than
+        :data:`WALK_FACTOR` times as many steps before the window is left out. Both are
+        counted under a reason naming the event.
+        """
         import icalendar
         import recurring_ical_events
 
-        heavy: dict[str, float] = {}
+        cap = self.max_occurrences
+        heavy: dict[str, tuple[dt.datetime, float]] = {}
+        left_out: set[str] = set()
         for component in calendar.walk("VEVENT"):
             if component.get("RRULE") is None:
                 continue
-            bound = _series_bound(component, start, end)
-            if bound > self.max_occurrences:
-                uid = str(component.get("UID"))
-                heavy[uid] = max(heavy.get(uid, 0.0), bound)
-        if not heavy:
+            uid = str(component.get("UID"))
+            begin, inside, before = _series_bounds(component, start, end)
+            if before + min(inside, cap) > WALK_FACTOR * cap:
+                left_out.add(uid)
+                self.tally.skip(
+                    f"recurring events left out: they repeat more than {WALK_FACTOR * cap:,} "
+                    f"times before the window (UID {uid!r} in {where})"
+                )
+            elif inside > cap and inside > heavy.get(uid, (begin, 0.0))[1]:
+                heavy[uid] = (begin, inside)
+        if not heavy and not left_out:
             return list(recurring_ical_events.of(calendar).between(start, end))
-        light = icalendar.Calendar()
-        for component in calendar.subcomponents:
-            if component.name != "VEVENT" or str(component.get("UID")) not in heavy:
-                light.add_component(component)
-        occurrences = list(recurring_ical_events.of(light).between(start, end))
-        for uid, bound in heavy.items():
-            single = icalendar.Calendar()
+
+        def only(keep: Any) -> Any:
+            part = icalendar.Calendar()
             for component in calendar.subcomponents:
-                if component.name != "VEVENT" or str(component.get("UID")) == uid:
-                    single.add_component(component)
-            # the bound grows with the span: the latest part of the window holds at most the cap
-            series_start = max(
-                [start]
-                + [
-                    _utc(c.get("DTSTART").dt)
-                    for c in single.walk("VEVENT")
-                    if c.get("RRULE") is not None and c.get("DTSTART") is not None
-                ]
-            )
-            share = self.max_occurrences / bound
-            cut = end - (end - series_start) * share
+                if component.name != "VEVENT" or keep(str(component.get("UID"))):
+                    part.add_component(component)
+            return part
+
+        skipped = left_out | set(heavy)
+        occurrences = list(
+            recurring_ical_events.of(only(lambda uid: uid not in skipped)).between(start, end)
+        )
+        for uid, (begin, inside) in heavy.items():
+            # the bound grows with the span: the first part of the window holds at most the cap
+            cut = begin + (end - begin) * (cap / inside)
             self.tally.skip(
-                f"recurring events expanded to their latest {self.max_occurrences:,} "
-                f"occurrences only (UID {uid!r} in {where}: occurrences before "
+                f"recurring events expanded to their first {cap:,} occurrences in the window "
+                f"only (UID {uid!r} in {where}: occurrences after "
                 f"{cut.isoformat(timespec='seconds')} left out)"
             )
-            occurrences += recurring_ical_events.of(single).between(cut, end)
+            single = only(lambda other, uid=uid: other == uid)
+            occurrences += recurring_ical_events.of(single).between(begin, cut)
         return occurrences
 
     def events(self) -> Iterator[Event]:

@@ -115,6 +115,21 @@ def _clean_columns(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
+def _timestamp_text(column: pa.Array) -> pa.Array:
+    """ISO text of a timestamp column: dates alone when every time is midnight.
+
+    >>> import datetime as dt
+    >>> _timestamp_text(pa.array([dt.datetime(2020, 1, 2), None])).to_pylist()
+    ['2020-01-02', None]
+    """
+    midnight = pc.and_(
+        pc.and_(pc.equal(pc.hour(column), 0), pc.equal(pc.minute(column), 0)),
+        pc.equal(pc.second(column), 0),
+    )
+    layout = "%Y-%m-%d" if pc.all(midnight).as_py() in (True, None) else "%Y-%m-%dT%H:%M:%S"
+    return pc.strftime(column, format=layout)
+
+
 def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
     """``table.to_pylist()`` with list cells as tuples, built column by column (faster)."""
     columns = []
@@ -159,6 +174,9 @@ def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Empl
         With every problem found: bad values, duplicate ids, unknown managers, manager cycles.
     """
     collector = ProblemCollector()
+    for k, name in enumerate(table.column_names):
+        if pa.types.is_timestamp(table.schema.field(k).type):  # JSON Lines and Parquet dates
+            table = table.set_column(k, name, _timestamp_text(table.column(k).combine_chunks()))
     with _collector_paused():
         employees, links = _parse_rows(table, file, first_row, collector)
     if not employees and not collector:
