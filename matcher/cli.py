@@ -103,6 +103,17 @@ def generate(
     )
 
 
+def _warn_future(count: int, interactions: Path | str, rejects: Path | None) -> None:
+    """Say on stderr, even with ``--quiet``, that rows dated in the future were left out."""
+    if count:
+        listed = f"; listed in {rejects}" if rejects is not None else ""
+        click.echo(
+            f"warning: {interactions}: {count:,} interaction row(s) dated after tomorrow were "
+            f"left out{listed} (give the analysis date, --as-of or [data] as_of, to keep them)",
+            err=True,
+        )
+
+
 def _count_truth(truth: Any) -> dict[str, int]:
     kinds = truth.column("kind").to_pylist()
     return {kind: kinds.count(kind) for kind in sorted(set(kinds))}
@@ -158,6 +169,7 @@ def analyze(
     pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
     with step("loading data", quiet):
         org, rejects = load_org(employees_path, interactions_path, as_of=as_of)
+    _warn_future(org.report.future_dated, interactions_path, out_dir / "rejects.csv")
     with step(f"analysing {len(org):,} people", quiet):
         result = run_analysis(org, config)
     result.summary["seconds"] = round(time.perf_counter() - started, 2)
@@ -299,6 +311,7 @@ def assign(
             None if analysis_dir else interactions_path or parsed.data.interactions,
             as_of=parsed.data.as_of,
         )
+    _warn_future(org.report.future_dated, interactions_path or parsed.data.interactions or "", None)
     analysis: Analysis | AnalysisView
     if analysis_dir is None:
         with step(f"analysing {len(org):,} people", quiet):
@@ -755,7 +768,7 @@ def history_export(
 def validate(
     files: tuple[Path, ...], employees_path: Path | None, quiet: bool, as_json: bool
 ) -> None:
-    """Check input files without analysing or solving.
+    """Check input files and program files without solving.
 
     Files are recognised by their columns: an employees file has ``id``, an interactions file
     has ``source`` and ``target`` (checked against ``--employees`` when given).

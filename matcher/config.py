@@ -30,7 +30,7 @@ class AnalysisConfig(BaseModel):
     ** duration_exponent, duration_cap)`` when a duration is given, else 1.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     channel_weights: dict[Channel, float] = Field(
         default_factory=lambda: dict(DEFAULT_CHANNEL_WEIGHTS),

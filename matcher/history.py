@@ -13,6 +13,7 @@ back (its pairs stop counting), once no committed run builds on it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -98,8 +99,17 @@ class History:
         self.path = Path(path)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise HistoryError(f"{self.path}: cannot be opened ({exc})") from exc
+        try:
             self._db.execute("PRAGMA foreign_keys = ON")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            # a damaged page may lie where no query of this run would look: check them all
+            # (a linear scan without the cross-index checks; well under a second for years
+            # of history)
+            (verdict,) = self._db.execute("PRAGMA quick_check(1)").fetchone()
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict}")
             if version > SCHEMA_VERSION:
                 raise HistoryError(f"{self.path}: written by a newer matcher (schema {version})")
             if version == 1:
@@ -110,7 +120,14 @@ class History:
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
-            raise HistoryError(f"{self.path}: not a matcher history database ({exc})") from exc
+            self._db.close()
+            reason = (
+                "the history database is damaged; restore it from a backup, or recover it "
+                "with: sqlite3 OLD.db .recover | sqlite3 NEW.db"
+                if "malformed" in str(exc)
+                else "not a matcher history database"
+            )
+            raise HistoryError(f"{self.path}: {reason} ({exc})") from exc
 
     def _migrate_from_1(self) -> None:
         """Schema 1 → 2: runs gain ``builds_on``, ``withdrawn_at`` and the withdrawn state.
@@ -130,6 +147,17 @@ class History:
     def close(self) -> None:
         self._db.close()
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn a damaged database (a page overwritten, a file cut short) into a located error."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            raise HistoryError(
+                f"{self.path}: the history database is damaged ({exc}); restore it from a "
+                "backup, or recover it with: sqlite3 OLD.db .recover | sqlite3 NEW.db"
+            ) from exc
+
     def __enter__(self) -> History:
         return self
 
@@ -146,22 +174,26 @@ class History:
                 f"{self.path}: cannot write ({exc}); is another matcher run using it?"
             ) from exc
         try:
-            yield self._db
+            with self._reading():
+                yield self._db
         except BaseException:
-            self._db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
             raise
         try:
             self._db.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            self._db.execute("ROLLBACK")
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
             raise HistoryError(f"{self.path}: the write was not saved ({exc})") from exc
 
     # ------------------------------------------------------------------------ writing
 
     def next_run_id(self, program: str, period: str) -> str:
-        count = self._db.execute(
-            "SELECT COUNT(*) FROM runs WHERE program = ? AND period = ?", (program, period)
-        ).fetchone()[0]
+        with self._reading():
+            count = self._db.execute(
+                "SELECT COUNT(*) FROM runs WHERE program = ? AND period = ?", (program, period)
+            ).fetchone()[0]
         return f"{program}@{period}#{count + 1}"
 
     def add_run(
@@ -348,34 +380,42 @@ class History:
         return None if row is None or row[0] is None else list(json.loads(row[0]))
 
     def get(self, run_id: str) -> Run:
-        row = self._db.execute(
-            "SELECT r.run_id, r.created_at, r.program, r.kind, r.period, r.status, r.state, r.objective, "
-            "r.bound, r.gap, r.seed, (SELECT COUNT(*) FROM pairs p WHERE p.run_id = r.run_id) "
-            "FROM runs r WHERE r.run_id = ?",
-            (run_id,),
-        ).fetchone()
+        with self._reading():
+            row = self._db.execute(
+                "SELECT r.run_id, r.created_at, r.program, r.kind, r.period, r.status, r.state, "
+                "r.objective, r.bound, r.gap, r.seed, "
+                "(SELECT COUNT(*) FROM pairs p WHERE p.run_id = r.run_id) "
+                "FROM runs r WHERE r.run_id = ?",
+                (run_id,),
+            ).fetchone()
         if row is None:
             raise HistoryError(f"no run {run_id!r} in {self.path} (see: matcher history list)")
         return Run(*row)
 
     def runs(self) -> list[Run]:
-        ids = [r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY created_at, rowid")]
+        with self._reading():
+            ids = [
+                r[0] for r in self._db.execute("SELECT run_id FROM runs ORDER BY created_at, rowid")
+            ]
         return [self.get(i) for i in ids]
 
     def run_pairs(self, run_id: str) -> list[tuple[str, str, float | None]]:
         self.get(run_id)
-        return [
-            (s, p, score)
-            for s, p, score in self._db.execute(
-                "SELECT seeker_id, provider_id, score FROM pairs WHERE run_id = ? ORDER BY rowid",
-                (run_id,),
-            )
-        ]
+        with self._reading():
+            return [
+                (s, p, score)
+                for s, p, score in self._db.execute(
+                    "SELECT seeker_id, provider_id, score FROM pairs WHERE run_id = ? ORDER BY rowid",
+                    (run_id,),
+                )
+            ]
 
     def committed_pairs(self) -> list[StoredPair]:
         """Every committed pairing, oldest first."""
-        rows = self._db.execute(
-            "SELECT p.kind, p.seeker_id, p.provider_id, p.period, p.program FROM pairs p "
-            "JOIN runs r ON r.run_id = p.run_id WHERE r.state = 'committed' ORDER BY r.created_at, p.rowid"
-        )
-        return [StoredPair(*row) for row in rows]
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT p.kind, p.seeker_id, p.provider_id, p.period, p.program FROM pairs p "
+                "JOIN runs r ON r.run_id = p.run_id WHERE r.state = 'committed' "
+                "ORDER BY r.created_at, p.rowid"
+            )
+            return [StoredPair(*row) for row in rows]

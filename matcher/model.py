@@ -232,6 +232,7 @@ class LoadReport:
     self_interactions: int = 0
     unknown_ids: int = 0
     opted_out: int = 0
+    future_dated: int = 0
     rejects_path: str | None = None
     excluded_employees: int = 0
 
@@ -242,6 +243,7 @@ class LoadReport:
             "dropped_self_interactions": self.self_interactions,
             "dropped_unknown_ids": self.unknown_ids,
             "dropped_opted_out": self.opted_out,
+            "dropped_future_dated": self.future_dated,
             "rejects_file": self.rejects_path,
             "opted_out_employees": self.excluded_employees,
         }

@@ -39,7 +39,7 @@ class Mode(StrEnum):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Selector(Strict):
@@ -81,7 +81,9 @@ class Rules(Strict):
     ``same_<column>`` keys for any employee column are accepted and gathered in ``same``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
     same_team: Mode = Mode.IGNORED
     same_department: Mode = Mode.IGNORED

@@ -29,7 +29,7 @@ TIE_PROBABILITY = {Kind.BUDDY: 0.65, Kind.MENTOR: 0.5, Kind.PEER_SUPPORT: 0.5, K
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class GenerateSpec(Strict):

@@ -52,7 +52,7 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
             return None
         try:
             return parse_moment(value, end=end)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise click.BadParameter(
                 f"expected a date such as 2026-10-01 or a time such as 2026-10-01T09:00:00+02:00, found {value!r}"
             ) from exc

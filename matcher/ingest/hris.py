@@ -212,6 +212,8 @@ def _read_xlsx(path: Path, sheet_name: str | None) -> Sheet:
             [Problem(str(path), None, None, f"cannot be read as an Excel workbook: {exc}")]
         ) from exc
     try:
+        if not workbook.worksheets:
+            raise DataError([Problem(str(path), None, None, "the workbook has no worksheets")])
         if sheet_name is None:
             sheet = workbook.worksheets[0]
         elif sheet_name in workbook.sheetnames:
@@ -222,8 +224,20 @@ def _read_xlsx(path: Path, sheet_name: str | None) -> Sheet:
                 [Problem(str(path), None, None, f"no sheet named {sheet_name!r} (sheets: {names})")]
             )
         rows: list[tuple[int, list[Any]]] = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, list(row)))
+        try:
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                rows.append((number, list(row)))
+        except Exception as exc:  # read-only sheets are parsed lazily, with the same many types
+            raise DataError(
+                [
+                    Problem(
+                        str(path),
+                        len(rows) + 1,
+                        None,
+                        f"cannot be read as an Excel workbook: {exc}",
+                    )
+                ]
+            ) from exc
         return Sheet(rows)
     finally:
         workbook.close()

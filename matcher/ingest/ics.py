@@ -10,12 +10,19 @@ decides a broadcast counts everyone invited, so an all-hands stays a broadcast h
 accepted. Subjects, descriptions and locations are never read.
 
 A source is an ``.ics`` file, a folder of them, or a zip of them (Google's calendar export).
+
+A recurring event is expanded to at most :data:`MAX_OCCURRENCES` occurrences in the window
+(``max_occurrences``): a rule such as ``FREQ=SECONDLY`` would otherwise make 86,400 meetings a
+day from a few bytes. When its rule allows more, only its first occurrences in the window are
+kept; when it would repeat far more often than that before the window even starts, it is left
+out. Either way the event is counted under a reason that names it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import zipfile
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ from typing import Any
 from matcher.errors import DataError, Problem
 from matcher.ingest.identity import normalise_email
 from matcher.ingest.records import Answer, Event, Guests, Person, Tally, Window
+from matcher.ingest.zipstream import ZipError, ZipReader
 from matcher.model import Channel
 
 ROOM_TYPES = frozenset({"ROOM", "RESOURCE"})
@@ -35,6 +43,33 @@ CONFERENCE_PROPERTIES = (
     "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK",
 )
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_OCCURRENCES = 10_000
+"""Most occurrences of one recurring event expanded in the window (a daily meeting over 27 years)."""
+WALK_FACTOR = 20
+"""A series is left out when reaching the window takes more than this many times
+:data:`MAX_OCCURRENCES` steps of its rule (``FREQ=SECONDLY`` since 1970)."""
+FREQUENCY_SECONDS = {
+    "SECONDLY": 1,
+    "MINUTELY": 60,
+    "HOURLY": 3_600,
+    "DAILY": 86_400,
+    "WEEKLY": 7 * 86_400,
+    "MONTHLY": 28 * 86_400,
+    "YEARLY": 365 * 86_400,
+}
+FREQUENCY_ORDER = tuple(FREQUENCY_SECONDS)
+# BY parts that add occurrences within a period of a coarser frequency (RFC 5545, 3.3.10):
+# (part, the finest frequency it expands, its most occurrences per listed value)
+EXPANDING_PARTS: tuple[tuple[str, str, dict[str, int]], ...] = (
+    ("BYSECOND", "MINUTELY", {}),
+    ("BYMINUTE", "HOURLY", {}),
+    ("BYHOUR", "DAILY", {}),
+    ("BYDAY", "WEEKLY", {"MONTHLY": 5, "YEARLY": 53}),
+    ("BYMONTHDAY", "MONTHLY", {"YEARLY": 12}),
+    ("BYYEARDAY", "YEARLY", {}),
+    ("BYWEEKNO", "YEARLY", {"YEARLY": 7}),
+    ("BYMONTH", "YEARLY", {}),
+)
 
 
 def _fail(where: str, message: str) -> DataError:
@@ -50,11 +85,14 @@ def calendar_files(path: Path) -> Iterator[tuple[str, bytes]]:
         return
     if path.suffix.lower() == ".zip":
         try:
-            with zipfile.ZipFile(path) as archive:
-                for name in sorted(archive.namelist()):
-                    if name.lower().endswith(".ics"):
-                        yield f"{path}:{name}", archive.read(name)
-        except (zipfile.BadZipFile, OSError) as exc:
+            with ZipReader(path) as archive:
+                found = sorted(
+                    (e for e in archive.entries() if e.name.lower().endswith(".ics")),
+                    key=lambda e: e.name,
+                )
+                for entry in found:
+                    yield f"{path}:{entry.name}", archive.read(entry)
+        except (ZipError, OSError) as exc:
             raise _fail(str(path), f"cannot be read as a zip file: {exc}") from exc
         return
     if not path.is_file():
@@ -82,24 +120,133 @@ def _address(value: Any) -> str:
     return normalise_email(str(email or value))
 
 
-class IcsReader:
-    """Read the meetings of one calendar source inside ``window``."""
+def occurrence_bound(rule: Any, start: dt.datetime, end: dt.datetime) -> float:
+    """An upper bound of the occurrences of one RRULE between ``start`` and ``end``.
 
-    def __init__(self, path: Path, *, window: Window) -> None:
+    A rule that cannot be read is bounded by one occurrence a second, iCalendar's resolution.
+
+    >>> from icalendar import vRecur
+    >>> day = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    >>> occurrence_bound(vRecur.from_ical("FREQ=SECONDLY"), day, day + dt.timedelta(days=1))
+    86401
+    >>> occurrence_bound(vRecur.from_ical("FREQ=WEEKLY;BYDAY=MO,WE"), day, day + dt.timedelta(days=70))
+    22
+    """
+    seconds = max((end - start).total_seconds(), 0.0)
+    at_most = math.floor(seconds) + 1
+    try:
+        frequency = str(rule["FREQ"][0]).upper()
+        interval = int((rule.get("INTERVAL") or [1])[0])
+        per_period = 1
+        for part, finest, spread in EXPANDING_PARTS:
+            values = rule.get(part) or []
+            if values and FREQUENCY_ORDER.index(frequency) >= FREQUENCY_ORDER.index(finest):
+                per_period *= len(values) * spread.get(frequency, 1)
+        periods = math.floor(seconds / (FREQUENCY_SECONDS[frequency] * max(interval, 1))) + 1
+        bound = periods * per_period
+        count = rule.get("COUNT")
+        if count:
+            bound = min(bound, int(count[0]))
+    except (KeyError, ValueError, TypeError, IndexError):
+        return at_most
+    return min(bound, at_most)
+
+
+def _series_bounds(
+    component: Any, start: dt.datetime, end: dt.datetime
+) -> tuple[dt.datetime, float, float]:
+    """Where one VEVENT's series starts inside ``[start, end]``, an upper bound of its
+    occurrences there, and one of the occurrences before ``start`` (which expansion walks
+    through too: a recurrence is computed from its first occurrence on)."""
+    first = start
+    begin = component.get("DTSTART")
+    if begin is not None:
+        with contextlib.suppress(TypeError, ValueError, OverflowError, AttributeError):
+            first = _utc(begin.dt)
+    inside_from = max(start, first)
+    rules = _addresses(component, "RRULE")
+    inside = sum(occurrence_bound(rule, inside_from, end) for rule in rules)
+    before = sum(occurrence_bound(rule, first, start) for rule in rules) if first < start else 0
+    return inside_from, inside + len(_addresses(component, "RDATE")), before
+
+
+class IcsReader:
+    """Read the meetings of one calendar source inside ``window``.
+
+    A recurring event whose rule allows more than ``max_occurrences`` occurrences in the window
+    is expanded over the first part of the window only, where it has at most that many.
+    """
+
+    def __init__(
+        self, path: Path, *, window: Window, max_occurrences: int = MAX_OCCURRENCES
+    ) -> None:
         self.path = path
         self.window = window
+        self.max_occurrences = max_occurrences
         self.tally = Tally()
+
+    def _expand(self, calendar: Any, where: str, start: dt.datetime, end: dt.datetime) -> list[Any]:
+        """The occurrences of ``calendar`` in ``[start, end]``, each recurring event capped.
+
+        A series allowed more than ``max_occurrences`` in the window is expanded over the
+        first part of the window that holds at most that many; one that would take more than
+        :data:`WALK_FACTOR` times as many steps before the window is left out. Both are
+        counted under a reason naming the event.
+        """
+        import icalendar
+        import recurring_ical_events
+
+        cap = self.max_occurrences
+        heavy: dict[str, tuple[dt.datetime, float]] = {}
+        left_out: set[str] = set()
+        for component in calendar.walk("VEVENT"):
+            if component.get("RRULE") is None:
+                continue
+            uid = str(component.get("UID"))
+            begin, inside, before = _series_bounds(component, start, end)
+            if before + min(inside, cap) > WALK_FACTOR * cap:
+                left_out.add(uid)
+                self.tally.skip(
+                    f"recurring events left out: they repeat more than {WALK_FACTOR * cap:,} "
+                    f"times before the window (UID {uid!r} in {where})"
+                )
+            elif inside > cap and inside > heavy.get(uid, (begin, 0.0))[1]:
+                heavy[uid] = (begin, inside)
+        if not heavy and not left_out:
+            return list(recurring_ical_events.of(calendar).between(start, end))
+
+        def only(keep: Any) -> Any:
+            part = icalendar.Calendar()
+            for component in calendar.subcomponents:
+                if component.name != "VEVENT" or keep(str(component.get("UID"))):
+                    part.add_component(component)
+            return part
+
+        skipped = left_out | set(heavy)
+        occurrences = list(
+            recurring_ical_events.of(only(lambda uid: uid not in skipped)).between(start, end)
+        )
+        for uid, (begin, inside) in heavy.items():
+            # the bound grows with the span: the first part of the window holds at most the cap
+            cut = begin + (end - begin) * (cap / inside)
+            self.tally.skip(
+                f"recurring events expanded to their first {cap:,} occurrences in the window "
+                f"only (UID {uid!r} in {where}: occurrences after "
+                f"{cut.isoformat(timespec='seconds')} left out)"
+            )
+            single = only(lambda other, uid=uid: other == uid)
+            occurrences += recurring_ical_events.of(single).between(begin, cut)
+        return occurrences
 
     def events(self) -> Iterator[Event]:
         import icalendar
-        import recurring_ical_events
 
         start = EPOCH if self.window.start is None else _utc(self.window.start)
         end = dt.datetime.now(dt.UTC) if self.window.end is None else _utc(self.window.end)
         for where, content in calendar_files(self.path):
             try:
                 calendar = icalendar.Calendar.from_ical(content)
-                occurrences = recurring_ical_events.of(calendar).between(start, end)
+                occurrences = self._expand(calendar, where, start, end)
             except Exception as exc:  # both libraries raise many types for a malformed file
                 raise _fail(where, f"cannot be read as iCalendar: {exc}") from exc
             series = {
@@ -108,7 +255,13 @@ class IcsReader:
                 if any(c.get(name) is not None for name in ("RRULE", "RDATE", "RECURRENCE-ID"))
             }
             for component in occurrences:
-                event = self._event(where, component, series)
+                try:
+                    event = self._event(where, component, series)
+                except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+                    # a property of an unexpected type or out of range (a PERIOD for a
+                    # DTSTART, a date beside a datetime, year 1 in a far time zone …)
+                    uid = component.get("UID")
+                    raise _fail(where, f"event {str(uid)!r} cannot be read: {exc}") from exc
                 if event is not None:
                     yield event
 

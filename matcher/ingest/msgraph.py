@@ -86,6 +86,13 @@ def _records(file: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from unpack(value, None)
     except UnicodeDecodeError as exc:
         raise _fail(where, None, None, "the file is not UTF-8 text") from exc
+    except RecursionError as exc:
+        raise _fail(where, None, None, "invalid JSON: nested too deeply") from exc
+
+
+def _list(value: Any) -> list[Any]:
+    """A JSON array field; anything else (missing, a string, a number …) holds no items."""
+    return value if isinstance(value, list) else []
 
 
 def _email(value: Any) -> str | None:
@@ -160,7 +167,7 @@ class GraphReader:
             return None
         recipients: dict[str, None] = {}
         for field in ("toRecipients", "ccRecipients", "bccRecipients"):
-            for value in record.get(field) or []:
+            for value in _list(record.get(field)):
                 address = _email(value)
                 if address is not None and address != sender:
                     recipients[address] = None
@@ -197,7 +204,7 @@ class GraphReader:
             duration = minutes if minutes > 0 else None
         organizer = _email(record.get("organizer"))
         guests = Guests(organizer)
-        for attendee in record.get("attendees") or []:
+        for attendee in _list(record.get("attendees")):
             address = _email(attendee)
             if address is None or not isinstance(attendee, dict):
                 continue

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from matcher.ingest.identity import Directory
 from matcher.ingest.output import InteractionWriter, WriteReport
 from matcher.ingest.records import Event, Kind, Tally, Window
 from matcher.ingest.rows import Row, RowBuilder, Unresolved
+from matcher.ingest.zipstream import ZipError, ZipReader
 from matcher.privacy import Pseudonymizer
 
 CALENDAR_SUFFIXES = {".ics", ".ical", ".ifb", ".icalendar"}
@@ -40,9 +40,9 @@ def detect_kind(path: Path) -> Kind:
         names = [p.name for p in path.rglob("*") if p.is_file()]
     elif suffix == ".zip":
         try:
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-        except (zipfile.BadZipFile, OSError) as exc:
+            with ZipReader(path) as archive:
+                names = [entry.name for entry in archive.entries()]
+        except (ZipError, OSError) as exc:
             raise DataError(
                 [Problem(str(path), None, None, f"cannot be read as a zip file: {exc}")]
             ) from exc

@@ -15,6 +15,11 @@ from typing import Literal
 
 from matcher.model import Channel
 
+MIN_YEAR, MAX_YEAR = 1970, 9999
+"""The years of the times ingest writes: what ``matcher analyze`` reads back."""
+MIN_SECONDS = 0
+MAX_SECONDS = int(dt.datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=dt.UTC).timestamp()) + 1
+
 
 class Kind(StrEnum):
     """The kinds of source ``matcher ingest`` reads."""

@@ -14,7 +14,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from matcher.ingest.identity import Directory, Resolution
-from matcher.ingest.records import Event, Person, Tally, Window
+from matcher.ingest.records import (
+    MAX_SECONDS,
+    MAX_YEAR,
+    MIN_SECONDS,
+    MIN_YEAR,
+    Event,
+    Person,
+    Tally,
+    Window,
+)
 from matcher.io.load import INTERACTION_COLUMNS
 from matcher.privacy import Pseudonymizer
 
@@ -22,6 +31,7 @@ INTERACTION_HEADER = INTERACTION_COLUMNS  # the contract's columns, as the loade
 Row = tuple[str, str, str, str, str, str, str]
 
 OUTSIDE_WINDOW = "events outside the window"
+OUT_OF_RANGE = f"events dated outside the years {MIN_YEAR} to {MAX_YEAR}"
 SELF = "rows from a person to themselves"
 DROP_REASONS = {
     "unresolved": "rows naming an unresolved person",
@@ -118,9 +128,16 @@ class RowBuilder:
         return found
 
     def rows(self, events: Iterable[Event]) -> Iterator[Row]:
-        """The rows of ``events`` inside the window, in the order the events come."""
+        """The rows of ``events`` inside the window, in the order the events come.
+
+        Events dated before 1970 or after 9999 are counted and left out, whatever the window:
+        ``matcher analyze`` could not read their timestamps back.
+        """
         for event in events:
             self.events += 1
+            if not MIN_SECONDS <= event.timestamp < MAX_SECONDS:
+                self.tally.skip(OUT_OF_RANGE)
+                continue
             if not self.window.contains(event.timestamp):
                 self.tally.skip(OUTSIDE_WINDOW)
                 continue

@@ -28,7 +28,16 @@ from pathlib import Path
 from typing import Any
 
 from matcher.errors import DataError, Problem
-from matcher.ingest.records import Event, Person, Tally, Window
+from matcher.ingest.records import (
+    MAX_SECONDS,
+    MAX_YEAR,
+    MIN_SECONDS,
+    MIN_YEAR,
+    Event,
+    Person,
+    Tally,
+    Window,
+)
 from matcher.ingest.zipstream import Entry, ZipError, ZipReader
 from matcher.model import Channel
 
@@ -92,6 +101,8 @@ class _Export:
             return json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise _fail_at(self.where(name), f"invalid JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise _fail_at(self.where(name), "invalid JSON: nested too deeply") from exc
 
     def load(self, name: str) -> Any:
         """A top-level file (``users.json`` …)."""
@@ -194,11 +205,28 @@ def _conversations(export: _Export) -> dict[str, Conversation]:
             if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
                 continue
             folder = entry["id"] if kind == "dm" else str(entry.get("name") or entry["id"])
-            members = entry.get("members") or []
+            members = entry.get("members")
+            members = members if isinstance(members, list) else []
             found[folder] = Conversation(
                 entry["id"], folder, kind, tuple(m for m in members if isinstance(m, str))
             )
     return found
+
+
+def _seconds(ts: str) -> int | None:
+    """Seconds since the epoch of a Slack ``ts`` (``"1790848800.000100"``); ``None`` when it is
+    not a number or lies outside the years ingest writes.
+
+    >>> _seconds("1790848800.000100"), _seconds("1e400"), _seconds("nan"), _seconds("x")
+    (1790848800, None, None, None)
+    """
+    try:
+        value = float(ts)
+    except ValueError:
+        return None
+    if not MIN_SECONDS <= value < MAX_SECONDS:  # also false for nan
+        return None
+    return int(value)
 
 
 def _day(name: str) -> dt.date | None:
@@ -292,6 +320,9 @@ class SlackReader:
             tally.skip("records that are not messages")
             return
         subtype = message.get("subtype")
+        if not isinstance(subtype, str | None):
+            tally.skip("records that are not messages")
+            return
         if subtype == "bot_message" or (message.get("bot_id") and not message.get("user")):
             tally.skip("bot messages")
             return
@@ -302,10 +333,9 @@ class SlackReader:
         if not isinstance(uid, str) or not isinstance(ts, str):
             tally.skip("messages without a user or ts")
             return
-        try:
-            seconds = int(float(ts))
-        except ValueError:
-            tally.skip("messages without a user or ts")
+        seconds = _seconds(ts)
+        if seconds is None:
+            tally.skip(f"messages whose ts is not a time from {MIN_YEAR} to {MAX_YEAR}")
             return
         sender = self._person(people, uid)
         key = f"{conversation.id}/{ts}"
@@ -347,11 +377,11 @@ class SlackReader:
         people: dict[str, Person],
     ) -> Iterator[Event]:
         reactors: dict[str, None] = {}
-        for reaction in message.get("reactions") or []:
-            if isinstance(reaction, dict):
-                reactors.update(
-                    dict.fromkeys(u for u in reaction.get("users") or [] if isinstance(u, str))
-                )
+        reactions = message.get("reactions")
+        for reaction in reactions if isinstance(reactions, list) else []:
+            users = reaction.get("users") if isinstance(reaction, dict) else None
+            if isinstance(users, list):
+                reactors.update(dict.fromkeys(u for u in users if isinstance(u, str)))
         for uid in reactors:
             if uid == author.key:
                 continue

@@ -5,6 +5,11 @@ entry: 180 MiB for a Slack export of 300,000 day files). This reader walks the c
 directory from disk instead, so memory does not grow with the number of files. It reads what
 Slack and other exporters write: stored or deflated entries, ZIP64 archives; encrypted entries
 and other compression methods are reported as errors.
+
+Crafted archives are refused with a :class:`ZipError` that names the entry: an entry whose
+data runs into the next one or past the central directory (the overlapping-entries zip
+bomb), one that inflates past :data:`MAX_ENTRY_SIZE` or more than :data:`MAX_RATIO` times its
+compressed size (a zip bomb), damaged headers and names that are not UTF-8.
 """
 
 from __future__ import annotations
@@ -12,10 +17,13 @@ from __future__ import annotations
 import os
 import struct
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+import numpy as np
 
 END = struct.Struct("<4s4H2LH")  # end of central directory
 END_SIGNATURE = b"PK\x05\x06"
@@ -32,6 +40,12 @@ UTF8_NAMES = 0x800
 ENCRYPTED = 0x1
 MASK32 = 0xFFFFFFFF
 MAX_COMMENT = 0xFFFF
+MAX_ENTRY_SIZE = 256 << 20
+"""Largest inflated size of one entry, in bytes (a Slack day file is rarely over a few MiB)."""
+MAX_RATIO = 200
+"""Largest ratio of inflated to compressed size of an entry over :data:`RATIO_FLOOR` bytes
+(JSON and iCalendar text compress 5 to 20 times; a zip bomb about 1,000 times)."""
+RATIO_FLOOR = 1 << 20
 
 
 class ZipError(ValueError):
@@ -64,6 +78,8 @@ def _directory(handle: BinaryIO) -> tuple[int, int, int]:
     _, _disk, _start, _here, entries, size, offset, _comment = END.unpack_from(tail, at)
     if MASK32 in (size, offset) or entries == 0xFFFF:
         locator_at = tail_start + at - LOCATOR.size
+        if locator_at < 0:
+            raise ZipError("damaged ZIP64 archive (no locator)")
         handle.seek(locator_at)
         signature, _, end64_at, _ = LOCATOR.unpack(handle.read(LOCATOR.size))
         if signature != LOCATOR_SIGNATURE:
@@ -73,29 +89,47 @@ def _directory(handle: BinaryIO) -> tuple[int, int, int]:
         if record[0] != END64_SIGNATURE:
             raise ZipError("damaged ZIP64 archive (no end record)")
         entries, size, offset = record[7], record[8], record[9]
+    if offset + size > length:
+        raise ZipError("damaged archive (the central directory lies past the end of the file)")
     return offset, size, entries
 
 
 def _zip64(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
-    """Sizes and offset from the ZIP64 extra field where the 32-bit ones are saturated."""
+    """Sizes and offset from the ZIP64 extra field where the 32-bit ones are saturated.
+
+    Raises
+    ------
+    ZipError
+        When the extra field is cut short or lacks a value that the 32-bit field defers to it.
+    """
     at = 0
     while at + 4 <= len(extra):
         tag, length = struct.unpack_from("<2H", extra, at)
+        if at + 4 + length > len(extra):
+            raise ZipError("damaged archive (an extra field runs past its header)")
         if tag == 1:
             values = iter(struct.unpack_from(f"<{length // 8}Q", extra, at + 4))
-            if size == MASK32:
-                size = next(values)
-            if compressed == MASK32:
-                compressed = next(values)
-            if offset == MASK32:
-                offset = next(values)
-            break
+            try:
+                if size == MASK32:
+                    size = next(values)
+                if compressed == MASK32:
+                    compressed = next(values)
+                if offset == MASK32:
+                    offset = next(values)
+            except StopIteration:
+                raise ZipError("damaged archive (ZIP64 extra field too short)") from None
+            return size, compressed, offset
         at += 4 + length
-    return size, compressed, offset
+    raise ZipError("damaged archive (ZIP64 sizes without a ZIP64 extra field)")
 
 
 class ZipReader:
     """Iterate the entries of a zip file in directory order and read them one at a time.
+
+    Opening walks the central directory once and refuses the archive when an entry's data
+    would overlap another's or run past the directory (16 bytes per entry are kept for that
+    check). :meth:`read` refuses an entry that inflates past ``max_size`` bytes, or more than
+    ``max_ratio`` times its compressed size once past :data:`RATIO_FLOOR` bytes.
 
     >>> import io, tempfile, zipfile
     >>> folder = tempfile.mkdtemp()
@@ -106,12 +140,17 @@ class ZipReader:
     [('x/2026-09-01.json', b'[1, 2]')]
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, *, max_size: int = MAX_ENTRY_SIZE, max_ratio: float = MAX_RATIO
+    ) -> None:
         self.path = path
+        self.max_size = max_size
+        self.max_ratio = max_ratio
         self._data = path.open("rb")
         try:
             self._offset, self._size, self._count = _directory(self._data)
-        except (ZipError, struct.error, OSError) as exc:
+            self._check_spans()
+        except (ZipError, struct.error, OSError, OverflowError) as exc:
             self._data.close()
             raise ZipError(str(exc) or "not a zip file") from exc
 
@@ -123,6 +162,24 @@ class ZipReader:
 
     def close(self) -> None:
         self._data.close()
+
+    def _check_spans(self) -> None:
+        """Every entry's header and data lie before the central directory, apart from the
+        others' (an overlap is how a few kilobytes inflate to gigabytes many times over)."""
+        spans = array("Q")
+        for entry in self.entries():
+            end = entry.offset + LOCAL.size + entry.compressed
+            if end > self._offset:
+                raise ZipError(
+                    f"{entry.name}: damaged archive (its data runs past the end of the entries)"
+                )
+            spans.extend((entry.offset, end))
+        bounds = np.frombuffer(spans, dtype=np.uint64).reshape(-1, 2)
+        bounds = bounds[np.argsort(bounds[:, 0], kind="stable")]
+        if (bounds[:-1, 1] > bounds[1:, 0]).any():
+            raise ZipError(
+                "damaged archive (entries overlap: a crafted archive, such as a zip bomb)"
+            )
 
     def entries(self) -> Iterator[Entry]:
         """Every entry, read from disk as the iteration goes (folders included)."""
@@ -141,31 +198,77 @@ class ZipReader:
                 offset = fields[18]
                 raw_name = directory.read(name_length)
                 extra = directory.read(extra_length)
+                if len(raw_name) < name_length or len(extra) < extra_length:
+                    raise ZipError("damaged archive (central directory cut short)")
                 directory.seek(comment_length, os.SEEK_CUR)
+                try:
+                    name = raw_name.decode("utf-8" if flags & UTF8_NAMES else "cp437")
+                except UnicodeDecodeError:
+                    raise ZipError(
+                        f"damaged archive (the file name {raw_name!r} is not valid UTF-8)"
+                    ) from None
                 if MASK32 in (size, compressed, offset):
-                    size, compressed, offset = _zip64(extra, size, compressed, offset)
-                name = raw_name.decode("utf-8" if flags & UTF8_NAMES else "cp437")
+                    try:
+                        size, compressed, offset = _zip64(extra, size, compressed, offset)
+                    except ZipError as exc:
+                        raise ZipError(f"{name}: {exc}") from None
                 yield Entry(name, offset, compressed, size, method, flags, crc)
 
     def read(self, entry: Entry) -> bytes:
-        """The uncompressed content of ``entry``, its CRC checked."""
+        """The uncompressed content of ``entry``, its CRC checked.
+
+        Raises
+        ------
+        ZipError
+            For an encrypted entry, an unsupported method, damage, a CRC mismatch, or an
+            entry larger than ``max_size`` or more compressed than ``max_ratio`` allows.
+        """
         if entry.flags & ENCRYPTED:
             raise ZipError(f"{entry.name}: encrypted entries cannot be read")
+        if entry.method not in (STORED, DEFLATED):
+            raise ZipError(
+                f"{entry.name}: compression method {entry.method} is not supported (stored or deflated only)"
+            )
+        limit = self._limit(entry)
+        if entry.size > limit:
+            raise self._too_big(entry, entry.size)
         self._data.seek(entry.offset)
-        header = LOCAL.unpack(self._data.read(LOCAL.size))
+        fixed = self._data.read(LOCAL.size)
+        if len(fixed) < LOCAL.size:
+            raise ZipError(f"{entry.name}: damaged archive (local header cut short)")
+        header = LOCAL.unpack(fixed)
         if header[0] != LOCAL_SIGNATURE:
             raise ZipError(f"{entry.name}: damaged archive (bad local header)")
         self._data.seek(header[10] + header[11], os.SEEK_CUR)
+        if self._data.tell() + entry.compressed > self._offset:
+            raise ZipError(f"{entry.name}: damaged archive (its data runs past the entries)")
         data = self._data.read(entry.compressed)
         if entry.method == DEFLATED:
+            inflater = zlib.decompressobj(-15)
             try:
-                data = zlib.decompress(data, -15)
+                data = inflater.decompress(data, limit + 1)
             except zlib.error as exc:
                 raise ZipError(f"{entry.name}: damaged archive ({exc})") from exc
-        elif entry.method != STORED:
+            if len(data) > limit:
+                raise self._too_big(entry, len(data), at_least=True)
+        if len(data) != entry.size:
             raise ZipError(
-                f"{entry.name}: compression method {entry.method} is not supported (stored or deflated only)"
+                f"{entry.name}: damaged archive (inflates to {len(data):,} bytes, "
+                f"its header says {entry.size:,})"
             )
         if zlib.crc32(data) != entry.crc:
             raise ZipError(f"{entry.name}: damaged archive (CRC mismatch)")
         return data
+
+    def _limit(self, entry: Entry) -> int:
+        """The most bytes ``entry`` may inflate to."""
+        by_ratio = max(RATIO_FLOOR, int(entry.compressed * self.max_ratio))
+        return min(self.max_size, by_ratio) if entry.method == DEFLATED else self.max_size
+
+    def _too_big(self, entry: Entry, size: int, *, at_least: bool = False) -> ZipError:
+        amount = f"{'more than ' if at_least else ''}{size - 1 if at_least else size:,} bytes"
+        return ZipError(
+            f"{entry.name}: refused, it inflates to {amount} from {entry.compressed:,} "
+            f"(limits: {self.max_size:,} bytes, {self.max_ratio:g} times the compressed size); "
+            "a zip bomb or a file that does not belong in an export"
+        )

@@ -115,6 +115,21 @@ def _clean_columns(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
+def _timestamp_text(column: pa.Array) -> pa.Array:
+    """ISO text of a timestamp column: dates alone when every time is midnight.
+
+    >>> import datetime as dt
+    >>> _timestamp_text(pa.array([dt.datetime(2020, 1, 2), None])).to_pylist()
+    ['2020-01-02', None]
+    """
+    midnight = pc.and_(
+        pc.and_(pc.equal(pc.hour(column), 0), pc.equal(pc.minute(column), 0)),
+        pc.equal(pc.second(column), 0),
+    )
+    layout = "%Y-%m-%d" if pc.all(midnight).as_py() in (True, None) else "%Y-%m-%dT%H:%M:%S"
+    return pc.strftime(column, format=layout)
+
+
 def _rows(table: pa.Table) -> Iterator[dict[str, Any]]:
     """``table.to_pylist()`` with list cells as tuples, built column by column (faster)."""
     columns = []
@@ -159,6 +174,9 @@ def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Empl
         With every problem found: bad values, duplicate ids, unknown managers, manager cycles.
     """
     collector = ProblemCollector()
+    for k, name in enumerate(table.column_names):
+        if pa.types.is_timestamp(table.schema.field(k).type):  # JSON Lines and Parquet dates
+            table = table.set_column(k, name, _timestamp_text(table.column(k).combine_chunks()))
     with _collector_paused():
         employees, links = _parse_rows(table, file, first_row, collector)
     if not employees and not collector:
@@ -430,11 +448,14 @@ def load_interactions(
     employee_ids: Iterable[str] | None,
     *,
     opted_out: Iterable[str] = (),
+    not_after: dt.datetime | None = None,
 ) -> InteractionLoad:
     """Stream and validate an interactions file against the known employee ids.
 
     Rows naming an unknown id or the same person twice are dropped and listed in the rejects;
-    rows naming an opted-out person are dropped and only counted. Any other malformed value
+    rows naming an opted-out person are dropped and only counted. Rows dated after
+    ``not_after`` (a date in the future) are dropped, counted and listed in the rejects: one
+    such row would otherwise move the default analysis date and flag everyone isolated. Any other malformed value
     raises :class:`DataError` naming file, row and column. With ``employee_ids=None`` only the
     values are checked and the returned table is empty (``matcher validate`` without employees).
     """
@@ -443,6 +464,12 @@ def load_interactions(
     ids = list(employee_ids or [])
     known = pa.array(ids + list(opted_out), pa.string())
     n_known = len(ids)
+    latest = None if not_after is None else int(not_after.timestamp())
+    future_reason = (
+        ""
+        if not_after is None
+        else f"dated after {not_after.date()} (in the future; give the analysis date, --as-of or [data] as_of, to keep them)"
+    )
     collector = ProblemCollector()
     rejects = Rejects()
     report = LoadReport()
@@ -577,10 +604,22 @@ def load_interactions(
                 target.filter(mask),
                 pa.array(["self-interaction"] * int(same.sum()), pa.string()),
             )
+        future = np.zeros(n, bool)
+        if latest is not None:
+            future = ~unknown & ~opted & ~same & (seconds > latest)
+            if future.any():
+                mask = pa.array(future)
+                rejects.add(
+                    rows[future],
+                    source.filter(mask),
+                    target.filter(mask),
+                    pa.array([future_reason] * int(future.sum()), pa.string()),
+                )
         report.unknown_ids += int(unknown.sum())
         report.opted_out += int(opted.sum())
         report.self_interactions += int(same.sum())
-        keep = ~(unknown | opted | same)
+        report.future_dated += int(future.sum())
+        keep = ~(unknown | opted | same | future)
 
         if "event_id" in column:
             event = events.encode(pc.utf8_trim_whitespace(pc.cast(column["event_id"], pa.string())))
@@ -626,7 +665,10 @@ def load_org(
 ) -> tuple[Org, pa.Table]:
     """Load an organisation from its employees file and (optionally) its interactions file.
 
-    Opted-out employees are removed, and so is every interaction that names them.
+    Opted-out employees are removed, and so is every interaction that names them. Without
+    ``as_of``, interactions dated after tomorrow (UTC) are dropped and listed in the rejects
+    (``report.future_dated`` counts them), so that the default analysis date, the latest
+    interaction, is one that has happened.
 
     Returns
     -------
@@ -636,7 +678,8 @@ def load_org(
     Raises
     ------
     DataError
-        For every malformed value, with file, row and column.
+        For every malformed value, with file, row and column, and for a hire date after the
+        analysis date.
     """
     people = load_employees(employees)
     kept = [e for e in people if not e.opt_out]
@@ -648,7 +691,11 @@ def load_org(
     org.sources["employees"] = f"{employees} sha256:{file_sha256(employees)}"
     rejects = Rejects().table(str(interactions or ""))
     if interactions is not None:
-        loaded = load_interactions(interactions, org.ids, opted_out=opted)
+        not_after = None
+        if as_of is None:
+            tomorrow = dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=1)
+            not_after = dt.datetime.combine(tomorrow, dt.time(23, 59, 59), tzinfo=dt.UTC)
+        loaded = load_interactions(interactions, org.ids, opted_out=opted, not_after=not_after)
         org.interactions = loaded.table
         excluded = org.report.excluded_employees
         org.report = loaded.report
@@ -656,7 +703,37 @@ def load_org(
         org.sources["interactions"] = f"{interactions} sha256:{file_sha256(interactions)}"
         rejects = loaded.rejects_table
     org.as_of = resolve_as_of(as_of, org.interactions)
+    check_hire_dates(kept, org.as_of, employees)
     return org, rejects
+
+
+def check_hire_dates(people: list[Employee], as_of: dt.datetime, file: str | Path) -> None:
+    """A hire date after the analysis date is an error naming the row: the person would be a
+    new hire with a negative tenure.
+
+    Raises
+    ------
+    DataError
+        Naming the row and ``hire_date`` of each such person.
+    """
+    today = as_of.date()
+    late = [e for e in people if e.hire_date is not None and e.hire_date > today]
+    if not late:
+        return
+    table, first_row = read_table(file, ("id",))  # the error path only: find the rows
+    row_of: dict[str, int] = {}
+    for offset, identity in enumerate(table.column("id").to_pylist()):
+        row_of.setdefault(str(identity or "").strip(), first_row + offset)
+    collector = ProblemCollector()
+    for person in late:
+        collector.add(
+            str(file),
+            row_of.get(person.id),
+            "hire_date",
+            f"hire_date {person.hire_date} of {person.id!r} is after the analysis date {today}; "
+            "correct it, leave out people who have not started yet, or pass a later --as-of",
+        )
+    collector.raise_if_any()
 
 
 def resolve_as_of(as_of: dt.date | dt.datetime | None, table: InteractionTable) -> dt.datetime:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -179,23 +180,37 @@ def _iter_csv(
         raise _fail(path, f"cannot be read as CSV: {text}") from exc
 
 
-def _strings(table: pa.Table | pa.RecordBatch) -> pa.RecordBatch:
-    """Cast every column to string, except timestamps which are kept."""
+def _strings(table: pa.Table | pa.RecordBatch, path: Path) -> pa.RecordBatch:
+    """Cast every column to string, except timestamps which are kept.
+
+    Raises
+    ------
+    DataError
+        Naming a column that holds JSON objects (or other values without a text form).
+    """
     columns, names = [], []
     for name, column in zip(table.column_names, table.columns, strict=True):
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
-        if pa.types.is_timestamp(column.type) or pa.types.is_string(column.type):
-            columns.append(column)
-        elif pa.types.is_large_string(column.type):
-            columns.append(pc.cast(column, pa.string()))
-        elif pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
-            joined = pc.binary_join(pc.cast(column, pa.list_(pa.string())), ";")
-            columns.append(joined)
-        elif pa.types.is_null(column.type):
-            columns.append(pa.nulls(len(column), pa.string()))
-        else:
-            columns.append(pc.cast(column, pa.string()))
+        try:
+            if pa.types.is_timestamp(column.type) or pa.types.is_string(column.type):
+                columns.append(column)
+            elif pa.types.is_large_string(column.type):
+                columns.append(pc.cast(column, pa.string()))
+            elif pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+                joined = pc.binary_join(pc.cast(column, pa.list_(pa.string())), ";")
+                columns.append(joined)
+            elif pa.types.is_null(column.type):
+                columns.append(pa.nulls(len(column), pa.string()))
+            else:
+                columns.append(pc.cast(column, pa.string()))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid) as exc:
+            raise _fail(
+                path,
+                f"the column holds values of type {column.type} (objects or nested lists); "
+                "expected text, numbers or lists of them",
+                column=name.strip().lower(),
+            ) from exc
         names.append(name.strip().lower())
     return pa.RecordBatch.from_arrays(columns, names=names)
 
@@ -204,7 +219,7 @@ def _iter_table(path: Path, table: pa.Table, required: tuple[str, ...]) -> Itera
     if table.num_rows == 0:
         raise _fail(path, "the file has no records")
     _check_columns(path, _normalise_names(table.column_names), required)
-    yield Batch(_strings(table), 2)
+    yield Batch(_strings(table, path), 2)
 
 
 def _read_json_array(path: Path) -> pa.Table:
@@ -217,6 +232,8 @@ def _read_json_array(path: Path) -> pa.Table:
         raise _fail(
             path, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         ) from exc
+    except RecursionError as exc:
+        raise _fail(path, "invalid JSON: nested too deeply") from exc
     if isinstance(records, dict):
         # {"employees": [...]} or {"records": [...]}: take the only list value
         lists = [v for v in records.values() if isinstance(v, list)]
@@ -281,7 +298,7 @@ def _iter_jsonl_fast(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
             if not checked:
                 _check_columns(path, _normalise_names(record_batch.schema.names), required)
                 checked = True
-            yield Batch(_strings(record_batch), next_row)
+            yield Batch(_strings(record_batch, path), next_row)
             next_row += record_batch.num_rows
     except pa.ArrowInvalid:
         yield from _iter_jsonl_exact(path, required, skip_rows=next_row - 1)
@@ -303,6 +320,9 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
                 except json.JSONDecodeError as exc:
                     problems.add(str(path), line_number, None, f"invalid JSON: {exc.msg}")
                     continue
+                except RecursionError:
+                    problems.add(str(path), line_number, None, "invalid JSON: nested too deeply")
+                    continue
                 if not isinstance(record, dict):
                     problems.add(str(path), line_number, None, "expected a JSON object")
                     continue
@@ -312,7 +332,7 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
                     if not checked:
                         _check_columns(path, _normalise_names(table.column_names), required)
                         checked = True
-                    yield Batch(_strings(table), first_row)
+                    yield Batch(_strings(table, path), first_row)
                     first_row = line_number + 1
                     chunk = []
         except UnicodeDecodeError as exc:
@@ -322,7 +342,7 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
         table = _records_table(chunk)
         if not checked:
             _check_columns(path, _normalise_names(table.column_names), required)
-        yield Batch(_strings(table), first_row)
+        yield Batch(_strings(table, path), first_row)
 
 
 def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
@@ -330,14 +350,21 @@ def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
 
     try:
         parquet = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise _fail(path, f"cannot be read as Parquet: {exc}") from exc
     _check_columns(path, _normalise_names(parquet.schema_arrow.names), required)
     if parquet.metadata.num_rows == 0:
         raise _fail(path, "the file has no records")
     next_row = 2
-    for record_batch in parquet.iter_batches(batch_size=1 << 20):
-        yield Batch(_strings(record_batch), next_row)
+    batches = parquet.iter_batches(batch_size=1 << 20)
+    while True:
+        try:
+            record_batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:  # a damaged page or footer
+            raise _fail(path, f"cannot be read as Parquet: {exc}", row=next_row) from exc
+        if record_batch is None:
+            return
+        yield Batch(_strings(record_batch, path), next_row)
         next_row += record_batch.num_rows
 
 
@@ -352,7 +379,19 @@ def _read_xlsx(path: Path) -> pa.Table:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types for a broken file
         raise _fail(path, f"cannot be read as an Excel workbook: {exc}") from exc
-    sheet = workbook.worksheets[0]
+    try:
+        names, values = _sheet_columns(workbook.worksheets[0], path)
+    except DataError:
+        raise
+    except Exception as exc:  # read-only sheets are parsed lazily, with the same many types
+        raise _fail(path, f"cannot be read as an Excel workbook: {exc}") from exc
+    finally:
+        workbook.close()
+    return pa.table({n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)})
+
+
+def _sheet_columns(sheet: Any, path: Path) -> tuple[list[str], list[list[str | None]]]:
+    """The header and the columns (as text) of a worksheet, blank rows left out."""
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
     if header is None:
@@ -365,8 +404,7 @@ def _read_xlsx(path: Path) -> pa.Table:
         for i in range(len(names)):
             cell = row[i] if i < len(row) else None
             values[i].append(None if cell is None else _cell_text(cell))
-    workbook.close()
-    return pa.table({n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)})
+    return names, values
 
 
 def _cell_text(cell: object) -> str:

@@ -1,4 +1,4 @@
-"""``matcher validate``: check input files without analysing or solving."""
+"""``matcher validate``: check input files and program files without solving."""
 
 from __future__ import annotations
 
@@ -30,6 +30,31 @@ def _kind(path: Path) -> str:
     )
 
 
+def check_program_file(path: Path) -> int:
+    """Check a program file as ``matcher assign`` does before it solves; return its programs.
+
+    The file is parsed and validated; when its employees file exists, the data is loaded and
+    analysed and every program compiled (selectors, capacities, rules needing columns, must
+    and never pairs), so that ``validate`` passes what ``assign`` accepts. Nothing is solved.
+    """
+    from matcher.constraints import History, compile_program, population
+    from matcher.io.load import load_org
+    from matcher.io.programs import load_program_file
+    from matcher.isolation import analyze
+
+    parsed = load_program_file(path)
+    data = parsed.data
+    if not Path(data.employees).is_file():
+        raise DataError(
+            [Problem(str(path), None, "data.employees", f"file not found: {data.employees}")]
+        )
+    org, _ = load_org(data.employees, data.interactions, as_of=data.as_of)
+    pop = population(org, analyze(org, parsed.analysis))
+    for spec in parsed.program:
+        compile_program(spec, pop, History.empty(len(org)))
+    return len(parsed.program)
+
+
 def validate_files(files: list[Path], employees: Path | None) -> dict[str, Any]:
     """Validate every file; raise one :class:`MatcherError` listing all problems found."""
     problems: list[Problem] = []
@@ -45,10 +70,8 @@ def validate_files(files: list[Path], employees: Path | None) -> dict[str, Any]:
     for path in files:
         try:
             if path.suffix.lower() == ".toml":
-                from matcher.io.programs import validate_program_file
-
                 checked.append(
-                    {"file": str(path), "kind": "program file", "rows": validate_program_file(path)}
+                    {"file": str(path), "kind": "program file", "rows": check_program_file(path)}
                 )
                 continue
             kind = _kind(path)
