@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := demo-out
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
+# Randomized runs find what derandomized ones miss: each run draws a seed and prints it;
+# reproduce a failure with `make test HYPOTHESIS_SEED=<seed>`.
+HYPOTHESIS_SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
 
 .PHONY: demo test lint types pytest clean venv
 
@@ -44,7 +47,8 @@ types: $(STAMP)
 	$(BIN)/mypy matcher
 
 pytest: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider --hypothesis-profile=$(HYPOTHESIS_PROFILE)
+	@echo "hypothesis profile $(HYPOTHESIS_PROFILE), seed $(HYPOTHESIS_SEED) (reproduce: make test HYPOTHESIS_SEED=$(HYPOTHESIS_SEED))"
+	$(BIN)/pytest -q -p no:cacheprovider --hypothesis-profile=$(HYPOTHESIS_PROFILE) --hypothesis-seed=$(HYPOTHESIS_SEED)
 
 test: lint types pytest
 

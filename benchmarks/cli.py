@@ -143,6 +143,18 @@ def readme(results_dir: Path) -> None:
     click.echo(render_readme([report for _, report in found], sources), nl=False)
 
 
+@main.command()
+@click.option("--size", type=click.Choice(["S", "M", "L"]), default="S", show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--repeat", type=int, default=3, show_default=True)
+def certify(size: str, seed: int, repeat: int) -> None:
+    """What checking every assign result costs against the solve it checks (target ≤ 10%)."""
+    from benchmarks.certify import render, run_certify
+
+    command = display_command(["python", "-m", "benchmarks", *sys.argv[1:]], ROOT)
+    click.echo(render(run_certify(size, seed, repeat), command))
+
+
 @main.command(hidden=True)
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def render(result: Path) -> None:

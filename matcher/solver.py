@@ -367,18 +367,36 @@ def _potentials(
             tails = np.append(tails, network.source)
             heads = np.append(heads, network.sink)
             costs = np.append(costs, big)
-    order = np.argsort(heads, kind="stable")
-    heads_sorted = heads[order]
-    starts = np.flatnonzero(np.r_[True, heads_sorted[1:] != heads_sorted[:-1]])
-    targets = heads_sorted[starts]
-    tails_sorted, costs_sorted = tails[order], costs[order]
-    distance = np.zeros(network.nodes, dtype=np.int64)
-    for _ in range(network.nodes + 1):
-        best = np.minimum.reduceat(distance[tails_sorted] + costs_sorted, starts)
-        improved = best < distance[targets]
-        if not improved.any():
+    return _shortest_distances(network.nodes, tails, heads, costs)
+
+
+def _shortest_distances(
+    nodes: int, tails: np.ndarray, heads: np.ndarray, costs: np.ndarray
+) -> np.ndarray:
+    """Shortest distances from a virtual root tied to every node at cost 0 (Bellman–Ford).
+
+    Only the arcs leaving nodes whose distance fell in the last round are relaxed (the queue
+    of SPFA, a round at a time, vectorised): after the first round few nodes still move.
+    """
+    order = np.argsort(tails, kind="stable")
+    tails_sorted, heads_sorted, costs_sorted = tails[order], heads[order], costs[order]
+    first = np.searchsorted(tails_sorted, np.arange(nodes + 1))
+    distance = np.zeros(nodes, dtype=np.int64)
+    active = np.arange(nodes)
+    for _ in range(nodes + 1):
+        begin, count = first[active], first[active + 1] - first[active]
+        total = int(count.sum())
+        if not total:
             return distance
-        distance[targets[improved]] = best[improved]
+        # positions of every arc leaving an active node, without a Python loop
+        offsets = np.repeat(begin - np.cumsum(count) + count, count) + np.arange(total)
+        candidate = distance[tails_sorted[offsets]] + costs_sorted[offsets]
+        lowered = distance.copy()
+        np.minimum.at(lowered, heads_sorted[offsets], candidate)
+        active = np.flatnonzero(lowered < distance)
+        if not len(active):
+            return distance
+        distance = lowered
     raise RuntimeError("negative cycle in the residual network: the flow is not optimal")
 
 
@@ -407,6 +425,7 @@ def solve_flow(
     free = np.flatnonzero(~chosen)
     scores = _arc_costs(problem, np.arange(problem.arcs))
     cost_bound = int(np.abs(scores).max(initial=0))
+    potential: np.ndarray | None = None
     if problem.arcs <= options.prune_above or not len(free):
         network = _build_network(problem, free, chosen)
         if problem.min_need.any():
@@ -420,11 +439,13 @@ def solve_flow(
         in_subset[chosen] = False
         if problem.min_need.any():
             zeros = np.zeros(problem.arcs, dtype=np.int64)
-            network, flows, flow = _priced(problem, chosen, in_subset, _most_minimum_loads, zeros)
+            network, flows, flow, potential = _priced(
+                problem, chosen, in_subset, _most_minimum_loads, zeros
+            )
             met = _loads_filled(network, flows)
             if met:
                 coverage = int(flows[network.tails == network.source].sum())
-                network, flows, flow = _priced(
+                network, flows, flow, potential = _priced(
                     problem,
                     chosen,
                     in_subset,
@@ -432,13 +453,14 @@ def solve_flow(
                     scores,
                 )
         else:
-            network, flows, flow = _priced(problem, chosen, in_subset, _max_flow, scores)
+            network, flows, flow, potential = _priced(problem, chosen, in_subset, _max_flow, scores)
             met = True
     result = chosen.copy()
     result[network.arcs[flows[network.middle] > 0]] = True
     certificate = None
     if met:
-        potential = _potentials(network, flows, flow, cost_bound=cost_bound)
+        if potential is None:  # the pricing loop computed them; a direct solve has none yet
+            potential = _potentials(network, flows, flow, cost_bound=cost_bound)
         certificate = _export_potentials(problem, network, potential, flow.supplies is not None)
     return result, float(problem.arc_score[result].sum()), certificate
 
@@ -474,10 +496,11 @@ def _priced(
     in_subset: np.ndarray,
     flow_of: Callable[[_Network], _Flow],
     arc_costs: np.ndarray,
-) -> tuple[_Network, np.ndarray, _Flow]:
+) -> tuple[_Network, np.ndarray, _Flow, np.ndarray]:
     """Solve ``flow_of`` on the arcs of ``in_subset`` (which grows, in place) until node
     potentials price every left-out arc (cost ``arc_costs``) non-negative: then the flow is
-    optimal over all eligible pairs (column generation)."""
+    optimal over all eligible pairs (column generation). Returns the final network, its flows,
+    the flow problem solved and the node potentials that priced every arc."""
     seeker_node = problem.arc_seeker.astype(np.int64) + 1
     provider_node = problem.arc_provider.astype(np.int64) + len(problem.seekers) + 1
     cost_bound = int(np.abs(arc_costs).max(initial=0))
@@ -497,7 +520,7 @@ def _priced(
         exact = arc_costs[suspects] + potential[seeker_node[suspects]] - potential[heads]
         violators = suspects[exact < 0]
         if not len(violators):
-            return network, flows, flow
+            return network, flows, flow, potential
         in_subset[violators] = True
 
 

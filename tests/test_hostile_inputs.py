@@ -9,6 +9,7 @@ that nothing but a ``MatcherError`` escapes.
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import math
 import shutil
@@ -654,7 +655,7 @@ def test_one_future_interaction_does_not_move_the_analysis_date(tmp_path: Path, 
     assert "in the future" in (out / "rejects.csv").read_text()
 
 
-def test_hire_date_after_the_analysis_date_is_an_error(tmp_path: Path) -> None:
+def test_hire_date_long_after_the_analysis_date_is_an_error(tmp_path: Path) -> None:
     employees, interactions = org_files(tmp_path, WEEK, hire="9999-12-31")
     code, stderr = cli(
         "analyze",
@@ -667,6 +668,24 @@ def test_hire_date_after_the_analysis_date_is_an_error(tmp_path: Path) -> None:
     )
     assert code == 1
     assert "row 4, column 'hire_date'" in stderr and "9999-12-31" in stderr
+
+
+def test_a_future_starter_is_a_new_hire_not_an_error(tmp_path: Path) -> None:
+    """HR exports list people who start next month; onboarding pairs them before day one."""
+    employees, interactions = org_files(tmp_path, WEEK, hire="2026-10-20")  # as of 2026-09-28
+    code, stderr = cli(
+        "analyze",
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(interactions),
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert code == 0, stderr
+    with (tmp_path / "o" / "analysis.csv").open(encoding="utf-8") as handle:
+        row = next(r for r in csv.DictReader(handle) if r["id"] == "E3")
+    assert "new_hire" in row["flags"]
 
 
 def test_ingest_never_writes_what_analyze_rejects(tmp_path: Path) -> None:

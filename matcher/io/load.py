@@ -707,9 +707,15 @@ def load_org(
     return org, rejects
 
 
+FUTURE_HIRE_DAYS = 366
+"""People who start within this many days after the analysis date are future starters (new
+hires, e.g. for pre-boarding buddies); a later hire date is surely a typo."""
+
+
 def check_hire_dates(people: list[Employee], as_of: dt.datetime, file: str | Path) -> None:
-    """A hire date after the analysis date is an error naming the row: the person would be a
-    new hire with a negative tenure.
+    """A hire date more than :data:`FUTURE_HIRE_DAYS` after the analysis date (``9999-12-31``)
+    is an error naming the row. Earlier future dates are people who have not started yet: HR
+    exports list them, and onboarding programs pair them before their first day.
 
     Raises
     ------
@@ -717,7 +723,8 @@ def check_hire_dates(people: list[Employee], as_of: dt.datetime, file: str | Pat
         Naming the row and ``hire_date`` of each such person.
     """
     today = as_of.date()
-    late = [e for e in people if e.hire_date is not None and e.hire_date > today]
+    latest = today + dt.timedelta(days=FUTURE_HIRE_DAYS)
+    late = [e for e in people if e.hire_date is not None and e.hire_date > latest]
     if not late:
         return
     table, first_row = read_table(file, ("id",))  # the error path only: find the rows
@@ -730,8 +737,8 @@ def check_hire_dates(people: list[Employee], as_of: dt.datetime, file: str | Pat
             str(file),
             row_of.get(person.id),
             "hire_date",
-            f"hire_date {person.hire_date} of {person.id!r} is after the analysis date {today}; "
-            "correct it, leave out people who have not started yet, or pass a later --as-of",
+            f"hire_date {person.hire_date} of {person.id!r} is more than {FUTURE_HIRE_DAYS} days "
+            f"after the analysis date {today}; correct it or pass a later --as-of",
         )
     collector.raise_if_any()
 
