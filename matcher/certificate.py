@@ -132,7 +132,7 @@ def certify_flow(
 
     # (provider, team) groups whose cap can bind: more eligible free arcs than room
     team = problem.seeker_team()[problem.arc_seeker]
-    group_of = np.full(problem.arcs, -1, dtype=np.int64)
+    group_of: np.ndarray | None = None  # per arc: its (provider, team) node, or -1
     group_keys = np.zeros(0, np.int64)
     group_room = np.zeros(0, np.int64)
     group_flow = np.zeros(0, np.int64)
@@ -159,6 +159,7 @@ def certify_flow(
         binding = counts > cap
         renumber = np.full(len(distinct), -1, dtype=np.int64)
         renumber[binding] = np.arange(int(binding.sum()))
+        group_of = np.full(problem.arcs, -1, dtype=np.int64)
         group_of[np.flatnonzero(teamed)] = renumber[inverse]
         group_keys, group_room = distinct[binding], cap[binding]
         group_flow = flow_in[binding].astype(np.int64)
@@ -170,15 +171,17 @@ def certify_flow(
     source, sink = 0, n_s + n_p + n_g + 1
     seeker_node = problem.arc_seeker.astype(np.int64) + 1
     head = problem.arc_provider.astype(np.int64) + n_s + 1
-    grouped = group_of >= 0
-    head[grouped] = n_s + n_p + 1 + group_of[grouped]
+    if group_of is not None:
+        grouped = group_of >= 0
+        head[grouped] = n_s + n_p + 1 + group_of[grouped]
     provider_nodes = np.arange(n_p, dtype=np.int64) + n_s + 1
     group_nodes = np.arange(n_g, dtype=np.int64) + n_s + n_p + 1
     group_provider = provider_nodes[group_keys // team_width] if n_g else np.zeros(0, np.int64)
     free = ~fixed
+    unused = free & ~chosen
     tails = [
         np.zeros(int((out < supply).sum()), np.int64),
-        seeker_node[free & ~chosen],
+        seeker_node[unused],
         head[free_chosen],
         group_nodes[group_flow < group_room],
         group_provider[group_flow > 0],
@@ -186,7 +189,7 @@ def certify_flow(
     ]
     heads = [
         np.flatnonzero(out < supply).astype(np.int64) + 1,
-        head[free & ~chosen],
+        head[unused],
         seeker_node[free_chosen],
         group_provider[group_flow < group_room],
         group_nodes[group_flow > 0],
@@ -213,10 +216,11 @@ def certify_flow(
         part = slice(start, min(start + CHUNK, problem.arcs))
         cost = -np.rint(problem.arc_score[part] * potentials.scale).astype(np.int64)
         head_pot = potentials.provider[problem.arc_provider[part]].astype(np.int64)
-        in_group = group_of[part] >= 0
-        head_pot[in_group] = pot_head_group[group_of[part][in_group]]
+        if group_of is not None:
+            in_group = group_of[part] >= 0
+            head_pot[in_group] = pot_head_group[group_of[part][in_group]]
         reduced = cost + potentials.seeker[problem.arc_seeker[part]] - head_pot
-        negative += int(((reduced < 0) & free[part] & ~chosen[part]).sum())
+        negative += int(((reduced < 0) & unused[part]).sum())
         negative += int(((reduced > 0) & free_chosen[part]).sum())
     src = potentials.source
     negative += int(((out < supply) & (src - potentials.seeker < 0)).sum())

@@ -338,7 +338,12 @@ def _solve_min_loads(network: _Network) -> tuple[np.ndarray, _Flow, bool]:
 
 
 def _potentials(
-    network: _Network, flows: np.ndarray, flow: _Flow | None = None, *, cost_bound: int = 0
+    network: _Network,
+    flows: np.ndarray,
+    flow: _Flow | None = None,
+    *,
+    cost_bound: int = 0,
+    core: np.ndarray | None = None,
 ) -> np.ndarray:
     """Node potentials certifying the flow: every residual arc has non-negative reduced cost.
 
@@ -350,9 +355,42 @@ def _potentials(
     ``cost_bound`` is the largest |cost| of any arc the potentials will price, in the network
     or not: M must exceed every path cost of the *whole* network, or an augmenting path through
     a left-out arc of large cost would price non-negative and coverage would be lost.
+
+    ``core`` (a mask over the network's candidate arcs) starts Bellman–Ford from those unused
+    candidate arcs only; every other unused candidate arc that prices negative joins and the
+    distances are computed again, so the result holds for all of them (often in one round, on
+    a fraction of the arcs).
     """
     flow = flow or _max_flow(network)
     forward = (flows < network.caps) & flow.keep
+    backward = (flows > 0) & flow.keep
+    if core is not None:
+        left_out = np.zeros(len(network.tails), dtype=bool)
+        left_out[network.middle] = ~core
+        left_out &= forward
+        while True:
+            distance = _potentials_on(network, flows, flow, cost_bound=cost_bound, skip=left_out)
+            idx = np.flatnonzero(left_out)
+            reduced = flow.costs[idx] + distance[network.tails[idx]] - distance[network.heads[idx]]
+            violators = idx[reduced < 0]
+            if not len(violators):
+                return distance
+            left_out[violators] = False
+    return _potentials_on(network, flows, flow, cost_bound=cost_bound, skip=None)
+
+
+def _potentials_on(
+    network: _Network,
+    flows: np.ndarray,
+    flow: _Flow,
+    *,
+    cost_bound: int,
+    skip: np.ndarray | None,
+) -> np.ndarray:
+    """Bellman–Ford on the residual network less the forward arcs marked in ``skip``."""
+    forward = (flows < network.caps) & flow.keep
+    if skip is not None:
+        forward &= ~skip
     backward = (flows > 0) & flow.keep
     tails = np.concatenate([network.tails[forward], network.heads[backward]])
     heads = np.concatenate([network.heads[forward], network.tails[backward]])
@@ -460,7 +498,12 @@ def solve_flow(
     certificate = None
     if met:
         if potential is None:  # the pricing loop computed them; a direct solve has none yet
-            potential = _potentials(network, flows, flow, cost_bound=cost_bound)
+            core = None
+            if len(problem.top_arcs) and len(network.arcs):
+                top = np.zeros(problem.arcs, dtype=bool)
+                top[problem.top_arcs] = True
+                core = top[network.arcs]
+            potential = _potentials(network, flows, flow, cost_bound=cost_bound, core=core)
         certificate = _export_potentials(problem, network, potential, flow.supplies is not None)
     return result, float(problem.arc_score[result].sum()), certificate
 

@@ -1,0 +1,77 @@
+"""The optimality certificate: it accepts every flow solution the solver returns and rejects
+tampered ones (a pair dropped, a worse assignment of the same coverage)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matcher.assign import CertificateError, verify
+from matcher.certificate import certify_flow
+from matcher.model import Employee, Org
+from matcher.programs import ProgramSpec
+from tests.strategies import AS_OF
+from tests.test_assign import HistoryRows, instances, run
+
+
+@given(instances(), st.sampled_from([None, 1, 2]))
+def test_every_flow_solution_is_certified(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int | None
+) -> None:
+    org, spec, history = case
+    options = {} if k is None else {"prune_above": 0, "candidates_per_seeker": k}
+    result = run(org, spec, history, **options)
+    solution = result.solution
+    if solution.potentials is None:
+        return
+    assert certify_flow(result.problem, solution.pairs, solution.potentials) == []
+    free = [pair for pair in solution.pairs if pair not in set(result.problem.must)]
+    if free:
+        # drop a pair: its seeker and provider both have room again, so coverage is not
+        # maximum (or, with minimum loads, a load falls short): either way it is rejected
+        fewer = [pair for pair in solution.pairs if pair != free[0]]
+        assert certify_flow(result.problem, fewer, solution.potentials) != []
+
+
+def _two_by_two() -> tuple[Org, ProgramSpec]:
+    people = [
+        Employee(id="S0", roles=("mentee",), interests=("chess",)),
+        Employee(id="S1", roles=("mentee",), interests=("yoga",)),
+        Employee(id="A", roles=("mentor",), interests=("chess",)),
+        Employee(id="B", roles=("mentor",), interests=("yoga",)),
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "weights": {"interests": 1.0, "bridging": 0.0, "isolation_priority": 0.0},
+        }
+    )
+    return org, spec
+
+
+def test_a_worse_assignment_of_the_same_coverage_is_not_certified() -> None:
+    org, spec = _two_by_two()
+    result = run(org, spec)
+    assert {(a.seeker_id, a.provider_id) for a in result.assignments} == {("S0", "A"), ("S1", "B")}
+    problem, solution = result.problem, result.solution
+    assert solution.potentials is not None
+    crossed = sorted((s, 1 - p) for s, p in solution.pairs)
+    failures = certify_flow(problem, crossed, solution.potentials)
+    assert any("not proven optimal" in f for f in failures)
+
+
+def test_a_failed_check_is_a_bug_report_not_a_label() -> None:
+    """verify() raises instead of letting a wrong answer be written as optimal."""
+    org, spec = _two_by_two()
+    result = run(org, spec)
+    crossed = sorted((s, 1 - p) for s, p in result.solution.pairs)
+    wrong = dataclasses.replace(result.solution, pairs=crossed)
+    with pytest.raises(CertificateError, match="this is a bug in matcher"):
+        verify(result.problem, wrong, org)
