@@ -95,8 +95,9 @@ def small_orgs(draw: st.DrawFn, *, min_people: int = 3, max_people: int = 9) -> 
                 department=draw(st.sampled_from(["x", "y"])),
                 location=draw(st.sampled_from(["berlin", "nyc"])),
                 timezone=draw(st.sampled_from(ZONES)),
-                work_start=draw(st.sampled_from([7.0, 9.0, 13.0])),
-                work_end=draw(st.sampled_from([15.0, 17.0, 21.0])),
+                # night windows (22–6) end the next day
+                work_start=draw(st.sampled_from([7.0, 9.0, 13.0, 22.0])),
+                work_end=draw(st.sampled_from([15.0, 17.0, 21.0, 6.0])),
                 hire_date=dt.date(2020, 1, 1) + dt.timedelta(days=draw(st.integers(0, 2400))),
                 level=draw(st.integers(1, 5)),
                 languages=tuple(
@@ -164,7 +165,9 @@ def programs(draw: st.DrawFn, org: Org, *, side_constraints: bool = True) -> Pro
         mentors = [e.id for e in org.employees if "mentor" in e.roles]
         candidates = [(a, b) for a in mentees for b in mentors if a != b]
         if candidates and draw(st.integers(0, 7)) == 0:
-            pairs["must"] = [list(draw(st.sampled_from(candidates)))]
+            must = list(draw(st.sampled_from(candidates)))
+            # a must pair listed twice is still one must pair
+            pairs["must"] = [must, must] if draw(st.booleans()) else [must]
     if draw(st.booleans()):
         pairs["never"] = [draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))]
     # penalty-only weights (every pair scores <= 0) make coverage fight the score
@@ -225,6 +228,8 @@ def peer_programs(draw: st.DrawFn, org: Org) -> ProgramSpec:
     }
     if draw(st.booleans()):
         rules["min_overlap_hours"] = draw(st.sampled_from([1.0, 4.0]))
+    if draw(st.booleans()):
+        rules["no_repeat_periods"] = draw(st.integers(0, 3))
     pairs: dict[str, object] = {}
     if draw(st.booleans()):
         pairs["never"] = [draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))]

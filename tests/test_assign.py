@@ -510,10 +510,12 @@ def test_peer_pairs_agree_with_networkx_max_weight_matching(n: int, seed: int) -
 def test_peer_solutions_pass_the_checker(data: st.DataObject) -> None:
     org = data.draw(small_orgs(min_people=3, max_people=8))
     spec = data.draw(peer_programs(org))
-    result = run(org, spec)
+    history = data.draw(histories(org))
+    history = [("peer" if kind else None, a, b, period) for kind, a, b, period in history]
+    result = run(org, spec, history)
     if result.solution.status == "infeasible":
         return  # e.g. a minimum of one pair each for an odd group that must all pair up
-    assert violations(org, spec, result) == []
+    assert violations(org, spec, result, history) == []
     people = {a.seeker_id for a in result.assignments} | {a.provider_id for a in result.assignments}
     assert len(result.assignments) <= len(people)  # unordered pairs, listed once
 
@@ -883,3 +885,48 @@ def test_a_must_pair_breaking_a_forbidden_rule_is_told_to_set_it_to_avoided() ->
     assert result.solution.status == "infeasible"
     (message,) = result.solution.conflicts
     assert "set rules.same_office to avoided" in message and "preferred" not in message
+
+
+def test_unmatched_reasons_count_committed_per_team_loads() -> None:
+    """Regression: explain_unmatched ignored the per-team loads of committed pairs, so a seeker
+    blocked by max_same_team_per_provider was told something else."""
+    people = [
+        Employee(id="S0", roles=("mentee",), team="x"),
+        Employee(id="S1", roles=("mentee",), team="x"),
+        Employee(id="A", roles=("mentor",), team="y"),
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 3},
+            "rules": {"max_same_team_per_provider": 1},
+        }
+    )
+    result = incremental(org, spec, [("S0", "A")])
+    assert result.assignments == []
+    (row,) = result.unmatched
+    assert row.seeker_id == "S1" and "max_same_team_per_provider = 1" in row.reason
+
+
+def test_a_minimum_load_conflict_names_the_per_team_cap() -> None:
+    """Regression: per-team caps were never named when minimum loads could not be met."""
+    people = [Employee(id=f"S{k}", roles=("mentee",), team="x") for k in range(4)]
+    people += [Employee(id=m, roles=("mentor",), team="y") for m in ("A", "B")]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 2, "min": 2},
+            "rules": {"max_same_team_per_provider": 1},
+        }
+    )
+    result = run(org, spec)
+    assert result.solution.status == "infeasible"
+    assert any("max_same_team_per_provider" in c for c in result.solution.conflicts)

@@ -362,3 +362,59 @@ def test_history_import_checks_pairs_against_the_program(
     assert "violations" in inputs
     code, _, stderr = invoke("history", "import", str(bad), "--db", str(tmp_path / "other.db"))
     assert code == 0 and "not checked" in stderr
+
+
+def test_an_infeasible_run_offers_nothing_to_approve(
+    org_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Regression: infeasible runs still printed an approve hint; a feasible run's hint now
+    names the database it used."""
+    employees, interactions = org_files
+    program = tmp_path / "p.toml"
+    program.write_text(
+        "[data]\n"
+        f"employees = '{employees}'\ninteractions = '{interactions}'\n"
+        "[[program]]\nname = 'm'\nkind = 'mentor'\nperiod = '2026Q4'\n"
+        "capacity = { default = 1, min = 1000 }\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "h.db"
+    code, _, stderr = invoke("assign", str(program), "--out", str(tmp_path / "o"), "--db", str(db))
+    assert code == 0
+    assert "infeasible, nothing to approve" in stderr and "approve with" not in stderr
+    code, _, stderr = invoke("history", "commit", "m@2026Q4#1", "--db", str(db))
+    assert code == 1 and "infeasible" in stderr
+    code, _, stderr = invoke(
+        "assign",
+        str(SCENARIOS / "mentoring.toml"),
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(interactions),
+        "--out",
+        str(tmp_path / "ok2"),
+        "--db",
+        str(db),
+    )
+    assert f"--db '{db}'" in stderr
+
+
+def test_a_second_full_run_cannot_be_committed_over_the_first(
+    org_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Two committed runs for one program and period would give people two pairings."""
+    db = tmp_path / "h.db"
+    for out in ("a", "b"):
+        assert assign("mentoring.toml", org_files, tmp_path / out, db)[0] == 0
+    first, second = "mentoring-2026q4@2026Q4#1", "mentoring-2026q4@2026Q4#2"
+    assert invoke("history", "commit", first, "--db", str(db))[0] == 0
+    code, _, stderr = invoke("history", "commit", second, "--db", str(db))
+    assert code == 1 and "already has committed run" in stderr and "withdraw" in stderr
+    assert invoke("history", "withdraw", first, "--db", str(db))[0] == 0
+    assert invoke("history", "commit", second, "--db", str(db))[0] == 0
+    # an incremental proposal commits on top of the run it was built on, not after it changes
+    assert assign("mentoring.toml", org_files, tmp_path / "c", db, "--incremental")[0] == 0
+    third = "mentoring-2026q4@2026Q4#3"
+    assert invoke("history", "commit", third, "--db", str(db))[0] == 0
+    code, _, stderr = invoke("history", "withdraw", second, "--db", str(db))
+    assert code == 1 and "builds on" in stderr
