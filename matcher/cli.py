@@ -37,6 +37,21 @@ class MatcherGroup(click.Group):
             sys.exit(130)
 
 
+def warn_if_shared(out_dir: Path, ours: Any) -> None:
+    """Fail now if ``out_dir`` cannot be written; warn when it is shared with the user's files
+    (outputs then replaced file by file, not switched as a whole)."""
+    from matcher.io.write import SHARED_FOLDER_WARNING, check_output_folder, foreign_files
+
+    if check_output_folder(out_dir, ours=ours) == "shared":
+        names = foreign_files(out_dir, ours)
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        click.echo(
+            "warning: "
+            + SHARED_FOLDER_WARNING.format(out=out_dir, shown=shown or "the working folder"),
+            err=True,
+        )
+
+
 def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
     if value is None:
         return None
@@ -157,12 +172,11 @@ def analyze(
     from matcher.io.configs import load_analysis_config
     from matcher.io.load import load_org
     from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
-    from matcher.io.write import check_output_folder
     from matcher.isolation import analyze as run_analysis
     from matcher.privacy import public_reasons
 
     started = time.perf_counter()
-    check_output_folder(out_dir, ours=OUTPUT_FILES)
+    warn_if_shared(out_dir, OUTPUT_FILES)
     config = load_analysis_config(config_path) if config_path else AnalysisConfig()
     if seed is not None:
         config = config.model_copy(update={"seed": seed})
@@ -283,7 +297,6 @@ def assign(
     from matcher.io.programs import check_saved_analysis, load_program_file
     from matcher.io.reports import OUTPUT_FILES, read_analysis_view
     from matcher.io.runs import store_and_write
-    from matcher.io.write import check_output_folder
     from matcher.isolation import Analysis, AnalysisView
     from matcher.isolation import analyze as run_analysis
     from matcher.privacy import WITH_NAMES_WARNING, public_summary
@@ -304,7 +317,7 @@ def assign(
         click.echo(f"warning: {note}", err=True)
     if analysis_dir is not None and interactions_path is not None:
         raise click.UsageError("--analysis replaces --interactions: give one of them")
-    check_output_folder(out_dir, ours=OUTPUT_FILES)
+    warn_if_shared(out_dir, OUTPUT_FILES)
     with step("loading data", quiet):
         org, _ = load_org(
             employees_path or parsed.data.employees,

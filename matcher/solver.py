@@ -363,7 +363,6 @@ def _potentials(
     """
     flow = flow or _max_flow(network)
     forward = (flows < network.caps) & flow.keep
-    backward = (flows > 0) & flow.keep
     if core is not None:
         left_out = np.zeros(len(network.tails), dtype=bool)
         left_out[network.middle] = ~core

@@ -25,7 +25,7 @@ import pytest
 
 from matcher.errors import OutputError
 from matcher.generate import generate_org
-from matcher.io.write import atomic_output, published_folder
+from matcher.io.write import atomic_output, check_output_folder, published_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 MENTORING = ROOT / "scenarios" / "mentoring.toml"
@@ -134,15 +134,31 @@ def test_a_plain_folder_of_an_older_matcher_is_taken_over(tmp_path: Path) -> Non
     assert leftovers(out) == []
 
 
-def test_a_plain_folder_with_other_files_is_refused_and_left_alone(tmp_path: Path) -> None:
+def test_a_folder_shared_with_other_files_is_written_file_by_file(tmp_path: Path) -> None:
+    """HR's --out folders may hold their own notes: they keep working (as before the versioned
+    folders), written file by file, and the user's files are left alone."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "a.csv").write_text("old")
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(OutputError, match=r"did not write \(notes.txt\)"):
-        publish(out, a_csv="new")
+    assert check_output_folder(out, ours=OURS) == "shared"
+    publish(out, a_csv="new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    assert (out / "notes.txt").read_text() == "mine" and (out / "a.csv").read_text() == "old"
+    assert not out.is_symlink()
+    assert (out / "notes.txt").read_text() == "mine" and (out / "a.csv").read_text() == "new"
+    # a failure leaves the old files as they were
+    with pytest.raises(OSError), published_folder(out, ours=OURS) as staged:
+        staged.write_json("a.csv", {"half": True})
+        raise OSError("disk full")
+    assert (out / "a.csv").read_text() == "new"
+    assert not any(p.name.startswith(".staging") for p in out.iterdir())
+
+
+def test_the_working_folder_is_never_moved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert check_output_folder(".", ours=OURS) == "shared"
+    publish(Path("."), a_csv="new")
+    assert not tmp_path.is_symlink() and (tmp_path / "a.csv").read_text() == "new"
 
 
 def test_a_versions_folder_matcher_did_not_make_is_refused(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
@@ -237,14 +237,21 @@ def published_folder(directory: str | Path, *, ours: Collection[str]) -> Iterato
 
     ``directory`` may be a plain folder written by an older matcher: when it holds only
     names in ``ours`` (and staging folders), it is moved into the versions folder and
-    replaced by the link; when it holds anything else, :class:`OutputError` is raised and
-    nothing is touched. A link to a folder elsewhere is followed, and that folder is used.
+    replaced by the link. A folder shared with files matcher did not write (or the working
+    folder itself) cannot be switched as a whole without moving the user's files: there the
+    outputs are renamed into place one by one, as before (:func:`atomic_output`), after the
+    block, and :func:`check_output_folder` says so. A link to a folder elsewhere is followed,
+    and that folder is used.
 
     Raises
     ------
     OutputError
-        When ``directory`` (or its versions folder) holds files matcher did not write.
+        When the versions folder holds files matcher did not write.
     """
+    if check_output_folder(directory, ours=ours) == "shared":
+        with atomic_output(directory) as shared:
+            yield shared
+        return
     out = _output_path(Path(directory))
     versions = out.with_name(out.name + VERSIONS_SUFFIX)
     _claim_versions_folder(out, versions)
@@ -275,41 +282,51 @@ def published_folder(directory: str | Path, *, ours: Collection[str]) -> Iterato
                 _drop_if_empty(out, versions)
 
 
-def check_output_folder(directory: str | Path, *, ours: Collection[str]) -> None:
-    """Raise :class:`OutputError` now if :func:`published_folder` would refuse ``directory``.
+SHARED_FOLDER_WARNING = (
+    "--out {out} also holds files matcher did not write ({shown}): the outputs are replaced "
+    "file by file there, so a run killed halfway can leave old and new files side by side. "
+    "Give matcher a folder of its own to have them switched all at once."
+)
 
-    Lets a command fail before long work rather than after it. Touches nothing.
+
+def check_output_folder(
+    directory: str | Path, *, ours: Collection[str]
+) -> Literal["versioned", "shared"]:
+    """How :func:`published_folder` will write ``directory``: ``"versioned"`` (switched as a
+    whole) or ``"shared"`` (a folder that also holds the user's files: file by file).
+
+    Raises :class:`OutputError` now, before long work, when it cannot write there at all.
+    Touches nothing.
     """
     out = _output_path(Path(directory))
+    if out.parent == out or Path.cwd().resolve().is_relative_to(out.resolve()):
+        return "shared"  # the working folder (or one above it) is never moved into versions
     versions = out.with_name(out.name + VERSIONS_SUFFIX)
     if versions.exists() and not _ours_or_empty(versions):
         raise _foreign_versions_folder(out, versions)
     if out.is_symlink() or not out.exists():
-        return
+        return "versioned"
     if not out.is_dir():
         raise OutputError(f"--out {out} is a file, not a folder")
-    foreign = sorted(
+    return "shared" if foreign_files(out, ours) else "versioned"
+
+
+def foreign_files(directory: str | Path, ours: Collection[str]) -> list[str]:
+    """Names in a plain output folder that matcher did not write."""
+    out = Path(directory)
+    if out.is_symlink() or not out.is_dir():
+        return []
+    return sorted(
         p.name
         for p in out.iterdir()
         if p.name not in ours and not p.name.startswith(STAGING_PREFIX)
     )
-    if foreign:
-        shown = ", ".join(foreign[:5]) + (
-            f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
-        )
-        raise OutputError(
-            f"--out {out} holds files matcher did not write ({shown}); matcher now replaces "
-            f"the whole output folder at once (a link to {versions.name}/), so it needs a folder "
-            "of its own: choose a new --out, or move those files away"
-        )
 
 
 def _output_path(directory: Path) -> Path:
     out = Path(os.path.abspath(directory))
     if out.is_symlink() and not _points_into_versions(out):
         out = Path(os.path.realpath(out))  # a link of the user's own: write where it points
-    if out.name in ("", "."):
-        raise OutputError(f"--out {directory}: choose a folder below {out}")
     return out
 
 
