@@ -87,10 +87,13 @@ def mentoring_instance(size: str, seed: int) -> tuple[Org, Any, ProgramSpec]:
             "seekers": {"ids": seekers},
             "providers": {"ids": providers},
             "capacity": {"default": 4},
-            "rules": {
+            "rules": {  # the mentoring contract's rules, as in the assign stage
                 "same_team": "forbidden",
                 "reporting_line": "forbidden",
                 "same_department": "avoided",
+                "shared_language": "required",
+                "min_level_gap": 1,
+                "min_overlap_hours": 2,
             },
         }
     )

@@ -186,7 +186,14 @@ def verify(
     failures: list[str] = []
     if solution.status != "infeasible":
         ids = pop.ids
-        new = [(ids[problem.seekers[s]], ids[problem.providers[p]]) for s, p in solution.pairs]
+        chosen = np.array(solution.pairs, dtype=np.int64).reshape(-1, 2)
+        new = list(
+            zip(
+                [ids[i] for i in problem.seekers[chosen[:, 0]].tolist()],
+                [ids[i] for i in problem.providers[chosen[:, 1]].tolist()],
+                strict=True,
+            )
+        )
         flags = {ids[k]: set(f) for k, f in enumerate(pop.flags)}
         done = {(a, b) for a, b in prior}
         current = {frozenset(pair) for pair in done}

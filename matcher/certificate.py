@@ -20,6 +20,7 @@ Nothing here imports the solver; the solver imports :class:`FlowPotentials` to f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,9 @@ from scipy.sparse.csgraph import breadth_first_order
 from matcher.constraints import MatchingProblem
 
 CHUNK = 4_000_000  # arcs whose reduced costs are checked at once (bounds the memory)
+BFS_ARCS = 5_000_000
+"""Up to this many eligible pairs (and always with minimum loads) coverage is also checked by a
+breadth-first search of the residual network; above it by duality alone (cheaper, as exact)."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +55,49 @@ class FlowPotentials:
     minimum_loads: bool
 
 
-def _keys(seeker: np.ndarray, provider: np.ndarray, width: int) -> np.ndarray:
-    return seeker.astype(np.int64) * width + provider.astype(np.int64)
+def _locator(problem: MatchingProblem) -> Callable[[list[tuple[int, int]]], np.ndarray | None]:
+    """A function from ``(seeker, provider)`` pairs to their arc ids (``None`` when one is not
+    an eligible pair). Compiled problems list arcs seeker by seeker: then each pair is found by
+    binary search, without sorting every arc."""
+    width = max(len(problem.providers), 1)
+    seeker, provider = problem.arc_seeker, problem.arc_provider
+    by_seeker = bool((seeker[1:] >= seeker[:-1]).all()) if len(seeker) > 1 else True
+    if not by_seeker:
+        keys = seeker.astype(np.int64) * width + provider.astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+
+    def find(items: list[tuple[int, int]]) -> np.ndarray | None:
+        if not items:
+            return np.zeros(0, np.int64)
+        if not len(seeker):
+            return None
+        wanted = np.array(items, dtype=np.int64).reshape(-1, 2)
+        if not by_seeker:
+            key = wanted[:, 0] * width + wanted[:, 1]
+            at = np.minimum(np.searchsorted(sorted_keys, key), len(sorted_keys) - 1)
+            return order[at] if bool((sorted_keys[at] == key).all()) else None
+        low = np.searchsorted(seeker, wanted[:, 0], side="left")
+        high = np.searchsorted(seeker, wanted[:, 0], side="right")
+        found = np.empty(len(wanted), dtype=np.int64)
+        for k, (lo, hi, p) in enumerate(
+            zip(low.tolist(), high.tolist(), wanted[:, 1].tolist(), strict=True)
+        ):
+            hits = lo + np.flatnonzero(provider[lo:hi] == p)
+            if len(hits) != 1:
+                return None
+            found[k] = hits[0]
+        return found
+
+    return find
 
 
 def certify_flow(
-    problem: MatchingProblem, pairs: list[tuple[int, int]], potentials: FlowPotentials
+    problem: MatchingProblem,
+    pairs: list[tuple[int, int]],
+    potentials: FlowPotentials,
+    *,
+    bfs_arcs: int = BFS_ARCS,
 ) -> list[str]:
     """Check that ``pairs`` is a coverage-first, score-optimal assignment over all eligible pairs.
 
@@ -69,6 +110,9 @@ def certify_flow(
         The chosen ``(seeker position, provider position)`` pairs, must pairs included.
     potentials
         The solver's node potentials.
+    bfs_arcs
+        Up to this many eligible pairs, maximum coverage is also checked by a breadth-first
+        search of the residual network (always with minimum loads, where duality cannot).
 
     Returns
     -------
@@ -77,20 +121,7 @@ def certify_flow(
     """
     n_s, n_p = len(problem.seekers), len(problem.providers)
     failures: list[str] = []
-    width = max(n_p, 1)
-    arc_keys = _keys(problem.arc_seeker, problem.arc_provider, width)
-    order = np.argsort(arc_keys, kind="stable")
-    sorted_keys = arc_keys[order]
-
-    def arc_ids(items: list[tuple[int, int]]) -> np.ndarray | None:
-        if not items:
-            return np.zeros(0, np.int64)
-        wanted = np.array([s * width + p for s, p in items], dtype=np.int64)
-        at = np.minimum(np.searchsorted(sorted_keys, wanted), max(len(sorted_keys) - 1, 0))
-        if not len(sorted_keys) or not (sorted_keys[at] == wanted).all():
-            return None
-        return order[at]
-
+    arc_ids = _locator(problem)
     chosen_ids = arc_ids(pairs)
     must_ids = arc_ids(list(problem.must))
     if chosen_ids is None:
@@ -167,45 +198,30 @@ def certify_flow(
         return failures
 
     # ----------------------------------------------------------- coverage is maximum
-    n_g = len(group_keys)
-    source, sink = 0, n_s + n_p + n_g + 1
-    seeker_node = problem.arc_seeker.astype(np.int64) + 1
-    head = problem.arc_provider.astype(np.int64) + n_s + 1
-    if group_of is not None:
-        grouped = group_of >= 0
-        head[grouped] = n_s + n_p + 1 + group_of[grouped]
-    provider_nodes = np.arange(n_p, dtype=np.int64) + n_s + 1
-    group_nodes = np.arange(n_g, dtype=np.int64) + n_s + n_p + 1
-    group_provider = provider_nodes[group_keys // team_width] if n_g else np.zeros(0, np.int64)
     free = ~fixed
     unused = free & ~chosen
-    tails = [
-        np.zeros(int((out < supply).sum()), np.int64),
-        seeker_node[unused],
-        head[free_chosen],
-        group_nodes[group_flow < group_room],
-        group_provider[group_flow > 0],
-        provider_nodes[load < room],
-    ]
-    heads = [
-        np.flatnonzero(out < supply).astype(np.int64) + 1,
-        head[unused],
-        seeker_node[free_chosen],
-        group_provider[group_flow < group_room],
-        group_nodes[group_flow > 0],
-        np.full(int((load < room).sum()), sink, np.int64),
-    ]
-    arc_tail, arc_head = np.concatenate(tails), np.concatenate(heads)
-    residual = sp.csr_matrix(
-        (np.ones(len(arc_tail), dtype=np.int8), (arc_tail, arc_head)), shape=(sink + 1, sink + 1)
+    loads = _Loads(
+        out, supply, load, room, group_of, group_keys, group_room, group_flow, team_width
     )
-    reached = breadth_first_order(residual, source, directed=True, return_predecessors=False)
-    if bool((reached == sink).any()):
+    if (with_minimum or problem.arcs <= bfs_arcs) and _augmenting_path(
+        problem, unused, free_chosen, loads
+    ):
         failures.append(
             "coverage is not maximum: an augmenting path from the source to the sink remains"
         )
+    if not with_minimum:
+        # duality: with every residual arc of non-negative reduced cost, an augmenting path
+        # would cost at least sink − source; no path of at most n_s + n_p + 1 costed arcs can
+        cost_bound = int(np.abs(np.rint(problem.arc_score * potentials.scale)).max(initial=0))
+        longest = (n_s + n_p + 1) * cost_bound
+        if potentials.sink - potentials.source <= longest:
+            failures.append(
+                "coverage is not proven maximum: the potentials do not separate the sink from "
+                "the source by more than any path costs"
+            )
 
     # ----------------------------------------------------------- the score is optimal
+    n_g = len(group_keys)
     pot_head_group = potentials.provider[group_keys // team_width].astype(np.int64).copy()
     for g, key in enumerate(group_keys.tolist()):
         where = (key // team_width, key % team_width)
@@ -252,3 +268,60 @@ def certify_flow(
             f"the score is not proven optimal: {negative} residual arc(s) have a negative reduced cost"
         )
     return failures
+
+
+@dataclass(frozen=True)
+class _Loads:
+    """The flow through each node of the network, and the room each has."""
+
+    out: np.ndarray  # per seeker: free pairs chosen
+    supply: np.ndarray  # per seeker: free pairs allowed
+    load: np.ndarray  # per provider: free pairs chosen
+    room: np.ndarray  # per provider: free pairs allowed
+    group_of: np.ndarray | None  # per arc: its binding (provider, team) node, or -1
+    group_keys: np.ndarray  # provider * team_width + team of each binding node
+    group_room: np.ndarray
+    group_flow: np.ndarray
+    team_width: int
+
+
+def _augmenting_path(
+    problem: MatchingProblem, unused: np.ndarray, free_chosen: np.ndarray, loads: _Loads
+) -> bool:
+    """Whether the residual network has a source → sink path (breadth-first search): a
+    maximum flow computed separately from the solver's, by the max-flow min-cut theorem."""
+    out, supply, load, room = loads.out, loads.supply, loads.load, loads.room
+    group_of, group_keys, team_width = loads.group_of, loads.group_keys, loads.team_width
+    group_flow, group_room = loads.group_flow, loads.group_room
+    n_s, n_p, n_g = len(problem.seekers), len(problem.providers), len(group_keys)
+    source, sink = 0, n_s + n_p + n_g + 1
+    seeker_node = problem.arc_seeker.astype(np.int64) + 1
+    head = problem.arc_provider.astype(np.int64) + n_s + 1
+    if group_of is not None:
+        grouped = group_of >= 0
+        head[grouped] = n_s + n_p + 1 + group_of[grouped]
+    provider_nodes = np.arange(n_p, dtype=np.int64) + n_s + 1
+    group_nodes = np.arange(n_g, dtype=np.int64) + n_s + n_p + 1
+    group_provider = provider_nodes[group_keys // team_width] if n_g else np.zeros(0, np.int64)
+    tails = [
+        np.zeros(int((out < supply).sum()), np.int64),
+        seeker_node[unused],
+        head[free_chosen],
+        group_nodes[group_flow < group_room],
+        group_provider[group_flow > 0],
+        provider_nodes[load < room],
+    ]
+    heads = [
+        np.flatnonzero(out < supply).astype(np.int64) + 1,
+        head[unused],
+        seeker_node[free_chosen],
+        group_provider[group_flow < group_room],
+        group_nodes[group_flow > 0],
+        np.full(int((load < room).sum()), sink, np.int64),
+    ]
+    arc_tail, arc_head = np.concatenate(tails), np.concatenate(heads)
+    residual = sp.csr_matrix(
+        (np.ones(len(arc_tail), dtype=np.int8), (arc_tail, arc_head)), shape=(sink + 1, sink + 1)
+    )
+    reached = breadth_first_order(residual, source, directed=True, return_predecessors=False)
+    return bool((reached == sink).any())

@@ -114,12 +114,43 @@ def _is_empty(selector: Selector) -> bool:
     return all(getattr(selector, name) is None for name in Selector.model_fields)
 
 
-def _matches(selector: Selector, person: Employee, flags: AbstractSet[str], as_of: dt.date) -> bool:
-    """Whether ``person`` meets every field given in ``selector`` (an empty selector: yes)."""
-    if selector.roles is not None:
-        wanted = {role.casefold() for role in selector.roles}
-        if not wanted & {role.casefold() for role in person.roles}:
-            return False
+@dataclass(frozen=True)
+class _Wanted:
+    """A selector with its lists as sets (membership tests over 100,000 people stay fast)."""
+
+    selector: Selector
+    roles: frozenset[str] | None
+    flags: frozenset[str] | None
+    ids: frozenset[str] | None
+    teams: frozenset[str | None] | None
+    departments: frozenset[str | None] | None
+    locations: frozenset[str | None] | None
+    exclude_ids: frozenset[str]
+    any_of: tuple[_Wanted, ...] | None
+
+
+def _wanted(selector: Selector) -> _Wanted:
+    def as_set(values: list[str] | None) -> frozenset[str] | None:
+        return None if values is None else frozenset(values)
+
+    return _Wanted(
+        selector=selector,
+        roles=None if selector.roles is None else frozenset(r.casefold() for r in selector.roles),
+        flags=as_set(selector.flags),  # type: ignore[arg-type]
+        ids=as_set(selector.ids),
+        teams=as_set(selector.teams),
+        departments=as_set(selector.departments),
+        locations=as_set(selector.locations),
+        exclude_ids=frozenset(selector.exclude_ids or ()),
+        any_of=None if selector.any_of is None else tuple(_wanted(s) for s in selector.any_of),
+    )
+
+
+def _matches(wanted: _Wanted, person: Employee, flags: AbstractSet[str], as_of: dt.date) -> bool:
+    """Whether ``person`` meets every field given in the selector (an empty selector: yes)."""
+    selector = wanted.selector
+    if wanted.roles is not None and not wanted.roles & {r.casefold() for r in person.roles}:
+        return False
     tenure = None if person.hire_date is None else (as_of - person.hire_date).days
     if selector.min_tenure_days is not None and (
         tenure is None or tenure < selector.min_tenure_days
@@ -129,15 +160,15 @@ def _matches(selector: Selector, person: Employee, flags: AbstractSet[str], as_o
         tenure is None or not 0 <= tenure <= selector.hired_within_days
     ):
         return False
-    if selector.flags is not None and not set(selector.flags) & set(flags):
+    if wanted.flags is not None and not wanted.flags & set(flags):
         return False
-    if selector.ids is not None and person.id not in selector.ids:
+    if wanted.ids is not None and person.id not in wanted.ids:
         return False
-    if selector.teams is not None and person.team not in selector.teams:
+    if wanted.teams is not None and person.team not in wanted.teams:
         return False
-    if selector.departments is not None and person.department not in selector.departments:
+    if wanted.departments is not None and person.department not in wanted.departments:
         return False
-    if selector.locations is not None and person.location not in selector.locations:
+    if wanted.locations is not None and person.location not in wanted.locations:
         return False
     if selector.min_level is not None and (
         person.level is None or person.level < selector.min_level
@@ -147,10 +178,10 @@ def _matches(selector: Selector, person: Employee, flags: AbstractSet[str], as_o
         person.level is None or person.level > selector.max_level
     ):
         return False
-    if selector.exclude_ids is not None and person.id in selector.exclude_ids:
+    if person.id in wanted.exclude_ids:
         return False
-    return selector.any_of is None or any(
-        _matches(sub, person, flags, as_of) for sub in selector.any_of
+    return wanted.any_of is None or any(
+        _matches(sub, person, flags, as_of) for sub in wanted.any_of
     )
 
 
@@ -203,10 +234,11 @@ def select(
     as_of = _as_date(as_of)
     if _is_empty(selector):
         selector = DEFAULT_SELECTORS[kind][side]
+    wanted = _wanted(selector)
     return {
         person.id
         for person in org.employees
-        if _matches(selector, person, flags.get(person.id, frozenset()), as_of)
+        if _matches(wanted, person, flags.get(person.id, frozenset()), as_of)
     }
 
 
