@@ -12,6 +12,11 @@ seeker slots as possible, then maximise the total score.
   coverage, so every solution comes with ``bound`` and ``gap``.
 * Must pairs are fixed beforehand; when the hard constraints cannot all hold, a CP-SAT model
   with one assumption literal per constraint names a conflicting subset.
+* Peer programs (pairs within one group) are a b-matching on a general graph: CP-SAT from a
+  greedy start, bounded by the fractional b-matching (the bipartite double cover).
+
+Every flow solution carries the node potentials that prove it optimal over all eligible pairs;
+:mod:`matcher.certificate` checks them, with code of its own, before anything is written.
 """
 
 from __future__ import annotations
