@@ -209,17 +209,6 @@ def certify_flow(
         failures.append(
             "coverage is not maximum: an augmenting path from the source to the sink remains"
         )
-    if not with_minimum:
-        # duality: with every residual arc of non-negative reduced cost, an augmenting path
-        # would cost at least sink − source; no path of at most n_s + n_p + 1 costed arcs can
-        cost_bound = int(np.abs(np.rint(problem.arc_score * potentials.scale)).max(initial=0))
-        longest = (n_s + n_p + 1) * cost_bound
-        if potentials.sink - potentials.source <= longest:
-            failures.append(
-                "coverage is not proven maximum: the potentials do not separate the sink from "
-                "the source by more than any path costs"
-            )
-
     # ----------------------------------------------------------- the score is optimal
     n_g = len(group_keys)
     pot_head_group = potentials.provider[group_keys // team_width].astype(np.int64).copy()
@@ -227,17 +216,33 @@ def certify_flow(
         where = (key // team_width, key % team_width)
         if where in potentials.group:
             pot_head_group[g] = potentials.group[where]
+    # in float64, exact: costs and potentials are integers far below 2**53
+    seeker_pot = potentials.seeker.astype(np.float64)
+    provider_pot = potentials.provider.astype(np.float64)
+    group_pot = pot_head_group.astype(np.float64)
     negative = 0
+    cost_bound = 0.0
     for start in range(0, problem.arcs, CHUNK):
         part = slice(start, min(start + CHUNK, problem.arcs))
-        cost = -np.rint(problem.arc_score[part] * potentials.scale).astype(np.int64)
-        head_pot = potentials.provider[problem.arc_provider[part]].astype(np.int64)
+        scaled = np.rint(problem.arc_score[part] * potentials.scale)  # the cost is −scaled
+        cost_bound = max(cost_bound, float(np.abs(scaled).max(initial=0)))
+        head_pot = provider_pot[problem.arc_provider[part]]
         if group_of is not None:
             in_group = group_of[part] >= 0
-            head_pot[in_group] = pot_head_group[group_of[part][in_group]]
-        reduced = cost + potentials.seeker[problem.arc_seeker[part]] - head_pot
-        negative += int(((reduced < 0) & unused[part]).sum())
-        negative += int(((reduced > 0) & free_chosen[part]).sum())
+            head_pot[in_group] = group_pot[group_of[part][in_group]]
+        reduced = seeker_pot[problem.arc_seeker[part]] - head_pot
+        reduced -= scaled
+        negative += int(np.count_nonzero((reduced < 0) & unused[part]))
+        negative += int(np.count_nonzero((reduced > 0) & free_chosen[part]))
+    if not with_minimum:
+        # duality: with every residual arc of non-negative reduced cost, an augmenting path
+        # would cost at least sink − source; no path of at most n_s + n_p + 1 costed arcs can
+        longest = (n_s + n_p + 1) * int(cost_bound)
+        if potentials.sink - potentials.source <= longest:
+            failures.append(
+                "coverage is not proven maximum: the potentials do not separate the sink from "
+                "the source by more than any path costs"
+            )
     src = potentials.source
     negative += int(((out < supply) & (src - potentials.seeker < 0)).sum())
     negative += int(((out > 0) & (potentials.seeker - src < 0)).sum())
