@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from matcher.cli_options import common_options, echo, pseudonym_options, step
+from matcher.cli_options import common_options, echo, optional_key, pseudonym_options, step
 from matcher.cli_options import pseudonymizer as make_pseudonymizer
 from matcher.errors import MatcherError
 from matcher.ingest.command import ingest
@@ -332,7 +332,9 @@ def assign(
         inputs = org.sources
     else:
         with step(f"reading the analysis in {analysis_dir}", quiet):
-            analysis = read_analysis_view(analysis_dir, org)
+            analysis = read_analysis_view(
+                analysis_dir, org, pseudonymizer or optional_key(key_file)
+            )
         check_saved_analysis(analysis, analysis_dir, parsed, program_file)
         inputs = {**analysis.sources, "analysis": str(analysis_dir)}
     options = SolveOptions(time_limit=time_limit, seed=seed)

@@ -61,6 +61,14 @@ def echo(text: str, quiet: bool) -> None:
         click.echo(text, err=True)
 
 
+def optional_key(key_file: Path | None) -> Any:
+    """The pseudonymisation key when one is given (``--key-file`` or ``$KEY_ENV``), else None:
+    to read a pseudonymised analysis without pseudonymising the outputs."""
+    if key_file is None and not os.environ.get(KEY_ENV):
+        return None
+    return pseudonymizer(True, key_file)
+
+
 def pseudonymizer(enabled: bool, key_file: Path | None) -> Any:
     """The keyed pseudonymizer of ``--pseudonymize`` (key from the file or ``$KEY_ENV``)."""
     if not enabled:

@@ -7,11 +7,13 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from matcher.checks import HistoryPair, check_assignment
 from matcher.cli import main
+from matcher.config import AnalysisConfig
 from matcher.generate import generate_org
 from matcher.io.load import load_org
 from matcher.io.programs import load_program_file
@@ -271,8 +273,9 @@ def saved_analysis(org_files: tuple[Path, Path], tmp_path_factory: pytest.TempPa
 def test_assign_from_a_saved_analysis_gives_the_same_pairs(
     program: str, org_files: tuple[Path, Path], saved_analysis: Path, tmp_path: Path
 ) -> None:
-    """A pseudonymised analysis is read back without its key and gives the pairs that
-    analysing again with the same seed gives; interactions are not read."""
+    """A pseudonymised analysis is read back with its key (its rows are in keyed order) and
+    gives the pairs that analysing again with the same seed gives; interactions are not
+    read."""
     code, stdout, _ = assign(program, org_files, tmp_path / "a", tmp_path / "a.db", "--seed", "7")
     assert code == 0
     employees, _ = org_files
@@ -289,6 +292,8 @@ def test_assign_from_a_saved_analysis_gives_the_same_pairs(
         str(tmp_path / "b.db"),
         "--seed",
         "7",
+        "--key-file",
+        str(saved_analysis.parent / "analysis.key"),
         "--json",
         "--quiet",
     )
@@ -304,12 +309,35 @@ def test_assign_from_a_saved_analysis_gives_the_same_pairs(
     assert inputs["interactions"] == json.loads(stdout)["inputs"]["interactions"]
 
 
+def test_a_pseudonymised_analysis_needs_its_key(
+    org_files: tuple[Path, Path], saved_analysis: Path, tmp_path: Path
+) -> None:
+    """ties.npz of a pseudonymised analysis is in keyed row order: without the key (or with
+    another) its flags cannot be put back on the rows of the employees file."""
+    base = ["assign", str(SCENARIOS / "mentoring.toml"), "--out", str(tmp_path / "out")]
+    base += ["--db", str(tmp_path / "h.db"), "--analysis", str(saved_analysis)]
+    base += ["--employees", str(org_files[0])]
+    code, _, stderr = invoke(*base)
+    assert code == 1 and "was pseudonymised" in stderr and "Traceback" not in stderr
+    other = tmp_path / "other.key"
+    other.write_text("another key of sixteen bytes or more\n", encoding="utf-8")
+    code, _, stderr = invoke(*base, "--key-file", str(other))
+    assert code == 1 and "another key" in stderr
+    with np.load(saved_analysis / "ties.npz") as saved:
+        saved_rows = np.flatnonzero(saved["flag_bits"] != 0)
+    # by row of the employees file, the flagged people would be these; the file says otherwise
+    org, _ = load_org(*org_files)
+    by_row = np.flatnonzero([bool(p.flags) for p in analyze(org, AnalysisConfig(seed=7)).people])
+    assert len(saved_rows) == len(by_row) and not np.array_equal(saved_rows, by_row)
+
+
 def test_saved_analysis_of_another_org_or_setting_is_refused(
     org_files: tuple[Path, Path], saved_analysis: Path, tmp_path: Path
 ) -> None:
     other = tmp_path / "other.csv"
     other.write_bytes(org_files[0].read_bytes() + b"\n")
     base = ["assign", str(SCENARIOS / "mentoring.toml"), "--out", str(tmp_path / "out")]
+    base += ["--key-file", str(saved_analysis.parent / "analysis.key")]
     base += ["--db", str(tmp_path / "h.db"), "--analysis", str(saved_analysis)]
     code, _, stderr = invoke(*base, "--employees", str(other))
     assert code == 1 and "another employees file" in stderr and "Traceback" not in stderr

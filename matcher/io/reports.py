@@ -158,31 +158,60 @@ def write_analysis(
             out.write_table("rejects.csv", table)
             summary["rejects_file"] = "rejects.csv"
         with out.path(TIES_FILE).open("wb") as handle:
-            _write_view(analysis.view(), handle)
+            ids = [p.id for p in analysis.people]
+            _write_view(analysis.view(), handle, _keyed_order(ids, pseudonymizer))
         out.write_json("summary.json", summary)
         return list(out.names)
 
 
-def _write_view(view: AnalysisView, handle: BinaryIO) -> None:
-    """The view by position in the employees file (no ids): see :data:`TIES_FILE`."""
+KEY_CHECK = "matcher ties.npz key check"
+"""Pseudonymised with this text, it tells whether a key is the one an analysis was keyed with."""
+
+
+def _keyed_order(
+    ids: list[str], pseudonymizer: Pseudonymizer | None
+) -> tuple[np.ndarray, str] | None:
+    """For a pseudonymised analysis: the rows in pseudonym order, and the key's check value.
+
+    By row of the employees file, ``ties.npz`` would tell anyone holding that file who is
+    flagged; in pseudonym order only the key holder can put the rows back."""
+    if pseudonymizer is None:
+        return None
+    order = np.argsort(
+        np.array([pseudonymizer.pseudonym(i) for i in ids], dtype=str), kind="stable"
+    )
+    return order, pseudonymizer.pseudonym(KEY_CHECK)
+
+
+def _write_view(
+    view: AnalysisView, handle: BinaryIO, keyed: tuple[np.ndarray, str] | None = None
+) -> None:
+    """The view without ids: by position in the employees file, or in the keyed order of
+    :func:`_keyed_order` (see :data:`TIES_FILE`)."""
+    n = len(view.flags)
+    order = np.arange(n) if keyed is None else keyed[0]
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
     upper = sp.triu(view.strength, k=1).tocoo()
     names = sorted({flag for flags in view.flags for flag in flags})
-    bits = np.zeros(len(view.flags), dtype=np.uint64)
+    bits = np.zeros(n, dtype=np.uint64)
     for k, flags in enumerate(view.flags):
         for flag in flags:
             bits[k] |= np.uint64(1 << names.index(flag))
-    np.savez(
-        handle,
-        version=np.int64(TIES_VERSION),
-        flag_names=np.array(names, dtype=str),
-        flag_bits=bits,
-        community=view.community.astype(np.int64),
-        strong_ties=view.strong_ties.astype(np.int64),
-        row=upper.row.astype(np.int32),
-        col=upper.col.astype(np.int32),
-        strength=upper.data.astype(np.float64),
-        threshold=np.float64(view.threshold),
-    )
+    arrays: dict[str, np.ndarray] = {
+        "version": np.int64(TIES_VERSION),  # type: ignore[dict-item]
+        "flag_names": np.array(names, dtype=str),
+        "flag_bits": bits[order],
+        "community": view.community.astype(np.int64)[order],
+        "strong_ties": view.strong_ties.astype(np.int64)[order],
+        "row": position[upper.row].astype(np.int32),
+        "col": position[upper.col].astype(np.int32),
+        "strength": upper.data.astype(np.float64),
+        "threshold": np.float64(view.threshold),  # type: ignore[dict-item]
+    }
+    if keyed is not None:
+        arrays["key_check"] = np.array(keyed[1], dtype=str)
+    np.savez(handle, **arrays)  # type: ignore[arg-type]
 
 
 def _sha256(source: str) -> str:
@@ -190,13 +219,19 @@ def _sha256(source: str) -> str:
     return source.rpartition("sha256:")[2]
 
 
-def read_analysis_view(directory: str | Path, org: Org) -> AnalysisView:
+def read_analysis_view(
+    directory: str | Path, org: Org, pseudonymizer: Pseudonymizer | None = None
+) -> AnalysisView:
     """Read back what ``matcher analyze`` wrote to ``directory`` for ``org``'s people.
+
+    A pseudonymised analysis keeps its rows in keyed order: ``pseudonymizer`` (the same key)
+    puts them back.
 
     Raises
     ------
     ConfigError
-        When ``directory`` is not an analysis output, or was made from another employees file.
+        When ``directory`` is not an analysis output, was made from another employees file, or
+        was pseudonymised and the key is missing or another one.
     """
     directory = Path(directory)
     folder = directory.resolve()  # one version, should analyze switch the folder meanwhile
@@ -229,17 +264,38 @@ def read_analysis_view(directory: str | Path, org: Org) -> AnalysisView:
         raise ConfigError(
             f"{ties_file} holds {len(ties['flag_bits'])} people, the employees file {n}"
         )
+    order = np.arange(n)
+    if "key_check" in ties:
+        if pseudonymizer is None:
+            raise ConfigError(
+                f"the analysis in {directory} was pseudonymised: its rows can only be read with "
+                "the same key (--key-file FILE or the key's environment variable)"
+            )
+        if pseudonymizer.pseudonym(KEY_CHECK) != str(ties["key_check"]):
+            raise ConfigError(
+                f"the analysis in {directory} was pseudonymised with another key: give the key "
+                "it was made with"
+            )
+        keyed = _keyed_order(org.ids, pseudonymizer)
+        assert keyed is not None
+        order = keyed[0]
+    # saved row k is the person at row order[k] of the employees file
     names = [str(name) for name in ties["flag_names"]]
-    bits = ties["flag_bits"]
+    bits = np.empty_like(ties["flag_bits"])
+    bits[order] = ties["flag_bits"]
     flags = [
         frozenset(name for k, name in enumerate(names) if int(b) >> k & 1) for b in bits.tolist()
     ]
-    upper = sp.coo_matrix((ties["strength"], (ties["row"], ties["col"])), shape=(n, n))
+    upper = sp.coo_matrix(
+        (ties["strength"], (order[ties["row"]], order[ties["col"]])), shape=(n, n)
+    )
+    community, strong_ties = np.empty_like(ties["community"]), np.empty_like(ties["strong_ties"])
+    community[order], strong_ties[order] = ties["community"], ties["strong_ties"]
     return AnalysisView(
         as_of=as_of,
         flags=flags,
-        community=ties["community"],
-        strong_ties=ties["strong_ties"],
+        community=community,
+        strong_ties=strong_ties,
         strength=(upper + upper.T).tocsr(),
         threshold=float(ties["threshold"]),
         config=dict(summary.get("config", {})),
