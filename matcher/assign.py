@@ -195,7 +195,10 @@ def verify(
             )
         )
         flags = {ids[k]: set(f) for k, f in enumerate(pop.flags)}
-        done = {(a, b) for a, b in prior}
+        # committed pairs of people still in the org count, once each, in a stable order (as
+        # the solver counts them: someone who left takes no one's room)
+        present = pop.org.index
+        done = list(dict.fromkeys((a, b) for a, b in prior if a in present and b in present))
         current = {frozenset(pair) for pair in done}
         past = [
             HistoryPair(*row)
@@ -213,7 +216,10 @@ def verify(
 
         found = check(list(dict.fromkeys([*done, *new])))
         if found and done:
-            found = [v for v in found if v not in set(check(sorted(done)))]
+            # a rule the committed pairs already broke is not this run's doing; a must pair
+            # or a minimum load is, whatever was committed before
+            before = set(check(done))
+            found = [v for v in found if v.rule in ("must", "min_load") or v not in before]
         failures += [f"{v.rule}: {v.message}" for v in found[:10]]
         if len(found) > 10:
             failures.append(f"… and {len(found) - 10} more broken rule(s)")
@@ -233,11 +239,14 @@ def check_imported(
     specs: Sequence[ProgramSpec],
     rows: Sequence[dict[str, str]],
     history: Sequence[HistoryRow] = (),
+    committed: Sequence[tuple[str, str, str, str]] = (),
 ) -> tuple[list[str], list[str]]:
     """Check imported pairings against the rules of the programs they name.
 
-    Rows are grouped by program and period; each group is checked as that program's assignment
-    of that period (:func:`matcher.checks.check_assignment`, against the committed ``history``).
+    Rows are grouped by program and period; each group is checked, together with the pairs
+    already ``committed`` for that program and period (``program, period, seeker, provider``),
+    as that program's assignment of that period (:func:`matcher.checks.check_assignment`,
+    against the committed ``history``).
 
     Returns
     -------
@@ -253,7 +262,9 @@ def check_imported(
         key = ((row.get("program") or "").strip(), (row.get("period") or "").strip())
         pair = ((row.get("seeker_id") or "").strip(), (row.get("provider_id") or "").strip())
         groups.setdefault(key, []).append(pair)
-    past = [HistoryPair(*row) for row in history]
+    booked: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for program, period, seeker, provider in committed:
+        booked.setdefault((program, period), []).append((seeker, provider))
     found: list[str] = []
     unchecked: set[str] = set()
     for (name, period), pairs in sorted(groups.items()):
@@ -261,8 +272,15 @@ def check_imported(
             unchecked.add(name)
             continue
         spec = by_name[name].model_copy(update={"period": period})
+        already = booked.get((name, period), [])
+        mine = {frozenset(pair) for pair in already}
+        past = [  # the committed pairs of this period are checked as part of it, not as repeats
+            HistoryPair(*row)
+            for row in history
+            if not (row[3] == period and frozenset(row[1:3]) in mine)
+        ]
         for violation in check_assignment(
-            spec, org, pairs, flags=flags, history=past, as_of=pop.as_of
+            spec, org, [*already, *pairs], flags=flags, history=past, as_of=pop.as_of
         ):
             found.append(f"{name}@{period}: {violation.rule}: {violation.message}")
     return found, sorted(unchecked)

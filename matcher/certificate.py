@@ -167,7 +167,7 @@ def certify_flow(
     group_keys = np.zeros(0, np.int64)
     group_room = np.zeros(0, np.int64)
     group_flow = np.zeros(0, np.int64)
-    team_width = int(problem.seeker_team().max(initial=0)) + 1
+    team_width = int(problem.pop.team.max(initial=0)) + 1  # every team code, past seekers' too
     if problem.team_cap is not None:
         teamed = (team >= 0) & ~fixed
         keys = problem.arc_provider.astype(np.int64) * team_width + team

@@ -339,8 +339,14 @@ def assign(
         inputs = {**analysis.sources, "analysis": str(analysis_dir)}
     options = SolveOptions(time_limit=time_limit, seed=seed)
     with History(db_path) as history:
-        committed = history.committed_pairs()
+        committed, committed_runs = history.snapshot()
         rows = [(p.kind, p.seeker_id, p.provider_id, p.period) for p in committed]
+        # an incremental proposal builds on exactly the committed runs whose pairs it sees
+        builds_on = (
+            {spec.name: committed_runs.get((spec.name, spec.period), []) for spec in specs}
+            if incremental
+            else None
+        )
 
         def prior(spec: Any) -> list[tuple[str, str]]:
             if not incremental:
@@ -379,7 +385,7 @@ def assign(
             explain=explain,
             with_names=with_names,
             pseudonymizer=pseudonymizer,
-            incremental=incremental,
+            builds_on=builds_on,
         )
     summary = public_summary(summary, results, pseudonymizer)
     if as_json:
@@ -655,7 +661,8 @@ def history_withdraw(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> 
 @click.option(
     "--force",
     is_flag=True,
-    help="Import pairings that break a rule anyway (the broken rules are recorded with the run).",
+    help="Import pairings that break a rule, or that sit beside committed runs of the same "
+    "program and period, anyway (the broken rules are recorded with the run).",
 )
 @_db_option
 @common_options
@@ -700,8 +707,12 @@ def history_import(
                 history_rows = [
                     (p.kind, p.seeker_id, p.provider_id, p.period) for p in store.committed_pairs()
                 ]
+                committed = [
+                    (p.program, p.period, p.seeker_id, p.provider_id)
+                    for p in store.committed_pairs()
+                ]
                 broken, unchecked = check_imported(
-                    org, analysis, parsed.program, rows, history_rows
+                    org, analysis, parsed.program, rows, history_rows, committed
                 )
             if unchecked:
                 click.echo(
@@ -716,7 +727,7 @@ def history_import(
                     f"{len(broken)} imported pairing(s) break the programs' rules; nothing was "
                     f"imported (fix the file, or import anyway with --force):\n{shown}{more}"
                 )
-        created = store.import_rows(rows, str(file), violations=broken)
+        created = store.import_rows(rows, str(file), violations=broken, beside_committed=force)
     if broken:
         click.echo(
             f"warning: imported {len(broken)} pairing(s) that break a rule (--force); they are "

@@ -810,9 +810,10 @@ def compile_program(
         for a, b in sorted(prior_pairs):
             if peer:
                 # a peer pair uses one unit of each person's capacity
-                for person in (a, b):
+                for person, partner in ((a, b), (b, a)):
                     if person in provider_at:
                         prior_load[provider_at[person]] += 1
+                        full_before.setdefault(person, []).append(partner)
                 continue
             if a in seeker_at:
                 supply[seeker_at[a]] -= 1
@@ -831,6 +832,8 @@ def compile_program(
         capacity = np.maximum(capacity - prior_load, 0)
         if peer:
             keep = (capacity > 0) | (prior_load == 0)  # drop only those the committed pairs fill
+            still_open = set(seekers[keep].tolist())
+            full_before = {a: bs for a, bs in full_before.items() if a not in still_open}
             seekers, providers, capacity = seekers[keep], providers[keep], capacity[keep]
             prior_load = prior_load[keep]
             supply = capacity.copy()
@@ -1045,12 +1048,13 @@ def _must_positions(
                 done += 1
                 continue
             for s, p in ((ia, ib), (ib, ia)):
-                if s in full_before and provider_position[p] >= 0 and not peer:
+                if s in full_before and (peer or provider_position[p] >= 0):
                     given = ", ".join(pop.ids[q] for q in full_before[s])
+                    limit = "capacity" if peer else f"per_seeker ({spec.per_seeker})"
                     conflicts.append(
                         f"pairs.must ({pop.ids[s]}, {pop.ids[p]}) cannot hold: {pop.ids[s]} already "
-                        f"has {spec.per_seeker} committed pair(s) this period ({given}); withdraw "
-                        "that run or drop the must pair"
+                        f"has the committed pair(s) this period that fill their {limit} "
+                        f"({given}); withdraw that run or drop the must pair"
                     )
                     break
             else:

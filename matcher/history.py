@@ -133,16 +133,22 @@ class History:
         """Schema 1 → 2: runs gain ``builds_on``, ``withdrawn_at`` and the withdrawn state.
 
         SQLite cannot change a CHECK constraint in place: the table is copied, with foreign keys
-        off so that dropping the old table does not cascade to the pairs."""
+        off so that dropping the old table does not cascade to the pairs (the pragma only takes
+        effect outside a transaction)."""
         self._db.execute("PRAGMA foreign_keys = OFF")
-        with self.transaction() as db:
-            db.execute(RUNS_TABLE.format(name="runs_v2"))
-            db.execute("INSERT INTO runs_v2 SELECT *, NULL, NULL FROM runs")
-            db.execute("DROP TABLE runs")
-            db.execute("ALTER TABLE runs_v2 RENAME TO runs")
-            db.execute("CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period)")
-            db.execute("PRAGMA user_version = 2")
-        self._db.execute("PRAGMA foreign_keys = ON")
+        try:
+            with self.transaction() as db:
+                # another process may have migrated between our first read and this lock
+                if db.execute("PRAGMA user_version").fetchone()[0] != 1:
+                    return
+                db.execute(RUNS_TABLE.format(name="runs_v2"))
+                db.execute("INSERT INTO runs_v2 SELECT *, NULL, NULL FROM runs")
+                db.execute("DROP TABLE runs")
+                db.execute("ALTER TABLE runs_v2 RENAME TO runs")
+                db.execute("CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period)")
+                db.execute("PRAGMA user_version = 2")
+        finally:
+            self._db.execute("PRAGMA foreign_keys = ON")
 
     def close(self) -> None:
         self._db.close()
@@ -284,13 +290,19 @@ class History:
         return self.get(run_id)
 
     def import_rows(
-        self, rows: Sequence[dict[str, str]], source: str, *, violations: Sequence[str] = ()
+        self,
+        rows: Sequence[dict[str, str]],
+        source: str,
+        *,
+        violations: Sequence[str] = (),
+        beside_committed: bool = False,
     ) -> list[str]:
         """Store imported pairings (``program, seeker_id, provider_id, period[, kind]``) as
         committed runs, one per program and period. Returns the new run ids.
 
         ``violations`` (rules the rows were found to break, imported anyway) are recorded in the
-        runs' inputs."""
+        runs' inputs. A program and period that already has committed runs is refused (the
+        import would book people twice) unless ``beside_committed``."""
         from matcher.programs import PERIOD_PATTERN, Kind
 
         problems: list[str] = []
@@ -321,6 +333,19 @@ class History:
             raise HistoryError(f"{source}: no rows to import")
         created = []
         with self.transaction() as db:
+            if not beside_committed:
+                booked = [
+                    f"{program} {period} ({', '.join(runs)})"
+                    for program, period, _ in sorted(groups, key=lambda g: (g[0], g[1]))
+                    if (runs := self.committed_runs(program, period))
+                ]
+                if booked:
+                    raise HistoryError(
+                        f"{source}: these programs and periods already have committed runs: "
+                        f"{'; '.join(dict.fromkeys(booked))}. Importing beside them would book "
+                        "people twice: withdraw those runs first (matcher history withdraw RUN), "
+                        "or import anyway with --force"
+                    )
             for (program, period, kind), pairs in sorted(
                 groups.items(), key=lambda item: (item[0][0], item[0][1], item[0][2] or "")
             ):
@@ -409,6 +434,22 @@ class History:
                     (run_id,),
                 )
             ]
+
+    def snapshot(self) -> tuple[list[StoredPair], dict[tuple[str, str], list[str]]]:
+        """Every committed pairing and the committed runs of each (program, period), read in one
+        transaction: an ``--incremental`` proposal records exactly the runs whose pairs it saw."""
+        self._db.execute("BEGIN")
+        try:
+            pairs = self.committed_pairs()
+            runs: dict[tuple[str, str], list[str]] = {}
+            for run_id, program, period in self._db.execute(
+                "SELECT run_id, program, period FROM runs WHERE state = 'committed' "
+                "ORDER BY created_at, rowid"
+            ):
+                runs.setdefault((program, period), []).append(run_id)
+        finally:
+            self._db.execute("COMMIT")
+        return pairs, runs
 
     def committed_pairs(self) -> list[StoredPair]:
         """Every committed pairing, oldest first."""

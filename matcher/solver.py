@@ -160,7 +160,8 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
     tails.append(problem.arc_seeker[arcs].astype(np.int64) + 1)
     costs.append(_arc_costs(problem, arcs))
     caps.append(np.ones(len(arcs), np.int64))
-    width = int(problem.seeker_team().max(initial=0)) + 1
+    # team codes of everyone (committed pairs may name seekers no longer selected)
+    width = int(problem.pop.team.max(initial=0)) + 1
     group_keys = np.zeros(0, np.int64)
     group_nodes = np.zeros(0, np.int64)
     arc_heads = provider_node[problem.arc_provider[arcs]]
@@ -926,6 +927,23 @@ def quick_conflicts(problem: MatchingProblem) -> list[str]:
             f"pairs.must gives {who} {musts_per_provider[p]} seekers but capacity is {problem.capacity[p]}: "
             f"raise capacity of {who} to {musts_per_provider[p] + int(problem.prior_load[p])}"
         )
+    if problem.team_cap is not None and problem.must:
+        team = problem.seeker_team()
+        per_team: dict[tuple[int, int], int] = {}
+        for s, p in problem.must:
+            if team[s] >= 0:
+                key = (p, int(team[s]))
+                per_team[key] = per_team.get(key, 0) + 1
+        for (p, t), count in sorted(per_team.items()):
+            already = problem.prior_team_load.get((p, t), 0)
+            if count + already > problem.team_cap:
+                who = ids[problem.providers[p]]
+                committed = f" (and {already} committed)" if already else ""
+                messages.append(
+                    f"pairs.must gives {who} {count} seekers of team {problem.pop.team_names[t]!r}"
+                    f"{committed} but rules.max_same_team_per_provider is {problem.team_cap}: raise "
+                    f"it to {count + already} or drop a must pair"
+                )
     for s in np.flatnonzero(musts_per_seeker > problem.supply).tolist():
         messages.append(
             f"pairs.must gives {ids[problem.seekers[s]]} {musts_per_seeker[s]} providers but per_seeker is "

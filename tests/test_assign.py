@@ -827,7 +827,9 @@ def test_incremental_must_pair_for_a_fully_served_seeker_is_a_named_conflict() -
     org, spec = _mentoring(2, {"A": 1, "B": 1}, pairs={"must": [["S0", "B"]]})
     result = incremental(org, spec, [("S0", "A")])
     assert result.solution.status == "infeasible"
-    assert any("S0 already has 1 committed pair" in c for c in result.solution.conflicts)
+    assert any(
+        "S0 already has the committed pair" in c and "(A)" in c for c in result.solution.conflicts
+    )
 
 
 @pytest.mark.parametrize("capacity", [1, 2])
@@ -930,3 +932,109 @@ def test_a_minimum_load_conflict_names_the_per_team_cap() -> None:
     result = run(org, spec)
     assert result.solution.status == "infeasible"
     assert any("max_same_team_per_provider" in c for c in result.solution.conflicts)
+
+
+# ------------------------------------------- defects found by review (each failed before)
+
+
+def test_committed_team_loads_of_past_seekers_land_on_their_own_cap() -> None:
+    """A committed seeker no longer selected can have a team code above every current
+    seeker's: its load was keyed onto another provider's team cap, and the certificate agreed."""
+    people = [
+        Employee(id="S0", roles=("mentee",), team="b"),
+        Employee(id="S1", roles=("mentee",), team="a"),
+        Employee(id="A", roles=("mentor",), team="m"),
+        Employee(id="B", roles=("mentor",), team="m"),
+    ]
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "rules": {"max_same_team_per_provider": 1},
+        }
+    )
+    for prune in (2_000_000, 0):
+        result = incremental(org, spec, [("S0", "A")], prune_above=prune, candidates_per_seeker=1)
+        assert [(a.seeker_id, a.provider_id) for a in result.assignments] == [("S1", "B")]
+
+
+@pytest.mark.parametrize("committed", [[("S1", "A"), ("S0", "A")], [("S0", "A"), ("S1", "A")]])
+def test_a_rule_the_committed_pairs_broke_is_not_this_runs_bug(
+    committed: list[tuple[str, str]],
+) -> None:
+    """The check compared committed pairs in set order with sorted ones, so a capacity the
+    committed pairs already exceeded read as new at random (by hash seed)."""
+    org, spec = _mentoring(3, {"A": 1, "B": 1})
+    result = incremental(org, spec, committed)
+    assert [(a.seeker_id, a.provider_id) for a in result.assignments] == [("S2", "B")]
+
+
+def test_committed_pairs_of_people_who_left_take_no_room() -> None:
+    org, spec = _mentoring(2, {"A": 1})
+    result = incremental(org, spec, [("Sgone", "A")])
+    assert len(result.assignments) == 1
+    peers = Org([Employee(id=f"P{k}", roles=("peer",)) for k in range(4)])
+    peers.as_of = AS_OF
+    peer = ProgramSpec.model_validate({"name": "p", "kind": "peer", "period": "2026Q4"})
+    result = incremental(peers, peer, [("P0", "Pgone")])
+    assert len(result.assignments) == 2
+
+
+def test_must_pairs_that_break_a_team_cap_are_a_named_conflict() -> None:
+    people = [Employee(id=f"S{k}", roles=("mentee",), team="x") for k in range(2)]
+    people.append(Employee(id="A", roles=("mentor",), team="y"))
+    org = Org(people)
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "m",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "capacity": {"default": 2},
+            "rules": {"max_same_team_per_provider": 1},
+            "pairs": {"must": [["S0", "A"], ["S1", "A"]]},
+        }
+    )
+    result = run(org, spec)
+    assert result.solution.status == "infeasible"
+    assert any("max_same_team_per_provider is 1" in c for c in result.solution.conflicts)
+
+
+def test_the_check_never_forgives_a_dropped_must_pair() -> None:
+    """Violations the committed pairs alone also had were forgiven, must pairs and minimum
+    loads included: a peer answer dropping a must pair passed."""
+    import dataclasses
+
+    from matcher.assign import CertificateError, verify
+
+    org = Org([Employee(id=f"P{k}", roles=("peer",)) for k in range(6)])
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "p",
+            "kind": "peer",
+            "period": "2026Q4",
+            "capacity": {"default": 1, "min": 1},
+            "pairs": {"must": [["P2", "P3"]]},
+        }
+    )
+    committed = [("P0", "P1")]
+    result = incremental(org, spec, committed)
+    rows = [("peer", a, b, "2026Q4") for a, b in committed]
+    wrong = dataclasses.replace(result.solution, pairs=[])
+    with pytest.raises(CertificateError, match="must"):
+        verify(result.problem, wrong, org, rows, committed)
+
+
+def test_a_peer_must_pair_for_someone_already_full_is_a_named_conflict() -> None:
+    org = Org([Employee(id=f"P{k}", roles=("peer",)) for k in range(4)])
+    org.as_of = AS_OF
+    spec = ProgramSpec.model_validate(
+        {"name": "p", "kind": "peer", "period": "2026Q4", "pairs": {"must": [["P0", "P2"]]}}
+    )
+    result = incremental(org, spec, [("P0", "P1")])
+    assert result.solution.status == "infeasible"
+    assert "P0 already has the committed pair" in result.solution.conflicts[0]

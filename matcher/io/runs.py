@@ -24,7 +24,7 @@ def store_and_write(
     explain: bool = False,
     with_names: bool = False,
     pseudonymizer: Pseudonymizer | None = None,
-    incremental: bool = False,
+    builds_on: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Record each program's run as a proposal, then make its outputs visible in ``out_dir``.
 
@@ -33,8 +33,9 @@ def store_and_write(
     outputs in ``out_dir`` always name runs the history has: if staging fails, no run is
     recorded and ``out_dir`` keeps its outputs; a run killed in between leaves the runs
     recorded and the old outputs in place. Returns ``summary`` with a ``programs`` block per
-    program (its run id and figures). With ``incremental``, each run records the committed runs
-    of its program and period that it builds on (see :meth:`matcher.history.History.commit`).
+    program (its run id and figures). ``builds_on`` (for ``--incremental``: by program, the
+    committed runs whose pairs the solve saw) is recorded with each run (see
+    :meth:`matcher.history.History.commit`).
 
     Raises
     ------
@@ -62,9 +63,7 @@ def store_and_write(
                         seed=seed,
                         config=result.spec.model_dump(mode="json"),
                         inputs=inputs,
-                        builds_on=history.committed_runs(result.spec.name, result.spec.period)
-                        if incremental
-                        else None,
+                        builds_on=None if builds_on is None else builds_on[result.spec.name],
                     )
                     summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
                 write_assignments(
