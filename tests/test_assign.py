@@ -1038,3 +1038,28 @@ def test_a_peer_must_pair_for_someone_already_full_is_a_named_conflict() -> None
     result = incremental(org, spec, [("P0", "P1")])
     assert result.solution.status == "infeasible"
     assert "P0 already has the committed pair" in result.solution.conflicts[0]
+
+
+def test_small_weights_are_optimised_exactly_by_cp_sat() -> None:
+    """CP-SAT optimised scores rounded to 1/1000 and said optimal below the true optimum when
+    weights were small; it now works at the flow's resolution (10^-6)."""
+    interests = [("b", "h", "e"), ("d", "g"), ("h", "a"), ("f",), ("b", "c", "e", "g"), ("f",)]
+    org = Org([Employee(id=f"P{k}", roles=("peer",), interests=i) for k, i in enumerate(interests)])
+    org.as_of = AS_OF
+    zero = ("skills", "overlap_hours", "bridging", "existing_tie", "repeat", "isolation_priority")
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "p",
+            "kind": "peer",
+            "period": "2026Q4",
+            "capacity": {"default": 1},
+            "weights": {**dict.fromkeys(zero, 0.0), "preferences": 0.0, "interests": 0.002},
+        }
+    )
+    result = run(org, spec)
+    assert {frozenset((a.seeker_id, a.provider_id)) for a in result.assignments} == {
+        frozenset(("P0", "P2")),
+        frozenset(("P1", "P4")),
+        frozenset(("P3", "P5")),
+    }
+    assert result.solution.bound >= result.solution.objective
