@@ -7,7 +7,9 @@ DEMO := demo-out
 HYPOTHESIS_PROFILE ?= $(if $(CI),ci,dev)
 # Randomized runs find what derandomized ones miss: each run draws a seed and prints it;
 # reproduce a failure with `make test HYPOTHESIS_SEED=<seed>`.
-HYPOTHESIS_SEED ?= $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+ifndef HYPOTHESIS_SEED
+HYPOTHESIS_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
 
 .PHONY: demo test lint types pytest clean venv
 

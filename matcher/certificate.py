@@ -61,7 +61,13 @@ def _locator(problem: MatchingProblem) -> Callable[[list[tuple[int, int]]], np.n
     binary search, without sorting every arc."""
     width = max(len(problem.providers), 1)
     seeker, provider = problem.arc_seeker, problem.arc_provider
-    by_seeker = bool((seeker[1:] >= seeker[:-1]).all()) if len(seeker) > 1 else True
+    # sorted by seeker, then provider (as compile_program lists them)?
+    by_seeker = len(seeker) < 2 or bool(
+        (
+            (seeker[1:] > seeker[:-1])
+            | ((seeker[1:] == seeker[:-1]) & (provider[1:] > provider[:-1]))
+        ).all()
+    )
     if not by_seeker:
         keys = seeker.astype(np.int64) * width + provider.astype(np.int64)
         order = np.argsort(keys, kind="stable")
@@ -79,14 +85,19 @@ def _locator(problem: MatchingProblem) -> Callable[[list[tuple[int, int]]], np.n
             return order[at] if bool((sorted_keys[at] == key).all()) else None
         low = np.searchsorted(seeker, wanted[:, 0], side="left")
         high = np.searchsorted(seeker, wanted[:, 0], side="right")
-        found = np.empty(len(wanted), dtype=np.int64)
-        for k, (lo, hi, p) in enumerate(
-            zip(low.tolist(), high.tolist(), wanted[:, 1].tolist(), strict=True)
-        ):
-            hits = lo + np.flatnonzero(provider[lo:hi] == p)
-            if len(hits) != 1:
-                return None
-            found[k] = hits[0]
+        # each seeker's arcs list providers in ascending order: bisect all pairs at once
+        lo, hi = low.copy(), high.copy()
+        while bool((lo < hi).any()):
+            mid = (lo + hi) // 2
+            active = lo < hi
+            below = np.zeros(len(mid), dtype=bool)
+            below[active] = provider[mid[active]] < wanted[active, 1]
+            lo = np.where(active & below, mid + 1, lo)
+            hi = np.where(active & ~below, mid, hi)
+        inside = lo < high
+        found = np.minimum(lo, len(provider) - 1)
+        if not bool((inside & (provider[found] == wanted[:, 1])).all()):
+            return None
         return found
 
     return find

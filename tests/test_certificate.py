@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import random
 
 import pytest
 from hypothesis import given
@@ -79,3 +80,23 @@ def test_a_failed_check_is_a_bug_report_not_a_label() -> None:
     wrong = dataclasses.replace(result.solution, pairs=crossed)
     with pytest.raises(CertificateError, match="this is a bug in matcher"):
         verify(result.problem, wrong, org)
+
+
+@given(instances(), st.randoms(use_true_random=False))
+def test_the_certificate_does_not_depend_on_the_order_of_the_arcs(
+    case: tuple[Org, ProgramSpec, HistoryRows], rng: random.Random
+) -> None:
+    org, spec, history = case
+    result = run(org, spec, history)
+    solution, problem = result.solution, result.problem
+    if solution.potentials is None:
+        return
+    order = list(range(problem.arcs))
+    rng.shuffle(order)
+    shuffled = dataclasses.replace(
+        problem,
+        arc_seeker=problem.arc_seeker[order],
+        arc_provider=problem.arc_provider[order],
+        arc_score=problem.arc_score[order],
+    )
+    assert certify_flow(shuffled, solution.pairs, solution.potentials) == []
