@@ -83,8 +83,10 @@ def _locator(problem: MatchingProblem) -> Callable[[list[tuple[int, int]]], np.n
             key = wanted[:, 0] * width + wanted[:, 1]
             at = np.minimum(np.searchsorted(sorted_keys, key), len(sorted_keys) - 1)
             return order[at] if bool((sorted_keys[at] == key).all()) else None
-        low = np.searchsorted(seeker, wanted[:, 0], side="left")
-        high = np.searchsorted(seeker, wanted[:, 0], side="right")
+        # same dtype as the arcs, or numpy converts all of them for each search
+        first = wanted[:, 0].astype(seeker.dtype)
+        low = np.searchsorted(seeker, first, side="left")
+        high = np.searchsorted(seeker, first, side="right")
         # each seeker's arcs list providers in ascending order: bisect all pairs at once
         lo, hi = low.copy(), high.copy()
         while bool((lo < hi).any()):
@@ -139,23 +141,30 @@ def certify_flow(
         return ["a chosen pair is not an eligible pair of the program"]
     if must_ids is None:
         return ["a must pair is not an eligible pair of the program"]
-    if len(np.unique(chosen_ids)) != len(chosen_ids):
+    taken = np.unique(chosen_ids)
+    if len(taken) != len(chosen_ids):
         failures.append("a pair is chosen twice")
+    must_ids = np.unique(must_ids)
+    if len(np.setdiff1d(must_ids, taken)):
+        failures.append("a must pair is not chosen")
+    free_taken = np.setdiff1d(taken, must_ids)  # the decisions: chosen pairs that are not must
+    # masks over every arc (the chosen and must ones are few: counts come from the ids)
     chosen = np.zeros(problem.arcs, dtype=bool)
-    chosen[chosen_ids] = True
+    chosen[taken] = True
     fixed = np.zeros(problem.arcs, dtype=bool)
     fixed[must_ids] = True
-    if (fixed & ~chosen).any():
-        failures.append("a must pair is not chosen")
-    free_chosen = chosen & ~fixed
+    free_chosen = np.zeros(problem.arcs, dtype=bool)
+    free_chosen[free_taken] = True
 
     # ----------------------------------------------------------- feasibility of the flow
-    supply = problem.supply.astype(np.int64) - np.bincount(problem.arc_seeker[fixed], minlength=n_s)
-    room = problem.capacity.astype(np.int64) - np.bincount(
-        problem.arc_provider[fixed], minlength=n_p
+    supply = problem.supply.astype(np.int64) - np.bincount(
+        problem.arc_seeker[must_ids], minlength=n_s
     )
-    out = np.bincount(problem.arc_seeker[free_chosen], minlength=n_s)
-    load = np.bincount(problem.arc_provider[free_chosen], minlength=n_p)
+    room = problem.capacity.astype(np.int64) - np.bincount(
+        problem.arc_provider[must_ids], minlength=n_p
+    )
+    out = np.bincount(problem.arc_seeker[free_taken], minlength=n_s)
+    load = np.bincount(problem.arc_provider[free_taken], minlength=n_p)
     supply, room = np.maximum(supply, 0), np.maximum(room, 0)
     if (out > supply).any():
         failures.append(f"{int((out > supply).sum())} seeker(s) get more than per_seeker allows")
@@ -164,7 +173,7 @@ def certify_flow(
     lower = np.zeros(n_p, dtype=np.int64)
     with_minimum = bool(problem.min_need.any())
     if with_minimum:
-        must_load = np.bincount(problem.arc_provider[fixed], minlength=n_p)
+        must_load = np.bincount(problem.arc_provider[must_ids], minlength=n_p)
         lower = np.clip(problem.min_need - must_load, 0, room)
         short = int((load < lower).sum())
         if short:
@@ -173,13 +182,13 @@ def certify_flow(
         failures.append("the potentials are not those of the program's minimum-load network")
 
     # (provider, team) groups whose cap can bind: more eligible free arcs than room
-    team = problem.seeker_team()[problem.arc_seeker]
     group_of: np.ndarray | None = None  # per arc: its (provider, team) node, or -1
     group_keys = np.zeros(0, np.int64)
     group_room = np.zeros(0, np.int64)
     group_flow = np.zeros(0, np.int64)
     team_width = int(problem.pop.team.max(initial=0)) + 1  # every team code, past seekers' too
     if problem.team_cap is not None:
+        team = problem.seeker_team()[problem.arc_seeker]
         teamed = (team >= 0) & ~fixed
         keys = problem.arc_provider.astype(np.int64) * team_width + team
         distinct, inverse, counts = np.unique(keys[teamed], return_inverse=True, return_counts=True)
@@ -209,13 +218,11 @@ def certify_flow(
         return failures
 
     # ----------------------------------------------------------- coverage is maximum
-    free = ~fixed
-    unused = free & ~chosen
     loads = _Loads(
         out, supply, load, room, group_of, group_keys, group_room, group_flow, team_width
     )
     if (with_minimum or problem.arcs <= bfs_arcs) and _augmenting_path(
-        problem, unused, free_chosen, loads
+        problem, ~fixed & ~chosen, free_chosen, loads
     ):
         failures.append(
             "coverage is not maximum: an augmenting path from the source to the sink remains"
@@ -231,20 +238,30 @@ def certify_flow(
     seeker_pot = potentials.seeker.astype(np.float64)
     provider_pot = potentials.provider.astype(np.float64)
     group_pot = pot_head_group.astype(np.float64)
-    negative = 0
-    cost_bound = 0.0
-    for start in range(0, problem.arcs, CHUNK):
-        part = slice(start, min(start + CHUNK, problem.arcs))
-        scaled = np.rint(problem.arc_score[part] * potentials.scale)  # the cost is −scaled
-        cost_bound = max(cost_bound, float(np.abs(scaled).max(initial=0)))
+
+    def reduced_costs(part: slice | np.ndarray) -> tuple[np.ndarray, float]:
+        """Reduced costs of the arcs ``part`` and the largest |cost| among them."""
+        reduced = problem.arc_score[part] * potentials.scale
+        np.rint(reduced, out=reduced)  # the cost is −reduced
+        largest = float(max(reduced.max(initial=0), -reduced.min(initial=0)))
         head_pot = provider_pot[problem.arc_provider[part]]
         if group_of is not None:
             in_group = group_of[part] >= 0
             head_pot[in_group] = group_pot[group_of[part][in_group]]
-        reduced = seeker_pot[problem.arc_seeker[part]] - head_pot
-        reduced -= scaled
-        negative += int(np.count_nonzero((reduced < 0) & unused[part]))
-        negative += int(np.count_nonzero((reduced > 0) & free_chosen[part]))
+        np.subtract(seeker_pot[problem.arc_seeker[part]] - head_pot, reduced, out=reduced)
+        return reduced, largest
+
+    # unused arcs (nearly all) need a reduced cost >= 0, chosen ones (few) <= 0: count the
+    # negatives over every arc and take back the chosen arcs' own
+    negative = 0
+    cost_bound = 0.0
+    for start in range(0, problem.arcs, CHUNK):
+        reduced, largest = reduced_costs(slice(start, min(start + CHUNK, problem.arcs)))
+        cost_bound = max(cost_bound, largest)
+        negative += int(np.count_nonzero(reduced < 0))
+    reduced, _ = reduced_costs(taken)
+    negative -= int(np.count_nonzero(reduced < 0))
+    negative += int(np.count_nonzero(reduced[free_chosen[taken]] > 0))
     if not with_minimum:
         # duality: with every residual arc of non-negative reduced cost, an augmenting path
         # would cost at least sink − source; no path of at most n_s + n_p + 1 costed arcs can
