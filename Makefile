@@ -44,6 +44,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check matcher tests benchmarks cli.py
 	$(BIN)/ruff format --check matcher tests benchmarks cli.py
+	$(BIN)/lint-imports --no-cache
 
 types: $(STAMP)
 	$(BIN)/mypy matcher
