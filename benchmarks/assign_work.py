@@ -56,6 +56,28 @@ class Profiler:
         self.targets = targets
         self.seconds: dict[str, float] = {}
 
+    @classmethod
+    def of(cls, names: tuple[str, ...]) -> Profiler:
+        """Wrap the functions called ``names`` wherever a matcher module binds them (a function
+        defined in one module and imported by others is called through each importer's
+        globals). A name no matcher module defines is an error, not a silent gap."""
+        import sys
+
+        targets: dict[ModuleType, list[str]] = {}
+        found: set[str] = set()
+        for module in list(sys.modules.values()):
+            if not getattr(module, "__name__", "").startswith("matcher"):
+                continue
+            for name in names:
+                value = getattr(module, name, None)
+                if callable(value) and getattr(value, "__module__", "").startswith("matcher"):
+                    targets.setdefault(module, []).append(name)
+                    found.add(name)
+        missing = sorted(set(names) - found)
+        if missing:
+            raise ValueError(f"no matcher module defines {', '.join(missing)}: update the profile")
+        return cls({module: tuple(bound) for module, bound in targets.items()})
+
     def _wrap(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -116,13 +138,10 @@ SOLVE_PARTS = (
 
 
 def _profiler(kind: str) -> Profiler:
-    import matcher.constraints as constraints
-    import matcher.solver as solver
+    import matcher.assignment.compile
+    import matcher.assignment.solve  # noqa: F401  (loads every solver module)
 
-    if kind == "compile":
-        names = tuple(n for n in COMPILE_PARTS if hasattr(constraints, n))
-        return Profiler({constraints: names})
-    return Profiler({solver: tuple(n for n in SOLVE_PARTS if hasattr(solver, n))})
+    return Profiler.of(COMPILE_PARTS if kind == "compile" else SOLVE_PARTS)
 
 
 # ------------------------------------------------------------------------------ arcs file
@@ -218,7 +237,7 @@ def evaluate(arcs: Arcs, chosen: np.ndarray) -> dict[str, Any]:
 def flagged_coverable(problem: Any) -> int:
     """The most flagged seekers any solution can serve at once: a max flow over the flagged
     seekers' arcs alone, with the per-team caps (minimum loads only remove solutions)."""
-    from matcher.solver import solve_flow
+    from matcher.assignment.solve import solve_flow
 
     flagged = np.array(
         [bool(problem.pop.flags[person] & FLAGS) for person in problem.seekers], dtype=bool
@@ -295,12 +314,14 @@ def run_inprocess(
     the programs whose file stem is in ``save``, ``<arcs_dir>/<stem>.npz`` (run 0). A solve
     that raises is recorded (it is matcher's result) and ends that program's runs.
     """
-    from matcher.constraints import History, compile_program, population
-    from matcher.explain import explain_assignments, explain_unmatched
+    from matcher.assignment.compile import compile_program
+    from matcher.assignment.explain import explain_assignments, explain_unmatched
+    from matcher.assignment.population import population
+    from matcher.assignment.repeats import History
+    from matcher.assignment.solve import SolveOptions, solve
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file
     from matcher.isolation import analyze
-    from matcher.solver import SolveOptions, solve
 
     record: dict[str, Any] = {"runs": runs, "variants": {}}
     parsed = [load_program_file(path) for path in programs]
@@ -337,7 +358,7 @@ def run_inprocess(
                 solution = _timed_call("solve", step, solve, problem, options)
             except Exception as exc:  # matcher's own failure is a result: record it
                 step["error"] = f"{type(exc).__name__}: {exc}"
-                variant["error"] = f"matcher.solver.solve raised {step['error']}"
+                variant["error"] = f"matcher.assignment.solve.solve raised {step['error']}"
                 break
             finally:
                 step["peak_rss_bytes"] = _peak_rss()
@@ -354,7 +375,9 @@ def run_inprocess(
 
 def run_screen(program: Path, *, seed: int, key: str, out: Path) -> None:
     """Compile ``program`` once and count each provider's eligible seekers (JSON ``out``)."""
-    from matcher.constraints import History, compile_program, population
+    from matcher.assignment.compile import compile_program
+    from matcher.assignment.population import population
+    from matcher.assignment.repeats import History
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file
     from matcher.isolation import analyze

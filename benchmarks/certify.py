@@ -27,17 +27,19 @@ from typing import Any
 
 import numpy as np
 
-import matcher.solver as solver_module
-from matcher.assign import verify
-from matcher.certificate import certify_flow
-from matcher.constraints import History, compile_program, population
+import matcher.assignment.solve.flow as solver_module
+from matcher.assignment.certificate import certify_flow
+from matcher.assignment.compile import compile_program
+from matcher.assignment.population import population
+from matcher.assignment.programs import ProgramSpec
+from matcher.assignment.repeats import History
+from matcher.assignment.run import verify
+from matcher.assignment.solve import SolveOptions, solve
 from matcher.generate import generate_org
 from matcher.io.load import load_org
 from matcher.io.write import atomic_output
 from matcher.isolation import analyze
 from matcher.model import Employee, Org
-from matcher.programs import ProgramSpec
-from matcher.solver import SolveOptions, solve
 
 SIZES = {"S": (2_000, 1_000, 200), "M": (20_000, 2_000, 500), "L": (100_000, 20_000, 5_000)}
 """Org size, mentees and mentors per ``--size``."""

@@ -291,7 +291,8 @@ def assign(
     as_json: bool,
 ) -> None:
     """Assign buddies, mentors or peer supporters as the program file says."""
-    from matcher.assign import assign_programs
+    from matcher.assignment.run import assign_programs
+    from matcher.assignment.solve import SolveOptions
     from matcher.history import History
     from matcher.io.load import load_org
     from matcher.io.programs import check_saved_analysis, load_program_file
@@ -300,7 +301,6 @@ def assign(
     from matcher.isolation import Analysis, AnalysisView
     from matcher.isolation import analyze as run_analysis
     from matcher.privacy import WITH_NAMES_WARNING, public_summary
-    from matcher.solver import SolveOptions
 
     started = time.perf_counter()
     parsed = load_program_file(program_file)
@@ -680,7 +680,7 @@ def history_import(
     them. With --program they are first checked against the rules of the programs they name;
     pairings that break a rule are refused unless --force.
     """
-    from matcher.assign import check_imported
+    from matcher.assignment.run import check_imported
     from matcher.history import History
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file

@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matcher.assignment.programs import Kind
 from matcher.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis
 from matcher.model import CHANNELS, Channel, Employee, InteractionTable, Org
-from matcher.programs import Kind
 from matcher.scenario import Dynamics, OrgSection
 
 MODEL_VERSION = 3

@@ -303,7 +303,7 @@ class History:
         ``violations`` (rules the rows were found to break, imported anyway) are recorded in the
         runs' inputs. A program and period that already has committed runs is refused (the
         import would book people twice) unless ``beside_committed``."""
-        from matcher.programs import PERIOD_PATTERN, Kind
+        from matcher.assignment.programs import PERIOD_PATTERN, Kind
 
         problems: list[str] = []
         groups: dict[tuple[str, str, str | None], list[tuple[str, str, float | None]]] = {}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from matcher.errors import ConfigError
 
 if TYPE_CHECKING:
-    from matcher.assign import ProgramResult
+    from matcher.assignment.run import ProgramResult
     from matcher.isolation import Analysis, PersonMetrics
 
 MIN_KEY_BYTES = 16

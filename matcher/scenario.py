@@ -19,8 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from matcher.assignment.programs import PERIOD_PATTERN, Kind, ProgramSpec
 from matcher.config import AnalysisConfig
-from matcher.programs import PERIOD_PATTERN, Kind, ProgramSpec
 
 OverrideValue = int | float | str | bool | list[Any] | dict[str, Any]
 RANDOM_SUFFIX = " · random pairing"

@@ -18,15 +18,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matcher.assign import assign_programs
-from matcher.constraints import History, MatchingProblem, compile_program, population
+from matcher.assignment.compile import MatchingProblem, compile_program
+from matcher.assignment.population import population
+from matcher.assignment.programs import Kind, ProgramSpec
+from matcher.assignment.repeats import History
+from matcher.assignment.run import assign_programs
+from matcher.assignment.solve import SolveOptions
 from matcher.dynamics import World
 from matcher.errors import ConfigError
 from matcher.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis, analyze
 from matcher.model import Org
-from matcher.programs import Kind, ProgramSpec
 from matcher.scenario import ResolvedVariant, shift_period
-from matcher.solver import SolveOptions
 
 Executor = Literal["local", "dask"]
 UNMATCHED = (

@@ -8,8 +8,8 @@ import numpy as np
 import scipy.sparse as sp
 from hypothesis import strategies as st
 
+from matcher.assignment.programs import ProgramSpec
 from matcher.model import CHANNELS, Employee, InteractionTable, Org
-from matcher.programs import ProgramSpec
 
 AS_OF = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 

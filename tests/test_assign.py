@@ -11,20 +11,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.assign import ProgramResult, assign_programs
-from matcher.checks import HistoryPair, check_assignment, select
-from matcher.constraints import (
-    History,
-    compile_program,
-    history_for,
-    pair_terms,
-    population,
-    weighted_score,
-)
+from matcher.assignment.checks import HistoryPair, check_assignment, select
+from matcher.assignment.compile import compile_program
+from matcher.assignment.population import population
+from matcher.assignment.programs import Kind, ProgramSpec
+from matcher.assignment.repeats import History, history_for
+from matcher.assignment.run import ProgramResult, assign_programs
+from matcher.assignment.scoring import pair_terms, weighted_score
+from matcher.assignment.solve import SolveOptions, solve
 from matcher.isolation import analyze
 from matcher.model import Employee, Org
-from matcher.programs import Kind, ProgramSpec
-from matcher.solver import SolveOptions, solve
 from tests.strategies import AS_OF, histories, peer_programs, programs, small_orgs
 
 HistoryRows = Sequence[tuple[str | None, str, str, str]]
@@ -586,7 +582,7 @@ def test_compiling_in_blocks_and_threads_gives_the_same_candidates(
 def test_manager_chains_climb_through_people_who_left(org: Org, gone: set[int]) -> None:
     """Each row of ``_ancestors`` is the person's manager chain (nearest first), followed
     through people no longer in the org, who are left out of it."""
-    from matcher.constraints import _ancestors
+    from matcher.assignment.population import _ancestors
 
     kept = Org([e for k, e in enumerate(org.employees) if k not in gone])
     kept.manager_of = {e.id: e.manager_id for e in org.employees}
@@ -741,7 +737,7 @@ def test_a_capacity_cell_that_is_not_a_whole_number_is_a_named_error(cell: str) 
 
 @pytest.mark.parametrize(("cell", "value"), [("3", 3), (" 2.0 ", 2), ("+1", 1), ("", 1)])
 def test_capacity_cells_read_the_same_in_solver_and_checker(cell: str, value: int) -> None:
-    from matcher.checks import capacities as checked_capacities
+    from matcher.assignment.checks import capacities as checked_capacities
 
     org, spec = _penalty_only_org()
     org.employees[org.index["A"]] = org.employees[org.index["A"]].model_copy(
@@ -1008,7 +1004,7 @@ def test_the_check_never_forgives_a_dropped_must_pair() -> None:
     loads included: a peer answer dropping a must pair passed."""
     import dataclasses
 
-    from matcher.assign import CertificateError, verify
+    from matcher.assignment.run import CertificateError, verify
 
     org = Org([Employee(id=f"P{k}", roles=("peer",)) for k in range(6)])
     org.as_of = AS_OF

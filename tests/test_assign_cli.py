@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from matcher.checks import HistoryPair, check_assignment
+from matcher.assignment.checks import HistoryPair, check_assignment
 from matcher.cli import main
 from matcher.config import AnalysisConfig
 from matcher.generate import generate_org

@@ -362,15 +362,22 @@ def test_ladder_stops_at_its_budget() -> None:
 
 
 def test_profiler_restores_the_functions() -> None:
-    import matcher.solver as solver
-    from benchmarks.assign_work import Profiler
+    import matcher.assignment.solve.flow as flow
+    import matcher.assignment.solve.sat as sat
+    from benchmarks.assign_work import SOLVE_PARTS, Profiler
 
-    original = solver._run_flow
-    profiler = Profiler({solver: ("_run_flow",)})
+    original = flow._run_flow
+    profiler = Profiler({flow: ("_run_flow",)})
     with profiler.active():
-        assert solver._run_flow is not original
-    assert solver._run_flow is original
+        assert flow._run_flow is not original
+    assert flow._run_flow is original
     assert profiler.breakdown(1.0) == {"other": 1.0}
+    # a function imported into several modules is wrapped in each; an unknown name is an error
+    every = Profiler.of(SOLVE_PARTS)
+    assert flow in every.targets and sat in every.targets
+    assert "_best_per_seeker" in every.targets[flow] and "_best_per_seeker" in every.targets[sat]
+    with pytest.raises(ValueError, match="no matcher module defines _gone"):
+        Profiler.of(("_gone",))
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.assign import CertificateError, verify
-from matcher.certificate import certify_flow
+from matcher.assignment.certificate import certify_flow
+from matcher.assignment.programs import ProgramSpec
+from matcher.assignment.run import CertificateError, verify
 from matcher.model import Employee, Org
-from matcher.programs import ProgramSpec
 from tests.strategies import AS_OF
 from tests.test_assign import HistoryRows, instances, run
 

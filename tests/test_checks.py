@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.checks import (
+from matcher.assignment.checks import (
     RULES,
     HistoryPair,
     Violation,
@@ -18,8 +18,8 @@ from matcher.checks import (
     select,
     working_overlap_hours,
 )
+from matcher.assignment.programs import Kind, ProgramSpec, Selector
 from matcher.model import Employee, Org
-from matcher.programs import Kind, ProgramSpec, Selector
 
 AS_OF = dt.date(2026, 10, 1)
 NO_FLAGS: dict[str, set[str]] = {}

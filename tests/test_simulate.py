@@ -20,13 +20,15 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher.assignment.compile import compile_program
+from matcher.assignment.population import population
+from matcher.assignment.programs import Kind
+from matcher.assignment.repeats import History
 from matcher.cli import main
-from matcher.constraints import History, compile_program, population
 from matcher.dynamics import World
 from matcher.io.load import load_org
 from matcher.io.scenarios import load_base_org, load_scenario, simulate_scenario
 from matcher.isolation import ISOLATED, analyze
-from matcher.programs import Kind
 from matcher.scenario import Dynamics, OrgSection, apply_override
 from matcher.simulate import gini, grid, random_pairing, run_cell, run_grid
 

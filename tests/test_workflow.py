@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from matcher.assign import ProgramResult, assign_programs
-from matcher.checks import HistoryPair, check_assignment
+from matcher.assignment.checks import HistoryPair, check_assignment
+from matcher.assignment.programs import ProgramSpec
+from matcher.assignment.run import ProgramResult, assign_programs
+from matcher.assignment.solve import SolveOptions
 from matcher.history import History, HistoryError
 from matcher.isolation import analyze
 from matcher.model import Employee, Org
-from matcher.programs import ProgramSpec
-from matcher.solver import SolveOptions
 from tests.strategies import AS_OF, programs, small_orgs
 
 PERIODS = ("2026Q4", "2027Q1", "2027Q2", "2027Q3")

@@ -212,7 +212,7 @@ def run(ctx: StageContext) -> StageResult:
 
 # ------------------------------------------------------------------------------- jobs
 
-SCREEN_MODULES = ("matcher.constraints", "matcher.isolation", "matcher.io.load")
+SCREEN_MODULES = ("matcher.assignment.compile", "matcher.isolation", "matcher.io.load")
 
 
 def _screen(
@@ -579,7 +579,7 @@ def _solve_figures(
         baselines = {k: v for k, v in baselines.items() if v in present}
         compile_median = statistics.median(r["compile"] for r in runs)
         note = (
-            f"timed inside the in-process worker (matcher.solver.solve on the compiled "
+            f"timed inside the in-process worker (matcher.assignment.solve.solve on the compiled "
             f"problem); compile took {compile_median:.3g} s for {data['arcs']:,} eligible pairs"
         )
         failed = [r for r in runs if "error" in r]
@@ -853,7 +853,7 @@ def _notes(
         if failed:
             notes.append(
                 f"{plan.instances[variant].label}: in process, compile took "
-                f"{failed[0]['compile']:.3g} s, then matcher.solver.solve raised "
+                f"{failed[0]['compile']:.3g} s, then matcher.assignment.solve.solve raised "
                 f"{failed[0]['error']} after {failed[0]['solve']:.3g} s (profile: "
                 + ", ".join(f"{k} {v:.3g} s" for k, v in failed[0]["solve_profile"].items())
                 + ")"

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
-from matcher.constraints import TERMS
+from matcher.assignment.scoring import TERMS
 from matcher.errors import ConfigError
 from matcher.io.write import MANIFEST, OutputDir, published_folder
 from matcher.isolation import Analysis, AnalysisView, PersonMetrics
@@ -29,7 +29,7 @@ from matcher.privacy import (
 )
 
 if TYPE_CHECKING:  # assign pulls in the solver (OR-Tools): analyze need not load it
-    from matcher.assign import ProgramResult
+    from matcher.assignment.run import ProgramResult
 
 ANALYSIS_COLUMNS = (
     "id",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from matcher.assign import ProgramResult
+from matcher.assignment.run import ProgramResult
 from matcher.errors import OutputError
 from matcher.history import History
 from matcher.io.reports import OUTPUT_FILES, write_assignments

@@ -12,15 +12,22 @@ from typing import Any
 
 import numpy as np
 
-from matcher.certificate import certify_flow
-from matcher.checks import HistoryPair, Violation, check_assignment
-from matcher.constraints import History, MatchingProblem, compile_program, history_for, population
+from matcher.assignment.certificate import certify_flow
+from matcher.assignment.checks import HistoryPair, Violation, check_assignment
+from matcher.assignment.compile import MatchingProblem, compile_program
+from matcher.assignment.explain import (
+    AssignmentRow,
+    UnmatchedRow,
+    explain_assignments,
+    explain_unmatched,
+)
+from matcher.assignment.population import population
+from matcher.assignment.programs import Kind, ProgramSpec
+from matcher.assignment.repeats import History, history_for
+from matcher.assignment.solve import Solution, SolveOptions, solve
 from matcher.errors import MatcherError
-from matcher.explain import AssignmentRow, UnmatchedRow, explain_assignments, explain_unmatched
 from matcher.isolation import Analysis, AnalysisView
 from matcher.model import Org
-from matcher.programs import Kind, ProgramSpec
-from matcher.solver import Solution, SolveOptions, solve
 
 HistoryRow = tuple[str | None, str, str, str]  # kind, seeker_id, provider_id, period
 

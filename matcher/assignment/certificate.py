@@ -1,6 +1,6 @@
 """Certify a min-cost flow assignment over *all* eligible pairs, independently of the solver.
 
-A flow solution of :mod:`matcher.solver` claims two things: it serves as many seeker slots as
+A flow solution of :mod:`matcher.assignment.solve` claims two things: it serves as many seeker slots as
 any assignment can (coverage first), and among those it has the best total score. This module
 checks both claims from the definition of the problem, with code of its own:
 
@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order
 
-from matcher.constraints import MatchingProblem
+from matcher.assignment.compile import MatchingProblem
 
 CHUNK = 4_000_000  # arcs whose reduced costs are checked at once (bounds the memory)
 BFS_ARCS = 5_000_000

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matcher.constraints import TERMS, MatchingProblem, overlap_hours, pair_terms, yes_no_rules
-from matcher.programs import Kind, Mode
-from matcher.solver import Solution
+from matcher.assignment.compile import MatchingProblem
+from matcher.assignment.programs import Kind, Mode
+from matcher.assignment.rules import overlap_hours, yes_no_rules
+from matcher.assignment.scoring import TERMS, pair_terms
+from matcher.assignment.solve import Solution
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Program files: the shape of ``[[program]]`` tables, parsed with ``extra="forbid"``.
 
 A program file names its data and one or more programs. These models describe the file; the
-solver-ready problem is built from them by :mod:`matcher.constraints`.
+solver-ready problem is built from them by :mod:`matcher.assignment.compile`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Verify an assignment against a program's hard rules, written independently of the solver.
 
 Everything here is re-derived from the definitions of the program-file contract, in plain
-Python loops over people and pairs, so that a bug in :mod:`matcher.solver` or
-:mod:`matcher.constraints` cannot hide in shared code. It is meant for test-sized instances (a
+Python loops over people and pairs, so that a bug in :mod:`matcher.assignment.solve` or
+:mod:`matcher.assignment.compile` cannot hide in shared code. It is meant for test-sized instances (a
 few thousand pairs). Nothing is printed or written: the checker returns a list of
 :class:`Violation` (empty when the assignment is valid).
 
@@ -20,8 +20,15 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
+from matcher.assignment.programs import (
+    Kind,
+    Mode,
+    ProgramSpec,
+    Selector,
+    period_index,
+    period_length,
+)
 from matcher.model import Employee, Org, zone
-from matcher.programs import Kind, Mode, ProgramSpec, Selector, period_index, period_length
 
 TOLERANCE = 1e-9
 """Slack for float comparisons (overlap hours, periods measured in fractions of a quarter)."""
@@ -268,7 +275,7 @@ def capacities(spec: ProgramSpec, org: Org, providers: AbstractSet[str]) -> dict
     Examples
     --------
     >>> from matcher.model import Employee, Org
-    >>> from matcher.programs import ProgramSpec
+    >>> from matcher.assignment.programs import ProgramSpec
     >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4",
     ...     "capacity": {"default": 2, "column": "cap", "max": 3}})
     >>> org = Org([Employee(id="A", attributes={"cap": "5"}), Employee(id="B")])

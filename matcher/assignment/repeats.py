@@ -1,0 +1,73 @@
+"""Committed pairings as matrices: pairs ``no_repeat_periods`` forbids, and the ``repeat`` penalty."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from matcher.assignment.programs import (
+    ProgramSpec,
+    period_index,
+    period_length,
+)
+from matcher.model import Org
+
+
+@dataclass
+class History:
+    """Committed earlier pairings that matter to one program, as sparse matrices over the org.
+
+    ``recent`` marks unordered pairs matched within the no-repeat window; ``penalty`` holds
+    Σ 0.5^(ago − 1) over earlier pairings (capped at 1), the decaying repeat term.
+    """
+
+    recent: sp.csr_matrix
+    penalty: sp.csr_matrix
+    pairs: int = 0
+
+    @staticmethod
+    def empty(n: int) -> History:
+        return History(sp.csr_matrix((n, n), dtype=bool), sp.csr_matrix((n, n)))
+
+
+def history_for(
+    spec: ProgramSpec, org: Org, rows: Sequence[tuple[str | None, str, str, str]]
+) -> History:
+    """Build :class:`History` from committed ``(kind, seeker_id, provider_id, period)`` rows.
+
+    Rows of another kind are ignored; rows without a kind (imported) count for every kind.
+    """
+    n = len(org)
+    now, length = period_index(spec.period), period_length(spec.period)
+    window = spec.rules.no_repeat_periods
+    recent_i: list[int] = []
+    recent_j: list[int] = []
+    pen_i: list[int] = []
+    pen_j: list[int] = []
+    pen_v: list[float] = []
+    used = 0
+    for kind, seeker, provider, period in rows:
+        if kind not in (None, spec.kind.value):
+            continue
+        a, b = org.index.get(seeker), org.index.get(provider)
+        if a is None or b is None:
+            continue
+        ago = (now - period_index(period)) / length
+        if ago < 0:
+            continue
+        used += 1
+        if window is not None and ago <= window + 1e-9:
+            recent_i += [a, b]
+            recent_j += [b, a]
+        if ago >= 1 - 1e-9:
+            pen_i += [a, b]
+            pen_j += [b, a]
+            pen_v += [0.5 ** (ago - 1)] * 2
+    recent = sp.csr_matrix((np.ones(len(recent_i), bool), (recent_i, recent_j)), shape=(n, n))
+    penalty = sp.csr_matrix((pen_v, (pen_i, pen_j)), shape=(n, n))
+    penalty.sum_duplicates()
+    penalty.data = np.minimum(penalty.data, 1.0)
+    return History(recent.astype(bool), penalty, used)

@@ -1,0 +1,97 @@
+"""Solve a compiled matching problem with OR-Tools (this package holds the only OR-Tools importers).
+
+The model, in words: choose pairs among the eligible candidates so that no seeker gets more
+than ``per_seeker`` providers and no provider more than its capacity; first serve as many
+seeker slots as possible, then maximise the total score.
+
+* With no side constraints this is a b-matching, solved exactly as a min-cost max-flow
+  (``SimpleMinCostFlow.solve_max_flow_with_min_cost``): source → seekers → providers → sink.
+* Minimum loads and per-team caps are side constraints: CP-SAT solves the problem on the
+  candidate pairs in two phases (coverage, then score), hinted with the flow solution. The
+  flow optimum without the side constraints is a valid upper bound on the score at the same
+  coverage, so every solution comes with ``bound`` and ``gap``.
+* Must pairs are fixed beforehand; when the hard constraints cannot all hold, a CP-SAT model
+  with one assumption literal per constraint names a conflicting subset.
+* Peer programs (pairs within one group) are a b-matching on a general graph: CP-SAT from a
+  greedy start, bounded by the fractional b-matching (the bipartite double cover).
+
+Every flow solution carries the node potentials that prove it optimal over all eligible pairs;
+:mod:`matcher.assignment.certificate` checks them, with code of its own, before anything is written.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from matcher.assignment.compile import MatchingProblem
+from matcher.assignment.programs import Kind
+from matcher.assignment.solve.common import (
+    FLOW_SCALE,
+    SAT_SCALE,
+    Solution,
+    SolveOptions,
+    SolveTimeout,
+    _arc_positions,
+    _infeasible,
+    _pairs,
+)
+from matcher.assignment.solve.conflicts import explain_infeasible, quick_conflicts
+from matcher.assignment.solve.flow import solve_flow
+from matcher.assignment.solve.peer import _solve_peer
+from matcher.assignment.solve.sat import _solve_sat
+
+__all__ = [
+    "FLOW_SCALE",
+    "SAT_SCALE",
+    "Solution",
+    "SolveOptions",
+    "SolveTimeout",
+    "explain_infeasible",
+    "quick_conflicts",
+    "solve",
+    "solve_flow",
+]
+
+
+def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solution:
+    """Solve ``problem`` exactly by min-cost flow; CP-SAT when the flow cannot meet min loads.
+
+    With ``options.method == "cp_sat"`` the side-constrained problem always goes to CP-SAT
+    (hinted with the flow solution); the tests use it to cross-check the two solvers.
+    """
+    options = options or SolveOptions()
+    started = time.perf_counter()
+    if problem.spec.kind is Kind.PEER:
+        return _solve_peer(problem, options, started)
+    conflicts = quick_conflicts(problem)
+    fixed, missing = _arc_positions(problem, problem.must)
+    ids = problem.pop.ids
+    conflicts += [
+        f"pairs.must ({ids[problem.seekers[s]]}, {ids[problem.providers[p]]}) is not an eligible "
+        "pair of this program: drop the must pair"
+        for s, p in missing
+        if (s, p) not in problem.must_blockers
+    ]
+    if conflicts:
+        return _infeasible(conflicts, "checks", started)
+    flow_chosen, flow_score, potentials = solve_flow(problem, fixed=fixed, options=options)
+    loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
+    loads_met = bool((loads >= problem.min_need).all())
+    if loads_met and options.method == "auto":
+        return Solution(
+            status="optimal",
+            pairs=_pairs(problem, flow_chosen),
+            objective=flow_score,
+            bound=flow_score,
+            gap=0.0,
+            bound_scope="all_eligible_pairs",
+            method="min_cost_flow",
+            seconds=time.perf_counter() - started,
+            coverage_bound=int(flow_chosen.sum()),
+            potentials=potentials,
+        )
+    return _solve_sat(
+        problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met
+    )
