@@ -314,6 +314,7 @@ def run_inprocess(
     the programs whose file stem is in ``save``, ``<arcs_dir>/<stem>.npz`` (run 0). A solve
     that raises is recorded (it is matcher's result) and ends that program's runs.
     """
+    from matcher.analysis.isolation import analyze
     from matcher.assignment.compile import compile_program
     from matcher.assignment.explain import explain_assignments, explain_unmatched
     from matcher.assignment.population import population
@@ -321,7 +322,6 @@ def run_inprocess(
     from matcher.assignment.solve import SolveOptions, solve
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file
-    from matcher.isolation import analyze
 
     record: dict[str, Any] = {"runs": runs, "variants": {}}
     parsed = [load_program_file(path) for path in programs]
@@ -375,12 +375,12 @@ def run_inprocess(
 
 def run_screen(program: Path, *, seed: int, key: str, out: Path) -> None:
     """Compile ``program`` once and count each provider's eligible seekers (JSON ``out``)."""
+    from matcher.analysis.isolation import analyze
     from matcher.assignment.compile import compile_program
     from matcher.assignment.population import population
     from matcher.assignment.repeats import History
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file
-    from matcher.isolation import analyze
 
     parsed = load_program_file(program)
     org, _ = load_org(parsed.data.employees, parsed.data.interactions, as_of=parsed.data.as_of)

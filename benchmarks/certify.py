@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 import matcher.assignment.solve.flow as solver_module
+from matcher.analysis.isolation import analyze
 from matcher.assignment.certificate import certify_flow
 from matcher.assignment.compile import compile_program
 from matcher.assignment.population import population
@@ -38,7 +39,6 @@ from matcher.assignment.solve import SolveOptions, solve
 from matcher.generate import generate_org
 from matcher.io.load import load_org
 from matcher.io.write import atomic_output
-from matcher.isolation import analyze
 from matcher.model import Employee, Org
 
 SIZES = {"S": (2_000, 1_000, 200), "M": (20_000, 2_000, 500), "L": (100_000, 20_000, 5_000)}

@@ -175,7 +175,7 @@ def render(result: Path) -> None:
 @click.option("--interactions", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def graph(employees: Path, interactions: Path, out: Path) -> None:
-    """Worker: build the aggregated edge lists of an org once (matcher.graph.build_graph)."""
+    """Worker: build the aggregated edge lists of an org once (matcher.analysis.graph.build_graph)."""
     from benchmarks.orgs import write_graph
 
     write_graph(employees, interactions, out)

@@ -6,7 +6,7 @@ baselines (:mod:`benchmarks.pipelines`) start from edge lists that matcher aggre
 against them the CLI does strictly more work. The pipelines here do the same work as the CLI
 (short of the flags and reports): they read ``employees.csv`` and ``interactions.csv`` with
 pandas (pyarrow engine), aggregate the interactions with pandas and numpy into the same tie
-strengths, reciprocity and strong ties as :func:`matcher.graph.build_graph` (default
+strengths, reciprocity and strong ties as :func:`matcher.analysis.graph.build_graph` (default
 analysis configuration, as-of date = the latest interaction, as ``matcher analyze`` without
 ``--as-of``), build the library's graphs, compute the metric set of
 :mod:`benchmarks.pipelines` (whose build and metric code they reuse, so the metric part is
@@ -78,7 +78,7 @@ STRONG_TIE_FRACTION = 1.0
 ``AnalysisConfig.strong_tie_fraction``."""
 MIN_TENURE_SHARE = 0.25
 """A new hire's strong-tie threshold is scaled by their tenure's share of the window, at least
-this: ``matcher.graph.build_graph`` (``np.clip(..., 0.25, 1.0)``)."""
+this: ``matcher.analysis.graph.build_graph`` (``np.clip(..., 0.25, 1.0)``)."""
 BETWEENNESS_SAMPLES = 64
 """Pivot sources of the sampled betweenness: ``AnalysisConfig.betweenness_samples``."""
 SEED = 0
@@ -155,7 +155,7 @@ def _numbers(rows: pd.DataFrame, name: str, missing: float) -> np.ndarray:
 
 
 def aggregate(people: pd.DataFrame, rows: pd.DataFrame) -> Aggregated:
-    """Tie strengths, reciprocity and strong ties, as ``matcher.graph.build_graph``.
+    """Tie strengths, reciprocity and strong ties, as ``matcher.analysis.graph.build_graph``.
 
     Per row: ``channel weight × min((minutes / 30) ** 0.5, 2) (1 without a duration) ×
     0.5 ** (age / 30 days) × weight``, rows older than 90 days dropped. Rows sharing an
@@ -397,7 +397,7 @@ def pipeline(
 ) -> None:
     """Worker: one library's whole pipeline by hand, CSV files in, per-person CSV out.
 
-    pandas reads and aggregates the interactions as matcher.graph.build_graph does, then the
+    pandas reads and aggregates the interactions as matcher.analysis.graph.build_graph does, then the
     library computes the metric set. It is timed from start to exit like ``matcher analyze``,
     so ``python -m benchmarks pipeline`` runs it without the harness's own imports (see
     ``benchmarks/__main__.py``); matcher is not imported.

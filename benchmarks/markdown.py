@@ -457,7 +457,7 @@ def render_report(report: Report) -> str:
         parts += [
             "## Pipelines by hand, median seconds per step (analyze)",
             "pandas reads both CSV files and aggregates the interactions as "
-            "`matcher.graph.build_graph` does; the library builds its graphs and computes the "
+            "`matcher.analysis.graph.build_graph` does; the library builds its graphs and computes the "
             "metric set; pandas writes one row per person. A probe ran its metric part on a "
             "subsample of people (the figure is then extrapolated: see its note).",
             pipeline_steps_table(report),

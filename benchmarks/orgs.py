@@ -35,7 +35,7 @@ META = "benchmark.json"
 GRAPH = "graph.npz"
 GRAPH_SUMMARY = "graph.json"
 GENERATOR_MODULES = ("matcher.generate",)
-GRAPH_MODULES = ("matcher.graph", "matcher.config", "matcher.model", "matcher.io.load")
+GRAPH_MODULES = ("matcher.analysis.graph", "matcher.config", "matcher.model", "matcher.io.load")
 
 Log = Callable[[str], None]
 
@@ -219,8 +219,8 @@ def prepare_graph(employees: Path, interactions: Path) -> tuple[GraphInputs, dic
         reports (``strong_ties``, ``reciprocated_ties``, ``strong_tie_threshold``), to check
         that the baselines read the same graph as the analysis.
     """
+    from matcher.analysis.graph import build_graph
     from matcher.config import AnalysisConfig
-    from matcher.graph import build_graph
     from matcher.io.load import load_org
 
     config = AnalysisConfig()
@@ -266,7 +266,9 @@ def ensure_graph(org: OrgFiles, *, root: Path, log: Log) -> tuple[Path, Setup]:
         str(path),
     ]
     command = display_command(argv, root)
-    what = "load the org and build the aggregated edge lists once (matcher.graph.build_graph)"
+    what = (
+        "load the org and build the aggregated edge lists once (matcher.analysis.graph.build_graph)"
+    )
     summary = org.directory / GRAPH_SUMMARY
     current = source_fingerprint(GRAPH_MODULES)
     if path.is_file() and summary.is_file() and graph_counts(path).get("code") == current:

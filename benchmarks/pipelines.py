@@ -1,13 +1,13 @@
 """The analysis's metric set, timed step by step, in matcher and in two baseline libraries.
 
 All three pipelines start from the same aggregated edge lists (the upper triangles of the
-matrices that :func:`matcher.graph.build_graph` returns) and compute what
-:func:`matcher.isolation.analyze` computes:
+matrices that :func:`matcher.analysis.graph.build_graph` returns) and compute what
+:func:`matcher.analysis.isolation.analyze` computes:
 
 * ``core_number`` on the strong-tie graph (unweighted),
 * ``pagerank`` on the tie-strength graph (weighted, damping 0.85, tolerance 1e-12 like matcher),
 * ``louvain`` on the tie strength of reciprocated ties (weighted, resolution 1),
-* ``betweenness`` on the strong-tie graph from the same pivot sources (``matcher.metrics.pivots``),
+* ``betweenness`` on the strong-tie graph from the same pivot sources (``matcher.analysis.metrics.pivots``),
   scaled like matcher's estimate.
 
 ``build`` is each library's construction of its graphs from the edge lists: scipy matrices for
@@ -72,9 +72,9 @@ class EdgeList:
 
 
 def pivots(n: int, samples: int, seed: int) -> np.ndarray:
-    """The pivot sources of :func:`matcher.metrics.pivots`, recomputed here.
+    """The pivot sources of :func:`matcher.analysis.metrics.pivots`, recomputed here.
 
-    Importing :mod:`matcher.metrics` loads networkit and igraph; a baseline worker should
+    Importing :mod:`matcher.analysis.metrics` loads networkit and igraph; a baseline worker should
     load only its own library (its peak memory is reported, and networkit brings a second
     OpenMP runtime), so the sampling is repeated here. ``tests/test_benchmarks.py`` checks
     that both give the same pivots.
@@ -105,7 +105,7 @@ class GraphInputs:
         return len(self.strength) + len(self.community) + len(self.strong)
 
     def pivots(self) -> np.ndarray:
-        """The betweenness sources, exactly as :func:`matcher.metrics.sampled_betweenness`."""
+        """The betweenness sources, exactly as :func:`matcher.analysis.metrics.sampled_betweenness`."""
         return pivots(self.n, self.samples, self.seed)
 
     def subsample(self, fraction: float) -> GraphInputs:
@@ -185,8 +185,8 @@ def scale_betweenness(raw: np.ndarray, n: int, pivots: int) -> np.ndarray:
 
 
 def run_matcher(inputs: GraphInputs) -> PipelineRun:
-    """matcher's fast paths (:mod:`matcher.metrics`), as :func:`matcher.isolation.analyze` calls them."""
-    from matcher import metrics
+    """matcher's fast paths (:mod:`matcher.analysis.metrics`), as :func:`matcher.analysis.isolation.analyze` calls them."""
+    from matcher.analysis import metrics
 
     run = PipelineRun("matcher")
     n = inputs.n

@@ -109,7 +109,7 @@ def agreement(
     (up to float rounding); PageRank up to the solvers' tolerances; Louvain partitions differ
     between implementations, so their modularity on the same weighted graph is reported.
     """
-    from matcher.metrics import modularity
+    from matcher.analysis.metrics import modularity
 
     labels = outputs["community"].astype(np.int64)
     return Agreement(

@@ -8,10 +8,10 @@ The notebook API mirrors the CLI::
     isolated = result.flagged("isolated")
 """
 
+from matcher.analysis.isolation import Analysis, PersonMetrics, TeamMetrics, analyze
 from matcher.config import AnalysisConfig
 from matcher.errors import ConfigError, DataError, InfeasibleError, MatcherError
 from matcher.io.load import load_employees, load_interactions, load_org
-from matcher.isolation import Analysis, PersonMetrics, TeamMetrics, analyze
 
 __all__ = [
     "Analysis",

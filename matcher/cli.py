@@ -168,11 +168,11 @@ def analyze(
     as_json: bool,
 ) -> None:
     """Build the collaboration graph and flag isolated and peripheral people, with reasons."""
+    from matcher.analysis.isolation import analyze as run_analysis
     from matcher.config import AnalysisConfig
     from matcher.io.configs import load_analysis_config
     from matcher.io.load import load_org
     from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
-    from matcher.isolation import analyze as run_analysis
     from matcher.privacy import public_reasons
 
     started = time.perf_counter()
@@ -291,6 +291,8 @@ def assign(
     as_json: bool,
 ) -> None:
     """Assign buddies, mentors or peer supporters as the program file says."""
+    from matcher.analysis.isolation import Analysis, AnalysisView
+    from matcher.analysis.isolation import analyze as run_analysis
     from matcher.assignment.run import assign_programs
     from matcher.assignment.solve import SolveOptions
     from matcher.history import History
@@ -298,8 +300,6 @@ def assign(
     from matcher.io.programs import check_saved_analysis, load_program_file
     from matcher.io.reports import OUTPUT_FILES, read_analysis_view
     from matcher.io.runs import store_and_write
-    from matcher.isolation import Analysis, AnalysisView
-    from matcher.isolation import analyze as run_analysis
     from matcher.privacy import WITH_NAMES_WARNING, public_summary
 
     started = time.perf_counter()
@@ -680,12 +680,12 @@ def history_import(
     them. With --program they are first checked against the rules of the programs they name;
     pairings that break a rule are refused unless --force.
     """
+    from matcher.analysis.isolation import analyze as run_analysis
     from matcher.assignment.run import check_imported
     from matcher.history import History
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file
     from matcher.io.tables import read_table
-    from matcher.isolation import analyze as run_analysis
 
     table, _ = read_table(file, ("program", "seeker_id", "provider_id", "period"))
     rows = table.to_pylist()

@@ -42,8 +42,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from matcher.analysis.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis
 from matcher.assignment.programs import Kind
-from matcher.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis
 from matcher.model import CHANNELS, Channel, Employee, InteractionTable, Org
 from matcher.scenario import Dynamics, OrgSection
 

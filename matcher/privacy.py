@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from matcher.errors import ConfigError
 
 if TYPE_CHECKING:
+    from matcher.analysis.isolation import Analysis, PersonMetrics
     from matcher.assignment.run import ProgramResult
-    from matcher.isolation import Analysis, PersonMetrics
 
 MIN_KEY_BYTES = 16
 

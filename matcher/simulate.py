@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from matcher.analysis.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis, analyze
 from matcher.assignment.compile import MatchingProblem, compile_program
 from matcher.assignment.population import population
 from matcher.assignment.programs import Kind, ProgramSpec
@@ -26,7 +27,6 @@ from matcher.assignment.run import assign_programs
 from matcher.assignment.solve import SolveOptions
 from matcher.dynamics import World
 from matcher.errors import ConfigError
-from matcher.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis, analyze
 from matcher.model import Org
 from matcher.scenario import ResolvedVariant, shift_period
 

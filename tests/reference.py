@@ -1,4 +1,4 @@
-"""Straightforward per-row reference implementations, sharing no code with matcher.graph."""
+"""Straightforward per-row reference implementations, sharing no code with matcher.analysis.graph."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher.analysis.isolation import analyze
 from matcher.assignment.checks import HistoryPair, check_assignment, select
 from matcher.assignment.compile import compile_program
 from matcher.assignment.population import population
@@ -19,7 +20,6 @@ from matcher.assignment.repeats import History, history_for
 from matcher.assignment.run import ProgramResult, assign_programs
 from matcher.assignment.scoring import pair_terms, weighted_score
 from matcher.assignment.solve import SolveOptions, solve
-from matcher.isolation import analyze
 from matcher.model import Employee, Org
 from tests.strategies import AS_OF, histories, peer_programs, programs, small_orgs
 

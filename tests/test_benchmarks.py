@@ -209,7 +209,7 @@ def test_readme_section_comes_from_the_newest_results(results: Path, tmp_path: P
 
 def test_baseline_pivots_are_matchers() -> None:
     from benchmarks.pipelines import pivots
-    from matcher.metrics import pivots as matcher_pivots
+    from matcher.analysis.metrics import pivots as matcher_pivots
 
     for n, samples, seed in [(0, 3, 0), (5, 64, 1), (2_000, 64, 0), (100_000, 64, 7)]:
         assert np.array_equal(pivots(n, samples, seed), matcher_pivots(n, samples, seed))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher.analysis.graph import build_graph
 from matcher.config import AnalysisConfig
-from matcher.graph import build_graph
 from tests import reference
 from tests.strategies import AS_OF, interaction_rows, table_of
 

@@ -10,11 +10,11 @@ import pyarrow.csv as pcsv
 import pytest
 from hypothesis import given
 
+from matcher.analysis.isolation import analyze
 from matcher.generate import generate_org
 from matcher.io.load import load_org
 from matcher.io.reports import write_analysis
 from matcher.io.write import atomic_output
-from matcher.isolation import analyze
 from matcher.model import Employee, Org
 from tests import reference
 from tests.strategies import AS_OF, interaction_rows, table_of

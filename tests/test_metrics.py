@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher import metrics
+from matcher.analysis import metrics
 from tests.strategies import graphs
 
 

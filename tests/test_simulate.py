@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher.analysis.isolation import ISOLATED, analyze
 from matcher.assignment.compile import compile_program
 from matcher.assignment.population import population
 from matcher.assignment.programs import Kind
@@ -28,7 +29,6 @@ from matcher.cli import main
 from matcher.dynamics import World
 from matcher.io.load import load_org
 from matcher.io.scenarios import load_base_org, load_scenario, simulate_scenario
-from matcher.isolation import ISOLATED, analyze
 from matcher.scenario import Dynamics, OrgSection, apply_override
 from matcher.simulate import gini, grid, random_pairing, run_cell, run_grid
 

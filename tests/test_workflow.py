@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from matcher.analysis.isolation import analyze
 from matcher.assignment.checks import HistoryPair, check_assignment
 from matcher.assignment.programs import ProgramSpec
 from matcher.assignment.run import ProgramResult, assign_programs
 from matcher.assignment.solve import SolveOptions
 from matcher.history import History, HistoryError
-from matcher.isolation import analyze
 from matcher.model import Employee, Org
 from tests.strategies import AS_OF, programs, small_orgs
 

@@ -7,7 +7,7 @@ peak memory is its own):
   files);
 * ``analyze.pipeline.<library>``: the same work written by hand with pandas and plain networkx
   or plain igraph (:mod:`benchmarks.e2e`): read both CSV files, aggregate the interactions
-  into the same tie strengths, reciprocity and strong ties as ``matcher.graph.build_graph``,
+  into the same tie strengths, reciprocity and strong ties as ``matcher.analysis.graph.build_graph``,
   build the graphs, compute the metric set, write a per-person CSV; timed from start to exit
   like the CLI;
 * ``analyze.metrics.<library>``: the analysis's metric set (core number, PageRank, Louvain,
@@ -147,7 +147,7 @@ def run(ctx: StageContext) -> StageResult:
         "the pipelines (`python -m benchmarks pipeline`, `benchmarks/e2e.py`) do by hand what "
         "`matcher analyze` does, short of the flags and reports: pandas (pyarrow engine) reads "
         "both CSV files and aggregates the interactions into the tie strengths, reciprocity "
-        "and strong ties of `matcher.graph.build_graph` (default configuration; "
+        "and strong ties of `matcher.analysis.graph.build_graph` (default configuration; "
         "`tests/test_benchmarks.py` checks the edge lists against it), networkx or igraph "
         "builds its graphs and computes the metric set (the metric-only baseline's code), "
         "pandas writes a per-person CSV; each is timed as a child process from start to exit, "

@@ -212,7 +212,7 @@ def run(ctx: StageContext) -> StageResult:
 
 # ------------------------------------------------------------------------------- jobs
 
-SCREEN_MODULES = ("matcher.assignment.compile", "matcher.isolation", "matcher.io.load")
+SCREEN_MODULES = ("matcher.assignment.compile", "matcher.analysis.isolation", "matcher.io.load")
 
 
 def _screen(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from matcher.isolation import Analysis, AnalysisView
+from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.model import Org, zone
 
 # ------------------------------------------------------------------------- per-person data

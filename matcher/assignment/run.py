@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.assignment.certificate import certify_flow
 from matcher.assignment.checks import HistoryPair, Violation, check_assignment
 from matcher.assignment.compile import MatchingProblem, compile_program
@@ -26,7 +27,6 @@ from matcher.assignment.programs import Kind, ProgramSpec
 from matcher.assignment.repeats import History, history_for
 from matcher.assignment.solve import Solution, SolveOptions, solve
 from matcher.errors import MatcherError
-from matcher.isolation import Analysis, AnalysisView
 from matcher.model import Org
 
 HistoryRow = tuple[str | None, str, str, str]  # kind, seeker_id, provider_id, period

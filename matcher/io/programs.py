@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from matcher.analysis.isolation import AnalysisView
 from matcher.assignment.programs import ProgramFile
 from matcher.errors import ConfigError
 from matcher.io.configs import read_toml, validate_model
-from matcher.isolation import AnalysisView
 
 
 def load_program_file(path: str | Path) -> ProgramFile:

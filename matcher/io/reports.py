@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy.sparse as sp
 
+from matcher.analysis.isolation import Analysis, AnalysisView, PersonMetrics
 from matcher.assignment.scoring import TERMS
 from matcher.errors import ConfigError
 from matcher.io.write import MANIFEST, OutputDir, published_folder
-from matcher.isolation import Analysis, AnalysisView, PersonMetrics
 from matcher.model import Org
 from matcher.privacy import (
     Pseudonymizer,

@@ -37,12 +37,12 @@ def check_program_file(path: Path) -> int:
     analysed and every program compiled (selectors, capacities, rules needing columns, must
     and never pairs), so that ``validate`` passes what ``assign`` accepts. Nothing is solved.
     """
+    from matcher.analysis.isolation import analyze
     from matcher.assignment.compile import compile_program
     from matcher.assignment.population import population
     from matcher.assignment.repeats import History
     from matcher.io.load import load_org
     from matcher.io.programs import load_program_file
-    from matcher.isolation import analyze
 
     parsed = load_program_file(path)
     data = parsed.data

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from matcher import metrics
+from matcher.analysis import metrics
+from matcher.analysis.graph import CollaborationGraph, build_graph
 from matcher.config import AnalysisConfig
-from matcher.graph import CollaborationGraph, build_graph
 from matcher.model import Org
 from matcher.privacy import complementary_suppression
 
