@@ -21,8 +21,8 @@ from matcher.io.scenarios import load_scenario
 from matcher.io.simanswer import MIN_REPLICATIONS, headline, warnings
 from matcher.io.simreport import SimulationRun, write_simulation
 from matcher.io.write import atomic_output
-from matcher.simstats import describe, difference, metric_bounds
-from matcher.simulate import CellResult
+from matcher.simulation.cell import CellResult
+from matcher.simulation.stats import describe, difference, metric_bounds
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "peer-support-staffing.toml"
 MATCHER_5, MATCHER_40 = "supporters: trained_supporters=5", "supporters: trained_supporters=40"

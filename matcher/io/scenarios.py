@@ -18,7 +18,9 @@ from matcher.generate import generate_org
 from matcher.io.configs import read_toml, validate_model
 from matcher.io.load import load_org
 from matcher.model import Org
-from matcher.scenario import (
+from matcher.simulation.cell import CellResult
+from matcher.simulation.grid import Executor, grid, run_grid
+from matcher.simulation.scenario import (
     RANDOM_SUFFIX,
     OrgSection,
     ResolvedVariant,
@@ -26,7 +28,6 @@ from matcher.scenario import (
     apply_override,
     expand_variants,
 )
-from matcher.simulate import CellResult, Executor, grid, run_grid
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:

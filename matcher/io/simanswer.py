@@ -17,8 +17,9 @@ import math
 from collections.abc import Sequence
 from typing import Protocol
 
-from matcher.scenario import ResolvedVariant, ScenarioFile
-from matcher.simstats import (
+from matcher.simulation.cell import CellResult, aggregate_of
+from matcher.simulation.scenario import ResolvedVariant, ScenarioFile
+from matcher.simulation.stats import (
     Difference,
     Stat,
     describe_metric,
@@ -27,7 +28,6 @@ from matcher.simstats import (
     quarter_values,
     replication_values,
 )
-from matcher.simulate import CellResult, aggregate_of
 
 MIN_REPLICATIONS = 5
 """Fewer replications than this get a warning: at 5 the 95% interval is ±1.2 standard

@@ -27,14 +27,14 @@ from matcher.io.simanswer import (
     warnings,
 )
 from matcher.io.write import OutputDir
-from matcher.scenario import ResolvedVariant, ScenarioFile
-from matcher.simstats import (
+from matcher.simulation.cell import CellResult, aggregate_of
+from matcher.simulation.scenario import ResolvedVariant, ScenarioFile
+from matcher.simulation.stats import (
     Stat,
     by_quarter,
     describe_metric,
     per_replication,
 )
-from matcher.simulate import CellResult, aggregate_of
 
 TABLE_METRICS: tuple[tuple[str, str, str], ...] = (
     ("flagged_coverage", "Flagged seekers covered", "pct"),

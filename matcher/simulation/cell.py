@@ -1,18 +1,11 @@
-"""Run a scenario: every variant × replication through the quarters, with the real engine.
-
-One *cell* is a variant and a replication. :func:`run_cell` plays its quarters: analyse the
-org, pull the role levers, assign every program (with history carried across quarters, or
-at random for the baseline), draw which pairs become ties, move on. Cells are independent and
-deterministic, so :func:`run_grid` may run them in any order, on local processes or on a Dask
-cluster, and reuse cells finished by an earlier, interrupted run.
+"""One cell of a simulation grid: a variant and a seed run quarter by quarter on an evolving
+org, with matcher (or random pairing) assigning its programs each quarter.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,12 +18,10 @@ from matcher.assignment.programs import Kind, ProgramSpec
 from matcher.assignment.repeats import History
 from matcher.assignment.run import assign_programs
 from matcher.assignment.solve import SolveOptions
-from matcher.dynamics import World
-from matcher.errors import ConfigError
 from matcher.model import Org
-from matcher.scenario import ResolvedVariant, shift_period
+from matcher.simulation.scenario import ResolvedVariant, shift_period
+from matcher.simulation.world import World
 
-Executor = Literal["local", "dask"]
 UNMATCHED = (
     "unmatched_no_eligible",
     "unmatched_capacity",
@@ -404,76 +395,3 @@ def run_cell(cell: Cell) -> CellResult:
         rows=rows,
         seconds=time.perf_counter() - started,
     )
-
-
-def grid(variants: Iterable[ResolvedVariant], replications: int) -> list[Cell]:
-    """Every variant × replication, replication-major so early results cover every variant."""
-    variants = list(variants)
-    return [Cell(v, r) for r in range(replications) for v in variants]
-
-
-def run_grid(
-    cells: Sequence[Cell],
-    *,
-    done: dict[str, CellResult] | None = None,
-    on_result: Callable[[CellResult], None] | None = None,
-    executor: Executor = "local",
-    workers: int = 1,
-    scheduler: str | None = None,
-) -> list[CellResult]:
-    """Run the cells not in ``done``; ``on_result`` sees each new result as it arrives.
-
-    ``executor="local"`` uses ``workers`` processes (1 runs in this process);
-    ``executor="dask"`` submits to the ``dask.distributed`` scheduler at ``scheduler``.
-    Results come back in the order of ``cells`` whatever order they finished in.
-    """
-    done = dict(done or {})
-    todo = [cell for cell in cells if cell.key not in done]
-
-    def record(result: CellResult) -> None:
-        done[result.key] = result
-        if on_result is not None:
-            on_result(result)
-
-    if todo and executor == "dask":
-        _run_dask(todo, scheduler, record)
-    elif todo and workers > 1:
-        context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context)
-        try:
-            futures: set[Future[CellResult]] = {pool.submit(run_cell, cell) for cell in todo}
-            while futures:
-                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    record(future.result())
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
-            raise
-        pool.shutdown()
-    else:
-        for cell in todo:
-            record(run_cell(cell))
-    return [done[cell.key] for cell in cells]
-
-
-def _run_dask(
-    cells: list[Cell], scheduler: str | None, record: Callable[[CellResult], None]
-) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ImportError as exc:
-        raise ConfigError(
-            "--executor dask needs the optional dependency: pip install 'workplace-matcher[dask]'"
-        ) from exc
-    if not scheduler:
-        raise ConfigError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-    try:
-        client = Client(scheduler, timeout="20s")
-    except OSError as exc:
-        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
-    try:
-        futures = client.map(run_cell, cells, pure=False)
-        for future in as_completed(futures):
-            record(future.result())
-    finally:
-        client.close()

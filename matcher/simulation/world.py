@@ -7,8 +7,8 @@ analyses and assigns; :meth:`World.form_ties`, :meth:`World.advance` move it on.
 
 Notes
 -----
-The model, stated once (the parameters live in :class:`~matcher.scenario.Dynamics` and
-:class:`~matcher.scenario.OrgSection`):
+The model, stated once (the parameters live in :class:`~matcher.simulation.scenario.Dynamics` and
+:class:`~matcher.simulation.scenario.OrgSection`):
 
 * **Background.** The base org's interaction window is replayed every quarter (shifted by 91
   days, so weekdays stay put): people keep meeting their team as they did. Rows that name
@@ -45,7 +45,7 @@ import numpy as np
 from matcher.analysis.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis
 from matcher.assignment.programs import Kind
 from matcher.model import CHANNELS, Channel, Employee, InteractionTable, Org
-from matcher.scenario import Dynamics, OrgSection
+from matcher.simulation.scenario import Dynamics, OrgSection
 
 MODEL_VERSION = 3
 """Bumped whenever the model changes what a cell computes: kept cells of other versions rerun."""

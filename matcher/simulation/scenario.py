@@ -4,7 +4,7 @@ A scenario file is validated like a program file (``extra="forbid"``, located er
 variants are *overrides* of the file itself: ``sweep`` lists values to try, ``set`` fixes values,
 each keyed by a dotted path into the file (``org.trained_supporters``,
 ``program.mentoring.capacity.default``, or ``capacity.default`` for every program). Expanding
-the variants gives the grid of :class:`ResolvedVariant` that :mod:`matcher.simulate` runs.
+the variants gives the grid of :class:`ResolvedVariant` that :mod:`matcher.simulation.grid` runs.
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ class ResolvedVariant:
     def fingerprint(self) -> str:
         """A hash of everything that decides this variant's results."""
         from matcher import __version__
-        from matcher.dynamics import MODEL_VERSION
+        from matcher.simulation.world import MODEL_VERSION
 
         payload = json.dumps(
             [__version__, MODEL_VERSION, self.pairing, self.scenario.model_dump(mode="json")],

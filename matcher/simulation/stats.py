@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 
-from matcher.simulate import CellResult, aggregate_of
+from matcher.simulation.cell import CellResult, aggregate_of
 
 RATES = ("_share", "coverage", "_reach", "load_gini")
 """Metric names (or their endings) that are fractions between 0 and 1."""

@@ -1,0 +1,89 @@
+"""The grid of cells (variants × replications) and running it in this process, on local
+workers or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Literal
+
+from matcher.errors import ConfigError
+from matcher.simulation.cell import Cell, CellResult, run_cell
+from matcher.simulation.scenario import ResolvedVariant
+
+Executor = Literal["local", "dask"]
+
+
+def grid(variants: Iterable[ResolvedVariant], replications: int) -> list[Cell]:
+    """Every variant × replication, replication-major so early results cover every variant."""
+    variants = list(variants)
+    return [Cell(v, r) for r in range(replications) for v in variants]
+
+
+def run_grid(
+    cells: Sequence[Cell],
+    *,
+    done: dict[str, CellResult] | None = None,
+    on_result: Callable[[CellResult], None] | None = None,
+    executor: Executor = "local",
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> list[CellResult]:
+    """Run the cells not in ``done``; ``on_result`` sees each new result as it arrives.
+
+    ``executor="local"`` uses ``workers`` processes (1 runs in this process);
+    ``executor="dask"`` submits to the ``dask.distributed`` scheduler at ``scheduler``.
+    Results come back in the order of ``cells`` whatever order they finished in.
+    """
+    done = dict(done or {})
+    todo = [cell for cell in cells if cell.key not in done]
+
+    def record(result: CellResult) -> None:
+        done[result.key] = result
+        if on_result is not None:
+            on_result(result)
+
+    if todo and executor == "dask":
+        _run_dask(todo, scheduler, record)
+    elif todo and workers > 1:
+        context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context)
+        try:
+            futures: set[Future[CellResult]] = {pool.submit(run_cell, cell) for cell in todo}
+            while futures:
+                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    record(future.result())
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
+            raise
+        pool.shutdown()
+    else:
+        for cell in todo:
+            record(run_cell(cell))
+    return [done[cell.key] for cell in cells]
+
+
+def _run_dask(
+    cells: list[Cell], scheduler: str | None, record: Callable[[CellResult], None]
+) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise ConfigError(
+            "--executor dask needs the optional dependency: pip install 'workplace-matcher[dask]'"
+        ) from exc
+    if not scheduler:
+        raise ConfigError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
+    try:
+        client = Client(scheduler, timeout="20s")
+    except OSError as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+    try:
+        futures = client.map(run_cell, cells, pure=False)
+        for future in as_completed(futures):
+            record(future.result())
+    finally:
+        client.close()
