@@ -36,10 +36,10 @@ from matcher.assignment.programs import ProgramSpec
 from matcher.assignment.repeats import History
 from matcher.assignment.run import verify
 from matcher.assignment.solve import SolveOptions, solve
-from matcher.generate import generate_org
 from matcher.io.load import load_org
 from matcher.io.write import atomic_output
 from matcher.model import Employee, Org
+from matcher.synthetic.generate import generate_org
 
 SIZES = {"S": (2_000, 1_000, 200), "M": (20_000, 2_000, 500), "L": (100_000, 20_000, 5_000)}
 """Org size, mentees and mentors per ``--size``."""

@@ -34,7 +34,16 @@ from benchmarks.results import OrgInfo, Setup
 META = "benchmark.json"
 GRAPH = "graph.npz"
 GRAPH_SUMMARY = "graph.json"
-GENERATOR_MODULES = ("matcher.generate",)
+GENERATOR_MODULES = (
+    "matcher.synthetic.generate",
+    "matcher.synthetic.orgchart",
+    "matcher.synthetic.people",
+    "matcher.synthetic.truth",
+    "matcher.synthetic.clock",
+    "matcher.synthetic.interactions",
+    "matcher.synthetic.tables",
+    "matcher.synthetic.vocabulary",
+)
 GRAPH_MODULES = ("matcher.analysis.graph", "matcher.config", "matcher.model", "matcher.io.load")
 
 Log = Callable[[str], None]
@@ -175,7 +184,7 @@ def _reusable(meta: Path, generator: str, log: Log) -> GenerateRecord | None:
         log(f"{meta} is unreadable or from an older harness: regenerating")
         return None
     if record.generator != generator:
-        log(f"matcher/generate.py changed since {meta.parent.name} was generated: regenerating")
+        log(f"matcher/synthetic/ changed since {meta.parent.name} was generated: regenerating")
         return None
     return record
 

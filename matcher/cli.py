@@ -90,8 +90,8 @@ def generate(
     as_json: bool,
 ) -> None:
     """Generate a realistic synthetic org: employees.csv, interactions.csv, truth.csv."""
-    from matcher.generate import generate_org
     from matcher.io.write import atomic_output
+    from matcher.synthetic.generate import generate_org
 
     started = time.perf_counter()
     with step(f"generating {n_employees:,} employees", quiet):

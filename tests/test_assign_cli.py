@@ -15,10 +15,10 @@ from matcher.analysis.isolation import analyze
 from matcher.assignment.checks import HistoryPair, check_assignment
 from matcher.cli import main
 from matcher.config import AnalysisConfig
-from matcher.generate import generate_org
 from matcher.io.load import load_org
 from matcher.io.programs import load_program_file
 from matcher.io.write import atomic_output
+from matcher.synthetic.generate import generate_org
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 EXAMPLES = ("mentoring.toml", "buddy.toml", "peer-support.toml")

@@ -475,7 +475,7 @@ def _edge_cases(org: Any) -> tuple[pa.Table, pa.Table]:
 
 @pytest.fixture(scope="module", params=["generated", "edge cases"])
 def tiny_org(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from matcher.generate import generate_org
+    from matcher.synthetic.generate import generate_org
 
     org = generate_org(300, seed=2)
     employees, interactions = org.employees, org.interactions
@@ -538,7 +538,7 @@ def test_pipeline_aggregates_matchers_graph(tiny_org: Path) -> None:
 @pytest.mark.parametrize("library", ["networkx", "igraph"])
 def test_pipeline_worker_loads_only_its_library(library: str, tmp_path: Path) -> None:
     """The worker writes its timings and one row per person without importing matcher."""
-    from matcher.generate import generate_org
+    from matcher.synthetic.generate import generate_org
 
     org = generate_org(120, seed=3)
     pcsv.write_csv(org.employees, tmp_path / "employees.csv")

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from matcher.errors import OutputError
-from matcher.generate import generate_org
 from matcher.io.write import atomic_output, check_output_folder, published_folder
+from matcher.synthetic.generate import generate_org
 
 ROOT = Path(__file__).resolve().parents[1]
 MENTORING = ROOT / "scenarios" / "mentoring.toml"

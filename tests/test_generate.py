@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher.errors import ConfigError
-from matcher.generate import SyntheticOrg, generate_org
+from matcher.synthetic.generate import SyntheticOrg, generate_org
 
 EMPLOYEE_COLUMNS = [
     "id", "name", "email", "manager_id", "team", "department", "location", "timezone",

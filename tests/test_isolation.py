@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given
 
 from matcher.analysis.isolation import analyze
-from matcher.generate import generate_org
 from matcher.io.load import load_org
 from matcher.io.reports import write_analysis
 from matcher.io.write import atomic_output
 from matcher.model import Employee, Org
+from matcher.synthetic.generate import generate_org
 from tests import reference
 from tests.strategies import AS_OF, interaction_rows, table_of
 

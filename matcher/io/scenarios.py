@@ -14,7 +14,6 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from matcher.errors import ConfigError
-from matcher.generate import generate_org
 from matcher.io.configs import read_toml, validate_model
 from matcher.io.load import load_org
 from matcher.model import Org
@@ -28,6 +27,7 @@ from matcher.simulation.scenario import (
     apply_override,
     expand_variants,
 )
+from matcher.synthetic.generate import generate_org
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
