@@ -1,0 +1,59 @@
+"""The ``matcher`` command line: parse options, call one library function, render the result.
+
+One module per command (:mod:`~matcher.cli.generate`, :mod:`~matcher.cli.analyze`,
+:mod:`~matcher.cli.assign`, :mod:`~matcher.cli.simulate`, :mod:`~matcher.cli.history`,
+:mod:`~matcher.cli.validate`; ``ingest`` lives with its readers). Errors the user can fix (bad
+data, bad configuration) exit with code 1 and a message, never a traceback; bad usage exits
+with 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from matcher.cli import analyze as analyze_command
+from matcher.cli import assign as assign_command
+from matcher.cli import generate as generate_command
+from matcher.cli import history as history_command
+from matcher.cli import simulate as simulate_command
+from matcher.cli import validate as validate_command
+from matcher.errors import MatcherError
+from matcher.ingest.command import ingest
+
+
+class MatcherGroup(click.Group):
+    """Turns every :class:`MatcherError` into exit code 1 with its message."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MatcherError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt:
+            click.echo("interrupted: no output was written", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=MatcherGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="workplace-matcher")
+def main() -> None:
+    """Find isolated and peripheral employees and match them with buddies, mentors and peer supporters."""
+
+
+for command in (
+    generate_command.generate,
+    analyze_command.analyze,
+    assign_command.assign,
+    simulate_command.simulate,
+    history_command.history,
+    validate_command.validate,
+    ingest,
+):
+    main.add_command(command)
+
+
+def run() -> None:  # pragma: no cover - console entry point
+    main(prog_name="matcher")
