@@ -99,3 +99,15 @@ class ProblemCollector:
     def raise_if_any(self) -> None:
         if self.total:
             raise DataError(self.problems, self.total)
+
+
+class SolveTimeout(MatcherError):
+    """CP-SAT found no assignment at all within the time limit."""
+
+
+class CertificateError(MatcherError):
+    """A solution failed its independent check: a bug in matcher, never a user error."""
+
+
+class HistoryError(MatcherError):
+    """The history database cannot do what was asked (unknown run, bad import, …)."""

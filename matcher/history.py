@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from matcher.errors import MatcherError
+from matcher.errors import HistoryError
 
 SCHEMA_VERSION = 2
 RUNS_TABLE = """
@@ -61,10 +61,6 @@ CREATE INDEX IF NOT EXISTS pairs_by_run ON pairs(run_id);
 CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period);
 """
 )
-
-
-class HistoryError(MatcherError):
-    """The history database cannot do what was asked (unknown run, bad import, …)."""
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,10 @@ from matcher.assignment.population import population
 from matcher.assignment.programs import Kind, ProgramSpec
 from matcher.assignment.repeats import History, history_for
 from matcher.assignment.solve import Solution, SolveOptions, solve
-from matcher.errors import MatcherError
+from matcher.errors import CertificateError
 from matcher.model import Org
 
 HistoryRow = tuple[str | None, str, str, str]  # kind, seeker_id, provider_id, period
-
-
-class CertificateError(MatcherError):
-    """A solution failed its independent check: a bug in matcher, never a user error."""
 
 
 BUG_REPORT = (

@@ -32,7 +32,6 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    SolveTimeout,
     _arc_positions,
     _infeasible,
     _pairs,
@@ -41,6 +40,7 @@ from matcher.assignment.solve.conflicts import explain_infeasible, quick_conflic
 from matcher.assignment.solve.flow import solve_flow
 from matcher.assignment.solve.peer import _solve_peer
 from matcher.assignment.solve.sat import _solve_sat
+from matcher.errors import SolveTimeout
 
 __all__ = [
     "FLOW_SCALE",

@@ -11,7 +11,6 @@ from ortools.sat.python import cp_model
 
 from matcher.assignment.certificate import FlowPotentials
 from matcher.assignment.compile import MatchingProblem
-from matcher.errors import MatcherError
 
 FLOW_SCALE = 1_000_000  # cost units of the flow per score unit (costs must be integers)
 SAT_SCALE = 1_000_000  # objective units in CP-SAT per score unit: the flow's resolution, so
@@ -157,10 +156,6 @@ def _infeasible(conflicts: list[str], method: str, started: float) -> Solution:
         coverage_bound=0,
         conflicts=conflicts,
     )
-
-
-class SolveTimeout(MatcherError):
-    """CP-SAT found no assignment at all within the time limit."""
 
 
 def _best_per_provider(problem: MatchingProblem, k: int) -> np.ndarray:

@@ -16,7 +16,6 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    SolveTimeout,
     _arc_positions,
     _best_per_provider,
     _best_per_seeker,
@@ -26,6 +25,7 @@ from matcher.assignment.solve.common import (
     _solver,
 )
 from matcher.assignment.solve.conflicts import _peer_conflicts
+from matcher.errors import SolveTimeout
 
 GREEDY_ALL_ARCS = 2_000_000  # peer pairs the greedy start scans in full (about 1 s)
 PEER_ARCS_PER_SECOND = 50_000

@@ -15,7 +15,6 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    SolveTimeout,
     _add_team_caps,
     _best_per_seeker,
     _gap,
@@ -24,6 +23,7 @@ from matcher.assignment.solve.common import (
     _solver,
 )
 from matcher.assignment.solve.conflicts import explain_infeasible
+from matcher.errors import SolveTimeout
 
 
 def _candidates(
