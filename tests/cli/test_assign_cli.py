@@ -19,8 +19,8 @@ from matcher.io.load import load_org
 from matcher.io.programs import load_program_file
 from matcher.io.write import atomic_output
 from matcher.synthetic.generate import generate_org
+from tests.paths import SCENARIOS
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 EXAMPLES = ("mentoring.toml", "buddy.toml", "peer-support.toml")
 
 

@@ -28,8 +28,8 @@ from matcher.privacy import (
     k_anonymous_cells,
     tenure_band,
 )
+from tests.paths import SCENARIOS
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 KEY = "a pseudonym key of more than sixteen bytes"
 ENV = {"MATCHER_PSEUDONYM_KEY": KEY}
 K = 5

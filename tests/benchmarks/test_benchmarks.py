@@ -24,8 +24,8 @@ import pyarrow.csv as pcsv
 import pytest
 
 from benchmarks.assign_work import Arcs
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FIGURES = {
     "analyze.cli",
     "analyze.metrics.matcher",

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from matcher.ingest.command import ingest
 from matcher.ingest.rows import INTERACTION_HEADER, event_id
 from matcher.io.load import load_employees, load_interactions, load_org
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EMPLOYEES = FIXTURES / "employees.csv"
 ALIASES = FIXTURES / "aliases.csv"
 SEPTEMBER = ("--start", "2026-09-01", "--end", "2026-09-30")

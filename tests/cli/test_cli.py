@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from matcher.cli import main
-from tests.test_load import EMPLOYEES, INTERACTIONS, write
+from tests.io.test_load import EMPLOYEES, INTERACTIONS, write
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:

@@ -15,8 +15,8 @@ from matcher.assignment.certificate import certify_flow
 from matcher.assignment.programs import ProgramSpec
 from matcher.assignment.run import CertificateError, verify
 from matcher.model import Employee, Org
+from tests.assignment.test_assign import HistoryRows, instances, run
 from tests.strategies import AS_OF
-from tests.test_assign import HistoryRows, instances, run
 
 
 @given(instances(), st.sampled_from([None, 1, 2]), st.sampled_from([0, 5_000_000]))

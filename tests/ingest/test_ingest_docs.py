@@ -9,8 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from matcher.ingest.hris import WORKDAY_MAPPING
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 
 

@@ -15,8 +15,8 @@ from matcher.ingest.identity import Aliases, Directory
 from matcher.ingest.pipeline import ReadOptions, ingest_interactions
 from matcher.ingest.records import Kind, Window
 from matcher.model import Employee
+from tests.paths import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PEOPLE = [f"U{i}" for i in range(6)]  # U5 has no employee record: unresolved
 DIRECTORY = Directory(
     [Employee(id=f"E{i}", email=f"p{i}@example.com") for i in range(5)], Aliases.none(), "employees"

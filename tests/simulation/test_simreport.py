@@ -23,8 +23,9 @@ from matcher.io.simreport import SimulationRun, write_simulation
 from matcher.io.write import atomic_output
 from matcher.simulation.cell import CellResult
 from matcher.simulation.stats import describe, difference, metric_bounds
+from tests.paths import SCENARIOS
 
-SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "peer-support-staffing.toml"
+SCENARIO = SCENARIOS / "peer-support-staffing.toml"
 MATCHER_5, MATCHER_40 = "supporters: trained_supporters=5", "supporters: trained_supporters=40"
 RANDOM_5 = f"{MATCHER_5} · random pairing"
 

@@ -32,10 +32,9 @@ from matcher.simulation.cell import gini, random_pairing, run_cell
 from matcher.simulation.grid import grid, run_grid
 from matcher.simulation.scenario import Dynamics, OrgSection, apply_override
 from matcher.simulation.world import World
+from tests.paths import SCENARIOS
+from tests.strategies import programs, small_orgs
 
-from .strategies import programs, small_orgs
-
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SIMULATIONS = sorted(p for p in SCENARIOS.glob("*.toml") if "[scenario]" in p.read_text())
 SMALL = ("org.generate.employees=300", "scenario.replications=2", "scenario.quarters=2")
 TIMING = ("solve_seconds",)

@@ -44,8 +44,8 @@ from matcher.io.programs import load_program_file
 from matcher.io.scenarios import load_scenario
 from matcher.io.tables import read_table
 from matcher.io.validate import check_program_file
+from tests.paths import FIXTURES, SCENARIOS
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 EMPLOYEES = FIXTURES / "employees.csv"
 
 
@@ -1164,7 +1164,7 @@ never = [["E1", "E2"]]
 half_life_days = 30.0
 """
 ).encode()
-SCENARIO_SEED = (Path(__file__).resolve().parents[1] / "scenarios" / "buddy.toml").read_bytes()
+SCENARIO_SEED = (SCENARIOS / "buddy.toml").read_bytes()
 TOML_VALUES = st.sampled_from(
     [
         "nan",

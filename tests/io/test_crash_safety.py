@@ -26,8 +26,8 @@ import pytest
 from matcher.errors import OutputError
 from matcher.io.write import atomic_output, check_output_folder, published_folder
 from matcher.synthetic.generate import generate_org
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 MENTORING = ROOT / "scenarios" / "mentoring.toml"
 OURS = frozenset({"a.csv", "b.csv", "summary.json", "manifest.json"})
 
