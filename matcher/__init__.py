@@ -12,6 +12,7 @@ from matcher.analysis.isolation import Analysis, PersonMetrics, TeamMetrics, ana
 from matcher.config import AnalysisConfig
 from matcher.errors import ConfigError, DataError, InfeasibleError, MatcherError
 from matcher.io.load import load_employees, load_interactions, load_org
+from matcher.version import __version__ as __version__
 
 __all__ = [
     "Analysis",
@@ -27,4 +28,3 @@ __all__ = [
     "load_interactions",
     "load_org",
 ]
-__version__ = "0.1.0"

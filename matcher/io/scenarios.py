@@ -179,7 +179,7 @@ def simulate_scenario(
 
     started = time.perf_counter()
     base, variants = load_scenario(path, overrides)
-    cells = grid(variants, base.scenario.replications)
+    cells = grid(variants, base.scenario.replications, load_base_org)
     store = CellStore(out_dir)
     done = {} if fresh else store.load({c.key for c in cells})
     finished = len(done)

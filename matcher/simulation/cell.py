@@ -5,7 +5,7 @@ org, with matcher (or random pairing) assigning its programs each quarter.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -19,7 +19,7 @@ from matcher.assignment.repeats import History
 from matcher.assignment.run import assign_programs
 from matcher.assignment.solve import SolveOptions
 from matcher.model import Org
-from matcher.simulation.scenario import ResolvedVariant, shift_period
+from matcher.simulation.scenario import OrgSection, ResolvedVariant, shift_period
 from matcher.simulation.world import World
 
 UNMATCHED = (
@@ -59,10 +59,13 @@ def aggregate_of(metric: str) -> Literal["final", "mean", "total"]:
 
 @dataclass(frozen=True)
 class Cell:
-    """One variant in one replication."""
+    """One variant in one replication; ``load_org`` gives the scenario's base org (the caller's
+    reader: the simulation itself reads no files). It must be a module-level function, so that
+    cells can travel to worker processes."""
 
     variant: ResolvedVariant
     replication: int
+    load_org: Callable[[OrgSection], Org]
 
     @property
     def key(self) -> str:
@@ -306,13 +309,11 @@ def _strong(analysis: Analysis, org: Org, a: str, b: str) -> bool:
 
 def run_cell(cell: Cell) -> CellResult:
     """Play one variant in one replication through every quarter; deterministic in the cell."""
-    from matcher.io.scenarios import load_base_org  # the one place a cell reads files
-
     started = time.perf_counter()
     variant, scenario = cell.variant, cell.variant.scenario
     header = scenario.scenario
     world = World.start(
-        load_base_org(scenario.org),
+        cell.load_org(scenario.org),
         scenario.org,
         scenario.dynamics,
         seed=header.seed,

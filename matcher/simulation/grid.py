@@ -10,16 +10,21 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Literal
 
 from matcher.errors import ConfigError
+from matcher.model import Org
 from matcher.simulation.cell import Cell, CellResult, run_cell
-from matcher.simulation.scenario import ResolvedVariant
+from matcher.simulation.scenario import OrgSection, ResolvedVariant
 
 Executor = Literal["local", "dask"]
 
 
-def grid(variants: Iterable[ResolvedVariant], replications: int) -> list[Cell]:
+def grid(
+    variants: Iterable[ResolvedVariant],
+    replications: int,
+    load_org: Callable[[OrgSection], Org],
+) -> list[Cell]:
     """Every variant × replication, replication-major so early results cover every variant."""
     variants = list(variants)
-    return [Cell(v, r) for r in range(replications) for v in variants]
+    return [Cell(v, r, load_org) for r in range(replications) for v in variants]
 
 
 def run_grid(

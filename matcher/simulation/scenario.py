@@ -184,8 +184,8 @@ class ResolvedVariant:
     @property
     def fingerprint(self) -> str:
         """A hash of everything that decides this variant's results."""
-        from matcher import __version__
         from matcher.simulation.world import MODEL_VERSION
+        from matcher.version import __version__
 
         payload = json.dumps(
             [__version__, MODEL_VERSION, self.pairing, self.scenario.model_dump(mode="json")],

@@ -399,7 +399,7 @@ def test_dask_without_a_scheduler_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_cells_run_alone_equal_cells_run_in_a_grid(staffing: Path) -> None:
     _, variants = load_scenario(SCENARIOS / "peer-support-staffing.toml", STAFFING_SETTINGS)
-    cell = grid(variants, 3)[-1]
+    cell = grid(variants, 3, load_base_org)[-1]
     alone = run_cell(cell)
     again = run_grid([cell])[0]
     strip = [r for r in alone.rows if not r[1].endswith(TIMING)]
