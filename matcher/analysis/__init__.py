@@ -5,3 +5,5 @@ No files and no solver: :mod:`~matcher.analysis.graph` builds the graph from int
 tested against it), :mod:`~matcher.analysis.isolation` flags isolated and peripheral people,
 siloed teams and overloaded connectors, each with plain-words reasons.
 """
+
+__all__ = ["graph", "isolation", "metrics"]  # the stage's modules

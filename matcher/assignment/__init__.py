@@ -15,3 +15,18 @@ Modules, in the order a program flows through them:
   rule checker and the optimality certificate (they share no code with compile or solve).
 * :mod:`~matcher.assignment.run`: all of it for a program file's programs (``matcher assign``).
 """
+
+__all__ = [
+    "certificate",
+    "checks",
+    "compile",
+    "explain",
+    "population",
+    "programs",
+    "repeats",
+    "rules",
+    "run",
+    "scoring",
+    "selection",
+    "solve",
+]  # the stage's modules

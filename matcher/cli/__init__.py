@@ -57,3 +57,6 @@ for command in (
 
 def run() -> None:  # pragma: no cover - console entry point
     main(prog_name="matcher")
+
+
+__all__ = ["main", "run"]

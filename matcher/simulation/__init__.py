@@ -6,3 +6,5 @@
 :mod:`~matcher.simulation.grid` (every cell, here or on workers) and
 :mod:`~matcher.simulation.stats` (summaries across replications).
 """
+
+__all__ = ["cell", "grid", "scenario", "stats", "world"]  # the stage's modules

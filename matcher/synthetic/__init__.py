@@ -6,3 +6,14 @@ siloed teams, for the demo, the tests and the benchmarks (:func:`~matcher.synthe
 :mod:`~matcher.synthetic.clock`, :mod:`~matcher.synthetic.interactions` and
 :mod:`~matcher.synthetic.tables` follow the order in which an org is generated.
 """
+
+__all__ = [
+    "clock",
+    "generate",
+    "interactions",
+    "orgchart",
+    "people",
+    "tables",
+    "truth",
+    "vocabulary",
+]  # the stage's modules
