@@ -249,17 +249,11 @@ def _size(path: Path) -> int:
 
 
 def _ingest_command() -> list[str]:
-    """``matcher ingest`` when the CLI has it, else the command module run directly."""
+    """``matcher ingest``: the installed script, else the CLI module."""
     script = Path(sys.executable).with_name("matcher")
-    try:
-        from matcher.cli import main
-
-        registered = "ingest" in main.commands
-    except ImportError:
-        registered = False
-    if registered and script.is_file():
+    if script.is_file():
         return [str(script), "ingest"]
-    return [sys.executable, "-m", "matcher.ingest.command"]
+    return [sys.executable, "-m", "matcher.cli", "ingest"]
 
 
 def _shown(argv: list[str]) -> str:

@@ -2,7 +2,7 @@
 
 One module per command (:mod:`~matcher.cli.generate`, :mod:`~matcher.cli.analyze`,
 :mod:`~matcher.cli.assign`, :mod:`~matcher.cli.simulate`, :mod:`~matcher.cli.history`,
-:mod:`~matcher.cli.validate`; ``ingest`` lives with its readers). Errors the user can fix (bad
+:mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`). Errors the user can fix (bad
 data, bad configuration) exit with code 1 and a message, never a traceback; bad usage exits
 with 2.
 """
@@ -18,10 +18,10 @@ from matcher.cli import analyze as analyze_command
 from matcher.cli import assign as assign_command
 from matcher.cli import generate as generate_command
 from matcher.cli import history as history_command
+from matcher.cli import ingest as ingest_command
 from matcher.cli import simulate as simulate_command
 from matcher.cli import validate as validate_command
 from matcher.errors import MatcherError
-from matcher.ingest.command import ingest
 
 
 class MatcherGroup(click.Group):
@@ -50,7 +50,7 @@ for command in (
     simulate_command.simulate,
     history_command.history,
     validate_command.validate,
-    ingest,
+    ingest_command.ingest,
 ):
     main.add_command(command)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from matcher.cli.common import parse_date, warn_future, warn_if_shared
-from matcher.cli_options import common_options, echo, pseudonym_options, step
-from matcher.cli_options import pseudonymizer as make_pseudonymizer
+from matcher.cli.options import common_options, echo, pseudonym_options, step
+from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
 @click.command()

@@ -12,8 +12,8 @@ from typing import Any
 import click
 
 from matcher.cli.common import warn_future, warn_if_shared
-from matcher.cli_options import common_options, echo, optional_key, pseudonym_options, step
-from matcher.cli_options import pseudonymizer as make_pseudonymizer
+from matcher.cli.options import common_options, echo, optional_key, pseudonym_options, step
+from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
 @click.command()

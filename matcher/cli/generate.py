@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from matcher.cli.common import parse_date
-from matcher.cli_options import common_options, echo, step
+from matcher.cli.options import common_options, echo, step
 
 
 @click.command()

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from matcher.cli_options import common_options, echo, pseudonym_options, step
-from matcher.cli_options import pseudonymizer as make_pseudonymizer
+from matcher.cli.options import common_options, echo, pseudonym_options, step
+from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 HISTORY_IDS = (
     "The database is HR's own store and keeps real employee ids; --pseudonymize replaces them "

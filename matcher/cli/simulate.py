@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from matcher.cli_options import common_options, echo
+from matcher.cli.options import common_options, echo
 
 
 @click.command()

@@ -1,6 +1,6 @@
 """Real data in: Slack exports, iCalendar files, Microsoft Graph dumps and HRIS reports.
 
-``matcher ingest`` (:mod:`matcher.ingest.command`) reads exports as their owners produce them
+``matcher ingest`` (:mod:`matcher.cli.ingest`) reads exports as their owners produce them
 and writes the contract's ``interactions.csv`` (or, from an HRIS report, ``employees.csv``).
 Only metadata is kept: who, when, on which channel, for how long; never message text or
 meeting subjects. People are matched across sources by e-mail address (case-insensitive,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from matcher.ingest.command import ingest
+from matcher.cli.ingest import ingest
 from matcher.ingest.rows import INTERACTION_HEADER, event_id
 from matcher.io.load import load_employees, load_interactions, load_org
 from tests.paths import FIXTURES

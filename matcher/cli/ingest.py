@@ -1,7 +1,7 @@
 """``matcher ingest``: exports in, ``interactions.csv`` (or, from an HRIS report, ``employees.csv``) out.
 
 The command is registered by :mod:`matcher.cli` (``main.add_command(ingest)``); the options and
-helpers it shares with the other commands come from :mod:`matcher.cli_options`.
+helpers it shares with the other commands come from :mod:`matcher.cli.options`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from matcher.cli_options import common_options, pseudonym_options, step
-from matcher.cli_options import pseudonymizer as make_pseudonymizer
+from matcher.cli.options import common_options, pseudonym_options, step
+from matcher.cli.options import pseudonymizer as make_pseudonymizer
 from matcher.config import AnalysisConfig
 from matcher.errors import MatcherError
 from matcher.ingest.records import Kind, Window
@@ -338,9 +338,3 @@ def _run_hris(
             f"(header on row {result.header_row}; {found}) in {seconds} s",
             err=True,
         )
-
-
-if (
-    __name__ == "__main__"
-):  # pragma: no cover - ``python -m matcher.ingest.command`` before the CLI registers it
-    ingest(prog_name="matcher ingest")
