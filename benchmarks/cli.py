@@ -133,7 +133,7 @@ def run(
     show_default=True,
 )
 def readme(results_dir: Path) -> None:
-    """Print the README's performance section from the newest result file of each size."""
+    """Print docs/performance.md (the performance page) from the newest result file of each size."""
     from benchmarks.markdown import render_readme
     from benchmarks.measure import shown_path
     from benchmarks.runner import newest_reports

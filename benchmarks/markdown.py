@@ -1,4 +1,4 @@
-"""Markdown from result files: one page per run, and the README's performance section."""
+"""Markdown from result files: one page per run, and docs/performance.md."""
 
 from __future__ import annotations
 
