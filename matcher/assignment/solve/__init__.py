@@ -36,7 +36,11 @@ from matcher.assignment.solve.common import (
     _infeasible,
     _pairs,
 )
-from matcher.assignment.solve.conflicts import explain_infeasible, quick_conflicts
+from matcher.assignment.solve.conflicts import (
+    explain_infeasible,
+    missing_must_conflicts,
+    quick_conflicts,
+)
 from matcher.assignment.solve.flow import solve_flow
 from matcher.assignment.solve.peer import _solve_peer
 from matcher.assignment.solve.sat import _solve_sat
@@ -67,13 +71,7 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
         return _solve_peer(problem, options, started)
     conflicts = quick_conflicts(problem)
     fixed, missing = _arc_positions(problem, problem.must)
-    ids = problem.pop.ids
-    conflicts += [
-        f"pairs.must ({ids[problem.seekers[s]]}, {ids[problem.providers[p]]}) is not an eligible "
-        "pair of this program: drop the must pair"
-        for s, p in missing
-        if (s, p) not in problem.must_blockers
-    ]
+    conflicts += missing_must_conflicts(problem, missing)
     if conflicts:
         return _infeasible(conflicts, "checks", started)
     flow_chosen, flow_score, potentials = solve_flow(problem, fixed=fixed, options=options)

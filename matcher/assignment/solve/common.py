@@ -86,11 +86,15 @@ def _arc_positions(
     return arcs, missing
 
 
-def _best_per_seeker(problem: MatchingProblem, arcs: np.ndarray, k: int) -> np.ndarray:
-    """Each seeker's ``k`` best-scoring arcs among ``arcs``."""
-    order = arcs[np.lexsort((-problem.arc_score[arcs], problem.arc_seeker[arcs]))]
-    seeker_sorted = problem.arc_seeker[order]
-    first = np.searchsorted(seeker_sorted, seeker_sorted, side="left")
+def _best_per_seeker(
+    problem: MatchingProblem, arcs: np.ndarray, k: int, *, end: np.ndarray | None = None
+) -> np.ndarray:
+    """Each seeker's ``k`` best-scoring arcs among ``arcs`` (each provider's, with
+    ``end=problem.arc_provider``: for peers, the other end of each pair)."""
+    end = problem.arc_seeker if end is None else end
+    order = arcs[np.lexsort((-problem.arc_score[arcs], end[arcs]))]
+    end_sorted = end[order]
+    first = np.searchsorted(end_sorted, end_sorted, side="left")
     return order[(np.arange(len(order)) - first) < k]
 
 
@@ -156,12 +160,3 @@ def _infeasible(conflicts: list[str], method: str, started: float) -> Solution:
         coverage_bound=0,
         conflicts=conflicts,
     )
-
-
-def _best_per_provider(problem: MatchingProblem, k: int) -> np.ndarray:
-    """Each provider's ``k`` best-scoring arcs (for peers: the other end of each pair)."""
-    arcs = np.arange(problem.arcs)
-    order = arcs[np.lexsort((-problem.arc_score, problem.arc_provider))]
-    provider_sorted = problem.arc_provider[order]
-    first = np.searchsorted(provider_sorted, provider_sorted, side="left")
-    return order[(np.arange(len(order)) - first) < k]

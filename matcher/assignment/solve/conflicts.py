@@ -33,6 +33,18 @@ def _must_fix(problem: MatchingProblem, rule: str) -> str:
     return "relax that rule or drop the must pair"
 
 
+def missing_must_conflicts(problem: MatchingProblem, missing: list[tuple[int, int]]) -> list[str]:
+    """Must pairs that are no candidate pair and that no rule explains (those are named by the
+    rule that blocks them)."""
+    ids = problem.pop.ids
+    return [
+        f"pairs.must ({ids[problem.seekers[s]]}, {ids[problem.providers[p]]}) is not an eligible "
+        "pair of this program: drop the must pair"
+        for s, p in missing
+        if (s, p) not in problem.must_blockers
+    ]
+
+
 def quick_conflicts(problem: MatchingProblem) -> list[str]:
     """Necessary conditions of the hard constraints, checked directly (vectorised)."""
     ids = problem.pop.ids

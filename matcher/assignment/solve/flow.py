@@ -374,8 +374,8 @@ def solve_flow(
     chosen = np.zeros(problem.arcs, dtype=bool)
     chosen[fixed or []] = True
     free = np.flatnonzero(~chosen)
-    scores = _arc_costs(problem, np.arange(problem.arcs))
-    cost_bound = int(np.abs(scores).max(initial=0))
+    # the largest |cost| of any arc, must pairs included (rounding is monotone)
+    cost_bound = int(np.rint(np.abs(problem.arc_score).max(initial=0) * FLOW_SCALE))
     potential: np.ndarray | None = None
     if problem.arcs <= options.prune_above or not len(free):
         network = _build_network(problem, free, chosen)
@@ -385,6 +385,7 @@ def solve_flow(
             flow = _max_flow(network)
             flows, met = flow.run(network), True
     else:
+        scores = _arc_costs(problem, np.arange(problem.arcs))
         in_subset = np.zeros(problem.arcs, dtype=bool)
         in_subset[_starting_arcs(problem, free, options.candidates_per_seeker)] = True
         in_subset[chosen] = False

@@ -17,14 +17,13 @@ from matcher.assignment.solve.common import (
     Solution,
     SolveOptions,
     _arc_positions,
-    _best_per_provider,
     _best_per_seeker,
     _gap,
     _infeasible,
     _pairs,
     _solver,
 )
-from matcher.assignment.solve.conflicts import _peer_conflicts
+from matcher.assignment.solve.conflicts import _peer_conflicts, missing_must_conflicts
 from matcher.errors import SolveTimeout
 
 GREEDY_ALL_ARCS = 2_000_000  # peer pairs the greedy start scans in full (about 1 s)
@@ -116,13 +115,8 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
     """
     conflicts = _peer_conflicts(problem)
     fixed, missing = _arc_positions(problem, problem.must)
+    conflicts += missing_must_conflicts(problem, missing)
     ids = problem.pop.ids
-    conflicts += [
-        f"pairs.must ({ids[problem.seekers[a]]}, {ids[problem.seekers[b]]}) is not an eligible "
-        "pair of this program: drop the must pair"
-        for a, b in missing
-        if (a, b) not in problem.must_blockers
-    ]
     if conflicts:
         return _infeasible(conflicts, "checks", started)
     deadline = started + options.time_limit
@@ -146,7 +140,7 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
         both = np.concatenate(
             [
                 _best_per_seeker(problem, everything, k_best),
-                _best_per_provider(problem, k_best),
+                _best_per_seeker(problem, everything, k_best, end=problem.arc_provider),
                 np.asarray(fixed, dtype=np.int64),
                 np.flatnonzero(greedy) if greedy is not None else np.zeros(0, np.int64),
             ]
