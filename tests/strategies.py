@@ -75,6 +75,13 @@ ZONES = ("Europe/Berlin", "America/New_York", "Asia/Kolkata", "UTC", "Australia/
 MODES = ("required", "forbidden", "preferred", "avoided", *["ignored"] * 6)
 
 
+def org_of(people: list[Employee]) -> Org:
+    """An org of ``people`` analysed as of :data:`AS_OF`."""
+    org = Org(people)
+    org.as_of = AS_OF
+    return org
+
+
 @st.composite
 def small_orgs(draw: st.DrawFn, *, min_people: int = 3, max_people: int = 9) -> Org:
     """A small org with every attribute the rules read; mentors and mentees by role."""
@@ -127,9 +134,7 @@ def small_orgs(draw: st.DrawFn, *, min_people: int = 3, max_people: int = 9) -> 
                 },
             )
         )
-    org = Org(people)
-    org.as_of = AS_OF
-    return org
+    return org_of(people)
 
 
 @st.composite

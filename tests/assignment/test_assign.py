@@ -21,7 +21,7 @@ from matcher.assignment.run import ProgramResult, assign_programs
 from matcher.assignment.scoring import pair_terms, weighted_score
 from matcher.assignment.solve import SolveOptions, solve
 from matcher.model import Employee, Org
-from tests.strategies import AS_OF, histories, peer_programs, programs, small_orgs
+from tests.strategies import AS_OF, histories, org_of, peer_programs, programs, small_orgs
 
 HistoryRows = Sequence[tuple[str | None, str, str, str]]
 
@@ -197,8 +197,7 @@ def test_unmatched_seekers_have_true_reasons(case: tuple[Org, ProgramSpec, Histo
 def test_repeat_window_is_respected() -> None:
     people = [Employee(id=f"M{k}", roles=("mentor",), level=3) for k in range(2)]
     people += [Employee(id=f"S{k}", roles=("mentee",), level=1) for k in range(2)]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {"name": "m", "kind": "mentor", "period": "2026Q4", "rules": {"no_repeat_periods": 2}}
     )
@@ -217,8 +216,7 @@ def test_twenty_people_who_all_met_except_one_pair() -> None:
     people = [
         Employee(id=f"P{k:02d}", roles=("mentee",) if k < 10 else ("mentor",)) for k in range(20)
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     ids = [p.id for p in people]
     history = [
         ("mentor", a, b, "2026Q3")
@@ -240,8 +238,7 @@ def test_twenty_people_who_all_met_except_one_pair() -> None:
 def test_impossible_minimum_load_is_infeasible_with_the_rule_named() -> None:
     people = [Employee(id=f"M{k}", roles=("mentor",)) for k in range(3)]
     people += [Employee(id=f"S{k}", roles=("mentee",)) for k in range(4)]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {"name": "m", "kind": "mentor", "period": "2026Q4", "capacity": {"default": 3, "min": 2}}
     )
@@ -255,8 +252,7 @@ def test_conflicting_must_pairs_are_named_with_a_fix() -> None:
     people = [Employee(id="M0", roles=("mentor",))] + [
         Employee(id=f"S{k}", roles=("mentee",)) for k in range(3)
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -276,8 +272,7 @@ def test_must_pair_that_breaks_a_rule_names_it() -> None:
         Employee(id="M0", roles=("mentor",), team="a"),
         Employee(id="S0", roles=("mentee",), team="a"),
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -309,8 +304,7 @@ def test_side_constraints_are_solved_exactly_by_the_flow() -> None:
         )
         for k in range(30)
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -331,8 +325,7 @@ def test_side_constraints_are_solved_exactly_by_the_flow() -> None:
 def test_incremental_keeps_committed_pairs_and_serves_the_rest() -> None:
     people = [Employee(id=f"M{k}", roles=("mentor",)) for k in range(2)]
     people += [Employee(id=f"S{k}", roles=("mentee",), team="t") for k in range(3)]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -358,8 +351,7 @@ def test_incremental_keeps_committed_pairs_and_serves_the_rest() -> None:
 def test_missing_column_for_a_rule_is_an_error() -> None:
     from matcher.errors import ConfigError
 
-    org = Org([Employee(id="M0", roles=("mentor",)), Employee(id="S0", roles=("mentee",))])
-    org.as_of = AS_OF
+    org = org_of([Employee(id="M0", roles=("mentor",)), Employee(id="S0", roles=("mentee",))])
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -379,8 +371,7 @@ def test_brute_force_sanity() -> None:
         Employee(id="M1", roles=("mentor",)),
     ]
     people += [Employee(id="S0", roles=("mentee",), interests=("a",))]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {"name": "m", "kind": "mentor", "period": "2026Q4", "weights": {"bridging": 0}}
     )
@@ -416,8 +407,7 @@ def _peer_org(weights: dict[tuple[int, int], float]) -> tuple[Org, ProgramSpec]:
     people = [
         Employee(id=f"P{k}", roles=("peer",), interests=tuple(interests[k])) for k in range(4)
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     return org, ProgramSpec.model_validate(
         {
             "name": "peers",
@@ -471,8 +461,7 @@ def test_peer_pairs_agree_with_networkx_max_weight_matching(n: int, seed: int) -
         )
         for k in range(n)
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "peers",
@@ -606,8 +595,7 @@ def _penalty_only_org() -> tuple[Org, ProgramSpec]:
         Employee(id="A", roles=("mentor",), attributes={"office": "hq"}),
         Employee(id="B", roles=("mentor",), attributes={"office": "home"}),
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -662,8 +650,7 @@ def _many_peers(n: int, seed: int) -> tuple[Org, ProgramSpec]:
         )
         for k in range(n)
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "coffee",
@@ -760,8 +747,7 @@ def _mentoring(
         Employee(id=name, roles=("mentor",), attributes={"cap": str(cap)})
         for name, cap in mentors.items()
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -833,8 +819,7 @@ def test_incremental_peer_program_uses_both_peoples_capacity(capacity: int) -> N
     """Regression: peer programs lowered supply and capacity on one side only (IndexError, or
     people paired beyond their capacity)."""
     people = [Employee(id=f"P{k}", roles=("peer",)) for k in range(5)]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {"name": "p", "kind": "peer", "period": "2026Q4", "capacity": {"default": capacity}}
     )
@@ -893,8 +878,7 @@ def test_unmatched_reasons_count_committed_per_team_loads() -> None:
         Employee(id="S1", roles=("mentee",), team="x"),
         Employee(id="A", roles=("mentor",), team="y"),
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -914,8 +898,7 @@ def test_a_minimum_load_conflict_names_the_per_team_cap() -> None:
     """Regression: per-team caps were never named when minimum loads could not be met."""
     people = [Employee(id=f"S{k}", roles=("mentee",), team="x") for k in range(4)]
     people += [Employee(id=m, roles=("mentor",), team="y") for m in ("A", "B")]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -942,8 +925,7 @@ def test_committed_team_loads_of_past_seekers_land_on_their_own_cap() -> None:
         Employee(id="A", roles=("mentor",), team="m"),
         Employee(id="B", roles=("mentor",), team="m"),
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -972,8 +954,7 @@ def test_committed_pairs_of_people_who_left_take_no_room() -> None:
     org, spec = _mentoring(2, {"A": 1})
     result = incremental(org, spec, [("Sgone", "A")])
     assert len(result.assignments) == 1
-    peers = Org([Employee(id=f"P{k}", roles=("peer",)) for k in range(4)])
-    peers.as_of = AS_OF
+    peers = org_of([Employee(id=f"P{k}", roles=("peer",)) for k in range(4)])
     peer = ProgramSpec.model_validate({"name": "p", "kind": "peer", "period": "2026Q4"})
     result = incremental(peers, peer, [("P0", "Pgone")])
     assert len(result.assignments) == 2
@@ -982,8 +963,7 @@ def test_committed_pairs_of_people_who_left_take_no_room() -> None:
 def test_must_pairs_that_break_a_team_cap_are_a_named_conflict() -> None:
     people = [Employee(id=f"S{k}", roles=("mentee",), team="x") for k in range(2)]
     people.append(Employee(id="A", roles=("mentor",), team="y"))
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",
@@ -1006,8 +986,7 @@ def test_the_check_never_forgives_a_dropped_must_pair() -> None:
 
     from matcher.assignment.run import CertificateError, verify
 
-    org = Org([Employee(id=f"P{k}", roles=("peer",)) for k in range(6)])
-    org.as_of = AS_OF
+    org = org_of([Employee(id=f"P{k}", roles=("peer",)) for k in range(6)])
     spec = ProgramSpec.model_validate(
         {
             "name": "p",
@@ -1026,8 +1005,7 @@ def test_the_check_never_forgives_a_dropped_must_pair() -> None:
 
 
 def test_a_peer_must_pair_for_someone_already_full_is_a_named_conflict() -> None:
-    org = Org([Employee(id=f"P{k}", roles=("peer",)) for k in range(4)])
-    org.as_of = AS_OF
+    org = org_of([Employee(id=f"P{k}", roles=("peer",)) for k in range(4)])
     spec = ProgramSpec.model_validate(
         {"name": "p", "kind": "peer", "period": "2026Q4", "pairs": {"must": [["P0", "P2"]]}}
     )
@@ -1040,8 +1018,9 @@ def test_small_weights_are_optimised_exactly_by_cp_sat() -> None:
     """CP-SAT optimised scores rounded to 1/1000 and said optimal below the true optimum when
     weights were small; it now works at the flow's resolution (10^-6)."""
     interests = [("b", "h", "e"), ("d", "g"), ("h", "a"), ("f",), ("b", "c", "e", "g"), ("f",)]
-    org = Org([Employee(id=f"P{k}", roles=("peer",), interests=i) for k, i in enumerate(interests)])
-    org.as_of = AS_OF
+    org = org_of(
+        [Employee(id=f"P{k}", roles=("peer",), interests=i) for k, i in enumerate(interests)]
+    )
     zero = ("skills", "overlap_hours", "bridging", "existing_tie", "repeat", "isolation_priority")
     spec = ProgramSpec.model_validate(
         {

@@ -16,7 +16,7 @@ from matcher.assignment.programs import ProgramSpec
 from matcher.assignment.run import CertificateError, verify
 from matcher.model import Employee, Org
 from tests.assignment.test_assign import HistoryRows, instances, run
-from tests.strategies import AS_OF
+from tests.strategies import org_of
 
 
 @given(instances(), st.sampled_from([None, 1, 2]), st.sampled_from([0, 5_000_000]))
@@ -48,8 +48,7 @@ def _two_by_two() -> tuple[Org, ProgramSpec]:
         Employee(id="A", roles=("mentor",), interests=("chess",)),
         Employee(id="B", roles=("mentor",), interests=("yoga",)),
     ]
-    org = Org(people)
-    org.as_of = AS_OF
+    org = org_of(people)
     spec = ProgramSpec.model_validate(
         {
             "name": "m",

@@ -20,7 +20,7 @@ from matcher.assignment.run import ProgramResult, assign_programs
 from matcher.assignment.solve import SolveOptions
 from matcher.history import History, HistoryError
 from matcher.model import Employee, Org
-from tests.strategies import AS_OF, programs, small_orgs
+from tests.strategies import AS_OF, org_of, programs, small_orgs
 
 PERIODS = ("2026Q4", "2027Q1", "2027Q2", "2027Q3")
 LOAD_RULES = {"capacity", "per_seeker", "max_same_team_per_provider", "duplicate"}
@@ -179,8 +179,7 @@ class Quarter(RuleBasedStateMachine):
                 hire_date=AS_OF.date() - dt.timedelta(days=10),
             ),
         ]
-        org = Org(people)
-        org.as_of = AS_OF
+        org = org_of(people)
         self.org = org
 
     @rule(data=st.data(), kind=st.sampled_from(["must", "never"]))
