@@ -58,6 +58,10 @@ class DataError(MatcherError):
         return "\n".join(lines)
 
 
+class UsageProblem(MatcherError):
+    """Options that do not fit together (the command line exits with 2, as for bad usage)."""
+
+
 class ConfigError(MatcherError):
     """A program, scenario or analysis configuration is invalid."""
 

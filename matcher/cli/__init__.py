@@ -21,15 +21,18 @@ from matcher.cli import history as history_command
 from matcher.cli import ingest as ingest_command
 from matcher.cli import simulate as simulate_command
 from matcher.cli import validate as validate_command
-from matcher.errors import MatcherError
+from matcher.errors import MatcherError, UsageProblem
 
 
 class MatcherGroup(click.Group):
-    """Turns every :class:`MatcherError` into exit code 1 with its message."""
+    """Turns every :class:`MatcherError` into exit code 1 with its message (a
+    :class:`UsageProblem` into 2, as for bad usage)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageProblem as exc:
+            raise click.UsageError(str(exc)) from exc
         except MatcherError as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
 
 import click
 
-from matcher.cli.common import parse_date, warn_future, warn_if_shared
-from matcher.cli.options import common_options, echo, pseudonym_options, step
+from matcher.cli.options import Console, common_options, echo, parse_date, pseudonym_options
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
@@ -48,45 +46,32 @@ def analyze(
     as_json: bool,
 ) -> None:
     """Build the collaboration graph and flag isolated and peripheral people, with reasons."""
-    from matcher.analysis.isolation import analyze as run_analysis
-    from matcher.config import AnalysisConfig
-    from matcher.io.configs import load_analysis_config
-    from matcher.io.load import load_org
-    from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
-    from matcher.privacy import public_reasons
+    from matcher.workflows.analyze import analyze_files
 
-    started = time.perf_counter()
-    warn_if_shared(out_dir, OUTPUT_FILES)
-    config = load_analysis_config(config_path) if config_path else AnalysisConfig()
-    if seed is not None:
-        config = config.model_copy(update={"seed": seed})
-    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
-    with step("loading data", quiet):
-        org, rejects = load_org(employees_path, interactions_path, as_of=as_of)
-    warn_future(org.report.future_dated, interactions_path, out_dir / "rejects.csv")
-    with step(f"analysing {len(org):,} people", quiet):
-        result = run_analysis(org, config)
-    result.summary["seconds"] = round(time.perf_counter() - started, 2)
-    with step("writing outputs", quiet):
-        write_analysis(result, out_dir, rejects=rejects, pseudonymizer=pseudonymizer)
-    flags = result.summary["flags"]
+    outcome = analyze_files(
+        employees_path,
+        interactions_path,
+        out_dir,
+        as_of=as_of,
+        config_file=config_path,
+        seed=seed,
+        pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
+        reporter=Console(quiet),
+    )
+    summary = outcome.analysis.summary
     if as_json:
-        click.echo(json.dumps(result.summary, default=str))
-    dropped = count_by_reason(rejects)
+        click.echo(json.dumps(summary, default=str))
     lines = [
-        f"analysed {len(org):,} people as of {result.as_of.date()} in {result.summary['seconds']} s",
-        f"  flags: {flags}",
-        f"  siloed teams: {result.summary['siloed_teams']} of {result.summary['teams']}",
+        f"analysed {summary['employees']:,} people "
+        f"as of {outcome.analysis.as_of.date()} in {summary['seconds']} s",
+        f"  flags: {summary['flags']}",
+        f"  siloed teams: {summary['siloed_teams']} of {summary['teams']}",
     ]
-    if dropped:
-        lines.append(f"  dropped interaction rows: {dropped} (see {out_dir / 'rejects.csv'})")
-    if org.report.opted_out:
-        lines.append(f"  dropped {org.report.opted_out:,} rows naming opted-out people")
-    public = public_reasons(result, pseudonymizer)
-    for flag in ("isolated", "peripheral", "connector"):
-        examples = [p for p in result.people if flag in p.flags][:2]
-        for person in examples:
-            name = pseudonymizer.pseudonym(person.id) if pseudonymizer else person.id
-            lines.append(f"  e.g. {flag} {name}: {public(person.reasons)}")
+    if outcome.dropped:
+        lines.append(f"  dropped interaction rows: {outcome.dropped} (see {outcome.rejects_file})")
+    if outcome.opted_out:
+        lines.append(f"  dropped {outcome.opted_out:,} rows naming opted-out people")
+    for flag, name, reasons in outcome.examples:
+        lines.append(f"  e.g. {flag} {name}: {reasons}")
     lines.append(f"  outputs in {out_dir}")
     echo("\n".join(lines), quiet)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from matcher.cli.common import warn_future, warn_if_shared
-from matcher.cli.options import common_options, echo, optional_key, pseudonym_options, step
+from matcher.cli.options import Console, common_options, echo, optional_key, pseudonym_options
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
@@ -95,105 +92,37 @@ def assign(
     as_json: bool,
 ) -> None:
     """Assign buddies, mentors or peer supporters as the program file says."""
-    from matcher.analysis.isolation import Analysis, AnalysisView
-    from matcher.analysis.isolation import analyze as run_analysis
-    from matcher.assignment.run import assign_programs
-    from matcher.assignment.solve import SolveOptions
-    from matcher.history import History
-    from matcher.io.load import load_org
-    from matcher.io.programs import check_saved_analysis, load_program_file
-    from matcher.io.reports import OUTPUT_FILES, read_analysis_view
-    from matcher.io.runs import store_and_write
-    from matcher.privacy import WITH_NAMES_WARNING, public_summary
+    from matcher.workflows.assign import AssignRequest, assign_files
 
-    started = time.perf_counter()
-    parsed = load_program_file(program_file)
-    specs = [p for p in parsed.program if not names or p.name in names]
-    unknown = sorted(set(names) - {p.name for p in parsed.program})
-    if unknown:
-        valid = ", ".join(p.name for p in parsed.program)
-        raise click.UsageError(
-            f"no program named {', '.join(unknown)} in {program_file} (programs: {valid})"
-        )
-    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
-    notes = [WITH_NAMES_WARNING] if with_names and pseudonymizer else []
-    for note in notes:  # printed even with --quiet: it is about the privacy of the outputs
-        click.echo(f"warning: {note}", err=True)
-    if analysis_dir is not None and interactions_path is not None:
-        raise click.UsageError("--analysis replaces --interactions: give one of them")
-    warn_if_shared(out_dir, OUTPUT_FILES)
-    with step("loading data", quiet):
-        org, _ = load_org(
-            employees_path or parsed.data.employees,
-            None if analysis_dir else interactions_path or parsed.data.interactions,
-            as_of=parsed.data.as_of,
-        )
-    warn_future(org.report.future_dated, interactions_path or parsed.data.interactions or "", None)
-    analysis: Analysis | AnalysisView
-    if analysis_dir is None:
-        with step(f"analysing {len(org):,} people", quiet):
-            analysis = run_analysis(org, parsed.analysis.model_copy(update={"seed": seed}))
-        inputs = org.sources
-    else:
-        with step(f"reading the analysis in {analysis_dir}", quiet):
-            analysis = read_analysis_view(
-                analysis_dir, org, pseudonymizer or optional_key(key_file)
-            )
-        check_saved_analysis(analysis, analysis_dir, parsed, program_file)
-        inputs = {**analysis.sources, "analysis": str(analysis_dir)}
-    options = SolveOptions(time_limit=time_limit, seed=seed)
-    with History(db_path) as history:
-        committed, committed_runs = history.snapshot()
-        rows = [(p.kind, p.seeker_id, p.provider_id, p.period) for p in committed]
-        # an incremental proposal builds on exactly the committed runs whose pairs it sees
-        builds_on = (
-            {spec.name: committed_runs.get((spec.name, spec.period), []) for spec in specs}
-            if incremental
-            else None
-        )
-
-        def prior(spec: Any) -> list[tuple[str, str]]:
-            if not incremental:
-                return []
-            return [
-                (p.seeker_id, p.provider_id)
-                for p in committed
-                if p.program == spec.name and p.period == spec.period
-            ]
-
-        with step(f"solving {len(specs)} program(s)", quiet):
-            results = assign_programs(
-                org,
-                analysis,
-                specs,
-                history=rows,
-                prior=prior,
-                options=options,
-                threads=os.cpu_count() or 1,
-            )
-        summary = store_and_write(
-            history,
-            results,
-            out_dir,
-            {
-                "seed": seed,
-                "inputs": inputs,
-                "program_file": str(program_file),
-                "db": str(db_path),
-                "incremental": incremental,
-                "seconds": round(time.perf_counter() - started, 2),
-                "notes": notes,
-            },
-            seed=seed,
-            inputs=inputs,
-            explain=explain,
-            with_names=with_names,
-            pseudonymizer=pseudonymizer,
-            builds_on=builds_on,
-        )
-    summary = public_summary(summary, results, pseudonymizer)
+    request = AssignRequest(
+        program_file=program_file,
+        out_dir=out_dir,
+        db=db_path,
+        programs=names,
+        employees=employees_path,
+        interactions=interactions_path,
+        analysis=analysis_dir,
+        seed=seed,
+        time_limit=time_limit,
+        explain=explain,
+        incremental=incremental,
+        with_names=with_names,
+        pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
+        reader=optional_key(key_file),
+    )
+    summary = assign_files(request, Console(quiet))
     if as_json:
         click.echo(json.dumps(summary, default=str))
+    echo(_lines(summary, out_dir, db_path), quiet)
+    if strict and any(
+        b["status"] == "infeasible" or b["matched"] < b["seekers"]
+        for b in summary["programs"].values()
+    ):
+        sys.exit(3)
+
+
+def _lines(summary: dict[str, Any], out_dir: Path, db_path: Path) -> str:
+    """Each program's outcome, and the command that approves it."""
     lines = []
     for name, block in summary["programs"].items():
         if block["status"] == "infeasible":
@@ -209,9 +138,4 @@ def assign(
         for conflict in block["conflicts"]:
             lines.append(f"  conflict: {conflict}")
     lines.append(f"outputs in {out_dir}")
-    echo("\n".join(lines), quiet)
-    if strict and any(
-        b["status"] == "infeasible" or b["matched"] < b["seekers"]
-        for b in summary["programs"].values()
-    ):
-        sys.exit(3)
+    return "\n".join(lines)

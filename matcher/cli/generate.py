@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from pathlib import Path
-from typing import Any
 
 import click
 
-from matcher.cli.common import parse_date
-from matcher.cli.options import common_options, echo, step
+from matcher.cli.options import Console, common_options, echo, parse_date
 
 
 @click.command()
@@ -37,25 +34,11 @@ def generate(
     as_json: bool,
 ) -> None:
     """Generate a realistic synthetic org: employees.csv, interactions.csv, truth.csv."""
-    from matcher.io.write import atomic_output
-    from matcher.synthetic.generate import generate_org
+    from matcher.workflows.generate import generate_files
 
-    started = time.perf_counter()
-    with step(f"generating {n_employees:,} employees", quiet):
-        org = generate_org(n_employees, seed, days=days, end_date=end_date)
-    with step("writing files", quiet), atomic_output(out_dir) as out:
-        out.write_table("employees.csv", org.employees)
-        out.write_table("interactions.csv", org.interactions)
-        out.write_table("truth.csv", org.truth)
-    summary = {
-        "employees": org.employees.num_rows,
-        "interactions": org.interactions.num_rows,
-        "planted": _count_truth(org.truth),
-        "as_of": org.as_of.isoformat(),
-        "seed": seed,
-        "out": str(out_dir),
-        "seconds": round(time.perf_counter() - started, 2),
-    }
+    summary = generate_files(
+        n_employees, seed, out_dir, days=days, end_date=end_date, reporter=Console(quiet)
+    )
     if as_json:
         click.echo(json.dumps(summary))
     echo(
@@ -63,8 +46,3 @@ def generate(
         f"(planted: {summary['planted']}) in {summary['seconds']} s",
         quiet,
     )
-
-
-def _count_truth(truth: Any) -> dict[str, int]:
-    kinds = truth.column("kind").to_pylist()
-    return {kind: kinds.count(kind) for kind in sorted(set(kinds))}

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from matcher.cli.options import common_options, echo, pseudonym_options, step
+from matcher.cli.options import Console, common_options, echo, pseudonym_options
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 HISTORY_IDS = (
@@ -41,10 +41,9 @@ def _db_option(func: Any) -> Any:
 @common_options
 def history_list(db_path: Path, quiet: bool, as_json: bool) -> None:
     """Every run, oldest first."""
-    from matcher.history import History
+    from matcher.workflows.history import list_runs
 
-    with History(db_path) as store:
-        runs = store.runs()
+    runs = list_runs(db_path)
     if as_json:
         click.echo(json.dumps([r.__dict__ for r in runs]))
         return
@@ -68,13 +67,9 @@ def history_show(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    from matcher.history import History
+    from matcher.workflows.history import show_run
 
-    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
-    rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
-    with History(db_path) as store:
-        run = store.get(run_id)
-        pairs = [(rename(s), rename(p), score) for s, p, score in store.run_pairs(run_id)]
+    run, pairs = show_run(db_path, run_id, make_pseudonymizer(pseudonymize, key_file))
     if as_json:
         click.echo(json.dumps({**run.__dict__, "pairs": [list(p) for p in pairs]}))
         return
@@ -94,10 +89,9 @@ def history_show(
 @common_options
 def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
     """Approve a proposal: its pairs count as history from now on."""
-    from matcher.history import History
+    from matcher.workflows.history import commit_run
 
-    with History(db_path) as store:
-        run = store.commit(run_id)
+    run = commit_run(db_path, run_id)
     if as_json:
         click.echo(json.dumps(run.__dict__))
     echo(f"committed {run.run_id} ({run.pairs} pairs)", quiet)
@@ -109,10 +103,9 @@ def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> No
 @common_options
 def history_withdraw(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
     """Take back a committed run: its pairs stop counting as history."""
-    from matcher.history import History
+    from matcher.workflows.history import withdraw_run
 
-    with History(db_path) as store:
-        run = store.withdraw(run_id)
+    run = withdraw_run(db_path, run_id)
     if as_json:
         click.echo(json.dumps(run.__dict__))
     echo(f"withdrew {run.run_id} ({run.pairs} pairs no longer count as history)", quiet)
@@ -148,63 +141,18 @@ def history_import(
     them. With --program they are first checked against the rules of the programs they name;
     pairings that break a rule are refused unless --force.
     """
-    from matcher.analysis.isolation import analyze as run_analysis
-    from matcher.assignment.run import check_imported
-    from matcher.history import History
-    from matcher.io.load import load_org
-    from matcher.io.programs import load_program_file
-    from matcher.io.tables import read_table
+    from matcher.workflows.history import import_pairings
 
-    table, _ = read_table(file, ("program", "seeker_id", "provider_id", "period"))
-    rows = table.to_pylist()
-    broken: list[str] = []
-    with History(db_path) as store:
-        if program_file is None:
-            click.echo(
-                "warning: the pairings were not checked against any program's rules "
-                "(give --program FILE to check them)",
-                err=True,
-            )
-        else:
-            parsed = load_program_file(program_file)
-            with step("checking the pairings against the programs' rules", quiet):
-                org, _ = load_org(
-                    parsed.data.employees, parsed.data.interactions, as_of=parsed.data.as_of
-                )
-                analysis = run_analysis(org, parsed.analysis)
-                history_rows = [
-                    (p.kind, p.seeker_id, p.provider_id, p.period) for p in store.committed_pairs()
-                ]
-                committed = [
-                    (p.program, p.period, p.seeker_id, p.provider_id)
-                    for p in store.committed_pairs()
-                ]
-                broken, unchecked = check_imported(
-                    org, analysis, parsed.program, rows, history_rows, committed
-                )
-            if unchecked:
-                click.echo(
-                    f"warning: no program named {', '.join(unchecked)} in {program_file}: "
-                    "those pairings were not checked",
-                    err=True,
-                )
-            if broken and not force:
-                shown = "\n".join(f"  - {b}" for b in broken[:50])
-                more = f"\n  … and {len(broken) - 50} more" if len(broken) > 50 else ""
-                raise click.ClickException(
-                    f"{len(broken)} imported pairing(s) break the programs' rules; nothing was "
-                    f"imported (fix the file, or import anyway with --force):\n{shown}{more}"
-                )
-        created = store.import_rows(rows, str(file), violations=broken, beside_committed=force)
-    if broken:
-        click.echo(
-            f"warning: imported {len(broken)} pairing(s) that break a rule (--force); they are "
-            "recorded with the run",
-            err=True,
-        )
+    imported = import_pairings(
+        file, db_path, program_file=program_file, force=force, reporter=Console(quiet)
+    )
     if as_json:
-        click.echo(json.dumps({"runs": created, "rows": table.num_rows, "violations": broken}))
-    echo(f"imported {table.num_rows} pairings as {len(created)} committed run(s)", quiet)
+        click.echo(
+            json.dumps(
+                {"runs": imported.runs, "rows": imported.rows, "violations": imported.violations}
+            )
+        )
+    echo(f"imported {imported.rows} pairings as {len(imported.runs)} committed run(s)", quiet)
 
 
 @history.command(
@@ -225,26 +173,11 @@ def history_export(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    from matcher.history import History
-    from matcher.io.write import write_csv_file
+    from matcher.workflows.history import export_pairings
 
-    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
-    rename = pseudonymizer.pseudonym if pseudonymizer else (lambda value: value)
-    with History(db_path) as store:
-        if run_id:
-            run = store.get(run_id)
-            rows = [
-                [run.program, rename(s), rename(p), run.period, run.kind or "", run.run_id]
-                for s, p, _ in store.run_pairs(run_id)
-            ]
-        else:
-            rows = [
-                [p.program, rename(p.seeker_id), rename(p.provider_id), p.period, p.kind or "", ""]
-                for p in store.committed_pairs()
-            ]
-    write_csv_file(
-        out_file, ("program", "seeker_id", "provider_id", "period", "kind", "run_id"), rows
+    written = export_pairings(
+        db_path, out_file, run_id=run_id, pseudonymizer=make_pseudonymizer(pseudonymize, key_file)
     )
     if as_json:
-        click.echo(json.dumps({"rows": len(rows), "out": str(out_file)}))
-    echo(f"wrote {len(rows)} pairings to {out_file}", quiet)
+        click.echo(json.dumps({"rows": written, "out": str(out_file)}))
+    echo(f"wrote {written} pairings to {out_file}", quiet)

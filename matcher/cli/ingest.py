@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from matcher.cli.options import common_options, pseudonym_options, step
+from matcher.cli.options import Console, common_options, echo, pseudonym_options
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 from matcher.config import AnalysisConfig
-from matcher.errors import MatcherError
-from matcher.ingest.records import Kind, Window
+from matcher.errors import MatcherError, UsageProblem
+from matcher.ingest.records import Kind
 
 DEFAULT_BROADCAST_SIZE = int(AnalysisConfig.model_fields["broadcast_size"].default)
 
@@ -154,139 +153,55 @@ def ingest(
     matcher ingest calendars/ --employees employees.csv --out interactions.csv --append
     matcher ingest workers.xlsx --mapping workday --out employees.csv
     """
+    from matcher.workflows.ingest import EmployeesIngested, IngestRequest, ingest_files
+
     try:
-        _run(
-            sources,
+        request = IngestRequest(
+            sources=sources,
+            out=out_path,
             kind=Kind(kind) if kind else None,
-            employees_path=employees_path,
-            out_path=out_path,
+            employees=employees_path,
             append=append,
             start=start,
             end=end,
             broadcast_size=broadcast_size,
             channel_posts=channel_posts,
             reactions=reactions,
-            aliases_path=aliases_path,
-            rejects_path=rejects_path,
-            mapping=mapping,
-            pseudonymize=pseudonymize,
-            key_file=key_file,
-            quiet=quiet,
-            as_json=as_json,
-        )
-    except MatcherError as exc:  # also when the command runs outside matcher.cli.main
-        raise click.ClickException(str(exc)) from exc
-
-
-def _run(
-    sources: tuple[Path, ...],
-    *,
-    kind: Kind | None,
-    employees_path: Path | None,
-    out_path: Path,
-    append: bool,
-    start: dt.datetime | None,
-    end: dt.datetime | None,
-    broadcast_size: int,
-    channel_posts: bool,
-    reactions: bool,
-    aliases_path: Path | None,
-    rejects_path: Path | None,
-    mapping: str | None,
-    pseudonymize: bool,
-    key_file: Path | None,
-    quiet: bool,
-    as_json: bool,
-) -> None:
-    from matcher.ingest.pipeline import detect_kind
-
-    started = time.perf_counter()
-    kinds = [kind or detect_kind(path) for path in sources]
-    if Kind.HRIS in kinds:
-        if set(kinds) != {Kind.HRIS}:
-            raise click.UsageError(
-                "an HRIS report makes employees.csv: ingest it on its own, before the other sources"
-            )
-        for name, given in (
-            ("--employees", employees_path),
-            ("--append", append),
-            ("--aliases", aliases_path),
-            ("--rejects", rejects_path),
-        ):
-            if given:
-                raise click.UsageError(f"{name} is not used with an HRIS report")
-        if len(sources) != 1:
-            raise click.UsageError("give one HRIS report at a time")
-        if mapping is None:
-            raise click.UsageError(
-                "an HRIS report needs --mapping FILE (see docs/ingest.md) or --mapping workday"
-            )
-        pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
-        _run_hris(sources[0], mapping, out_path, pseudonymizer, started, quiet, as_json)
-        return
-    if mapping is not None:
-        raise click.UsageError("--mapping is only used with an HRIS report")
-    if employees_path is None:
-        raise click.UsageError(
-            "--employees is required: people are matched to employees by e-mail address"
-        )
-    if out_path.suffix.lower() != ".csv":
-        raise click.UsageError(f"--out must be a .csv file, found {out_path.name!r}")
-    end = end or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    if start is not None and start >= end:
-        raise click.UsageError("--start must come before --end")
-    rejects_path = rejects_path or out_path.with_name(f"{out_path.stem}-rejects.csv")
-    if rejects_path.resolve() == out_path.resolve():
-        raise click.UsageError("--rejects must differ from --out")
-    pseudonymizer = make_pseudonymizer(pseudonymize, key_file)
-
-    from matcher.ingest.identity import load_directory
-    from matcher.ingest.pipeline import ReadOptions, ingest_interactions
-
-    with step("loading employees", quiet):
-        directory = load_directory(employees_path, aliases_path)
-    options = ReadOptions(
-        window=Window.of(start, end),
-        broadcast_size=broadcast_size,
-        channel_posts=channel_posts,
-        reactions=reactions,
-    )
-    with step(f"reading {len(sources)} source(s)", quiet):
-        report = ingest_interactions(
-            list(zip(sources, kinds, strict=True)),
-            directory,
-            out_path,
+            aliases=aliases_path,
             rejects=rejects_path,
-            append=append,
-            options=options,
-            pseudonymizer=pseudonymizer,
+            mapping=mapping,
+            pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
         )
-    seconds = round(time.perf_counter() - started, 2)
-    unresolved_rows = sum(sum(s.unresolved.rows.values()) for s in report.sources)
-    summary = {
-        "out": str(out_path),
-        "rejects": str(rejects_path),
-        "window": {
-            "start": start.isoformat() if start else None,
-            "end": end.isoformat(),
-        },
-        "rows_added": report.written.added,
-        "rows_kept": report.written.existing,
-        "duplicates": report.written.duplicates,
-        "unresolved_identities": report.rejects,
-        "unresolved_rows": unresolved_rows,
-        "pseudonymized": pseudonymizer is not None,
-        "sources": [s.summary() for s in report.sources],
-        "seconds": seconds,
-    }
+        outcome = ingest_files(request, Console(quiet))
+    except UsageProblem as exc:  # also when the command runs outside matcher.cli.main
+        raise click.UsageError(str(exc)) from exc
+    except MatcherError as exc:
+        raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps(summary))
+        click.echo(json.dumps(outcome.summary))
     if quiet:
         return
+    if isinstance(outcome, EmployeesIngested):
+        echo(_employees_lines(outcome, sources[0]), quiet)
+    else:
+        echo(_interactions_lines(outcome, append), quiet)
+
+
+def _employees_lines(outcome: Any, source: Path) -> str:
+    summary = outcome.summary
+    found = ", ".join(f"{ours} ← {theirs!r}" for ours, theirs in summary["columns"].items())
+    return (
+        f"wrote {summary['out']}: {summary['employees']:,} employees from {source} "
+        f"(header on row {summary['header_row']}; {found}) in {summary['seconds']} s"
+    )
+
+
+def _interactions_lines(outcome: Any, append: bool) -> str:
+    report, summary = outcome.report, outcome.summary
     lines = [
-        f"wrote {out_path}: {report.written.added:,} new rows"
+        f"wrote {summary['out']}: {report.written.added:,} new rows"
         + (f", {report.written.existing:,} kept from before" if append else "")
-        + f", {report.written.duplicates:,} duplicates left out, in {seconds} s"
+        + f", {report.written.duplicates:,} duplicates left out, in {summary['seconds']} s"
     ]
     for source in report.sources:
         lines.append(
@@ -296,45 +211,7 @@ def _run(
             lines.append(f"    left out: {count:,} {reason}")
     if report.rejects:
         lines.append(
-            f"  unresolved: {report.rejects:,} identities named in {unresolved_rows:,} rows, listed in {rejects_path} "
-            "(add them to --aliases if they are employees)"
+            f"  unresolved: {report.rejects:,} identities named in {outcome.unresolved_rows:,} "
+            f"rows, listed in {outcome.rejects} (add them to --aliases if they are employees)"
         )
-    click.echo("\n".join(lines), err=True)
-
-
-def _run_hris(
-    source: Path,
-    mapping_spec: str,
-    out_path: Path,
-    pseudonymizer: Any,
-    started: float,
-    quiet: bool,
-    as_json: bool,
-) -> None:
-    from matcher.ingest.hris import load_mapping, pseudonymized, read_hris
-    from matcher.io.write import write_csv_file
-
-    mapping, label = load_mapping(mapping_spec)
-    result = read_hris(source, mapping)
-    if pseudonymizer is not None:
-        result = pseudonymized(result, pseudonymizer.pseudonym)
-    write_csv_file(out_path, result.header, result.rows)
-    seconds = round(time.perf_counter() - started, 2)
-    summary = {
-        "out": str(out_path),
-        "mapping": label,
-        "employees": len(result.rows),
-        "header_row": result.header_row,
-        "columns": result.columns,
-        "pseudonymized": pseudonymizer is not None,
-        "seconds": seconds,
-    }
-    if as_json:
-        click.echo(json.dumps(summary))
-    if not quiet:
-        found = ", ".join(f"{ours} ← {theirs!r}" for ours, theirs in result.columns.items())
-        click.echo(
-            f"wrote {out_path}: {len(result.rows):,} employees from {source} "
-            f"(header on row {result.header_row}; {found}) in {seconds} s",
-            err=True,
-        )
+    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""What every ``matcher`` command shares: common options, the spinner, pseudonym keys.
+"""What every ``matcher`` command shares: common options, dates, the console, pseudonym keys.
 
 Kept apart from :mod:`matcher.cli` so that commands defined elsewhere (``matcher ingest``)
 import them without importing the CLI itself.
@@ -6,10 +6,11 @@ import them without importing the CLI itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,16 @@ from matcher.errors import ConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])
 KEY_ENV = "MATCHER_PSEUDONYM_KEY"
+
+
+def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    """A ``--as-of``/``--end-date`` value: an ISO date."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"expected a date such as 2026-10-01, found {value!r}") from exc
 
 
 def common_options(func: F) -> F:
@@ -83,3 +94,18 @@ def pseudonymizer(enabled: bool, key_file: Path | None) -> Any:
             f"--pseudonymize needs a key: --key-file FILE or the {KEY_ENV} environment variable"
         )
     return Pseudonymizer(key.encode("utf-8"))
+
+
+class Console:
+    """The command line's :class:`~matcher.workflows.common.Reporter`: a spinner on a terminal
+    while a step runs (nothing with ``--quiet``), and ``warning:`` lines on stderr, printed
+    even with ``--quiet`` (they are about the data or the privacy of the outputs)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def step(self, message: str) -> AbstractContextManager[None]:
+        return step(message, self.quiet)
+
+    def warn(self, message: str) -> None:
+        click.echo(f"warning: {message}", err=True)

@@ -63,7 +63,8 @@ def simulate(
     as_json: bool,
 ) -> None:
     """Simulate program variants over quarters and write a report (variants x quarters x seeds)."""
-    from matcher.io.scenarios import parse_assignment, simulate_scenario
+    from matcher.io.scenarios import parse_assignment
+    from matcher.workflows.simulate import simulate_scenario
 
     overrides = [parse_assignment(text) for text in assignments]
     for key, value in (

@@ -27,7 +27,7 @@ def validate(
     Files are recognised by their columns: an employees file has ``id``, an interactions file
     has ``source`` and ``target`` (checked against ``--employees`` when given).
     """
-    from matcher.io.validate import validate_files
+    from matcher.workflows.validate import validate_files
 
     results = validate_files(list(files), employees_path)
     if as_json:

@@ -43,7 +43,7 @@ from matcher.io.load import load_employees, load_interactions
 from matcher.io.programs import load_program_file
 from matcher.io.scenarios import load_scenario
 from matcher.io.tables import read_table
-from matcher.io.validate import check_program_file
+from matcher.workflows.validate import check_program_file
 from tests.paths import FIXTURES, SCENARIOS
 
 EMPLOYEES = FIXTURES / "employees.csv"

@@ -27,11 +27,12 @@ from matcher.assignment.programs import Kind
 from matcher.assignment.repeats import History
 from matcher.cli import main
 from matcher.io.load import load_org
-from matcher.io.scenarios import load_base_org, load_scenario, simulate_scenario
+from matcher.io.scenarios import load_base_org, load_scenario
 from matcher.simulation.cell import gini, random_pairing, run_cell
 from matcher.simulation.grid import grid, run_grid
 from matcher.simulation.scenario import Dynamics, OrgSection, apply_override
 from matcher.simulation.world import World
+from matcher.workflows.simulate import simulate_scenario
 from tests.paths import SCENARIOS
 from tests.strategies import programs, small_orgs
 

@@ -1,0 +1,16 @@
+"""One library function per command: files in, files out.
+
+Each ``matcher`` command parses its options, calls one function here and renders what it
+returns; a notebook or a scheduler can call the same function. Workflows print nothing: they
+report progress and warnings to a :class:`~matcher.workflows.common.Reporter`.
+
+* :func:`~matcher.workflows.generate.generate_files` (``matcher generate``)
+* :func:`~matcher.workflows.analyze.analyze_files` (``matcher analyze``)
+* :func:`~matcher.workflows.assign.assign_files` (``matcher assign``)
+* :func:`~matcher.workflows.simulate.simulate_scenario` (``matcher simulate``)
+* :mod:`~matcher.workflows.history` (``matcher history …``)
+* :func:`~matcher.workflows.validate.validate_files` (``matcher validate``)
+* :func:`~matcher.workflows.ingest.ingest_files` (``matcher ingest``)
+"""
+
+__all__ = ["analyze", "assign", "common", "generate", "history", "ingest", "simulate", "validate"]
