@@ -28,6 +28,9 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from matcher.errors import ConfigError, DataError, Problem, ProblemCollector
+from matcher.io.configs import read_toml, validate_model
+from matcher.io.load import parse_employees
+from matcher.io.tables import sniff_delimiter
 from matcher.model import Employee
 
 HEADER_SEARCH_ROWS = 30
@@ -154,8 +157,6 @@ class Mapping(BaseModel):
 
 def load_mapping(spec: str | Path) -> tuple[Mapping, str]:
     """A mapping from a TOML file or a built-in name (``workday``); returns it and its label."""
-    from matcher.io.configs import read_toml, validate_model
-
     text = str(spec)
     if text.lower() in BUILT_IN and not Path(text).exists():
         label = f"{text.lower()} (built-in mapping)"
@@ -178,7 +179,6 @@ class Sheet:
 
 
 def _read_csv(path: Path) -> Sheet:
-    from matcher.io.tables import sniff_delimiter
 
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -203,7 +203,7 @@ def _read_csv(path: Path) -> Sheet:
 
 
 def _read_xlsx(path: Path, sheet_name: str | None) -> Sheet:
-    import openpyxl
+    import openpyxl  # imported when a spreadsheet is read: ~0.15 s at every start-up otherwise
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -407,8 +407,6 @@ def read_hris(path: Path, mapping: Mapping) -> HrisResult:
         Every problem at once, located by the report's own row and header, e.g.
         ``workers.xlsx, row 17, column 'Management Level': … (level)``.
     """
-    from matcher.io.load import parse_employees
-
     file = str(path)
     sheet = read_sheet(path, mapping.sheet)
     index, where = find_header(sheet, mapping, file)

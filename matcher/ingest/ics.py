@@ -193,6 +193,7 @@ class IcsReader:
         :data:`WALK_FACTOR` times as many steps before the window is left out. Both are
         counted under a reason naming the event.
         """
+        # imported when a calendar is read: ~0.05 s at every start-up otherwise
         import icalendar
         import recurring_ical_events
 

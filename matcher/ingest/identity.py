@@ -16,6 +16,8 @@ from pathlib import Path
 
 from matcher.errors import DataError, Problem, ProblemCollector
 from matcher.ingest.records import Person
+from matcher.io.load import load_employees
+from matcher.io.tables import read_table
 from matcher.model import Employee
 
 NO_EMAIL = "no e-mail address in the export"
@@ -71,8 +73,6 @@ def load_aliases(path: str | Path, employee_ids: Iterable[str]) -> Aliases:
         Naming file, row and column for a blank alias, a row with both or neither target, an
         id that is not an employee, or an alias listed twice.
     """
-    from matcher.io.tables import read_table
-
     table, first_row = read_table(path, ("alias",))
     file = str(path)
     names = set(table.column_names)
@@ -205,8 +205,6 @@ class Directory:
 
 def load_directory(employees: str | Path, aliases: str | Path | None) -> Directory:
     """Load the employees file (validated as ``matcher analyze`` does) and the aliases file."""
-    from matcher.io.load import load_employees
-
     people = load_employees(employees)
     ids = [p.id for p in people]
     alias_table = load_aliases(aliases, ids) if aliases is not None else Aliases.none()

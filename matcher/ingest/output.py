@@ -23,6 +23,7 @@ import numpy as np
 
 from matcher.errors import DataError, Problem
 from matcher.ingest.rows import INTERACTION_HEADER, Row, Unresolved
+from matcher.io.tables import sniff_delimiter
 from matcher.io.write import OutputDir, atomic_output, formula_safe
 from matcher.privacy import Pseudonymizer
 
@@ -55,8 +56,6 @@ class WriteReport:
 
 def _read_existing(path: Path) -> Iterator[tuple[int, tuple[str, ...]]]:
     """The rows of an existing interactions CSV in our column order, with their row numbers."""
-    from matcher.io.tables import sniff_delimiter
-
     file = str(path)
     with path.open(encoding="utf-8-sig", newline="") as handle:
         head = handle.readline()

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from matcher.errors import DataError, Problem
+from matcher.ingest.ics import IcsReader
 from matcher.ingest.identity import Directory
+from matcher.ingest.msgraph import GraphReader
 from matcher.ingest.output import InteractionWriter, WriteReport
 from matcher.ingest.records import Event, Kind, Tally, Window
 from matcher.ingest.rows import Row, RowBuilder, Unresolved
+from matcher.ingest.slack import SlackReader, is_slack_export
 from matcher.ingest.zipstream import ZipError, ZipReader
 from matcher.privacy import Pseudonymizer
 
@@ -28,8 +31,6 @@ def detect_kind(path: Path) -> Kind:
     DataError
         When the path does not exist or its kind cannot be told (pass ``--kind``).
     """
-    from matcher.ingest.slack import is_slack_export
-
     if not path.exists():
         raise DataError([Problem(str(path), None, None, "file or folder not found")])
     if is_slack_export(path):
@@ -122,8 +123,6 @@ class IngestReport:
 
 def _reader_events(path: Path, kind: Kind, options: ReadOptions) -> tuple[Iterator[Event], Tally]:
     if kind is Kind.SLACK:
-        from matcher.ingest.slack import SlackReader
-
         slack = SlackReader(
             path,
             window=options.window,
@@ -132,13 +131,9 @@ def _reader_events(path: Path, kind: Kind, options: ReadOptions) -> tuple[Iterat
         )
         return slack.events(), slack.tally
     if kind is Kind.ICS:
-        from matcher.ingest.ics import IcsReader
-
         calendar = IcsReader(path, window=options.window)
         return calendar.events(), calendar.tally
     if kind is Kind.GRAPH:
-        from matcher.ingest.msgraph import GraphReader
-
         graph = GraphReader(path)
         return graph.events(), graph.tally
     raise ValueError(f"{kind} sources do not hold interactions")
