@@ -23,6 +23,13 @@ from matcher.cli.options import Console, common_options, echo, parse_date
 @click.option("--days", type=int, default=90, show_default=True, help="Days of interactions.")
 @click.option("--end-date", callback=parse_date, default="2026-09-30", show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--survey",
+    "survey_rate",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True),
+    help="Also write a pulse survey answered at this rate (e.g. 0.6): survey-export.csv "
+    "(Microsoft Forms), survey.toml (its mapping) and survey-truth.csv.",
+)
 @common_options
 def generate(
     n_employees: int,
@@ -30,6 +37,7 @@ def generate(
     days: int,
     end_date: dt.date,
     out_dir: Path,
+    survey_rate: float | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -37,12 +45,24 @@ def generate(
     from matcher.workflows.generate import generate_files
 
     summary = generate_files(
-        n_employees, seed, out_dir, days=days, end_date=end_date, reporter=Console(quiet)
+        n_employees,
+        seed,
+        out_dir,
+        days=days,
+        end_date=end_date,
+        survey_rate=survey_rate,
+        reporter=Console(quiet),
     )
     if as_json:
         click.echo(json.dumps(summary))
     echo(
         f"wrote {summary['employees']:,} employees and {summary['interactions']:,} interactions to {out_dir} "
-        f"(planted: {summary['planted']}) in {summary['seconds']} s",
+        f"(planted: {summary['planted']})"
+        + (
+            f", and {summary['survey']['responses']:,} survey responses"
+            if "survey" in summary
+            else ""
+        )
+        + f" in {summary['seconds']} s",
         quiet,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import time
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from matcher.io.write import atomic_output
+from matcher.io.write import OutputDir, atomic_output
 from matcher.synthetic.generate import generate_org
+from matcher.synthetic.survey import SurveyExport, generate_survey
 from matcher.workflows.common import Reporter, Silent
 
 
@@ -21,6 +23,7 @@ def generate_files(
     *,
     days: int = 90,
     end_date: dt.date = dt.date(2026, 9, 30),
+    survey_rate: float | None = None,
     reporter: Reporter | None = None,
 ) -> dict[str, Any]:
     """Generate an org of ``n_employees`` and write ``employees.csv``, ``interactions.csv``
@@ -32,6 +35,10 @@ def generate_files(
         As :func:`matcher.synthetic.generate.generate_org`.
     out_dir
         Folder to write; switched as a whole when the files are complete.
+    survey_rate
+        Also write a pulse survey answered at this rate, as a Microsoft Forms export
+        (``survey-export.csv``), the mapping that reads it (``survey.toml``) and its planted
+        truth (``survey-truth.csv``): see :mod:`matcher.synthetic.survey`.
     reporter
         Progress and warnings (default: silent).
 
@@ -45,11 +52,25 @@ def generate_files(
     started = time.perf_counter()
     with reporter.step(f"generating {n_employees:,} employees"):
         org = generate_org(n_employees, seed, days=days, end_date=end_date)
+        survey = (
+            None
+            if survey_rate is None
+            else generate_survey(
+                org.employees,
+                org.interactions,
+                org.truth,
+                rate=survey_rate,
+                seed=seed,
+                end_date=end_date,
+            )
+        )
     with reporter.step("writing files"), atomic_output(out_dir) as out:
         out.write_table("employees.csv", org.employees)
         out.write_table("interactions.csv", org.interactions)
         out.write_table("truth.csv", org.truth)
-    return {
+        if survey is not None:
+            _write_survey(out, survey)
+    summary = {
         "employees": org.employees.num_rows,
         "interactions": org.interactions.num_rows,
         "planted": count_truth(org.truth),
@@ -58,6 +79,24 @@ def generate_files(
         "out": str(out_dir),
         "seconds": round(time.perf_counter() - started, 2),
     }
+    if survey is not None:
+        summary["survey"] = {
+            "responses": survey.export.num_rows,
+            "rate": survey_rate,
+            "planted": count_truth(survey.truth),
+        }
+    return summary
+
+
+def _write_survey(out: OutputDir, survey: SurveyExport) -> None:
+    """The export as Microsoft Forms writes a CSV (UTF-8 with a byte-order mark), its
+    mapping and its truth."""
+    with out.path("survey-export.csv").open("w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(survey.export.column_names)
+        writer.writerows(zip(*(c.to_pylist() for c in survey.export.columns), strict=True))
+    out.path("survey.toml").write_text(survey.mapping, encoding="utf-8")
+    out.write_table("survey-truth.csv", survey.truth)
 
 
 def count_truth(truth: pa.Table) -> dict[str, int]:
