@@ -55,6 +55,13 @@ class AnalysisConfig(BaseModel):
         "median strength of all reciprocated ties (an org-relative threshold). At 1.0 the strong ties "
         "are the stronger half: a single shared meeting does not make someone a person to turn to.",
     )
+    survey_weight: float = Field(
+        1.0,
+        ge=0,
+        description='Strength of one survey nomination ("who do you turn to?"), in strong-tie '
+        "thresholds: at 1.0 a nomination answered by any contact the other way is a strong tie. "
+        "Two people who name each other always have a strong tie.",
+    )
     new_hire_days: int = Field(
         90, ge=0, description="Hired within this many days of as-of: a new hire."
     )

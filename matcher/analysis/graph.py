@@ -281,21 +281,9 @@ def build_graph(
     one_way = (directed.astype(np.int8) - directed.multiply(reciprocated).astype(np.int8)) > 0
     one_way = sp.csr_matrix(one_way, dtype=bool)
 
-    recip_strength = strength.multiply(reciprocated).tocsr()
-    values = sp.triu(recip_strength, k=1).data
+    values = sp.triu(strength.multiply(reciprocated), k=1).tocsr().data
     threshold = float(np.median(values)) * config.strong_tie_fraction if len(values) else 0.0
-    coo = recip_strength.tocoo()
-    required = np.full(coo.data.shape, threshold)
-    if tenure_days is not None and config.window_days > 0:
-        share = np.clip(
-            np.nan_to_num(tenure_days, nan=config.window_days) / config.window_days, 0.25, 1.0
-        )
-        required = threshold * np.minimum(share[coo.row], share[coo.col])
-    is_strong = (coo.data >= required) & (coo.data > 0)
-    strong = sp.csr_matrix(
-        (np.ones(int(is_strong.sum()), bool), (coo.row[is_strong], coo.col[is_strong])),
-        shape=(n, n),
-    )
+    strong = strong_ties(strength, reciprocated, threshold, config, tenure_days)
     strength.eliminate_zeros()
     return CollaborationGraph(
         n=n,
@@ -305,4 +293,28 @@ def build_graph(
         strong=strong,
         threshold=threshold,
         stats=stats,
+    )
+
+
+def strong_ties(
+    strength: sp.csr_matrix,
+    reciprocated: sp.csr_matrix,
+    threshold: float,
+    config: AnalysisConfig,
+    tenure_days: np.ndarray | None = None,
+) -> sp.csr_matrix:
+    """The strong ties: reciprocated pairs whose strength reaches ``threshold``, scaled for a
+    new hire by the shorter tenure's share of the window (at least 1/4 of it)."""
+    n = strength.shape[0]
+    coo = strength.multiply(reciprocated).tocsr().tocoo()
+    required = np.full(coo.data.shape, threshold)
+    if tenure_days is not None and config.window_days > 0:
+        share = np.clip(
+            np.nan_to_num(tenure_days, nan=config.window_days) / config.window_days, 0.25, 1.0
+        )
+        required = threshold * np.minimum(share[coo.row], share[coo.col])
+    is_strong = (coo.data >= required) & (coo.data > 0)
+    return sp.csr_matrix(
+        (np.ones(int(is_strong.sum()), bool), (coo.row[is_strong], coo.col[is_strong])),
+        shape=(n, n),
     )

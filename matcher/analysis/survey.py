@@ -1,0 +1,213 @@
+"""What people say in a pulse survey, beside what the collaboration graph shows.
+
+A survey answers the question the programs exist for ("do you have at least one person at
+work you can turn to?") and names the people each respondent turns to. Here it becomes:
+
+* ties: a nomination is a directed tie of channel ``survey`` whose strength is
+  ``survey_weight`` strong-tie thresholds; two people who name each other have a
+  reciprocated strong tie; a nomination answered by any contact the other way (a message, a
+  nomination) is reciprocated, and strong when its strength reaches the pair's threshold;
+* a judgement per respondent: who *says they have no one* (they name nobody and do not say
+  yes) and who *says they have someone* (they say yes, or name someone);
+* signals where the two sources disagree, so that HR can look twice.
+
+Everything is arrays in org order; nothing is read or written here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import numpy as np
+import scipy.sparse as sp
+
+from matcher.analysis.graph import CollaborationGraph, strong_ties
+from matcher.config import AnalysisConfig
+
+YES, NO, UNKNOWN = 1, 0, -1
+"""Values of :attr:`Survey.has_someone`."""
+
+
+class Signal(StrEnum):
+    """Where what a respondent says and what the graph shows disagree (``signals`` column)."""
+
+    SENSED_ISOLATED_SAYS_HAS_SOMEONE = "sensed_isolated_says_has_someone"
+    """No strong tie in the data, but they say they have someone (or name someone)."""
+    SAYS_NO_ONE_SENSED_CONNECTED = "says_no_one_sensed_connected"
+    """They say they have no one, but the data shows strong ties."""
+    SAYS_NO_BUT_NAMES_SOMEONE = "says_no_but_names_someone"
+    """They answer no to the question, yet name people they turn to."""
+
+
+@dataclass(frozen=True)
+class Survey:
+    """The answers of one survey, per person in org order.
+
+    Attributes
+    ----------
+    responded : numpy.ndarray of bool
+        Whether the person answered.
+    has_someone : numpy.ndarray of int8
+        Their answer to "I have at least one person at work I can turn to": :data:`YES`,
+        :data:`NO` or :data:`UNKNOWN` (blank, another answer, or no response).
+    nominations : scipy.sparse.csr_matrix of bool
+        ``nominations[i, j]``: ``i`` named ``j`` as someone they turn to (no diagonal).
+    submitted : numpy.ndarray of datetime64[D]
+        The day each response was submitted (``NaT`` without a response).
+    """
+
+    responded: np.ndarray
+    has_someone: np.ndarray
+    nominations: sp.csr_matrix
+    submitted: np.ndarray
+
+    def __post_init__(self) -> None:
+        n = self.responded.shape[0]
+        if self.has_someone.shape != (n,) or self.submitted.shape != (n,):
+            raise ValueError("a survey's arrays must have one entry per person")
+        if self.nominations.shape != (n, n):
+            raise ValueError(f"nominations must be {n} x {n}, got {self.nominations.shape}")
+        if self.nominations.diagonal().any():
+            raise ValueError("nobody can nominate themselves")
+        if (self.nominations.getnnz(axis=1)[~self.responded] > 0).any():
+            raise ValueError("only respondents nominate")
+
+    @classmethod
+    def empty(cls, n: int) -> Survey:
+        """A survey nobody answered."""
+        return cls(
+            responded=np.zeros(n, bool),
+            has_someone=np.full(n, UNKNOWN, np.int8),
+            nominations=sp.csr_matrix((n, n), dtype=bool),
+            submitted=np.full(n, np.datetime64("NaT"), "datetime64[D]"),
+        )
+
+    @property
+    def names(self) -> np.ndarray:
+        """How many people each person named."""
+        return np.asarray(self.nominations.getnnz(axis=1), np.int64)
+
+    @property
+    def named_by(self) -> np.ndarray:
+        """How many respondents named each person."""
+        return np.asarray(self.nominations.getnnz(axis=0), np.int64)
+
+    @property
+    def says_no_one(self) -> np.ndarray:
+        """Respondents who name nobody and do not say yes: they have no one to turn to."""
+        return self.responded & (self.names == 0) & (self.has_someone != YES)
+
+    @property
+    def says_someone(self) -> np.ndarray:
+        """Respondents who say yes or name someone."""
+        return self.responded & ~self.says_no_one
+
+    @property
+    def mutual(self) -> sp.csr_matrix:
+        """Symmetric: the two named each other."""
+        nominated = self.nominations.astype(bool)
+        return nominated.multiply(nominated.T).astype(bool).tocsr()
+
+    def date(self, k: int) -> dt.date:
+        """The day person ``k`` answered."""
+        return dt.date.fromisoformat(str(self.submitted[k]))
+
+
+def with_survey(
+    graph: CollaborationGraph,
+    survey: Survey,
+    config: AnalysisConfig,
+    *,
+    tenure_days: np.ndarray | None = None,
+) -> CollaborationGraph:
+    """The graph with the survey's nominations added as ties (see the module's notes).
+
+    The strong-tie threshold stays the one the interactions gave: a survey adds ties, it does
+    not move the bar. Adding a survey never removes a tie: strength only grows, and a pair
+    that was reciprocated or strong stays so.
+
+    Examples
+    --------
+    Two people who name each other have a reciprocated strong tie, even with no interaction:
+
+    >>> import scipy.sparse as sp
+    >>> g = CollaborationGraph(n=3, strength=sp.csr_matrix((3, 3)),
+    ...     reciprocated=sp.csr_matrix((3, 3), dtype=bool),
+    ...     one_way=sp.csr_matrix((3, 3), dtype=bool),
+    ...     strong=sp.csr_matrix((3, 3), dtype=bool), threshold=1.0)
+    >>> named = sp.csr_matrix(([True, True, True], ([0, 1, 2], [1, 0, 0])), shape=(3, 3))
+    >>> s = Survey(responded=np.array([True, True, True]),
+    ...     has_someone=np.full(3, UNKNOWN, np.int8), nominations=named,
+    ...     submitted=np.full(3, np.datetime64("2026-09-25"), "datetime64[D]"))
+    >>> g2 = with_survey(g, s, AnalysisConfig())
+    >>> bool(g2.strong[0, 1]), bool(g2.strong[0, 2]), bool(g2.reciprocated[0, 2])
+    (True, False, False)
+    >>> float(g2.strength[0, 2])
+    1.0
+    """
+    n = graph.n
+    nominated = survey.nominations.astype(bool).tocsr()
+    if nominated.shape != (n, n):
+        raise ValueError(f"the survey covers {nominated.shape[0]} people, the graph {n}")
+    weight = config.survey_weight * graph.threshold
+    added = (nominated.astype(np.float64) + nominated.T.astype(np.float64)) * weight
+    strength = (graph.strength + added).tocsr()
+    strength.eliminate_zeros()
+    # a contact either way answers a nomination: a message, a meeting, a nomination back
+    contact = (nominated + graph.one_way + graph.reciprocated).astype(bool)
+    answered = nominated.multiply(contact.T).astype(bool)
+    reciprocated = (graph.reciprocated + answered + answered.T).astype(bool).tocsr()
+    one_way = (graph.one_way.astype(np.int8) - graph.one_way.multiply(reciprocated)) > 0
+    strong = strong_ties(strength, reciprocated, graph.threshold, config, tenure_days)
+    strong = (strong + graph.strong + survey.mutual).astype(bool).tocsr()
+    return replace(
+        graph,
+        strength=strength,
+        reciprocated=reciprocated,
+        one_way=sp.csr_matrix(one_way, dtype=bool),
+        strong=strong,
+    )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the survey changes in the flags, per person in org order."""
+
+    isolated: np.ndarray
+    """Isolated after the survey: says no one, or (not responding, or saying nothing either
+    way) no strong tie."""
+    signals: list[tuple[Signal, ...]]
+
+
+def judge(survey: Survey, strong_count: np.ndarray) -> Judgement:
+    """Who is isolated once what people say is heard, and where the sources disagree.
+
+    A respondent who says they have no one is isolated whatever the graph shows; one who says
+    they have someone is not isolated on the graph alone; everyone else is judged by the graph
+    (``strong_count``: strong ties per person, survey ties included).
+
+    >>> s = Survey(responded=np.array([True, True, False]),
+    ...     has_someone=np.array([NO, YES, UNKNOWN], np.int8),
+    ...     nominations=sp.csr_matrix((3, 3), dtype=bool),
+    ...     submitted=np.full(3, np.datetime64("2026-09-25"), "datetime64[D]"))
+    >>> j = judge(s, np.array([2, 0, 0]))
+    >>> j.isolated.tolist(), [list(map(str, x)) for x in j.signals]
+    ([True, False, True], [['says_no_one_sensed_connected'], ['sensed_isolated_says_has_someone'], []])
+    """
+    sensed = strong_count == 0
+    no_one, someone = survey.says_no_one, survey.says_someone
+    isolated = no_one | (sensed & ~someone)
+    mixed = survey.responded & (survey.has_someone == NO) & (survey.names > 0)
+    signals: list[tuple[Signal, ...]] = []
+    for k in range(sensed.shape[0]):
+        found: list[Signal] = []
+        if someone[k] and sensed[k]:
+            found.append(Signal.SENSED_ISOLATED_SAYS_HAS_SOMEONE)
+        if no_one[k] and not sensed[k]:
+            found.append(Signal.SAYS_NO_ONE_SENSED_CONNECTED)
+        if mixed[k]:
+            found.append(Signal.SAYS_NO_BUT_NAMES_SOMEONE)
+        signals.append(tuple(found))
+    return Judgement(isolated=isolated, signals=signals)
