@@ -120,7 +120,8 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
 )
 @click.option(
     "--mapping",
-    help="hris: mapping file (hris.toml) or the name of a ready one: workday.",
+    help="hris: mapping file (hris.toml) or the name of a ready one: workday. "
+    "A survey export: a mapping file with a [survey] table (survey.toml).",
 )
 @pseudonym_options
 @common_options
@@ -143,16 +144,18 @@ def ingest(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Read Slack exports, calendars (.ics), Microsoft Graph dumps or an HRIS report.
+    """Read Slack exports, calendars (.ics), Microsoft Graph dumps, an HRIS report or a survey.
 
     Slack, calendar and Graph sources become interactions.csv rows (metadata only: who, when,
     which channel, how long), with people matched to --employees by e-mail. An HRIS report
-    (CSV or XLSX) becomes employees.csv through a --mapping.
+    (CSV or XLSX) becomes employees.csv through a --mapping; a forms export (Microsoft Forms,
+    Google Forms, Qualtrics) becomes survey.csv through a --mapping with a [survey] table.
 
     \b
     matcher ingest slack-export.zip --employees employees.csv --out interactions.csv
     matcher ingest calendars/ --employees employees.csv --out interactions.csv --append
     matcher ingest workers.xlsx --mapping workday --out employees.csv
+    matcher ingest pulse.xlsx --mapping survey.toml --employees employees.csv --out survey.csv
     """
     try:
         _run(
@@ -199,7 +202,28 @@ def _run(
     as_json: bool,
 ) -> None:
     from matcher.ingest.pipeline import detect_kind
+    from matcher.ingest.survey import is_survey_mapping
 
+    if mapping is not None and is_survey_mapping(mapping):
+        unused: dict[str, object] = {
+            "--kind": kind,
+            "--append": append,
+            "--start": start,
+            "--end": end,
+        }
+        _run_survey(
+            sources,
+            Path(mapping),
+            employees_path,
+            aliases_path,
+            out_path,
+            rejects_path,
+            make_pseudonymizer(pseudonymize, key_file),
+            unused,
+            quiet,
+            as_json,
+        )
+        return
     started = time.perf_counter()
     kinds = [kind or detect_kind(path) for path in sources]
     if Kind.HRIS in kinds:
@@ -338,3 +362,42 @@ def _run_hris(
             f"(header on row {result.header_row}; {found}) in {seconds} s",
             err=True,
         )
+
+
+def _run_survey(
+    sources: tuple[Path, ...],
+    mapping: Path,
+    employees_path: Path | None,
+    aliases_path: Path | None,
+    out_path: Path,
+    rejects_path: Path | None,
+    pseudonymizer: Any,
+    unused: dict[str, object],
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    from matcher.ingest.survey import ingest_survey
+
+    for name, given in unused.items():
+        if given:
+            raise click.UsageError(f"{name} is not used with a survey export")
+    if employees_path is None:
+        raise click.UsageError("--employees is required: respondents are matched by e-mail address")
+    if out_path.suffix.lower() != ".csv":
+        raise click.UsageError(f"--out must be a .csv file, found {out_path.name!r}")
+    rejects_path = rejects_path or out_path.with_name(f"{out_path.stem}-rejects.csv")
+    if rejects_path.resolve() == out_path.resolve():
+        raise click.UsageError("--rejects must differ from --out")
+    report = ingest_survey(
+        sources,
+        mapping,
+        employees=employees_path,
+        aliases=aliases_path,
+        out=out_path,
+        rejects=rejects_path,
+        pseudonymizer=pseudonymizer,
+    )
+    if as_json:
+        click.echo(json.dumps(report.summary()))
+    if not quiet:
+        click.echo("\n".join(report.lines()), err=True)
