@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -431,3 +432,16 @@ def test_the_fixture_xlsx_is_what_the_script_makes() -> None:
     )
     cells = [list(row) for row in sheet.iter_rows(min_row=4, values_only=True)]
     assert cells == [[None if v == "" else v for v in r] for r in RESPONSES]
+
+
+def test_docs_show_each_tools_mapping_and_every_key() -> None:
+    from matcher.ingest.survey import SurveyColumns
+    from tests.paths import ROOT
+
+    docs = (ROOT / "docs" / "surveys.md").read_text(encoding="utf-8")
+    for name in ("ms_forms.toml", "google_forms.toml", "qualtrics.toml"):
+        assert f"```toml\n{(SURVEYS / name).read_text(encoding='utf-8')}```" in docs
+    table = docs.split("### The mapping")[1].split("####")[0]
+    keys = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", table, re.MULTILINE))
+    assert {k for pair in keys for k in pair if k} == set(SurveyColumns.model_fields)
+    assert "(docs/surveys.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
