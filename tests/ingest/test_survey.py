@@ -20,6 +20,7 @@ EMPLOYEES = FIXTURES / "employees.csv"
 ALIASES = FIXTURES / "aliases.csv"
 CANARY = "CANARY-7731"
 UNKNOWN_RESPONDENT = "unknown respondent: not an employee's e-mail address or id"
+ANONYMOUS = "unknown respondent: the response names no one (anonymous)"
 UNKNOWN_NOMINEE = "unknown nominee: not an employee's e-mail address or id"
 
 
@@ -84,7 +85,7 @@ def test_microsoft_forms_export_gives_the_expected_survey(tmp_path: Path, name: 
         ],
         [str(export), str(rows[1]), "visitor@partner.example", "", "", UNKNOWN_RESPONDENT],
         [str(export), str(rows[2]), "finn@example.com", "E6", "ghost@example.com", UNKNOWN_NOMINEE],
-        [str(export), str(rows[3]), "anonymous", "", "", UNKNOWN_RESPONDENT],
+        [str(export), str(rows[3]), "anonymous", "", "", ANONYMOUS],
     ]
     assert {k: summary[k] for k in ("responses", "respondents", "replaced", "nominations")} == {
         "responses": 9,
@@ -150,7 +151,7 @@ def test_qualtrics_export_gives_the_expected_survey(tmp_path: Path) -> None:
     assert table(out) == QUALTRICS_ROWS  # times in the ImportId row's America/Denver
     assert table(tmp_path / "survey-rejects.csv")[1:] == [
         [str(export), "7", "bob@example.com", "E2", "bob@example.com", "self-nomination"],
-        [str(export), "8", "", "", "", "unknown respondent: the response names no one (anonymous)"],
+        [str(export), "8", "", "", "", ANONYMOUS],
         [str(export), "9", "finn@example.com", "E6", "E9", UNKNOWN_NOMINEE],
     ]
     assert summary["files"] == [{"file": str(export), "responses": 7, "header_rows": [1, 2, 3]}]

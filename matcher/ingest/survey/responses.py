@@ -36,6 +36,7 @@ OPTED_OUT_RESPONDENT = "responses from opted-out employees"
 OPTED_OUT_NOMINEE = "nominations of opted-out employees"
 NAMED_TWICE = "nominees named twice in one response"
 DUPLICATE = "identical responses read more than once"
+ANONYMOUS = {"", "anonymous"}  # Microsoft Forms writes "anonymous"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,8 @@ def survey_rows(responses: Iterable[Response], people: People) -> SurveyRows:
         seen.add(content)
         identity, opted_out = people.resolve(response.respondent)
         if identity is None:
-            why = UNKNOWN_RESPONDENT if response.respondent.strip() else NO_RESPONDENT
+            anonymous = response.respondent.strip().casefold() in ANONYMOUS
+            why = NO_RESPONDENT if anonymous else UNKNOWN_RESPONDENT
             result.rejects.append(
                 Reject(response.file, response.row, response.respondent, "", "", why)
             )
