@@ -446,3 +446,21 @@ def test_docs_show_each_tools_mapping_and_every_key() -> None:
     keys = set(re.findall(r"^\| `(\w+)`(?:, `(\w+)`)? \|", table, re.MULTILINE))
     assert {k for pair in keys for k in pair if k} == set(SurveyColumns.model_fields)
     assert "(docs/surveys.md)" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_one_column_cannot_serve_two_keys(tmp_path: Path) -> None:
+    mapping = tmp_path / "survey.toml"
+    mapping.write_text(
+        '[survey]\nrespondent = "Email"\nsubmitted = "Time"\nturn_to = " email "\n',
+        encoding="utf-8",
+    )
+    code, _, stderr = run(
+        str(SURVEYS / "google_forms_pulse.csv"),
+        "--mapping",
+        str(mapping),
+        "--employees",
+        str(EMPLOYEES),
+        "--out",
+        str(tmp_path / "survey.csv"),
+    )
+    assert code == 1 and "one column is named for two keys: 'email'" in stderr

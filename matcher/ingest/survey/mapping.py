@@ -16,6 +16,7 @@ Only the columns named here are ever read from the export.
 from __future__ import annotations
 
 import zoneinfo
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -115,14 +116,8 @@ class SurveyColumns(BaseModel):
             raise ValueError(
                 f"answers listed as both yes and no: {', '.join(repr(a) for a in sorted(both))}"
             )
-        named = [h for h in self.headers().values()]
-        repeated = sorted(
-            {
-                answer_key(h)
-                for h in named
-                if [answer_key(x) for x in named].count(answer_key(h)) > 1
-            }
-        )
+        counts = Counter(answer_key(h) for h in self.headers().values())
+        repeated = sorted(h for h, n in counts.items() if n > 1)
         if repeated:
             raise ValueError(f"one column is named for two keys: {', '.join(map(repr, repeated))}")
         return self
