@@ -119,7 +119,8 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
 )
 @click.option(
     "--mapping",
-    help="hris: mapping file (hris.toml) or the name of a ready one: workday.",
+    help="hris: mapping file (hris.toml) or the name of a ready one: workday. "
+    "A survey export: a mapping file with a [survey] table (survey.toml).",
 )
 @pseudonym_options
 @common_options
@@ -142,18 +143,25 @@ def ingest(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    """Read Slack exports, calendars (.ics), Microsoft Graph dumps or an HRIS report.
+    """Read Slack exports, calendars (.ics), Microsoft Graph dumps, an HRIS report or a survey.
 
     Slack, calendar and Graph sources become interactions.csv rows (metadata only: who, when,
     which channel, how long), with people matched to --employees by e-mail. An HRIS report
-    (CSV or XLSX) becomes employees.csv through a --mapping.
+    (CSV or XLSX) becomes employees.csv through a --mapping; a forms export (Microsoft Forms,
+    Google Forms, Qualtrics) becomes survey.csv through a --mapping with a [survey] table.
 
     \b
     matcher ingest slack-export.zip --employees employees.csv --out interactions.csv
     matcher ingest calendars/ --employees employees.csv --out interactions.csv --append
     matcher ingest workers.xlsx --mapping workday --out employees.csv
+    matcher ingest pulse.xlsx --mapping survey.toml --employees employees.csv --out survey.csv
     """
-    from matcher.workflows.ingest import EmployeesIngested, IngestRequest, ingest_files
+    from matcher.workflows.ingest import (
+        EmployeesIngested,
+        IngestRequest,
+        SurveyIngested,
+        ingest_files,
+    )
 
     try:
         request = IngestRequest(
@@ -181,7 +189,9 @@ def ingest(
         click.echo(json.dumps(outcome.summary))
     if quiet:
         return
-    if isinstance(outcome, EmployeesIngested):
+    if isinstance(outcome, SurveyIngested):
+        echo("\n".join(outcome.report.lines()), quiet)
+    elif isinstance(outcome, EmployeesIngested):
         echo(_employees_lines(outcome, sources[0]), quiet)
     else:
         echo(_interactions_lines(outcome, append), quiet)

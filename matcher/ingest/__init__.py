@@ -1,4 +1,4 @@
-"""Real data in: Slack exports, iCalendar files, Microsoft Graph dumps and HRIS reports.
+"""Real data in: Slack exports, iCalendar files, Microsoft Graph dumps, HRIS reports, surveys.
 
 ``matcher ingest`` (:mod:`matcher.cli.ingest`) reads exports as their owners produce them
 and writes the contract's ``interactions.csv`` (or, from an HRIS report, ``employees.csv``).
@@ -11,6 +11,8 @@ Modules: :mod:`~matcher.ingest.records` (what readers yield), one reader per sou
 :mod:`~matcher.ingest.hris`), :mod:`~matcher.ingest.identity` (e-mail → employee id),
 :mod:`~matcher.ingest.rows` (events → rows), :mod:`~matcher.ingest.output` (deduplicated,
 atomic, appendable writing) and :mod:`~matcher.ingest.pipeline` (one run).
+Forms exports (Microsoft Forms, Google Forms, Qualtrics) become ``survey.csv`` through
+:mod:`matcher.ingest.survey`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from matcher.ingest.hris import HrisResult, load_mapping, pseudonymized, read_hr
 from matcher.ingest.identity import load_directory
 from matcher.ingest.pipeline import IngestReport, ReadOptions, detect_kind, ingest_interactions
 from matcher.ingest.records import Kind, Window
+from matcher.ingest.survey import SurveyReport, ingest_survey, is_survey_mapping
 from matcher.io.write import write_csv_file
 from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent
@@ -52,6 +53,17 @@ class InteractionsIngested:
 
 
 @dataclass(frozen=True)
+class SurveyIngested:
+    """What an ingest of survey exports wrote."""
+
+    report: SurveyReport
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.report.summary()
+
+
+@dataclass(frozen=True)
 class EmployeesIngested:
     """What an ingest of an HRIS report wrote."""
 
@@ -61,9 +73,10 @@ class EmployeesIngested:
 
 def ingest_files(
     request: IngestRequest, reporter: Reporter | None = None
-) -> InteractionsIngested | EmployeesIngested:
+) -> InteractionsIngested | EmployeesIngested | SurveyIngested:
     """Read the sources (each of its recognised kind, or ``request.kind``) and write the
-    contract file: interactions from Slack, calendars and Graph; employees from an HRIS report.
+    contract file: interactions from Slack, calendars and Graph; employees from an HRIS
+    report; ``survey.csv`` from forms exports, when the mapping has a ``[survey]`` table.
 
     Raises
     ------
@@ -74,6 +87,9 @@ def ingest_files(
     """
     reporter = reporter or Silent()
     started = time.perf_counter()
+    if request.mapping is not None and is_survey_mapping(request.mapping):
+        with reporter.step(f"reading {len(request.sources)} survey export(s)"):
+            return ingest_survey_exports(request)
     kinds = [request.kind or detect_kind(path) for path in request.sources]
     if Kind.HRIS in kinds:
         _check_hris_request(request, kinds)
@@ -188,3 +204,34 @@ def ingest_interaction_sources(
     return InteractionsIngested(
         summary=summary, report=report, rejects=rejects, unresolved_rows=unresolved_rows
     )
+
+
+def ingest_survey_exports(request: IngestRequest) -> SurveyIngested:
+    """Forms exports into ``survey.csv`` through a ``[survey]`` mapping; respondents and
+    nominees resolved by e-mail against ``request.employees``; rejects beside the output."""
+    assert request.mapping is not None
+    for name, given in (
+        ("--kind", request.kind),
+        ("--append", request.append),
+        ("--start", request.start),
+        ("--end", request.end),
+    ):
+        if given:
+            raise UsageProblem(f"{name} is not used with a survey export")
+    if request.employees is None:
+        raise UsageProblem("--employees is required: respondents are matched by e-mail address")
+    if request.out.suffix.lower() != ".csv":
+        raise UsageProblem(f"--out must be a .csv file, found {request.out.name!r}")
+    rejects = request.rejects or request.out.with_name(f"{request.out.stem}-rejects.csv")
+    if rejects.resolve() == request.out.resolve():
+        raise UsageProblem("--rejects must differ from --out")
+    report = ingest_survey(
+        request.sources,
+        Path(request.mapping),
+        employees=request.employees,
+        aliases=request.aliases,
+        out=request.out,
+        rejects=rejects,
+        pseudonymizer=request.pseudonymizer,
+    )
+    return SurveyIngested(report=report)
