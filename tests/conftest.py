@@ -3,12 +3,14 @@
 a random seed and prints it.
 
 Shared fixtures (built from :mod:`tests.support`): ``run_cli`` runs ``matcher`` and checks its
-exit code; ``org_files`` / ``generated_org_files`` / ``tiny_org_files`` are organisations
-written as contract files once per session; ``scratch_dir`` is a folder for ``@given`` tests.
+exit code; ``synthetic_org`` generates an org once per session, ``org_files`` /
+``generated_org_files`` / ``tiny_org_files`` are organisations written as contract files once per
+session; ``scratch_dir`` is a folder for ``@given`` tests.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +36,7 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+from matcher.synthetic.generate import SyntheticOrg, generate_org  # noqa: E402
 from tests import support  # noqa: E402
 from tests.paths import SHARED_DATA  # noqa: E402
 from tests.support import OrgFiles, RunCli  # noqa: E402
@@ -59,18 +62,24 @@ def run_cli() -> RunCli:
 
 
 @pytest.fixture(scope="session")
-def generated_org_files(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Callable[[int, int], OrgFiles]:
-    """``generated_org_files(employees, seed)``: a generated org's two files, written once a
-    session for each size and seed. Read them; copy before changing them."""
-    written: dict[tuple[int, int], OrgFiles] = {}
+def synthetic_org() -> Callable[[int, int], SyntheticOrg]:
+    """``synthetic_org(employees, seed)``: :func:`generate_org` of that size and seed, made
+    once a session (its tables are immutable)."""
+    return functools.cache(generate_org)
 
+
+@pytest.fixture(scope="session")
+def generated_org_files(
+    synthetic_org: Callable[[int, int], SyntheticOrg], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[int, int], OrgFiles]:
+    """``generated_org_files(employees, seed)``: the files of ``synthetic_org(employees, seed)``
+    (as ``matcher generate`` writes them), written once a session. Read them; copy them to
+    change them."""
+
+    @functools.cache
     def files(employees: int, seed: int) -> OrgFiles:
-        if (employees, seed) not in written:
-            folder = tmp_path_factory.mktemp(f"org-{employees}-{seed}")
-            written[employees, seed] = support.write_generated_org(folder, employees, seed)
-        return written[employees, seed]
+        folder = tmp_path_factory.mktemp(f"org-{employees}-{seed}")
+        return support.write_generated_org(folder, synthetic_org(employees, seed))
 
     return files
 

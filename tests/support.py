@@ -1,8 +1,8 @@
 """What the shared fixtures of ``tests/conftest.py`` are made of: running ``matcher`` in-process,
 and small organisations written as contract files.
 
-Tests ask for the fixtures (``run_cli``, ``org_files``, ``generated_org_files``,
-``tiny_org_files``, ``scratch_dir``) rather than importing from here; the types below are
+Tests ask for the fixtures (``run_cli``, ``org_files``, ``synthetic_org``,
+``generated_org_files``, ``tiny_org_files``, ``scratch_dir``) rather than importing from here; the types below are
 imported for annotations.
 """
 
@@ -18,7 +18,7 @@ from click.testing import CliRunner, Result
 
 from matcher.cli import main
 from matcher.io.write import atomic_output
-from matcher.synthetic.generate import generate_org
+from matcher.synthetic.generate import SyntheticOrg
 
 ExitCodes = int | tuple[int, ...] | None
 
@@ -62,7 +62,8 @@ def run_cli(
 
 
 class OrgFiles(NamedTuple):
-    """An employees file and an interactions file, side by side in one folder."""
+    """An employees file and an interactions file, side by side in one folder (unpack it as
+    ``employees, interactions = files``)."""
 
     employees: Path
     interactions: Path
@@ -72,12 +73,13 @@ class OrgFiles(NamedTuple):
         return self.employees.parent
 
 
-def write_generated_org(folder: Path, employees: int, seed: int) -> OrgFiles:
-    """``matcher generate --employees N --seed S`` of ``folder``, without the CLI."""
-    org = generate_org(employees, seed=seed)
+def write_generated_org(folder: Path, org: SyntheticOrg) -> OrgFiles:
+    """``org``'s files in ``folder``, byte for byte as ``matcher generate`` writes them:
+    ``employees.csv``, ``interactions.csv`` and the planted ``truth.csv``."""
     with atomic_output(folder) as out:
         out.write_table("employees.csv", org.employees)
         out.write_table("interactions.csv", org.interactions)
+        out.write_table("truth.csv", org.truth)
     return OrgFiles(folder / "employees.csv", folder / "interactions.csv")
 
 
