@@ -21,7 +21,7 @@ from matcher.errors import MatcherError
 from matcher.io.load import load_employees, load_interactions
 from tests.fuzz import NASTY, harmless, mutations, written
 from tests.paths import FIXTURES
-from tests.support import RunCli
+from tests.support import OrgFiles, RunCli
 
 EMPLOYEES = FIXTURES / "employees.csv"
 
@@ -30,7 +30,7 @@ EMPLOYEES = FIXTURES / "employees.csv"
 HEADER = "source,target,timestamp,channel\n"
 
 
-def dated_org(tmp_path: Path, rows: str, hire: str = "2020-01-01") -> tuple[Path, Path]:
+def dated_org(tmp_path: Path, rows: str, hire: str = "2020-01-01") -> OrgFiles:
     """Six people (E3 hired on ``hire``) and the interactions ``rows``."""
     employees = tmp_path / "employees.csv"
     employees.write_text(
@@ -39,7 +39,7 @@ def dated_org(tmp_path: Path, rows: str, hire: str = "2020-01-01") -> tuple[Path
     )
     interactions = tmp_path / "interactions.csv"
     interactions.write_text(HEADER + rows)
-    return employees, interactions
+    return OrgFiles(employees, interactions)
 
 
 WEEK = "".join(
