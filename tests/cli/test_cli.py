@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import Result
 
-from matcher.cli import main
-from tests.io.test_load import EMPLOYEES, INTERACTIONS, write
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=True)
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+from matcher.io.write import OutputDir
+from tests.support import OrgFiles, RunCli
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -26,27 +20,31 @@ def rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.fixture
-def inputs(tmp_path: Path) -> tuple[Path, Path]:
-    return write(tmp_path, "employees.csv", EMPLOYEES), write(
-        tmp_path, "interactions.csv", INTERACTIONS
-    )
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
-def test_analyze_writes_the_contract_files(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
-    employees, interactions = inputs
-    code, stdout, _ = run(
+def analyze(files: OrgFiles, out: Path, *extra: str) -> list[str]:
+    """The arguments of ``matcher analyze`` of ``files`` into ``out``."""
+    return [
         "analyze",
         "--employees",
-        str(employees),
+        str(files.employees),
         "--interactions",
-        str(interactions),
+        str(files.interactions),
         "--out",
-        str(tmp_path / "out"),
-        "--json",
-    )
-    assert code == 0
-    summary = json.loads(stdout)
+        str(out),
+        *extra,
+    ]
+
+
+def test_analyze_writes_the_contract_files(
+    tmp_path: Path, tiny_org_files: OrgFiles, run_cli: RunCli
+) -> None:
+    result = run_cli(*analyze(tiny_org_files, tmp_path / "out", "--json"))
+    summary = json.loads(result.stdout)
     assert summary["employees"] == 3 and summary["load"]["dropped_unknown_ids"] == 1
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == [
@@ -79,22 +77,15 @@ def test_analyze_writes_the_contract_files(tmp_path: Path, inputs: tuple[Path, P
     assert all(t["suppressed"] == "true" and t["external_share"] == "" for t in teams)
 
 
-def test_bad_data_exits_1_with_a_located_message_and_writes_nothing(tmp_path: Path) -> None:
+def test_bad_data_exits_1_with_a_located_message_and_writes_nothing(
+    tmp_path: Path, run_cli: RunCli
+) -> None:
     employees = write(
         tmp_path, "e.csv", "id,manager_id,timezone\nE1,,Europe/Berlin\nE2,E9,Mars/Base\n"
     )
     interactions = write(tmp_path, "i.csv", "source,target,timestamp\nE1,E2,2026-01-01T00:00:00Z\n")
     out = tmp_path / "out"
-    code, _, stderr = run(
-        "analyze",
-        "--employees",
-        str(employees),
-        "--interactions",
-        str(interactions),
-        "--out",
-        str(out),
-    )
-    assert code == 1
+    stderr = run_cli(*analyze(OrgFiles(employees, interactions), out), code=1).stderr
     assert "row 3, column 'manager_id': manager_id 'E9' is not an employee id" in stderr
     assert "row 3, column 'timezone'" in stderr
     assert "Traceback" not in stderr
@@ -102,68 +93,40 @@ def test_bad_data_exits_1_with_a_located_message_and_writes_nothing(tmp_path: Pa
 
 
 def test_failed_run_keeps_earlier_outputs(
-    tmp_path: Path, inputs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    tiny_org_files: OrgFiles,
+    run_cli: RunCli,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    employees, interactions = inputs
     out = tmp_path / "out"
-    assert (
-        run(
-            "analyze",
-            "--employees",
-            str(employees),
-            "--interactions",
-            str(interactions),
-            "--out",
-            str(out),
-        )[0]
-        == 0
-    )
+    run_cli(*analyze(tiny_org_files, out))
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    import matcher.io.reports as reports
 
     def explode(*_args: object, **_kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(
-        reports.OutputDir if hasattr(reports, "OutputDir") else reports,
-        "write_json",
-        explode,
-        raising=False,
-    )
-    from matcher.io import write as write_module
-
-    monkeypatch.setattr(write_module.OutputDir, "write_json", explode)
+    # a write that fails half way (no option can make a disk full)
+    monkeypatch.setattr(OutputDir, "write_json", explode)
     with pytest.raises(OSError, match="disk full"):
-        run(
-            "analyze",
-            "--employees",
-            str(employees),
-            "--interactions",
-            str(interactions),
-            "--out",
-            str(out),
-        )
+        run_cli(*analyze(tiny_org_files, out))
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 def test_pseudonymize_replaces_ids_with_keyed_pseudonyms(
-    tmp_path: Path, inputs: tuple[Path, Path]
+    tmp_path: Path, org_files: OrgFiles, tiny_org_files: OrgFiles, run_cli: RunCli
 ) -> None:
-    employees, interactions = inputs
+    """On a generated org (the tiny one's teams are too small: a pseudonymised analysis.csv
+    leaves out rows it cannot make k-anonymous, and would be empty)."""
     key = "k" * 32
-    args = [
-        "analyze",
-        "--employees",
-        str(employees),
-        "--interactions",
-        str(interactions),
-        "--pseudonymize",
-    ]
-    code, _, _ = run(*args, "--out", str(tmp_path / "a"), env={"MATCHER_PSEUDONYM_KEY": key})
-    assert code == 0
-    again = run(*args, "--out", str(tmp_path / "b"), env={"MATCHER_PSEUDONYM_KEY": key})
-    assert again[0] == 0
+
+    def pseudonymised(files: OrgFiles, out: str, key: str, code: int = 0) -> Result:
+        args = analyze(files, tmp_path / out, "--pseudonymize")
+        return run_cli(*args, env={"MATCHER_PSEUDONYM_KEY": key}, code=code)
+
+    pseudonymised(org_files, "a", key)
+    pseudonymised(org_files, "b", key)
     ids = [r["id"] for r in rows(tmp_path / "a" / "analysis.csv")]
+    assert len(ids) > 300
     assert all(i.startswith("p_") and len(i) == 18 for i in ids)
     assert ids == [r["id"] for r in rows(tmp_path / "b" / "analysis.csv")]
     text = "".join(p.read_text() for p in (tmp_path / "a").iterdir() if p.suffix != ".npz")
@@ -179,63 +142,54 @@ def test_pseudonymize_replaces_ids_with_keyed_pseudonyms(
             "new_hire",
             "connector",
         }
-    assert "E1" not in text.replace("E1,", "") or "E1" not in ids
+    employee_ids = {r["id"] for r in rows(org_files.employees)}
+    assert not employee_ids & set(re.findall(r"\w+", text))
     assert key not in text
-    assert all(r["source"].startswith("p_") for r in rows(tmp_path / "a" / "rejects.csv"))
-    code, _, stderr = run(*args, "--out", str(tmp_path / "c"), env={"MATCHER_PSEUDONYM_KEY": ""})
-    assert code == 1 and "needs a key" in stderr
+    # rejects name people by pseudonym too
+    pseudonymised(tiny_org_files, "tiny", key)
+    rejects = rows(tmp_path / "tiny" / "rejects.csv")
+    assert len(rejects) == 2 and all(r["source"].startswith("p_") for r in rejects)
+    assert "needs a key" in pseudonymised(tiny_org_files, "c", "", code=1).stderr
 
 
-def test_validate_reports_ok_and_problems(tmp_path: Path, inputs: tuple[Path, Path]) -> None:
-    employees, interactions = inputs
-    code, stdout, _ = run(
-        "validate", str(employees), str(interactions), "--employees", str(employees), "--json"
-    )
-    assert code == 0 and json.loads(stdout)["ok"]
+def test_validate_reports_ok_and_problems(
+    tmp_path: Path, tiny_org_files: OrgFiles, run_cli: RunCli
+) -> None:
+    employees, interactions = tiny_org_files
+    result = run_cli("validate", employees, interactions, "--employees", employees, "--json")
+    assert json.loads(result.stdout)["ok"]
     bad = write(
         tmp_path, "bad.csv", "source,target,timestamp,channel\nE1,E2,2026-01-01T00:00:00Z,fax\n"
     )
-    code, _, stderr = run("validate", str(bad))
-    assert code == 1 and "row 2, column 'channel': unknown channel 'fax'" in stderr
+    stderr = run_cli("validate", bad, code=1).stderr
+    assert "row 2, column 'channel': unknown channel 'fax'" in stderr
 
 
-def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert run("analyze", "--employees", "x.csv")[0] == 2
-    assert (
-        run(
-            "analyze",
-            "--employees",
-            "e",
-            "--interactions",
-            "i",
-            "--out",
-            str(tmp_path),
-            "--as-of",
-            "soon",
-        )[0]
-        == 2
-    )
+def test_usage_errors_exit_2(tmp_path: Path, run_cli: RunCli) -> None:
+    run_cli("analyze", "--employees", "x.csv", code=2)
+    run_cli(*analyze(OrgFiles(Path("e"), Path("i")), tmp_path, "--as-of", "soon"), code=2)
 
 
-def test_formula_cells_are_neutralised(tmp_path: Path) -> None:
+def test_formula_cells_are_neutralised(tmp_path: Path, run_cli: RunCli) -> None:
     employees = write(tmp_path, "e.csv", "id,team\n=cmd|' /C calc'!A0,@SUM\nE2,@SUM\n")
     interactions = write(
         tmp_path,
         "i.csv",
         "source,target,timestamp,channel\nE2,=cmd|' /C calc'!A0,2026-01-01T00:00:00Z,video\n",
     )
-    assert (
-        run(
-            "analyze",
-            "--employees",
-            str(employees),
-            "--interactions",
-            str(interactions),
-            "--out",
-            str(tmp_path / "o"),
-        )[0]
-        == 0
-    )
+    run_cli(*analyze(OrgFiles(employees, interactions), tmp_path / "o"))
     analysis = rows(tmp_path / "o" / "analysis.csv")
     assert analysis[0]["id"].startswith("'=")
     assert analysis[0]["team"] == "'@SUM"
+
+
+def test_generate_writes_what_the_org_files_fixture_holds(
+    tmp_path: Path, org_files: OrgFiles, run_cli: RunCli
+) -> None:
+    """``matcher generate`` writes the files the shared ``org_files`` fixture stands for."""
+    result = run_cli("generate", "--employees", "600", "--seed", "4", "--out", tmp_path, "--json")
+    assert json.loads(result.stdout)["employees"] == 600
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == ["employees.csv", "interactions.csv", "truth.csv"]
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (org_files.folder / name).read_bytes(), name

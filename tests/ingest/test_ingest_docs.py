@@ -6,12 +6,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from click.testing import CliRunner
-
+from matcher.cli import main
 from matcher.ingest.hris import WORKDAY_MAPPING
-from tests.paths import ROOT
-
-FIXTURES = ROOT / "tests" / "fixtures"
+from tests.paths import FIXTURES, ROOT
+from tests.support import RunCli
 
 
 def test_the_documented_workday_mapping_is_the_built_in_one() -> None:
@@ -19,11 +17,8 @@ def test_the_documented_workday_mapping_is_the_built_in_one() -> None:
     assert f"```toml\n{WORKDAY_MAPPING}```" in docs
 
 
-def test_walk_through_from_exports_to_assignments(tmp_path: Path) -> None:
-    from matcher.cli import main
-
+def test_walk_through_from_exports_to_assignments(tmp_path: Path, run_cli: RunCli) -> None:
     assert "ingest" in main.commands
-    runner = CliRunner()
     employees = FIXTURES / "employees.csv"
     interactions = tmp_path / "data" / "interactions.csv"
     window = ["--start", "2026-09-01", "--end", "2026-09-30"]
@@ -51,8 +46,7 @@ def test_walk_through_from_exports_to_assignments(tmp_path: Path) -> None:
         ],
     ]
     for args in steps:
-        result = runner.invoke(main, [*args, "--quiet"])
-        assert result.exit_code == 0, result.output
+        run_cli(*args, "--quiet")
     program = tmp_path / "pilot.toml"
     program.write_text(
         f'[data]\nemployees = "{employees}"\ninteractions = "{interactions}"\n\n'
@@ -61,21 +55,17 @@ def test_walk_through_from_exports_to_assignments(tmp_path: Path) -> None:
         "capacity = { default = 1 }\n",
         encoding="utf-8",
     )
-    result = runner.invoke(
-        main,
-        [
-            "assign",
-            str(program),
-            "--analysis",
-            str(tmp_path / "out" / "analysis"),
-            "--out",
-            str(tmp_path / "out" / "pilot"),
-            "--db",
-            str(tmp_path / "matcher.db"),
-            "--quiet",
-        ],
+    run_cli(
+        "assign",
+        program,
+        "--analysis",
+        tmp_path / "out" / "analysis",
+        "--out",
+        tmp_path / "out" / "pilot",
+        "--db",
+        tmp_path / "matcher.db",
+        "--quiet",
     )
-    assert result.exit_code == 0, result.output
     with (tmp_path / "out" / "pilot" / "pairs.csv").open(encoding="utf-8") as handle:
         pairs = list(csv.DictReader(handle))
     assert sorted(p["seeker_id"] for p in pairs) == ["E1", "E2"]

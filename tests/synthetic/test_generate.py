@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,8 +33,8 @@ BROADCAST = 25
 
 
 @pytest.fixture(scope="module")
-def org() -> SyntheticOrg:
-    return generate_org(2_000, seed=11)
+def org(synthetic_org: Callable[[int, int], SyntheticOrg]) -> SyntheticOrg:
+    return synthetic_org(2_000, 11)
 
 
 def serialise(table: pa.Table) -> bytes:
