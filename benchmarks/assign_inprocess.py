@@ -84,7 +84,9 @@ def _arcs_of(problem: Any, solution: Any) -> Arcs:
     )
 
 
-def _timed_call(kind: str, step: dict[str, Any], func: Callable[..., Any], *args: Any) -> Any:
+def _timed_call(
+    label: str, kind: str, step: dict[str, Any], func: Callable[..., Any], *args: Any
+) -> Any:
     """``func(*args)`` timed into ``step[kind]``, its profile by matcher function into
     ``step[kind + "_profile"]`` (also printed: the worker's log then reads as a profile)."""
     profile = MatcherProfile()
@@ -95,7 +97,7 @@ def _timed_call(kind: str, step: dict[str, Any], func: Callable[..., Any], *args
     finally:
         step[kind] = time.perf_counter() - started
         step[f"{kind}_profile"] = profile_record(profile.functions(), step[kind])
-        print(f"{kind}: {step[kind]:.3f} s\n{format_rows(step[f'{kind}_profile'])}\n")
+        print(f"{label}, {kind}: {step[kind]:.3f} s\n{format_rows(step[f'{kind}_profile'])}\n")
         sys.stdout.flush()
 
 
@@ -138,7 +140,9 @@ def run_inprocess(
             step: dict[str, Any] = {}
             variant["runs"].append(step)
             history = History.empty(len(org))
-            problem = _timed_call("compile", step, compile, spec, pop, history)
+            problem = _timed_call(
+                f"{path.stem} run {k + 1}", "compile", step, compile, spec, pop, history
+            )
             if k == 0:
                 variant.update(
                     seekers=len(problem.seekers),
@@ -148,7 +152,9 @@ def run_inprocess(
                     flagged_coverable=flagged_coverable(problem),
                 )
             try:
-                solution = _timed_call("solve", step, solve, problem, options)
+                solution = _timed_call(
+                    f"{path.stem} run {k + 1}", "solve", step, solve, problem, options
+                )
             except Exception as exc:  # matcher's own failure is a result: record it
                 step["error"] = f"{type(exc).__name__}: {exc}"
                 variant["error"] = f"matcher.assignment.solve.solve raised {step['error']}"

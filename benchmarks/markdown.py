@@ -21,6 +21,7 @@ from benchmarks.tables import (
     verdict,
     wall,
 )
+from benchmarks.targets import TARGETS
 
 PRECISION_ORDER = ("isolated", "peripheral", "siloed_team")
 
@@ -312,8 +313,13 @@ def assign_profile_table(report: Report, top: int = 8) -> str:
 
 
 def targets_table(report: Report) -> str:
-    rows = [[t.target, t.measured, verdict(t.met), t.margin] for t in report.targets]
-    return table(["target", "measured", "result", "by how much"], rows)
+    """The run's targets, each with what its row of the targets table measures."""
+    rows = []
+    for t in report.targets:
+        spec = next((spec for spec in TARGETS if spec.names(t)), None)
+        metric = spec.metric if spec is not None else "–"
+        rows.append([t.target, metric, t.measured, verdict(t.met), t.margin])
+    return table(["target", "what is measured", "measured", "result", "by how much"], rows)
 
 
 def _setup_row(step: Setup) -> list[str]:
@@ -416,7 +422,10 @@ def render_report(report: Report) -> str:
             "### Where compile and solve spend their time",
             "cProfile of each call, grouped by matcher function (`benchmarks/profiling.py`), "
             "medians over the runs; compile's threads are summed, so its rows can add up to "
-            "more than its wall time.",
+            "more than its wall time."
+            if any(entry.profile for entry in report.steps)
+            else "Seconds in the functions the harness wrapped by name (a result file from "
+            "before the cProfile profiles), medians over the runs; compile's threads summed.",
             assign_profile_table(report),
         ]
     if report.quality:

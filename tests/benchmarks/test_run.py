@@ -90,6 +90,24 @@ def test_assign_is_added_to_the_days_file(results: Path, assign_results: Path) -
     assert {s["library"] for s in report["steps"] if s["stage"] == "assign"} >= set(ASSIGN_VARIANTS)
 
 
+def test_assign_profiles_are_cprofile_by_matcher_function(assign_results: Path) -> None:
+    report = json.loads(one(assign_results, "????-??-??-XS.json").read_text(encoding="utf-8"))
+    steps = {s["library"]: s for s in report["steps"] if s["stage"] == "assign"}
+    for variant in ASSIGN_VARIANTS:
+        for part in ("compile", "solve"):
+            entry = steps[f"{variant}: {part}"]
+            functions = [row["function"] for row in entry["profile"]]
+            assert functions and all(f.startswith("matcher.") and ":" in f for f in functions)
+            assert all(0 <= row["own"] <= row["cumulative"] + 1e-4 for row in entry["profile"])
+            where = "matcher.assignment.solve" if part == "solve" else "matcher.assignment."
+            assert any(f.startswith(where) for f in functions), functions
+        # the own times are disjoint: with "other", they add up to the profiled call
+        solve = steps[variant]["steps"]["solve"]
+        assert sum(steps[f"{variant}: solve"]["steps"].values()) == pytest.approx(
+            solve, rel=0.2, abs=0.02
+        )
+
+
 def test_assign_outcomes_and_targets(assign_results: Path) -> None:
     report = json.loads(one(assign_results, "????-??-??-XS.json").read_text(encoding="utf-8"))
     outcomes = report["outcomes"]
