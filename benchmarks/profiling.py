@@ -12,6 +12,11 @@ inside a library is not shown as free. The own times of all rows are disjoint an
 the profiled time, less what ran outside matcher's functions (``other``); a library that
 calls back into matcher (a key function, say) counts that time twice. Times of threads are
 summed: they can exceed the call's wall time.
+
+Written for Python 3.11 (the project's), where a ``cProfile.Profile`` sees only the thread that
+enabled it, hence one per thread via ``threading.setprofile``. From 3.12 cProfile is built on
+``sys.monitoring`` and sees every thread from one profiler: revisit :class:`MatcherProfile`
+then (``tests/benchmarks/test_profiling.py`` checks the threads' calls are counted).
 """
 
 from __future__ import annotations
