@@ -14,14 +14,25 @@ from pathlib import Path
 import click
 import numpy as np
 
-from benchmarks.e2e import pipeline as pipeline_worker
+from benchmarks.baselines.assign import METHODS as BASELINE_METHODS
+from benchmarks.baselines.assign import run_baseline
+from benchmarks.baselines.e2e import pipeline as pipeline_worker
+from benchmarks.baselines.metrics import BASELINES
 from benchmarks.errors import BenchmarkError
-from benchmarks.measure import display_command
+from benchmarks.markdown import render_report
+from benchmarks.measure import display_command, shown_path
+from benchmarks.orgs import write_graph
+from benchmarks.performance import generate, write_docs
+from benchmarks.pipelines import GraphInputs, run_matcher
+from benchmarks.results import load_report
+from benchmarks.runner import RunOptions, run_benchmarks
+from benchmarks.sizes import resolve_size
+from benchmarks.stages import STAGES
+from benchmarks.stages.stream import write_repeated
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE_METHODS = ("bare-flow", "greedy", "random", "lsa", "networkx", "mentor-match")
-"""``assign-baseline --method`` (kept here so that ``--help`` needs no numpy import)."""
 BENCHMARKS = ROOT / "benchmarks"
+PIPELINES = {"matcher": run_matcher, **BASELINES}
 
 
 class BenchmarkGroup(click.Group):
@@ -43,12 +54,6 @@ def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _stage_names() -> list[str]:
-    from benchmarks.stages import STAGES
-
-    return list(STAGES)
-
-
 @main.command()
 @click.option(
     "--size",
@@ -62,7 +67,7 @@ def _stage_names() -> list[str]:
 @click.option(
     "--only",
     multiple=True,
-    type=click.Choice(_stage_names()),
+    type=click.Choice(list(STAGES)),
     help="Run only this stage (repeatable). Default: analyze, plus stream at M and L.",
 )
 @click.option("--repeat", type=click.IntRange(min=1), help="Runs per workload (default by size).")
@@ -106,9 +111,6 @@ def run(
     stream_gb: float,
 ) -> None:
     """Generate (or reuse) a seeded org, run the stages, write results/<date>-<size>.json and .md."""
-    from benchmarks.runner import RunOptions, run_benchmarks
-    from benchmarks.sizes import resolve_size
-
     options = RunOptions(
         size=resolve_size(size.upper(), employees, repeat),
         seed=seed,
@@ -132,15 +134,23 @@ def run(
     default=BENCHMARKS / "results",
     show_default=True,
 )
-def readme(results_dir: Path) -> None:
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Write docs/performance.md and the README's performance summary instead of printing.",
+)
+@click.option("--summary", is_flag=True, help="Print the README's performance summary only.")
+def readme(results_dir: Path, write: bool, summary: bool) -> None:
     """Print docs/performance.md (the performance page) from the newest result file of each size."""
-    from benchmarks.markdown import render_readme
-    from benchmarks.measure import shown_path
-    from benchmarks.runner import newest_reports
-
-    found = newest_reports(results_dir.resolve())
-    sources = [shown_path(path, ROOT) for paths, _ in found for path in paths]
-    click.echo(render_readme([report for _, report in found], sources), nl=False)
+    if write:
+        changed = write_docs(results_dir.resolve(), ROOT)
+        for path in changed:
+            _log(f"wrote {shown_path(path, ROOT)}")
+        if not changed:
+            _log("docs/performance.md and the README's summary are up to date")
+        return
+    page, short = generate(results_dir.resolve(), ROOT)
+    click.echo(short if summary else page, nl=False)
 
 
 @main.command()
@@ -149,6 +159,7 @@ def readme(results_dir: Path) -> None:
 @click.option("--repeat", type=int, default=3, show_default=True)
 def certify(size: str, seed: int, repeat: int) -> None:
     """What checking every assign result costs against the solve it checks (target ≤ 10%)."""
+    # lazily: it imports matcher's solvers (OR-Tools), which the workers must not load
     from benchmarks.certify import render, run_certify
 
     command = display_command(["python", "-m", "benchmarks", *sys.argv[1:]], ROOT)
@@ -159,9 +170,6 @@ def certify(size: str, seed: int, repeat: int) -> None:
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def render(result: Path) -> None:
     """Rewrite a result file's Markdown page (``<date>-<size>.md``) from its JSON."""
-    from benchmarks.markdown import render_report
-    from benchmarks.results import load_report
-
     page = result.with_suffix(".md")
     page.write_text(render_report(load_report(result)), encoding="utf-8")
     _log(f"wrote {page}")
@@ -176,8 +184,6 @@ def render(result: Path) -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def graph(employees: Path, interactions: Path, out: Path) -> None:
     """Worker: build the aggregated edge lists of an org once (matcher.analysis.graph.build_graph)."""
-    from benchmarks.orgs import write_graph
-
     write_graph(employees, interactions, out)
 
 
@@ -191,8 +197,6 @@ def metrics(
     library: str, graph_file: Path, out: Path, outputs: Path | None, subsample: float | None
 ) -> None:
     """Worker: time one library's metric pipeline on a prepared graph."""
-    from benchmarks.pipelines import PIPELINES, GraphInputs
-
     inputs = GraphInputs.load(graph_file)
     if subsample is not None:
         inputs = inputs.subsample(subsample)
@@ -221,8 +225,6 @@ main.add_command(pipeline_worker)
 @click.option("--out", type=click.Path(path_type=Path), required=True)
 def repeat_interactions(source: Path, copies: int, out: Path) -> None:
     """Worker: write time-shifted copies of an interactions file (the stream stage's input)."""
-    from benchmarks.stages.stream import write_repeated
-
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = write_repeated(source, copies, out)
     click.echo(json.dumps({"rows": rows, "bytes": out.stat().st_size}))
@@ -246,7 +248,8 @@ def assign_inprocess(
     save: tuple[str, ...],
 ) -> None:
     """Worker: time matcher's library calls (load, analyze, compile, solve) per program file."""
-    from benchmarks.assign_work import run_inprocess
+    # lazily: it imports matcher's solvers (OR-Tools), which the other workers must not load
+    from benchmarks.assign_inprocess import run_inprocess
 
     run_inprocess(
         list(programs),
@@ -266,7 +269,8 @@ def assign_inprocess(
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Counts (JSON).")
 def assign_screen(program: Path, seed: int, key: str, out: Path) -> None:
     """Worker: each provider's number of eligible seekers in a program (one compile)."""
-    from benchmarks.assign_work import run_screen
+    # lazily: it imports matcher's solvers (OR-Tools), which the other workers must not load
+    from benchmarks.assign_inprocess import run_screen
 
     run_screen(program, seed=seed, key=key, out=out)
 
@@ -285,6 +289,4 @@ def assign_screen(program: Path, seed: int, key: str, out: Path) -> None:
 @click.option("--seed", type=int, default=1, show_default=True)
 def assign_baseline(method: str, arcs: Path, out: Path, budget: float, seed: int) -> None:
     """Worker: one baseline assignment on the eligible arcs of a compiled problem."""
-    from benchmarks.assign_work import run_baseline
-
     run_baseline(method, arcs, out, budget=budget, seed=seed)

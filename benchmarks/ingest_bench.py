@@ -21,6 +21,7 @@ import json
 import os
 import random
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -329,8 +330,6 @@ def main() -> None:
     if args.keep or args.work:
         print(f"files kept in {base}")
     else:
-        import shutil
-
         shutil.rmtree(base, ignore_errors=True)
 
 

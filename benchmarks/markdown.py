@@ -1,101 +1,29 @@
-"""Markdown from result files: one page per run, and docs/performance.md."""
+"""The Markdown page of one run (``results/<date>-<size>.md``), from its result file.
+
+docs/performance.md, across runs, is :mod:`benchmarks.performance`'s."""
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
 
+from benchmarks.baselines.e2e import STEPS as PIPELINE_STEPS
 from benchmarks.pipelines import STEPS
-from benchmarks.results import Figure, Outcome, Ratio, Report, Setup, StepTimes
+from benchmarks.results import Figure, Outcome, Report, Setup, StepTimes
+from benchmarks.tables import (
+    code,
+    count,
+    fraction,
+    memory,
+    ratios_of,
+    runs_text,
+    seconds,
+    table,
+    verdict,
+    wall,
+)
+from benchmarks.targets import TARGETS
 
-MIB, GIB = 2**20, 2**30
 PRECISION_ORDER = ("isolated", "peripheral", "siloed_team")
-
-
-def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A Markdown table; ``|`` in cells is escaped.
-
-    >>> print(table(["a", "b"], [["1", "x|y"]]))
-    | a | b |
-    |---|---|
-    | 1 | x\\|y |
-    """
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |")
-    return "\n".join(lines)
-
-
-def seconds(value: float | None) -> str:
-    """Seconds with three significant figures.
-
-    >>> seconds(3.4149), seconds(25.31), seconds(231.4), seconds(None)
-    ('3.41 s', '25.3 s', '231 s', '–')
-    """
-    if value is None:
-        return "–"
-    if value >= 100:
-        return f"{value:.0f} s"
-    return f"{value:.3g} s"
-
-
-def memory(value: int | None) -> str:
-    """Bytes as MiB below 1 GiB, else GiB.
-
-    >>> memory(734_003_200), memory(2_254_857_830), memory(None)
-    ('700 MiB', '2.10 GiB', '–')
-    """
-    if value is None:
-        return "–"
-    if value < GIB:
-        return f"{value / MIB:.0f} MiB"
-    return f"{value / GIB:.2f} GiB"
-
-
-def code(command: str) -> str:
-    return f"`{command}`"
-
-
-def ratio_text(ratio: Ratio) -> str:
-    """``figure / baseline`` in words.
-
-    >>> ratio_text(Ratio(figure="a", baseline="b", name="igraph", time=0.25, memory=1.5))
-    'igraph: 0.25× time (4.0× faster), 1.50× memory'
-    >>> ratio_text(Ratio(figure="a", baseline="b", name="networkx", time=3.1e-5, memory=None))
-    'networkx: 3.1e-05× time (32,258× faster)'
-    """
-    parts: list[str] = []
-    if ratio.time is not None:
-        shown = f"{ratio.time:.2f}" if ratio.time >= 0.01 else f"{ratio.time:.2g}"
-        if ratio.time < 1:
-            faster = 1 / ratio.time
-            pace = f"{faster:.1f}" if faster < 100 else f"{faster:,.0f}"
-            parts.append(f"{shown}× time ({pace}× faster)")
-        else:
-            parts.append(f"{shown}× time ({ratio.time:.1f}× slower)")
-    if ratio.memory is not None:
-        parts.append(f"{ratio.memory:.2f}× memory")
-    text = f"{ratio.name}: " + ", ".join(parts or ["not comparable"])
-    return text + (" (baseline estimated)" if ratio.estimated else "")
-
-
-def _wall(figure: Figure) -> str:
-    if figure.estimated:
-        return f"~{seconds(figure.estimate_seconds)} (estimate)"
-    return seconds(figure.median_seconds)
-
-
-def _runs(figure: Figure) -> str:
-    if figure.runs:
-        return str(figure.runs)
-    if figure.estimated and figure.process_seconds:
-        return f"0 in full, {len(figure.process_seconds)} probe"
-    return "0 (skipped)"
-
-
-def _ratios_of(report: Report, figure: Figure) -> str:
-    found = [ratio_text(r) for r in report.ratios if r.figure == figure.id]
-    return "; ".join(found) if found else "baseline"
 
 
 _INSIDE = {
@@ -122,10 +50,10 @@ def figures_table(report: Report, stage: str | None = None) -> str:
         [
             figure.label,
             code(figure.command),
-            _runs(figure),
-            _wall(figure),
+            runs_text(figure),
+            wall(figure),
             memory(figure.peak_rss_bytes),
-            _ratios_of(report, figure),
+            ratios_of(report, figure),
             _note(figure),
         ]
         for figure in report.figures
@@ -176,8 +104,6 @@ def _is_pipeline(entry: StepTimes) -> bool:
 
 def pipeline_steps_table(report: Report) -> str:
     """Median seconds per step of the hand-written pipelines (analyze), beside the CLI's time."""
-    from benchmarks.e2e import STEPS as PIPELINE_STEPS
-
     entries = [s for s in report.steps if _is_pipeline(s)]
     header = ["step", *(entry.library for entry in entries)]
     rows = [
@@ -188,7 +114,7 @@ def pipeline_steps_table(report: Report) -> str:
     rows.append(
         [
             "the figure: child process, start to exit",
-            *("–" if f is None else _wall(f) for f in figures),
+            *("–" if f is None else wall(f) for f in figures),
         ]
     )
     cli = report.figure("analyze.cli")
@@ -202,10 +128,6 @@ def pipeline_steps_table(report: Report) -> str:
     return table(header, rows)
 
 
-def _fraction(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
-
-
 def quality_table(report: Report) -> str:
     rows = [
         [
@@ -213,8 +135,8 @@ def quality_table(report: Report) -> str:
             f"{q.planted:,}",
             f"{q.flagged:,}",
             f"{q.true_positives:,}",
-            _fraction(q.precision),
-            _fraction(q.recall),
+            fraction(q.precision),
+            fraction(q.recall),
             code(q.command),
         ]
         for q in report.quality
@@ -246,14 +168,6 @@ def agreement_table(report: Report) -> str:
     return table(header, rows)
 
 
-def _count(value: int | None, of: int | None = None) -> str:
-    if value is None:
-        return "–"
-    if of:
-        return f"{value:,} ({value / of:.1%})"
-    return f"{value:,}"
-
-
 def _objective(outcome: Outcome) -> tuple[str, str]:
     if outcome.objective is None:
         return "–", "–"
@@ -275,10 +189,10 @@ def _outcome_row(outcome: Outcome, report: Report) -> list[str]:
     return [
         outcome.instance_label,
         outcome.method,
-        _count(outcome.pairs) if outcome.ran else "not run",
-        _count(outcome.seekers_covered, outcome.seekers),
+        count(outcome.pairs) if outcome.ran else "not run",
+        count(outcome.seekers_covered, outcome.seekers),
         flagged,
-        _count(outcome.flagged_missed_vs_matcher),
+        count(outcome.flagged_missed_vs_matcher),
         objective,
         ratio,
         outcome.status,
@@ -352,30 +266,60 @@ def _profile_text(entry: StepTimes) -> str:
     return f"{seconds(total)}: " + ", ".join(parts)
 
 
-def assign_profile_table(report: Report) -> str:
-    """Where compile and solve spend their time, per instance (median over runs)."""
+def _profile_rows(entry: StepTimes, top: int) -> list[list[str]]:
+    instance, call = entry.library.split(": ", 1)
+    if not entry.profile:  # a result file from before the cProfile profiles
+        return [[instance, call, _profile_text(entry), "–", "–", "–"]]
+    total = sum(entry.steps.values())
     rows = [
-        [entry.library.split(":")[0], entry.library.split(": ")[1], _profile_text(entry)]
+        [
+            instance,
+            call,
+            code(row.function),
+            f"{row.calls:,}",
+            seconds(row.own),
+            seconds(row.cumulative),
+        ]
+        for row in entry.profile[:top]
+    ]
+    rest = total - sum(row.own for row in entry.profile[:top]) - entry.steps.get("other", 0.0)
+    rows.append([instance, call, "other matcher functions", "–", seconds(max(rest, 0.0)), "–"])
+    rows.append(
+        [instance, call, "outside matcher's functions", "–", seconds(entry.steps.get("other")), "–"]
+    )
+    return rows
+
+
+def assign_profile_table(report: Report, top: int = 8) -> str:
+    """Where compile and solve spend their time, per instance: cProfile's matcher functions
+    (median over runs), the ``top`` by own time, with their calls and cumulative time."""
+    rows = [
+        row
         for entry in report.steps
         if entry.stage == "assign" and ":" in entry.library
+        for row in _profile_rows(entry, top)
     ]
     return table(
         [
             "instance",
             "call",
-            "median seconds, by matcher function (compile: summed over its threads)",
+            "matcher function (module:function)",
+            "calls",
+            "own time (with the library calls it makes)",
+            "cumulative time",
         ],
         rows,
     )
 
 
-def _verdict(met: bool | None) -> str:
-    return {True: "**met**", False: "**missed**", None: "n/a"}[met]
-
-
 def targets_table(report: Report) -> str:
-    rows = [[t.target, t.measured, _verdict(t.met), t.margin] for t in report.targets]
-    return table(["target", "measured", "result", "by how much"], rows)
+    """The run's targets, each with what its row of the targets table measures."""
+    rows = []
+    for t in report.targets:
+        spec = next((spec for spec in TARGETS if spec.names(t)), None)
+        metric = spec.metric if spec is not None else "–"
+        rows.append([t.target, metric, t.measured, verdict(t.met), t.margin])
+    return table(["target", "what is measured", "measured", "result", "by how much"], rows)
 
 
 def _setup_row(step: Setup) -> list[str]:
@@ -476,6 +420,12 @@ def render_report(report: Report) -> str:
             "## matcher's library calls per instance, median seconds (assign, in process)",
             assign_steps_table(report),
             "### Where compile and solve spend their time",
+            "cProfile of each call, grouped by matcher function (`benchmarks/profiling.py`), "
+            "medians over the runs; compile's threads are summed, so its rows can add up to "
+            "more than its wall time."
+            if any(entry.profile for entry in report.steps)
+            else "Seconds in the functions the harness wrapped by name (a result file from "
+            "before the cProfile profiles), medians over the runs; compile's threads summed.",
             assign_profile_table(report),
         ]
     if report.quality:
@@ -493,123 +443,3 @@ def render_report(report: Report) -> str:
     if notes:
         parts += ["## Notes", "\n".join(notes)]
     return "\n\n".join(parts) + "\n"
-
-
-# ------------------------------------------------------------------------------- README
-
-
-def _readme_rows(report: Report) -> list[list[str]]:
-    rows: list[list[str]] = []
-    for step in report.setup[:1]:  # the org's generation
-        rows.append(
-            [
-                report.size,
-                step.what,
-                code(step.command),
-                seconds(step.seconds),
-                memory(step.peak_rss_bytes),
-                "setup, not compared",
-            ]
-        )
-    for figure in report.figures:
-        if not figure.baselines and not figure.id.endswith(".cli"):
-            continue
-        rows.append(
-            [
-                report.size,
-                figure.label,
-                code(figure.command),
-                f"{_wall(figure)} (median of {figure.runs})",
-                memory(figure.peak_rss_bytes),
-                _ratios_of(report, figure),
-            ]
-        )
-    return rows
-
-
-def render_readme(reports: Sequence[Report], sources: Sequence[str]) -> str:
-    """The README's ``## Performance`` section from the newest result file of each size."""
-    if not reports:
-        return "## Performance\n\nNo results yet: run `python -m benchmarks run --size S`.\n"
-    machine = reports[-1].machine
-    rows = [row for report in reports for row in _readme_rows(report)]
-    header = ["size", "workload", "command", "wall time", "peak memory", "vs baseline (same run)"]
-    parts = [
-        "## Performance",
-        f"Generated by `python -m benchmarks readme` from {', '.join(f'`{s}`' for s in sources)}, "
-        f"measured on {machine.get('cpus', '?')} CPUs and {machine.get('memory', '?')} RAM (a shared, "
-        "noisy machine: medians of several runs, and ratios against baselines measured in the "
-        "same run; below 1 means matcher is faster or smaller). Each figure's command runs from "
-        "the repository root once `python -m benchmarks run --size S|M|L` has generated the orgs "
-        "in `benchmarks/work/`. The analyze rows are compared like for like: the end-to-end "
-        "CLI run against the same pipeline written by hand with pandas and plain networkx or "
-        "igraph (read both CSV files, aggregate the interactions into the same tie strengths "
-        "and strong ties, compute the metric set, write a per-person CSV; the CLI also sets the "
-        "flags and writes its reports), and matcher's metric set (core number, PageRank, "
-        "Louvain, betweenness from the same 64 pivots) against the libraries' from the same "
-        "aggregated edge lists. The assign rows run `matcher assign` "
-        "on mentoring programs with the contract's rules (the files are written to "
-        "`benchmarks/work/runs/<org>/assign/programs/`); their baselines solve the same eligible "
-        "pairs and scores: the bare OR-Tools min-cost flow on all of them (the floor for this "
-        "structure), scipy's `linear_sum_assignment` on the 1:1 instance, networkx "
-        "`max_weight_matching` and the PyPI package mentor-match (on growing sub-instances, "
-        "up to a time budget), greedy by score and random pairing.",
-        table(header, rows),
-    ]
-    largest = reports[-1]
-    if any(r.targets for r in reports):
-        parts += [
-            "### Targets",
-            f"Every target of size {largest.size}, and those of the smaller sizes that apply "
-            "there (the side-constraint targets at 2k × 500 are checked at M).",
-            _readme_targets(reports),
-        ]
-    with_outcomes = [r for r in reports if r.outcomes]
-    if with_outcomes:
-        shown = with_outcomes[-1]
-        parts += [
-            f"### Assignments against the baselines (size {shown.size}, "
-            f"{_stage_date(shown, 'assign')})",
-            "Objective: total score (higher is better), after serving as many seekers as "
-            "possible; flagged seekers are those the analysis marks `isolated` or `peripheral`.",
-            outcomes_table(shown),
-        ]
-    quality = [r for r in reports if r.quality]
-    if quality:
-        parts += ["### Flags against the generator's planted truth", _readme_quality(quality)]
-    return "\n\n".join(parts) + "\n"
-
-
-def _stage_date(report: Report, stage: str) -> str:
-    """When ``stage`` was measured: the date of the earlier run it was kept from, if any."""
-    earlier = next((run for run in report.earlier if stage in run.stages), None)
-    return earlier.date if earlier is not None and earlier.date else report.date
-
-
-def _readme_targets(reports: Sequence[Report]) -> str:
-    rows = [
-        [
-            f"{report.size} ({_stage_date(report, t.stage)})",
-            t.target,
-            t.measured,
-            _verdict(t.met),
-            t.margin,
-        ]
-        for k, report in enumerate(reports)
-        for t in report.targets
-        if t.met is not None or k == len(reports) - 1
-    ]
-    return table(["size", "target", "measured", "result", "by how much"], rows)
-
-
-def _readme_quality(reports: Sequence[Report]) -> str:
-    rows = []
-    for report in reports:
-        by_what = {q.what: q for q in report.quality}
-        row = [report.size]
-        for what in PRECISION_ORDER:
-            q = by_what.get(what)
-            row.append("–" if q is None else f"{_fraction(q.precision)} / {_fraction(q.recall)}")
-        rows.append(row)
-    header = ["size", *(f"{what}: precision / recall" for what in PRECISION_ORDER)]
-    return table(header, rows)

@@ -228,6 +228,8 @@ def prepare_graph(employees: Path, interactions: Path) -> tuple[GraphInputs, dic
         reports (``strong_ties``, ``reciprocated_ties``, ``strong_tie_threshold``), to check
         that the baselines read the same graph as the analysis.
     """
+    # lazily: matcher's loader brings pyarrow and the graph scipy; every worker imports this
+    # module (through the stages), and only the graph worker needs them
     from matcher.analysis.graph import build_graph
     from matcher.config import AnalysisConfig
     from matcher.io.load import load_org

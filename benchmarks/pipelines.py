@@ -12,18 +12,18 @@ matrices that :func:`matcher.analysis.graph.build_graph` returns) and compute wh
 
 ``build`` is each library's construction of its graphs from the edge lists: scipy matrices for
 matcher (whose metric functions then convert to networkit or igraph inside the timed step, as in
-the analysis), ``networkx.Graph`` or ``igraph.Graph`` for the baselines.
+the analysis), ``networkx.Graph`` or ``igraph.Graph`` for the baselines, whose code is in
+:mod:`benchmarks.baselines.metrics`.
 """
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -48,7 +48,7 @@ class EdgeList:
     @staticmethod
     def upper(matrix: sp.spmatrix) -> EdgeList:
         """The upper triangle of a symmetric matrix."""
-        from scipy import sparse
+        from scipy import sparse  # lazily: a pipeline worker by hand never loads scipy
 
         upper = sparse.triu(matrix, k=1).tocoo()
         return EdgeList(
@@ -65,7 +65,7 @@ class EdgeList:
 
     def symmetric(self, n: int) -> sp.csr_matrix:
         """The symmetric ``n × n`` matrix of these edges."""
-        from scipy import sparse
+        from scipy import sparse  # lazily: a pipeline worker by hand never loads scipy
 
         upper = sparse.coo_matrix((self.weights, (self.rows, self.cols)), shape=(n, n))
         return (upper + upper.T).tocsr()
@@ -76,7 +76,7 @@ def pivots(n: int, samples: int, seed: int) -> np.ndarray:
 
     Importing :mod:`matcher.analysis.metrics` loads networkit and igraph; a baseline worker should
     load only its own library (its peak memory is reported, and networkit brings a second
-    OpenMP runtime), so the sampling is repeated here. ``tests/test_benchmarks.py`` checks
+    OpenMP runtime), so the sampling is repeated here. ``tests/benchmarks/test_pipelines.py`` checks
     that both give the same pivots.
 
     >>> pivots(10, 3, seed=0).tolist()
@@ -185,7 +185,10 @@ def scale_betweenness(raw: np.ndarray, n: int, pivots: int) -> np.ndarray:
 
 
 def run_matcher(inputs: GraphInputs) -> PipelineRun:
-    """matcher's fast paths (:mod:`matcher.analysis.metrics`), as :func:`matcher.analysis.isolation.analyze` calls them."""
+    """matcher's fast paths (:mod:`matcher.analysis.metrics`), as
+    :func:`matcher.analysis.isolation.analyze` calls them."""
+    # lazily: it loads networkit and igraph, which a baseline worker reading this module's
+    # data types must not load (its peak memory is reported)
     from matcher.analysis import metrics
 
     run = PipelineRun("matcher")
@@ -207,99 +210,3 @@ def run_matcher(inputs: GraphInputs) -> PipelineRun:
             strong, samples=inputs.samples, seed=inputs.seed
         )
     return run
-
-
-def _networkx_graph(nx: Any, n: int, edges: EdgeList, *, weighted: bool) -> Any:
-    graph = nx.Graph()
-    graph.add_nodes_from(range(n))
-    rows, cols = edges.rows.tolist(), edges.cols.tolist()
-    if weighted:
-        graph.add_weighted_edges_from(zip(rows, cols, edges.weights.tolist(), strict=True))
-    else:
-        graph.add_edges_from(zip(rows, cols, strict=True))
-    return graph
-
-
-def run_networkx(inputs: GraphInputs) -> PipelineRun:
-    """Plain networkx: three ``nx.Graph`` objects and the library's own algorithms."""
-    import networkx as nx
-
-    run = PipelineRun("networkx")
-    n = inputs.n
-    pivots = inputs.pivots()
-    with run.step("build"):
-        strength = _networkx_graph(nx, n, inputs.strength, weighted=True)
-        community = _networkx_graph(nx, n, inputs.community, weighted=True)
-        strong = _networkx_graph(nx, n, inputs.strong, weighted=False)
-    with run.step("core_number"):
-        core = nx.core_number(strong)
-        run.outputs["core"] = np.array([core[i] for i in range(n)], dtype=np.int64)
-    with run.step("pagerank"):
-        rank = nx.pagerank(
-            strength, alpha=DAMPING, weight="weight", tol=PAGERANK_TOL, max_iter=1000
-        )
-        run.outputs["pagerank"] = np.array([rank[i] for i in range(n)])
-    with run.step("louvain"):
-        found = nx.community.louvain_communities(
-            community, weight="weight", resolution=RESOLUTION, seed=inputs.seed
-        )
-        labels = np.empty(n, dtype=np.int64)
-        for label, members in enumerate(found):
-            labels[list(members)] = label
-        run.outputs["community"] = labels
-    with run.step("betweenness"):
-        raw = nx.betweenness_centrality_subset(
-            strong, sources=pivots.tolist(), targets=list(range(n)), normalized=False
-        )
-        values = np.array([raw[i] for i in range(n)], dtype=np.float64)
-        run.outputs["betweenness"] = scale_betweenness(values, n, len(pivots))
-    return run
-
-
-def _igraph_graph(ig: Any, n: int, edges: EdgeList, *, weighted: bool) -> Any:
-    pairs = np.column_stack([edges.rows, edges.cols])
-    attributes = {"weight": edges.weights.tolist()} if weighted else {}
-    return ig.Graph(n=n, edges=pairs, directed=False, edge_attrs=attributes)
-
-
-@contextmanager
-def _seeded_igraph(ig: Any, seed: int) -> Iterator[None]:
-    """igraph draws from a process-wide generator: lend it a seeded one, then restore."""
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        yield
-    finally:
-        ig.set_random_number_generator(random)
-
-
-def run_igraph(inputs: GraphInputs) -> PipelineRun:
-    """Plain igraph: three ``igraph.Graph`` objects and the library's own algorithms."""
-    import igraph as ig
-
-    run = PipelineRun("igraph")
-    n = inputs.n
-    pivots = inputs.pivots()
-    with run.step("build"):
-        strength = _igraph_graph(ig, n, inputs.strength, weighted=True)
-        community = _igraph_graph(ig, n, inputs.community, weighted=True)
-        strong = _igraph_graph(ig, n, inputs.strong, weighted=False)
-    with run.step("core_number"):
-        run.outputs["core"] = np.asarray(strong.coreness(), dtype=np.int64)
-    with run.step("pagerank"):
-        rank = strength.pagerank(weights="weight", damping=DAMPING, directed=False)
-        run.outputs["pagerank"] = np.asarray(rank, dtype=np.float64)
-    with run.step("louvain"), _seeded_igraph(ig, inputs.seed):
-        found = community.community_multilevel(weights="weight", resolution=RESOLUTION)
-        run.outputs["community"] = np.asarray(found.membership, dtype=np.int64)
-    with run.step("betweenness"):
-        raw = strong.betweenness(directed=False, sources=pivots.tolist(), targets=None)
-        values = np.asarray(raw, dtype=np.float64)
-        run.outputs["betweenness"] = scale_betweenness(values, n, len(pivots))
-    return run
-
-
-PIPELINES: dict[str, Callable[[GraphInputs], PipelineRun]] = {
-    "matcher": run_matcher,
-    "networkx": run_networkx,
-    "igraph": run_igraph,
-}

@@ -109,6 +109,8 @@ def agreement(
     (up to float rounding); PageRank up to the solvers' tolerances; Louvain partitions differ
     between implementations, so their modularity on the same weighted graph is reported.
     """
+    # lazily: it loads networkit and igraph, which the workers (importing the stages through
+    # the command line) must not carry in their measured memory
     from matcher.analysis.metrics import modularity
 
     labels = outputs["community"].astype(np.int64)

@@ -87,6 +87,15 @@ class Quality(_Model):
     command: str
 
 
+class ProfileRow(_Model):
+    """One matcher function's median share of a profiled call (:mod:`benchmarks.profiling`)."""
+
+    function: str
+    calls: int
+    own: float
+    cumulative: float
+
+
 class StepTimes(_Model):
     """Median seconds per step of one library's metric pipeline (analyze), or of one
     instance's library calls or their profile (assign)."""
@@ -95,6 +104,11 @@ class StepTimes(_Model):
     figure: str
     steps: dict[str, float]
     stage: str = "analyze"
+    profile: list[ProfileRow] = Field(
+        default_factory=list,
+        description="assign: the profiled call's matcher functions (cProfile), the largest "
+        "own time first; ``steps`` then holds their own times, ``rest`` and ``other``.",
+    )
 
 
 class Agreement(_Model):
@@ -113,6 +127,7 @@ class Target(_Model):
     """A performance target and whether this run met it (``None``: not applicable here)."""
 
     stage: str
+    key: str = Field(default="", description="Its row of benchmarks.targets.TARGETS.")
     target: str
     measured: str
     met: bool | None
@@ -282,6 +297,10 @@ def merge_reports(old: Report, new: Report, order: list[str]) -> Report:
     >>> again = merge_reports(merged, report("assign", "three"), ["analyze", "assign"])
     >>> [(run.invocation, run.stages) for run in again.earlier], again.notes
     ([('one', ['analyze'])], ['three'])
+    >>> older = report("stream", "zero").model_copy(update={"stages": ["stream"]})
+    >>> [(run.invocation, run.stages) for run in merge_reports(older, merged, ["stream",
+    ...     "analyze", "assign"]).earlier]
+    [('zero', ['stream']), ('one', ['analyze'])]
     """
     replaced = set(new.stages)
     kept = [stage for stage in old.stages if stage not in replaced]
@@ -322,7 +341,7 @@ def merge_reports(old: Report, new: Report, order: list[str]) -> Report:
                 **{k: v for k, v in old.stage_notes.items() if k in kept},
                 **new.stage_notes,
             },
-            "earlier": earlier,
+            "earlier": earlier + new.earlier,
         }
     )
     merged.ratios = compute_ratios(merged.figures)

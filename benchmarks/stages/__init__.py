@@ -3,8 +3,8 @@
 To add a stage (``simulate``): write ``benchmarks/stages/<name>.py`` with a
 ``run(ctx: StageContext) -> StageResult`` that builds :class:`~benchmarks.stages.base.Job`
 objects for the CLI commands and their same-run baselines (``make_job(..., baselines=…)``),
-runs them with ``run_round_robin`` and returns the figures, quality rows and targets; then
-register it below. The runner, the result files and the README section need no change.
+runs them with ``run_round_robin`` and returns the figures, quality rows and targets (rows of
+:data:`benchmarks.targets.TARGETS`); then register it below. The runner, the result files and the README section need no change.
 """
 
 from __future__ import annotations

@@ -18,12 +18,10 @@ from pathlib import Path
 from benchmarks.measure import matcher_command
 from benchmarks.results import Figure, Target
 from benchmarks.stages.base import Job, StageContext, StageResult, make_job, run_round_robin
-from benchmarks.stages.targets import at_most
+from benchmarks.targets import BY_KEY, at_most, not_measured, verdict
 
 STAGE = "simulate"
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "simulate-grid.toml"
-GRID_LIMIT_S = 600.0
-SPEEDUP_TARGET = 1.7
 SMALL = (
     "--set=org.generate.employees=1000",
     '--set=variant.0.sweep={"org.trained_supporters" = [10, 35, 60, 85]}',
@@ -99,36 +97,23 @@ def run(ctx: StageContext) -> StageResult:
 
 
 def _targets(ctx: StageContext, parallel: Figure, serial: Figure) -> list[Target]:
-    full = _full(ctx)
-    found = [
-        at_most(
-            STAGE,
-            "20 variants × 4 quarters × 5 seeds, 5k org, ≤ 10 min",
-            parallel.median_seconds,
-            GRID_LIMIT_S,
-            unit="s",
-            applies=full,
-        )
-    ]
+    employees = ctx.size.employees
+    grid, speed = BY_KEY["simulate-grid-time"], BY_KEY["simulate-speedup"]
+    found = [at_most(grid, parallel.median_seconds, employees)]
     a, b = parallel.median_seconds, serial.median_seconds
-    target = f"≥ {SPEEDUP_TARGET}× speed-up from 2 cores"
     if a is None or b is None or a <= 0:
-        found.append(
-            Target(stage=STAGE, target=target, measured="not measured", met=None, margin="")
-        )
+        found.append(not_measured(speed))
         return found
     speedup = b / a
     shown = f"{speedup:.2f}× ({b:.3g} s serial vs {a:.3g} s on 2 workers)"
-    if not full:
-        found.append(
-            Target(stage=STAGE, target=target, measured=shown, met=None, margin="reduced grid")
-        )
-        return found
-    met = speedup >= SPEEDUP_TARGET
+    met = speedup >= speed.threshold
     margin = (
-        f"met: {speedup - SPEEDUP_TARGET:.2f}× above the target"
+        f"met: {speedup - speed.threshold:.2f}× above the target"
         if met
-        else f"missed: {SPEEDUP_TARGET - speedup:.2f}× short of the target"
+        else f"missed: {speed.threshold - speedup:.2f}× short of the target"
     )
-    found.append(Target(stage=STAGE, target=target, measured=shown, met=met, margin=margin))
+    row = verdict(speed, "", shown, met, margin, employees)
+    if not speed.applies(employees):
+        row.margin = "reduced grid"
+    found.append(row)
     return found

@@ -58,6 +58,8 @@ def write_repeated(source: Path, copies: int, out: Path) -> int:
     int
         Rows written.
     """
+    # lazily: only the repeat-interactions worker needs pyarrow, and every worker imports
+    # the stages (through the command line), so the others would carry it in their memory
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv

@@ -2,19 +2,21 @@
 
 ``matcher analyze`` reads the CSV files, aggregates the interactions into tie strengths,
 builds the graphs, computes the metrics, sets the flags and writes files. The metric-only
-baselines (:mod:`benchmarks.pipelines`) start from edge lists that matcher aggregated, so
+baselines (:mod:`benchmarks.baselines.metrics`) start from edge lists that matcher aggregated, so
 against them the CLI does strictly more work. The pipelines here do the same work as the CLI
 (short of the flags and reports): they read ``employees.csv`` and ``interactions.csv`` with
 pandas (pyarrow engine), aggregate the interactions with pandas and numpy into the same tie
 strengths, reciprocity and strong ties as :func:`matcher.analysis.graph.build_graph` (default
 analysis configuration, as-of date = the latest interaction, as ``matcher analyze`` without
 ``--as-of``), build the library's graphs, compute the metric set of
-:mod:`benchmarks.pipelines` (whose build and metric code they reuse, so the metric part is
+:mod:`benchmarks.baselines.metrics` (whose build and metric code they reuse, so the metric part is
 exactly the metric-only baseline's) and write one CSV row per person.
 
 Nothing here imports matcher: a baseline worker loads pandas, numpy and its own library
-only. The weighting constants are therefore copied, each with where it comes from, and
-``tests/test_benchmarks.py`` checks them against matcher's and checks that the aggregated
+only. pandas and pyarrow are imported inside the functions that use them, because the harness
+imports this module (for the ``pipeline`` command and :func:`read_outputs`) into every worker,
+whose peak memory is reported. The weighting constants are therefore copied, each with where it comes from, and
+``tests/benchmarks/test_pipelines.py`` checks them against matcher's and checks that the aggregated
 edge lists equal ``build_graph``'s (within 1e-9) on small generated orgs with added edge cases.
 
 Steps (seconds each, see :data:`STEPS`): ``read`` (both files), ``aggregate`` (clean, weight
@@ -34,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import click
 import numpy as np
 
+from benchmarks.baselines.metrics import BASELINES
 from benchmarks.pipelines import STEPS as METRIC_STEPS
 from benchmarks.pipelines import EdgeList, GraphInputs, PipelineRun
 
@@ -124,7 +127,7 @@ class Aggregated:
 
 def read_inputs(employees: Path, interactions: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Both files with pandas' pyarrow engine (only the employee columns the graph needs)."""
-    import pandas as pd
+    import pandas as pd  # lazily: see the module docstring
 
     people = pd.read_csv(employees, engine="pyarrow", usecols=EMPLOYEE_COLUMNS, dtype="str")
     rows = pd.read_csv(interactions, engine="pyarrow", dtype=INTERACTION_TYPES)
@@ -133,7 +136,7 @@ def read_inputs(employees: Path, interactions: Path) -> tuple[pd.DataFrame, pd.D
 
 def _epoch_seconds(column: pd.Series) -> np.ndarray:
     """ISO 8601 timestamps as whole seconds since the epoch (no offset: UTC), floored."""
-    import pandas as pd
+    import pandas as pd  # lazily: see the module docstring
 
     stamps = column
     if not pd.api.types.is_datetime64_any_dtype(stamps):
@@ -168,7 +171,7 @@ def aggregate(people: pd.DataFrame, rows: pd.DataFrame) -> Aggregated:
     Opted-out people and every row naming them are dropped, and so are rows naming unknown
     ids or the same person twice.
     """
-    import pandas as pd
+    import pandas as pd  # lazily: see the module docstring
 
     # people, in file order: node k is the k-th employee who did not opt out
     opted = people["opt_out"].fillna("").str.strip().str.lower().isin(TRUE_WORDS).to_numpy(bool)
@@ -312,7 +315,7 @@ def aggregate(people: pd.DataFrame, rows: pd.DataFrame) -> Aggregated:
 
 def write_outputs(path: Path, ids: np.ndarray, outputs: dict[str, np.ndarray]) -> None:
     """One row per person: ``id`` and the metrics."""
-    import pandas as pd
+    import pandas as pd  # lazily: see the module docstring
 
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame({"id": ids[: len(outputs["core"])]})
@@ -336,9 +339,8 @@ def run_pipeline(
     probe from which the stage extrapolates the full run). The record holds the seconds of
     each step, the sizes of the graph in full and as run, and the graph's counts.
     """
-    import pandas  # noqa: F401  (imported before the clock starts, like the library itself)
-
-    from benchmarks.pipelines import PIPELINES
+    # before the clock starts, like the library itself (see read_inputs for why lazily)
+    import pandas  # noqa: F401
 
     run = PipelineRun(library)
     with run.step("read"):
@@ -347,7 +349,7 @@ def run_pipeline(
         graph = aggregate(people, rows)
     del people, rows
     inputs = graph.inputs if subsample is None else graph.inputs.subsample(subsample)
-    metrics = PIPELINES[library](inputs)
+    metrics = BASELINES[library](inputs)
     run.steps.update(metrics.steps)
     with run.step("write"):
         write_outputs(outputs, graph.ids, metrics.outputs)
@@ -366,7 +368,7 @@ def run_pipeline(
 
 def read_outputs(path: Path) -> dict[str, np.ndarray]:
     """The metrics a pipeline wrote, as arrays in node order (for the agreement table)."""
-    import pyarrow.csv as pcsv
+    import pyarrow.csv as pcsv  # lazily: see the module docstring
 
     table = pcsv.read_csv(path)
     return {name: table.column(name).to_numpy() for name in OUTPUT_COLUMNS}
