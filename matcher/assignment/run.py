@@ -175,7 +175,7 @@ def verify(
     """Check a solution before anything is written, with code that shares nothing with the solver.
 
     * every hard rule, capacity, per-team cap, minimum load and must/never pair holds
-      (:func:`matcher.checks.check_assignment`, on this run's pairs together with those committed
+      (:func:`matcher.assignment.checks.check_assignment`, on this run's pairs together with those committed
       earlier in the same program and period);
     * a flow solution's claim to be optimal over all eligible pairs holds
       (:func:`matcher.certificate.certify_flow`: maximum coverage, non-negative reduced costs).
@@ -248,7 +248,7 @@ def check_imported(
 
     Rows are grouped by program and period; each group is checked, together with the pairs
     already ``committed`` for that program and period (``program, period, seeker, provider``),
-    as that program's assignment of that period (:func:`matcher.checks.check_assignment`,
+    as that program's assignment of that period (:func:`matcher.assignment.checks.check_assignment`,
     against the committed ``history``).
 
     Returns
