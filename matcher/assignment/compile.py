@@ -26,7 +26,7 @@ from matcher.assignment.programs import (
     ProgramSpec,
 )
 from matcher.assignment.repeats import History
-from matcher.assignment.rules import YesNoRule, _lookup, level_gap, overlap_hours, yes_no_rules
+from matcher.assignment.rules import YesNoRule, level_gap, lookup, overlap_hours, yes_no_rules
 from matcher.assignment.scoring import pair_scores
 from matcher.assignment.selection import capacities, effective_selector, select
 from matcher.errors import ConfigError
@@ -152,7 +152,7 @@ def _block_conditions(
             overlap_hours(pop, si, pi) >= spec.rules.min_overlap_hours - 1e-9
         )
     if spec.rules.no_repeat_periods is not None and history.recent.nnz:
-        allowed["no_repeat_periods"] = ~_lookup(history.recent, si, pi).astype(bool)
+        allowed["no_repeat_periods"] = ~lookup(history.recent, si, pi).astype(bool)
     return allowed
 
 

@@ -569,13 +569,13 @@ def test_compiling_in_blocks_and_threads_gives_the_same_candidates(
 
 @given(small_orgs(max_people=8), st.sets(st.integers(0, 7)))
 def test_manager_chains_climb_through_people_who_left(org: Org, gone: set[int]) -> None:
-    """Each row of ``_ancestors`` is the person's manager chain (nearest first), followed
+    """Each row of ``manager_chains`` is the person's manager chain (nearest first), followed
     through people no longer in the org, who are left out of it."""
-    from matcher.assignment.population import _ancestors
+    from matcher.assignment.population import manager_chains
 
     kept = Org([e for k, e in enumerate(org.employees) if k not in gone])
     kept.manager_of = {e.id: e.manager_id for e in org.employees}
-    table = _ancestors(kept)
+    table = manager_chains(kept)
     for row, employee in enumerate(kept.employees):
         chain, manager = [], kept.manager_of.get(employee.id)
         while manager is not None:

@@ -32,9 +32,9 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    _arc_positions,
-    _infeasible,
-    _pairs,
+    arc_positions,
+    chosen_pairs,
+    infeasible_solution,
 )
 from matcher.assignment.solve.conflicts import (
     explain_infeasible,
@@ -42,8 +42,8 @@ from matcher.assignment.solve.conflicts import (
     quick_conflicts,
 )
 from matcher.assignment.solve.flow import solve_flow
-from matcher.assignment.solve.peer import _solve_peer
-from matcher.assignment.solve.sat import _solve_sat
+from matcher.assignment.solve.peer import solve_peer
+from matcher.assignment.solve.sat import solve_sat
 from matcher.errors import SolveTimeout
 
 __all__ = [
@@ -68,19 +68,19 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
     options = options or SolveOptions()
     started = time.perf_counter()
     if problem.spec.kind is Kind.PEER:
-        return _solve_peer(problem, options, started)
+        return solve_peer(problem, options, started)
     conflicts = quick_conflicts(problem)
-    fixed, missing = _arc_positions(problem, problem.must)
+    fixed, missing = arc_positions(problem, problem.must)
     conflicts += missing_must_conflicts(problem, missing)
     if conflicts:
-        return _infeasible(conflicts, "checks", started)
+        return infeasible_solution(conflicts, "checks", started)
     flow_chosen, flow_score, potentials = solve_flow(problem, fixed=fixed, options=options)
     loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
     loads_met = bool((loads >= problem.min_need).all())
     if loads_met and options.method == "auto":
         return Solution(
             status="optimal",
-            pairs=_pairs(problem, flow_chosen),
+            pairs=chosen_pairs(problem, flow_chosen),
             objective=flow_score,
             bound=flow_score,
             gap=0.0,
@@ -90,6 +90,6 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
             coverage_bound=int(flow_chosen.sum()),
             potentials=potentials,
         )
-    return _solve_sat(
+    return solve_sat(
         problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met
     )

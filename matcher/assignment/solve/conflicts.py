@@ -8,7 +8,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matcher.assignment.compile import MatchingProblem
-from matcher.assignment.solve.common import SolveOptions, _team_groups
+from matcher.assignment.solve.common import SolveOptions, team_groups
 
 
 def _must_fix(problem: MatchingProblem, rule: str) -> str:
@@ -137,7 +137,7 @@ def explain_infeasible(
             guarded.add(load >= int(problem.min_need[p])).only_enforce_if(literal)
             literals[literal.index] = f"min_load:{p}"
             guarded.add_assumption(literal)
-    for (p, t), members, room in _team_groups(problem, by_provider):
+    for (p, t), members, room in team_groups(problem, by_provider):
         literal = guarded.new_bool_var(f"team_cap_{p}_{t}")
         guarded.add(sum(y[k] for k in members) <= room).only_enforce_if(literal)
         literals[literal.index] = f"team_cap:{p}:{t}:{room}"
@@ -195,7 +195,7 @@ def _describe_conflict(
     )
 
 
-def _peer_conflicts(problem: MatchingProblem) -> list[str]:
+def peer_conflicts(problem: MatchingProblem) -> list[str]:
     """Necessary conditions of a peer program's hard constraints."""
     ids = problem.pop.ids
     messages = list(problem.conflicts)

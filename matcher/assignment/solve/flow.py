@@ -12,7 +12,7 @@ from ortools.graph.python import min_cost_flow
 
 from matcher.assignment.certificate import FlowPotentials
 from matcher.assignment.compile import MatchingProblem
-from matcher.assignment.solve.common import FLOW_SCALE, SolveOptions, _best_per_seeker
+from matcher.assignment.solve.common import FLOW_SCALE, SolveOptions, best_per_seeker
 from matcher.errors import MatcherError
 
 
@@ -485,4 +485,4 @@ def _starting_arcs(problem: MatchingProblem, free: np.ndarray, k: int) -> np.nda
     """Each seeker's best ``k`` arcs (precomputed when compiled with the same ``k``)."""
     if len(problem.top_arcs) and problem.top_k == k:
         return problem.top_arcs
-    return _best_per_seeker(problem, free, k)
+    return best_per_seeker(problem, free, k)

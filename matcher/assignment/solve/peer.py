@@ -16,14 +16,14 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    _arc_positions,
-    _best_per_seeker,
-    _gap,
-    _infeasible,
-    _pairs,
-    _solver,
+    arc_positions,
+    best_per_seeker,
+    chosen_pairs,
+    cp_solver,
+    infeasible_solution,
+    relative_gap,
 )
-from matcher.assignment.solve.conflicts import _peer_conflicts, missing_must_conflicts
+from matcher.assignment.solve.conflicts import missing_must_conflicts, peer_conflicts
 from matcher.errors import SolveTimeout
 
 GREEDY_ALL_ARCS = 2_000_000  # peer pairs the greedy start scans in full (about 1 s)
@@ -100,7 +100,7 @@ def _double_cover_bound(problem: MatchingProblem) -> float:
     return -flow.optimal_cost() / (2 * FLOW_SCALE) + slack
 
 
-def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float) -> Solution:
+def solve_peer(problem: MatchingProblem, options: SolveOptions, started: float) -> Solution:
     """Peer programs: a b-matching on a general graph (pairs {i, j} among one group), by CP-SAT.
 
     Each person takes part in at most ``capacity`` and at least ``capacity.min`` pairs; must
@@ -113,12 +113,12 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
     each person's best ``candidates_per_seeker`` pairs; the bound is then the fractional
     b-matching of all eligible pairs (:func:`_double_cover_bound`), valid over all of them.
     """
-    conflicts = _peer_conflicts(problem)
-    fixed, missing = _arc_positions(problem, problem.must)
+    conflicts = peer_conflicts(problem)
+    fixed, missing = arc_positions(problem, problem.must)
     conflicts += missing_must_conflicts(problem, missing)
     ids = problem.pop.ids
     if conflicts:
-        return _infeasible(conflicts, "checks", started)
+        return infeasible_solution(conflicts, "checks", started)
     deadline = started + options.time_limit
     coverage_first = problem.spec.objective == "coverage_first"
     n = len(problem.seekers)
@@ -139,8 +139,8 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
         k_best = max(1, min(k_best, limit // max(2 * n, 1)))
         both = np.concatenate(
             [
-                _best_per_seeker(problem, everything, k_best),
-                _best_per_seeker(problem, everything, k_best, end=problem.arc_provider),
+                best_per_seeker(problem, everything, k_best),
+                best_per_seeker(problem, everything, k_best, end=problem.arc_provider),
                 np.asarray(fixed, dtype=np.int64),
                 np.flatnonzero(greedy) if greedy is not None else np.zeros(0, np.int64),
             ]
@@ -197,7 +197,7 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
         alone = [
             ids[problem.seekers[p]] for p in range(n) if not touching[p] and problem.min_need[p] > 0
         ]
-        return _infeasible(
+        return infeasible_solution(
             [
                 f"capacity.min = {problem.min_load}: {', '.join(alone[:10])} have no eligible partner; "
                 "relax a rule or lower capacity.min"
@@ -218,7 +218,7 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
         # a full hint, set on the proto at once (add_hint per variable costs seconds here)
         model.proto.solution_hint.vars.extend(variable_index)
         model.proto.solution_hint.values.extend([int(hint[k]) for k in x])
-        solver = _solver(options, seconds)
+        solver = cp_solver(options, seconds)
         return solver, solver.solve(model)
 
     best: dict[int, bool] | None = hint if greedy_ok else None
@@ -234,7 +234,7 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
                 if i in literals
             ]
             who = ", ".join(sorted(core)) or "some people"
-            return _infeasible(
+            return infeasible_solution(
                 [
                     f"capacity.min = {problem.min_load}: not every person can be paired ({who}); lower capacity.min or relax a rule"
                 ],
@@ -264,7 +264,7 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
     else:
         solver, status = cp_model.CpSolver(), cp_model.UNKNOWN
     if status == cp_model.INFEASIBLE and best is None:
-        return _infeasible(
+        return infeasible_solution(
             [
                 f"capacity.min = {problem.min_load}: not every person can be paired; lower capacity.min or relax a rule"
             ],
@@ -292,7 +292,7 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
     if score_proven and cover_proven and not pruned:
         bound = objective
     bound = max(bound, objective)
-    gap = _gap(objective, bound)
+    gap = relative_gap(objective, bound)
     people_with_partner = sum(1 for t in touching if t)
     in_pairs = int(
         (
@@ -313,7 +313,7 @@ def _solve_peer(problem: MatchingProblem, options: SolveOptions, started: float)
         notes.append("the time limit ended the search; raise --time-limit to close the gap")
     return Solution(
         status="optimal" if optimal else "feasible",
-        pairs=_pairs(problem, chosen),
+        pairs=chosen_pairs(problem, chosen),
         objective=objective,
         bound=bound,
         gap=gap,
@@ -346,13 +346,13 @@ def _peer_solution(
         problem.arc_provider[chosen], minlength=n
     )
     cover_proven = not coverage_first or int((load > 0).sum()) == int((partners > 0).sum())
-    optimal = proven or (cover_proven and _gap(objective, bound) <= 1e-9)
+    optimal = proven or (cover_proven and relative_gap(objective, bound) <= 1e-9)
     return Solution(
         status="optimal" if optimal else "feasible",
-        pairs=_pairs(problem, chosen),
+        pairs=chosen_pairs(problem, chosen),
         objective=objective,
         bound=bound,
-        gap=_gap(objective, bound),
+        gap=relative_gap(objective, bound),
         bound_scope="all_eligible_pairs",
         method="greedy",
         seconds=time.perf_counter() - started,

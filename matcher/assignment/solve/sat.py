@@ -15,12 +15,12 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    _add_team_caps,
-    _best_per_seeker,
-    _gap,
-    _infeasible,
-    _pairs,
-    _solver,
+    add_team_caps,
+    best_per_seeker,
+    chosen_pairs,
+    cp_solver,
+    infeasible_solution,
+    relative_gap,
 )
 from matcher.assignment.solve.conflicts import explain_infeasible
 from matcher.errors import SolveTimeout
@@ -32,7 +32,7 @@ def _candidates(
     """Arcs CP-SAT sees: all of them when few, else each seeker's best plus ``keep``."""
     if problem.arcs <= options.max_sat_arcs:
         return np.arange(problem.arcs), False
-    best = _best_per_seeker(problem, np.arange(problem.arcs), options.candidates_per_seeker)
+    best = best_per_seeker(problem, np.arange(problem.arcs), options.candidates_per_seeker)
     # providers with a minimum load keep every arc, so that the load stays reachable
     loaded = problem.min_need > 0
     extra = np.flatnonzero(keep | loaded[problem.arc_provider])
@@ -83,7 +83,7 @@ def _build_model(problem: MatchingProblem, arcs: np.ndarray, fixed: set[int]) ->
         if problem.min_need[p] > 0:
             model.add(sum(x[k] for k in ks) >= int(problem.min_need[p]))
     # a provider takes at most team_cap seekers of any one team
-    _add_team_caps(problem, model, x, by_provider)
+    add_team_caps(problem, model, x, by_provider)
     # must pairs are taken
     for k in fixed:
         if k in x:
@@ -91,7 +91,7 @@ def _build_model(problem: MatchingProblem, arcs: np.ndarray, fixed: set[int]) ->
     return _Model(model, x)
 
 
-def _solve_sat(
+def solve_sat(
     problem: MatchingProblem,
     options: SolveOptions,
     fixed: list[int],
@@ -117,7 +117,7 @@ def _solve_sat(
         share = budget * len(group) / total
         result = _solve_group(problem, group, fixed_set, flow_chosen, options, share)
         if result is None:
-            return _infeasible(
+            return infeasible_solution(
                 explain_infeasible(problem, group, fixed_set, options),
                 "cp_sat_assumptions",
                 started,
@@ -142,7 +142,7 @@ def _solve_sat(
     else:
         bound = sat_bound
     bound = max(bound, objective)
-    gap = _gap(objective, bound)
+    gap = relative_gap(objective, bound)
     optimal = (proven and not pruned) or gap <= 1e-9
     if coverage < flow_coverage:
         notes.append(
@@ -150,7 +150,7 @@ def _solve_sat(
         )
     return Solution(
         status="optimal" if optimal else "feasible",
-        pairs=_pairs(problem, chosen),
+        pairs=chosen_pairs(problem, chosen),
         objective=objective,
         bound=bound,
         gap=gap,
@@ -181,7 +181,7 @@ def _solve_group(
         model.add_hint(var, bool(hint[k]))
     coverage = sum(x.values())
     model.maximize(coverage)
-    solver = _solver(options, seconds * 0.4)
+    solver = cp_solver(options, seconds * 0.4)
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         return None
@@ -201,7 +201,7 @@ def _solve_group(
         model.add_hint(var, first[k])
     scores = np.rint(problem.arc_score[list(x)] * SAT_SCALE).astype(np.int64)
     model.maximize(sum(int(c) * v for c, v in zip(scores.tolist(), x.values(), strict=True)))
-    solver = _solver(options, seconds * 0.6)
+    solver = cp_solver(options, seconds * 0.6)
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         for k, var in x.items():
