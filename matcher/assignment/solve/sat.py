@@ -104,29 +104,11 @@ def solve_sat(
     """CP-SAT on the candidates, hinted with the flow. When ``exact_flow`` (the flow met every
     side constraint), the flow score is the optimum and so a valid bound over all pairs."""
     arcs, pruned = _candidates(problem, flow_chosen, options)
-    groups = _components(problem, arcs)
-    chosen = np.zeros(problem.arcs, dtype=bool)
-    proven = True
-    sat_bound = 0.0
-    coverage_bound = 0
+    solved = _solve_components(problem, options, arcs, set(fixed), flow_chosen, started)
+    if isinstance(solved, Solution):
+        return solved
+    chosen, sat_bound, coverage_bound, proven = solved
     notes: list[str] = []
-    fixed_set = set(fixed)
-    budget = max(options.time_limit - (time.perf_counter() - started), 1.0)
-    total = max(len(arcs), 1)
-    for group in sorted(groups, key=len):
-        share = budget * len(group) / total
-        result = _solve_group(problem, group, fixed_set, flow_chosen, options, share)
-        if result is None:
-            return infeasible_solution(
-                explain_infeasible(problem, group, fixed_set, options),
-                "cp_sat_assumptions",
-                started,
-            )
-        group_chosen, group_bound, group_cover_bound, group_proven = result
-        chosen |= group_chosen
-        sat_bound += group_bound
-        coverage_bound += group_cover_bound
-        proven &= group_proven
     objective = float(problem.arc_score[chosen].sum())
     coverage = int(chosen.sum())
     flow_coverage = int(flow_chosen.sum())
@@ -160,6 +142,44 @@ def solve_sat(
         coverage_bound=coverage_bound,
         notes=notes,
     )
+
+
+def _solve_components(
+    problem: MatchingProblem,
+    options: SolveOptions,
+    arcs: np.ndarray,
+    fixed_set: set[int],
+    flow_chosen: np.ndarray,
+    started: float,
+) -> tuple[np.ndarray, float, int, bool] | Solution:
+    """Each connected component of the candidate ``arcs`` by CP-SAT, smallest first, with a
+    share of the time left proportional to its size.
+
+    Returns the chosen arcs, the sum of the components' score and coverage bounds and whether
+    every component was proven optimal; or, when one is infeasible, the conflicts it names.
+    """
+    groups = _components(problem, arcs)
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    proven = True
+    sat_bound = 0.0
+    coverage_bound = 0
+    budget = max(options.time_limit - (time.perf_counter() - started), 1.0)
+    total = max(len(arcs), 1)
+    for group in sorted(groups, key=len):
+        share = budget * len(group) / total
+        result = _solve_group(problem, group, fixed_set, flow_chosen, options, share)
+        if result is None:
+            return infeasible_solution(
+                explain_infeasible(problem, group, fixed_set, options),
+                "cp_sat_assumptions",
+                started,
+            )
+        group_chosen, group_bound, group_cover_bound, group_proven = result
+        chosen |= group_chosen
+        sat_bound += group_bound
+        coverage_bound += group_cover_bound
+        proven &= group_proven
+    return chosen, sat_bound, coverage_bound, proven
 
 
 def _solve_group(
