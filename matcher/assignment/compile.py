@@ -259,13 +259,9 @@ def compile_program(
         notes.append(
             f"{done} must pair(s) were already committed this period and are kept as they are"
         )
-    removed = {
-        name: np.zeros(len(seekers), np.int64) for name in _hard_rule_names(spec, rules, history)
-    }
-    removed["never"] = np.zeros(len(seekers), np.int64)
-    blocks = _Blocks(spec, pop, history, rules, seekers, providers, prior_pairs, never, removed)
+    blocks = _Blocks(spec, pop, history, rules, seekers, providers, prior_pairs, never)
     found = blocks.find_all(threads=threads, top_per_seeker=top_per_seeker, block_cells=block_cells)
-    offsets = np.cumsum([0] + [len(b.score) for b in found])
+    arc_seeker, arc_provider, arc_score, top_arcs = _concatenate(found)
     problem = MatchingProblem(
         spec=spec,
         pop=pop,
@@ -278,23 +274,35 @@ def compile_program(
         per_seeker=spec.per_seeker,
         supply=sides.supply,
         prior_team_load=sides.prior_team_load,
-        arc_seeker=np.concatenate([b.seeker for b in found] or [np.zeros(0, np.int32)]),
-        arc_provider=np.concatenate([b.provider for b in found] or [np.zeros(0, np.int32)]),
-        arc_score=np.concatenate([b.score for b in found] or [np.zeros(0)]),
+        arc_seeker=arc_seeker,
+        arc_provider=arc_provider,
+        arc_score=arc_score,
         must=must,
         must_blockers=_must_blockers(blocks, must),
-        top_arcs=np.concatenate(
-            [b.top + offset for b, offset in zip(found, offsets, strict=False)]
-            or [np.zeros(0, np.int64)]
-        ),
+        top_arcs=top_arcs,
         top_k=top_per_seeker,
         notes=notes,
         conflicts=conflicts,
         prior_load=sides.prior_load,
-        removed_by={k: v for k, v in removed.items() if v.any() or k != "never"},
+        removed_by={k: v for k, v in blocks.removed.items() if v.any() or k != "never"},
         team_cap=spec.rules.max_same_team_per_provider,
     )
     return _symmetrize(problem) if peer else problem
+
+
+def _concatenate(blocks: list[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks' arcs as one list: seeker and provider positions, scores, and the positions
+    of each seeker's best arcs."""
+    offsets = np.cumsum([0] + [len(b.score) for b in blocks])
+    return (
+        np.concatenate([b.seeker for b in blocks] or [np.zeros(0, np.int32)]),
+        np.concatenate([b.provider for b in blocks] or [np.zeros(0, np.int32)]),
+        np.concatenate([b.score for b in blocks] or [np.zeros(0)]),
+        np.concatenate(
+            [b.top + offset for b, offset in zip(blocks, offsets, strict=False)]
+            or [np.zeros(0, np.int64)]
+        ),
+    )
 
 
 @dataclass
@@ -310,10 +318,13 @@ class _Blocks:
     providers: np.ndarray
     prior_pairs: set[tuple[int, int]]
     never: list[tuple[int, int]]
-    removed: dict[str, np.ndarray]
+    removed: dict[str, np.ndarray] = field(init=False)
     never_matrix: sp.csr_matrix = field(init=False)
 
     def __post_init__(self) -> None:
+        names = _hard_rule_names(self.spec, self.rules, self.history)
+        self.removed = {name: np.zeros(len(self.seekers), np.int64) for name in names}
+        self.removed["never"] = np.zeros(len(self.seekers), np.int64)
         self.never_matrix = sp.csr_matrix(
             (
                 np.ones(len(self.never), bool),
