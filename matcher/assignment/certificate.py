@@ -116,14 +116,14 @@ def certify_flow(
 
     Parameters
     ----------
-    problem
+    problem : MatchingProblem
         The compiled program: every eligible pair with its score, supplies, capacities, per-team
         caps, minimum loads and must pairs.
-    pairs
+    pairs : list of (int, int)
         The chosen ``(seeker position, provider position)`` pairs, must pairs included.
-    potentials
+    potentials : FlowPotentials
         The solver's node potentials.
-    bfs_arcs
+    bfs_arcs : int
         Up to this many eligible pairs, maximum coverage is also checked by a breadth-first
         search of the residual network (always with minimum loads, where duality cannot).
 

@@ -60,10 +60,55 @@ __all__ = [
 
 
 def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solution:
-    """Solve ``problem`` exactly by min-cost flow; CP-SAT when the flow cannot meet min loads.
+    """Choose the pairs of a compiled program: most seekers served first, then the best score.
 
-    With ``options.method == "cp_sat"`` the side-constrained problem always goes to CP-SAT
-    (hinted with the flow solution); the tests use it to cross-check the two solvers.
+    The flow solves it exactly by min-cost flow; CP-SAT takes over when the flow cannot meet
+    the minimum loads or per-team caps, and solves peer programs from a greedy start.
+
+    Parameters
+    ----------
+    problem : MatchingProblem
+        A compiled program (:func:`matcher.assignment.compile.compile_program`).
+    options : SolveOptions, optional
+        Time limit, seed, workers and candidate sizes. With ``method == "cp_sat"`` the
+        side-constrained problem always goes to CP-SAT (hinted with the flow solution); the
+        tests use it to cross-check the two solvers.
+
+    Returns
+    -------
+    Solution
+        The chosen pairs as positions into ``problem``, with status (``optimal``, ``feasible``
+        or ``infeasible``, then with the conflicting constraints in words), objective, bound and
+        gap. A flow solution carries the node potentials that certify it
+        (:func:`matcher.assignment.certificate.certify_flow`).
+
+    Raises
+    ------
+    SolveTimeout
+        When CP-SAT finds no assignment that meets the minimum loads within the time limit.
+
+    Notes
+    -----
+    First as many seeker slots as possible are served, then the total score is maximised, with
+    at most ``per_seeker`` providers per seeker and ``capacity`` seekers per provider, must pairs
+    fixed beforehand.
+
+    Examples
+    --------
+    >>> from matcher.analysis.isolation import analyze
+    >>> from matcher.assignment.compile import compile_program
+    >>> from matcher.assignment.population import population
+    >>> from matcher.assignment.programs import ProgramSpec
+    >>> from matcher.assignment.repeats import History
+    >>> from matcher.model import Employee, Org
+    >>> org = Org([Employee(id="A", roles="mentee"), Employee(id="B", roles="mentee"),
+    ...            Employee(id="C", roles="mentor")])
+    >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4",
+    ...     "capacity": {"default": 1}})
+    >>> problem = compile_program(spec, population(org, analyze(org)), History.empty(3))
+    >>> solution = solve(problem)
+    >>> solution.status, solution.method, len(solution.pairs), solution.gap
+    ('optimal', 'min_cost_flow', 1, 0.0)
     """
     options = options or SolveOptions()
     started = time.perf_counter()
