@@ -124,8 +124,8 @@ COMPILE_PARTS = (
 time of all threads, so their sum can exceed the compile's wall time."""
 SOLVE_PARTS = (
     "quick_conflicts",
-    "_arc_positions",
-    "_best_per_seeker",
+    "arc_positions",
+    "best_per_seeker",
     "_build_network",
     "_run_flow",
     "_potentials",
@@ -133,7 +133,7 @@ SOLVE_PARTS = (
     "_components",
     "_solve_group",
     "explain_infeasible",
-    "_pairs",
+    "chosen_pairs",
 )
 
 

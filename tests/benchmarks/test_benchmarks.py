@@ -375,7 +375,7 @@ def test_profiler_restores_the_functions() -> None:
     # a function imported into several modules is wrapped in each; an unknown name is an error
     every = Profiler.of(SOLVE_PARTS)
     assert flow in every.targets and sat in every.targets
-    assert "_best_per_seeker" in every.targets[flow] and "_best_per_seeker" in every.targets[sat]
+    assert "best_per_seeker" in every.targets[flow] and "best_per_seeker" in every.targets[sat]
     with pytest.raises(ValueError, match="no matcher module defines _gone"):
         Profiler.of(("_gone",))
 
