@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from matcher.analysis.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis, analyze
+from matcher.analysis.flags import WANTING_CONNECTION, Flag
+from matcher.analysis.isolation import Analysis, analyze
 from matcher.assignment.compile import MatchingProblem, compile_program
 from matcher.assignment.population import population
 from matcher.assignment.programs import Kind, ProgramSpec
@@ -30,7 +31,6 @@ UNMATCHED = (
     "unmatched_other",
 )
 """Why seekers were left unmatched, as metric names (every one is reported, zeros included)."""
-FLAGGED = frozenset({ISOLATED, PERIPHERAL})
 
 AGGREGATES: dict[str, Literal["final", "mean", "total"]] = {
     "isolated_share": "final",
@@ -240,10 +240,10 @@ def _random(
 
 def _network_rows(quarter: int, analysis: Analysis) -> list[tuple[int, str, float]]:
     n = len(analysis.people)
-    isolated = sum(ISOLATED in p.flags for p in analysis.people)
-    peripheral = sum(PERIPHERAL in p.flags for p in analysis.people)
-    flagged = sum(bool(FLAGGED & set(p.flags)) for p in analysis.people)
-    new_hires = sum(NEW_HIRE in p.flags for p in analysis.people)
+    isolated = sum(Flag.ISOLATED in p.flags for p in analysis.people)
+    peripheral = sum(Flag.PERIPHERAL in p.flags for p in analysis.people)
+    flagged = sum(bool(WANTING_CONNECTION & set(p.flags)) for p in analysis.people)
+    new_hires = sum(Flag.NEW_HIRE in p.flags for p in analysis.people)
     ties = np.array([p.strong_ties for p in analysis.people], dtype=np.float64)
     share = (lambda k: k / n) if n else (lambda k: 0.0)
     return [
@@ -280,7 +280,7 @@ def _program_rows(
         repeats += key in seen or key[::-1] in seen
         seen.add(key)
     seekers = [int(i) for i in problem.seekers]
-    flagged = {i for i in seekers if FLAGGED & pop.flags[i]}
+    flagged = {i for i in seekers if WANTING_CONNECTION & pop.flags[i]}
     prefix = f"{spec.name}."
     rows = [
         ("seekers", len(seekers)),
@@ -377,7 +377,7 @@ def run_cell(cell: Cell) -> CellResult:
             for a, b in org_pairs:
                 history.append((spec.kind.value, org.ids[a], org.ids[b], spec.period))
                 pending.append((org.ids[a], org.ids[b], bool(analysis.graph.strong[a, b])))
-        n_flagged = sum(bool(FLAGGED & set(p.flags)) for p in analysis.people)
+        n_flagged = sum(bool(WANTING_CONNECTION & set(p.flags)) for p in analysis.people)
         rows += [(quarter, name, value) for name, value in sorted(totals.items())]
         rows += [
             (quarter, "flagged_seekers", float(len(flagged_all))),
