@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ import pyarrow.parquet as pq
 from matcher.errors import ConfigError
 from matcher.io.configs import read_toml, validate_model
 from matcher.io.load import load_org
+from matcher.io.simreport import SimulationRun, write_simulation
+from matcher.io.write import atomic_output
 from matcher.model import Org
 from matcher.simulation.cell import CellResult
 from matcher.simulation.grid import Executor, grid, run_grid
@@ -39,8 +42,6 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"--set {text!r}: write KEY=VALUE, e.g. --set scenario.replications=2")
-    import tomllib
-
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -174,9 +175,6 @@ def simulate_scenario(
     resumes where it stopped (``fresh=True`` ignores them). The final files are written
     atomically, all or none.
     """
-    from matcher.io.simreport import SimulationRun, write_simulation
-    from matcher.io.write import atomic_output
-
     started = time.perf_counter()
     base, variants = load_scenario(path, overrides)
     cells = grid(variants, base.scenario.replications, load_base_org)

@@ -8,6 +8,7 @@ first record, so that validation can name file, row and column. Large files are 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pjson
+import pyarrow.parquet as pq
 
 from matcher.errors import DataError, Problem, ProblemCollector
 
@@ -346,8 +348,6 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
 
 
 def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
-    import pyarrow.parquet as pq
-
     try:
         parquet = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
@@ -370,7 +370,7 @@ def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
 
 def _read_xlsx(path: Path) -> pa.Table:
     try:
-        import openpyxl
+        import openpyxl  # ~60 ms at start-up, for XLSX files only
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise _fail(
             path, "reading .xlsx needs openpyxl: pip install 'workplace-matcher[xlsx]'"
@@ -408,8 +408,6 @@ def _sheet_columns(sheet: Any, path: Path) -> tuple[list[str], list[list[str | N
 
 
 def _cell_text(cell: object) -> str:
-    import datetime as dt
-
     if isinstance(cell, dt.datetime):
         return cell.isoformat() if cell.time() != dt.time(0) else cell.date().isoformat()
     if isinstance(cell, dt.date):

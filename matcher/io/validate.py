@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from matcher.analysis.isolation import analyze
+from matcher.assignment.compile import compile_program
+from matcher.assignment.population import population
+from matcher.assignment.repeats import History
 from matcher.errors import DataError, MatcherError, Problem
-from matcher.io.load import load_employees, load_interactions
+from matcher.io.load import load_employees, load_interactions, load_org
+from matcher.io.programs import load_program_file
 from matcher.io.tables import iter_batches
 
 
@@ -37,13 +42,6 @@ def check_program_file(path: Path) -> int:
     analysed and every program compiled (selectors, capacities, rules needing columns, must
     and never pairs), so that ``validate`` passes what ``assign`` accepts. Nothing is solved.
     """
-    from matcher.analysis.isolation import analyze
-    from matcher.assignment.compile import compile_program
-    from matcher.assignment.population import population
-    from matcher.assignment.repeats import History
-    from matcher.io.load import load_org
-    from matcher.io.programs import load_program_file
-
     parsed = load_program_file(path)
     data = parsed.data
     if not Path(data.employees).is_file():

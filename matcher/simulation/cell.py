@@ -4,6 +4,8 @@ org, with matcher (or random pairing) assigning its programs each quarter.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +23,8 @@ from matcher.assignment.run import assign_programs
 from matcher.assignment.solve import SolveOptions
 from matcher.model import Org
 from matcher.simulation.scenario import OrgSection, ResolvedVariant, shift_period
-from matcher.simulation.world import World
+from matcher.simulation.world import MODEL_VERSION, World
+from matcher.version import __version__
 
 UNMATCHED = (
     "unmatched_no_eligible",
@@ -57,6 +60,18 @@ def aggregate_of(metric: str) -> Literal["final", "mean", "total"]:
     return AGGREGATES.get(metric, AGGREGATES.get(name, "mean"))
 
 
+def fingerprint(variant: ResolvedVariant) -> str:
+    """A hash of everything that decides a variant's results: matcher's and the model's
+    versions, the pairing and the scenario with its overrides (kept cells of another
+    fingerprint are run again)."""
+    payload = json.dumps(
+        [__version__, MODEL_VERSION, variant.pairing, variant.scenario.model_dump(mode="json")],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Cell:
     """One variant in one replication; ``load_org`` gives the scenario's base org (the caller's
@@ -69,7 +84,7 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return f"{self.variant.fingerprint}-r{self.replication}"
+        return f"{fingerprint(self.variant)}-r{self.replication}"
 
 
 @dataclass

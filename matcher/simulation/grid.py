@@ -75,7 +75,7 @@ def _run_dask(
     cells: list[Cell], scheduler: str | None, record: Callable[[CellResult], None]
 ) -> None:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client, as_completed  # optional dependency (the dask extra)
     except ImportError as exc:
         raise ConfigError(
             "--executor dask needs the optional dependency: pip install 'workplace-matcher[dask]'"

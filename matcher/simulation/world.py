@@ -216,7 +216,10 @@ class World:
         """Hold each role lever's head count; returns the org with the updated people."""
         gids = self.active()
         flagged = np.array(
-            [bool(set(p.flags) & {Flag.ISOLATED, Flag.PERIPHERAL, Flag.NEW_HIRE}) for p in analysis.people]
+            [
+                bool(set(p.flags) & {Flag.ISOLATED, Flag.PERIPHERAL, Flag.NEW_HIRE})
+                for p in analysis.people
+            ]
         )
         as_of = self.as_of.date()
         tenured = np.array(
