@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -322,6 +322,79 @@ def _strong(analysis: Analysis, org: Org, a: str, b: str) -> bool:
     return bool(analysis.graph.strong[i, j])
 
 
+class _Pair(NamedTuple):
+    """A pair made in a quarter: the program kind, both ids, the period, and whether they
+    already had a strong tie."""
+
+    kind: str
+    seeker: str
+    partner: str
+    period: str
+    strong_before: bool
+
+
+def _pair_quarter(
+    quarter: int,
+    world: World,
+    org: Org,
+    analysis: Analysis,
+    outcomes: list[Outcome],
+    seen: dict[str, set[tuple[str, str]]],
+) -> tuple[list[tuple[int, str, float]], list[_Pair]]:
+    """Form the ties of a quarter's pairs; return its program rows, totals and coverage, and
+    the pairs made."""
+    rows: list[tuple[int, str, float]] = []
+    pairs: list[_Pair] = []
+    flagged_all: set[int] = set()
+    covered_all: set[int] = set()
+    totals: dict[str, float] = {}
+    active = world.active()
+    for outcome in outcomes:
+        problem, spec = outcome.problem, outcome.spec
+        partner = problem.seekers if spec.kind is Kind.PEER else problem.providers
+        org_pairs = [(int(problem.seekers[s]), int(partner[p])) for s, p in outcome.pairs]
+        formed = world.form_ties(
+            [(int(active[a]), int(active[b])) for a, b in org_pairs],
+            spec.kind,
+            pair_fit(problem, outcome.pairs),
+        )
+        program_rows, flagged, covered = _program_rows(quarter, outcome, seen[spec.name], formed)
+        rows += program_rows
+        flagged_all |= flagged
+        covered_all |= covered
+        for _, name, value in program_rows:
+            base = name.rsplit(".", 1)[-1]
+            if base in SUMMED or base.startswith("unmatched_"):
+                totals[base] = totals.get(base, 0.0) + value
+        pairs += [
+            _Pair(
+                spec.kind.value,
+                org.ids[a],
+                org.ids[b],
+                spec.period,
+                bool(analysis.graph.strong[a, b]),
+            )
+            for a, b in org_pairs
+        ]
+    n_flagged = sum(bool(WANTING_CONNECTION & set(p.flags)) for p in analysis.people)
+    rows += [(quarter, name, value) for name, value in sorted(totals.items())]
+    rows += [
+        (quarter, "flagged_seekers", float(len(flagged_all))),
+        (quarter, "flagged_covered", float(len(covered_all))),
+        (
+            quarter,
+            "flagged_coverage",
+            len(covered_all) / len(flagged_all) if flagged_all else 1.0,
+        ),
+        (quarter, "flagged_reach", len(covered_all) / n_flagged if n_flagged else 1.0),
+    ]
+    return rows, pairs
+
+
+SUMMED = ("seekers", "matched", "repeats", "ties_formed", "solve_seconds")
+"""Program metrics also totalled over the programs (as are the ``unmatched_*`` reasons)."""
+
+
 def run_cell(cell: Cell) -> CellResult:
     """Play one variant in one replication through every quarter; deterministic in the cell."""
     started = time.perf_counter()
@@ -339,7 +412,7 @@ def run_cell(cell: Cell) -> CellResult:
     history: list[tuple[str | None, str, str, str]] = []
     seen: dict[str, set[tuple[str, str]]] = {spec.name: set() for spec in scenario.program}
     rows: list[tuple[int, str, float]] = []
-    pending: list[tuple[str, str, bool]] = []  # last quarter's pairs: ids and strong-before
+    pending: list[_Pair] = []  # last quarter's pairs
     for quarter in range(header.quarters + 1):
         if quarter:
             left, hired = world.advance()
@@ -349,7 +422,9 @@ def run_cell(cell: Cell) -> CellResult:
         rows += _network_rows(quarter, analysis)
         if quarter:
             gained = sum(
-                1 for a, b, before in pending if not before and _strong(analysis, org, a, b)
+                1
+                for pair in pending
+                if not pair.strong_before and _strong(analysis, org, pair.seeker, pair.partner)
             )
             rows.append((quarter, "new_strong_ties", float(gained)))
         if quarter == header.quarters:
@@ -363,47 +438,9 @@ def run_cell(cell: Cell) -> CellResult:
             outcomes = _optimal(org, analysis, specs, history, options)
         else:
             outcomes = _random(org, analysis, specs, pair_rng)
-        flagged_all: set[int] = set()
-        covered_all: set[int] = set()
-        pending = []
-        totals: dict[str, float] = {}
-        active = world.active()
-        for outcome in outcomes:
-            problem, spec = outcome.problem, outcome.spec
-            partner = problem.seekers if spec.kind is Kind.PEER else problem.providers
-            org_pairs = [(int(problem.seekers[s]), int(partner[p])) for s, p in outcome.pairs]
-            formed = world.form_ties(
-                [(int(active[a]), int(active[b])) for a, b in org_pairs],
-                spec.kind,
-                pair_fit(problem, outcome.pairs),
-            )
-            program_rows, flagged, covered = _program_rows(
-                quarter, outcome, seen[spec.name], formed
-            )
-            rows += program_rows
-            flagged_all |= flagged
-            covered_all |= covered
-            for _, name, value in program_rows:
-                base = name.rsplit(".", 1)[-1]
-                if base in ("seekers", "matched", "repeats", "ties_formed", "solve_seconds") or (
-                    base.startswith("unmatched_")
-                ):
-                    totals[base] = totals.get(base, 0.0) + value
-            for a, b in org_pairs:
-                history.append((spec.kind.value, org.ids[a], org.ids[b], spec.period))
-                pending.append((org.ids[a], org.ids[b], bool(analysis.graph.strong[a, b])))
-        n_flagged = sum(bool(WANTING_CONNECTION & set(p.flags)) for p in analysis.people)
-        rows += [(quarter, name, value) for name, value in sorted(totals.items())]
-        rows += [
-            (quarter, "flagged_seekers", float(len(flagged_all))),
-            (quarter, "flagged_covered", float(len(covered_all))),
-            (
-                quarter,
-                "flagged_coverage",
-                len(covered_all) / len(flagged_all) if flagged_all else 1.0,
-            ),
-            (quarter, "flagged_reach", len(covered_all) / n_flagged if n_flagged else 1.0),
-        ]
+        quarter_rows, pending = _pair_quarter(quarter, world, org, analysis, outcomes, seen)
+        rows += quarter_rows
+        history += [(pair.kind, pair.seeker, pair.partner, pair.period) for pair in pending]
     return CellResult(
         key=cell.key,
         variant=variant.label,
