@@ -84,6 +84,7 @@ class Cell:
 
     @property
     def key(self) -> str:
+        """Names the cell's kept result: the variant's fingerprint and the replication."""
         return f"{fingerprint(self.variant)}-r{self.replication}"
 
 
@@ -98,6 +99,7 @@ class CellResult:
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as JSON data (what a resumable run keeps)."""
         return {
             "key": self.key,
             "variant": self.variant,
@@ -108,6 +110,7 @@ class CellResult:
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> CellResult:
+        """The result kept by :meth:`as_dict`."""
         return CellResult(
             key=str(data["key"]),
             variant=str(data["variant"]),
@@ -396,7 +399,23 @@ SUMMED = ("seekers", "matched", "repeats", "ties_formed", "solve_seconds")
 
 
 def run_cell(cell: Cell) -> CellResult:
-    """Play one variant in one replication through every quarter; deterministic in the cell."""
+    """Play one variant in one replication through every quarter; deterministic in the cell.
+
+    Each quarter the world advances (people leave and join), the org is analysed, and (but in
+    the last) every program is assigned, by the solver or at random as the variant says, and
+    the pairs may become ties.
+
+    Parameters
+    ----------
+    cell : Cell
+        The variant, the replication (the seed of chance) and the reader of the base org.
+
+    Returns
+    -------
+    CellResult
+        ``(quarter, metric, value)`` rows: the network (isolated, peripheral, strong ties),
+        each program's coverage and repeats, and the totals over programs.
+    """
     started = time.perf_counter()
     variant, scenario = cell.variant, cell.variant.scenario
     header = scenario.scenario

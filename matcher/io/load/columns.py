@@ -141,6 +141,7 @@ class EventCodes:
         self.codes: dict[str, int] = {}
 
     def encode(self, values: pa.Array) -> np.ndarray:
+        """The code of each value (new values get the next codes); -1 for a missing one."""
         encoded = pc.dictionary_encode(values)
         dictionary = encoded.dictionary.to_pylist()
         lookup = np.array(

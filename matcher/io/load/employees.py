@@ -198,6 +198,32 @@ def find_manager_cycles(manager: Mapping[str, str | None]) -> list[list[str]]:
 
 
 def load_employees(path: str | Path) -> list[Employee]:
-    """Read and validate an employees file (CSV, JSON, JSON Lines, Parquet or XLSX)."""
+    """Read and validate an employees file (CSV, JSON, JSON Lines, Parquet or XLSX).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; its ``id`` column is required, the other columns of
+        :class:`~matcher.model.Employee` are optional and any other column is kept in
+        ``attributes``.
+
+    Returns
+    -------
+    list of Employee
+        In file order, opted-out people included (``opt_out`` is true).
+
+    Raises
+    ------
+    DataError
+        With every problem found: bad values, duplicate ids, unknown managers, manager cycles.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "e.csv"
+    >>> _ = path.write_text("id,manager_id,languages,office\\nE1,,en;de,Berlin\\nE2,E1,en,\\n")
+    >>> [(e.id, e.manager_id, e.languages, e.attributes) for e in load_employees(path)]
+    [('E1', None, ('en', 'de'), {'office': 'Berlin'}), ('E2', 'E1', ('en',), {'office': ''})]
+    """
     table, first_row = read_table(path, ("id",))
     return parse_employees(table, str(path), first_row)

@@ -50,6 +50,7 @@ class Rejects:
     def add(
         self, rows: np.ndarray, sources: pa.Array, targets: pa.Array, reasons: pa.Array
     ) -> None:
+        """Add rejected rows (numbers in the file), their ids and one reason each."""
         if len(rows):
             self.rows.append(rows)
             self.sources.append(sources)
@@ -57,6 +58,7 @@ class Rejects:
             self.reasons.append(reasons)
 
     def __len__(self) -> int:
+        """The number of rejected rows."""
         return int(sum(len(r) for r in self.rows))
 
     def table(self, file: str) -> pa.Table:

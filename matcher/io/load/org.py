@@ -40,6 +40,16 @@ def load_org(
     (``report.future_dated`` counts them), so that the default analysis date, the latest
     interaction, is one that has happened.
 
+    Parameters
+    ----------
+    employees : str or Path
+        The employees file (CSV, JSON, JSON Lines, Parquet or XLSX), one row per person.
+    interactions : str or Path, optional
+        The interactions file; without it the org has no interactions.
+    as_of : date or datetime, optional
+        The analysis date (a date means the end of that day, UTC); by default the latest
+        interaction kept.
+
     Returns
     -------
     (Org, pyarrow.Table)
@@ -50,6 +60,20 @@ def load_org(
     DataError
         For every malformed value, with file, row and column, and for a hire date after the
         analysis date.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "e.csv").write_text("id,team,opt_out\\nE1,Core,\\nE2,Core,\\nE3,Apps,yes\\n")
+    >>> _ = (folder / "i.csv").write_text(
+    ...     "source,target,timestamp\\nE1,E2,2026-01-05T10:00:00Z\\nE3,E1,2026-01-06\\nE1,E1,2026-01-07\\n"
+    ... )
+    >>> org, rejects = load_org(folder / "e.csv", folder / "i.csv")
+    >>> org.ids, len(org.interactions), org.as_of.isoformat()
+    (['E1', 'E2'], 1, '2026-01-05T10:00:00+00:00')
+    >>> org.report.opted_out, rejects.column("reason").to_pylist()
+    (1, ['self-interaction'])
     """
     people = load_employees(employees)
     kept = [e for e in people if not e.opt_out]
