@@ -213,6 +213,15 @@ def _strings(table: pa.Table | pa.RecordBatch, path: Path) -> pa.RecordBatch:
                 "expected text, numbers or lists of them",
                 column=name.strip().lower(),
             ) from exc
+        if pa.types.is_string(columns[-1].type):
+            try:  # Parquet does not check that its text is UTF-8
+                columns[-1].validate(full=True)
+            except pa.ArrowInvalid as exc:
+                raise _fail(
+                    path,
+                    f"the column holds text that is not UTF-8: {exc}",
+                    column=name.strip().lower(),
+                ) from exc
         names.append(name.strip().lower())
     return pa.RecordBatch.from_arrays(columns, names=names)
 
@@ -350,7 +359,7 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
 def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
     try:
         parquet = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:  # column names not UTF-8
         raise _fail(path, f"cannot be read as Parquet: {exc}") from exc
     _check_columns(path, _normalise_names(parquet.schema_arrow.names), required)
     if parquet.metadata.num_rows == 0:

@@ -345,3 +345,11 @@ def test_column_cleaning_equals_the_models_own_cleaning(rows: tuple[dict, ...]) 
         return
     event("every record valid")
     assert parse_employees(table, "employees.csv") == expected
+
+
+def test_parquet_text_that_is_not_utf8_is_a_located_error(tmp_path: Path) -> None:
+    names = pa.array([b"Ada", b"\xffBo"], pa.binary()).view(pa.string())  # Parquet stores it as is
+    pq.write_table(pa.table({"id": ["E1", "E2"], "name": names}), tmp_path / "e.parquet")
+    with pytest.raises(DataError, match="not UTF-8") as caught:
+        load_employees(tmp_path / "e.parquet")
+    assert caught.value.problems[0].column == "name"
