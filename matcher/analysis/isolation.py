@@ -16,9 +16,9 @@ import scipy.sparse as sp
 from matcher.analysis import metrics
 from matcher.analysis.flags import Flag
 from matcher.analysis.graph import CollaborationGraph, build_graph
+from matcher.analysis.teams import TeamMetrics, group_unit, plural, team_codes, team_metrics
 from matcher.config import AnalysisConfig
 from matcher.model import Employee, Org
-from matcher.privacy import complementary_suppression
 
 
 @dataclass(frozen=True)
@@ -41,23 +41,6 @@ class PersonMetrics:
     team: str
     tenure_days: float | None
     reasons: str
-
-
-@dataclass(frozen=True)
-class TeamMetrics:
-    """One row of ``teams.csv``; metrics are ``None`` when the team is below the group minimum."""
-
-    team: str
-    size: int
-    suppressed: bool
-    internal_strength: float | None = None
-    external_strength: float | None = None
-    external_share: float | None = None
-    connected_teams: int | None = None
-    isolated_members: int | None = None
-    peripheral_members: int | None = None
-    siloed: bool | None = None
-    reasons: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,24 +91,6 @@ class Analysis:
             config=self.config.model_dump(mode="json"),
             sources=dict(self.summary.get("inputs", {})),  # type: ignore[call-overload]
         )
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
-
-
-def group_unit(org: Org) -> str:
-    """The org unit that stands for "team": ``team`` when the data has it, else ``department``."""
-    if any(e.team for e in org.employees) or not any(e.department for e in org.employees):
-        return "team"
-    return "department"
-
-
-def _team_codes(org: Org, unit: str) -> tuple[np.ndarray, list[str]]:
-    names = [(e.team if unit == "team" else e.department) or f"(no {unit})" for e in org.employees]
-    unique = sorted(set(names))
-    position = {name: k for k, name in enumerate(unique)}
-    return np.array([position[name] for name in names], dtype=np.int64), unique
 
 
 def _tenure_days(org: Org, as_of: dt.datetime) -> np.ndarray:
@@ -226,14 +191,14 @@ def analyze(org: Org, config: AnalysisConfig | None = None) -> Analysis:
     tenure = _tenure_days(org, as_of)
     graph = build_graph(org.interactions, len(org), as_of, config, tenure_days=tenure)
     unit = group_unit(org)
-    team, team_names = _team_codes(org, unit)
+    team, team_names = team_codes(org, unit)
     network = _network_metrics(graph, team, config)
     flags = _flag_arrays(network, tenure, config)
     reasons = _Reasons(network, flags, tenure, team, team_names, unit, config, as_of)
     people = [
         _person(k, employee, network, tenure, reasons) for k, employee in enumerate(org.employees)
     ]
-    teams = _team_metrics(graph, team, team_names, flags.isolated, flags.peripheral, config, unit)
+    teams = team_metrics(graph, team, team_names, flags.isolated, flags.peripheral, config, unit)
     summary = _summary(org, graph, network, flags, teams, unit, as_of, config)
     return Analysis(people, teams, graph, as_of, config, summary)
 
@@ -370,13 +335,13 @@ class _Reasons:
         one_way_in = int(self.network.one_way_in[k])
         words = f"no strong tie in the last {self.config.window_days} days"
         if weak:
-            words += f"; {_plural(weak, 'reciprocal contact')}, all below the strong-tie threshold"
+            words += f"; {plural(weak, 'reciprocal contact')}, all below the strong-tie threshold"
         else:
             words += "; no reciprocal contact"
         if one_way:
-            words += f"; wrote to {_plural(one_way, 'person', 'people')} who did not reply"
+            words += f"; wrote to {plural(one_way, 'person', 'people')} who did not reply"
         if one_way_in:
-            words += f"; {_plural(one_way_in, 'person', 'people')} wrote without a reply"
+            words += f"; {plural(one_way_in, 'person', 'people')} wrote without a reply"
         return words
 
     def _peripheral(self, k: int) -> str:
@@ -387,16 +352,16 @@ class _Reasons:
         both = "" if count == 1 else (" both" if count == 2 else " all")
         own = f" (their own {unit})" if some_team == self.team[k] else ""
         return (
-            f"{_plural(count, 'strong tie')},{both} in {unit} {where}{own}; no strong tie outside that {unit}; "
+            f"{plural(count, 'strong tie')},{both} in {unit} {where}{own}; no strong tie outside that {unit}; "
             f"coreness {int(self.network.coreness[k])} (org median {self._median_core:g})"
         )
 
     def _connector(self, k: int) -> str:
         other_teams = int(self.network.other_teams[k])
         return (
-            f"bridges the org: strong ties into {_plural(other_teams, 'other ' + self.unit)}, "
+            f"bridges the org: strong ties into {plural(other_teams, 'other ' + self.unit)}, "
             f"betweenness in the top {self.config.connector_share:.0%}; "
-            f"{_plural(int(self.network.strong_ties[k]), 'strong tie')} (org median {self._median_ties:g}): watch their load"
+            f"{plural(int(self.network.strong_ties[k]), 'strong tie')} (org median {self._median_ties:g}): watch their load"
         )
 
     @functools.cached_property
@@ -469,76 +434,3 @@ def _same_label_count(matrix: sp.csr_matrix, labels: np.ndarray) -> np.ndarray:
     coo = matrix.tocoo()
     same = labels[coo.row] == labels[coo.col]
     return np.bincount(coo.row[same], minlength=matrix.shape[0])
-
-
-def _team_metrics(
-    graph: CollaborationGraph,
-    team: np.ndarray,
-    names: list[str],
-    isolated: np.ndarray,
-    peripheral: np.ndarray,
-    config: AnalysisConfig,
-    unit: str,
-) -> list[TeamMetrics]:
-    k = len(names)
-    size = np.bincount(team, minlength=k)
-    coo = graph.strength.tocoo()
-    same = team[coo.row] == team[coo.col]
-    internal = np.bincount(team[coo.row[same]], weights=coo.data[same], minlength=k)
-    external = np.bincount(team[coo.row[~same]], weights=coo.data[~same], minlength=k)
-    total = internal + external
-    share = np.divide(external, total, out=np.zeros(k), where=total > 0)
-    strong = graph.strong.tocoo()
-    cross = team[strong.row] != team[strong.col]
-    links = sp.csr_matrix(
-        (np.ones(int(cross.sum())), (team[strong.row[cross]], team[strong.col[cross]])),
-        shape=(k, k),
-    )
-    links.sum_duplicates()
-    connected = np.diff(links.indptr)
-    eligible = size >= config.min_group_size
-    median_share = float(np.median(share[eligible])) if eligible.any() else 0.0
-    limit = config.siloed_relative * median_share
-    iso = np.bincount(team, weights=isolated.astype(float), minlength=k)
-    per = np.bincount(team, weights=peripheral.astype(float), minlength=k)
-    rows: list[TeamMetrics] = []
-    # Org totals (summary.json) minus the published teams give the sum of the suppressed ones:
-    # suppress more teams until that sum covers two teams and min_group_size people.
-    hidden = complementary_suppression(size.tolist(), config.min_group_size)
-    for t, name in enumerate(names):
-        if hidden[t]:
-            rows.append(
-                TeamMetrics(
-                    team=name,
-                    size=int(size[t]),
-                    suppressed=True,
-                    reasons=f"fewer than {config.min_group_size} members: suppressed"
-                    if not eligible[t]
-                    else "suppressed with the smaller teams, so that their figures cannot be "
-                    "recovered from the org totals",
-                )
-            )
-            continue
-        siloed = bool(share[t] <= limit and total[t] > 0 and median_share > 0)
-        reasons = ""
-        if siloed:
-            reasons = (
-                f"{share[t]:.0%} of the {unit}'s interaction strength crosses {unit} lines "
-                f"(org median {median_share:.0%}); strong ties to {_plural(int(connected[t]), 'other ' + unit)}"
-            )
-        rows.append(
-            TeamMetrics(
-                team=name,
-                size=int(size[t]),
-                suppressed=False,
-                internal_strength=float(internal[t]),
-                external_strength=float(external[t]),
-                external_share=float(share[t]),
-                connected_teams=int(connected[t]),
-                isolated_members=int(iso[t]),
-                peripheral_members=int(per[t]),
-                siloed=siloed,
-                reasons=reasons,
-            )
-        )
-    return rows
