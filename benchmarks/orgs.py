@@ -44,7 +44,13 @@ GENERATOR_MODULES = (
     "matcher.synthetic.tables",
     "matcher.synthetic.vocabulary",
 )
-GRAPH_MODULES = ("matcher.analysis.graph", "matcher.config", "matcher.model", "matcher.io.load")
+GRAPH_MODULES = (
+    "matcher.analysis.graph",
+    "matcher.config",
+    "matcher.model",
+    "matcher.io.load",
+    "matcher.io.tables",
+)
 
 Log = Callable[[str], None]
 

@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from matcher.analysis.flags import Flag
 from matcher.config import AnalysisConfig
 
-FLAGS = ("isolated", "peripheral", "new_hire", "connector")
 PERIOD_PATTERN = re.compile(r"^(\d{4})(?:Q([1-4])|-(0[1-9]|1[0-2])|H([12]))$")
 
 

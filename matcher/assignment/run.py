@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from matcher.analysis.flags import WANTING_CONNECTION
 from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.assignment.certificate import certify_flow
 from matcher.assignment.checks import HistoryPair, Violation, check_assignment
@@ -77,7 +78,7 @@ def summarise(
     flagged = [
         k
         for k, person in enumerate(problem.seekers)
-        if problem.pop.flags[person] & {"isolated", "peripheral"}
+        if problem.pop.flags[person] & WANTING_CONNECTION
     ]
     return {
         "kind": problem.spec.kind.value,

@@ -5,23 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from matcher.assignment.population import Population, popcount
-from matcher.assignment.programs import (
-    Mode,
-    ProgramSpec,
-)
+from matcher.assignment.programs import Mode, ProgramSpec, Weights
 from matcher.assignment.repeats import History
 from matcher.assignment.rules import lookup, overlap_hours, yes_no_rules
 
-TERMS = (
-    "interests",
-    "skills",
-    "overlap_hours",
-    "bridging",
-    "existing_tie",
-    "repeat",
-    "isolation_priority",
-    "preferences",
-)
+TERMS: tuple[str, ...] = tuple(Weights.model_fields)
+"""The soft terms of the objective, one per :class:`Weights` field, in the order of the
+report columns (``assignments.csv``, ``candidates.csv``)."""
 
 
 def _term(

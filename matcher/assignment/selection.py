@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from matcher.analysis.flags import WANTING_CONNECTION
 from matcher.assignment.population import Population
 from matcher.assignment.programs import (
     Capacity,
@@ -24,7 +25,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Selector]] = {
     Kind.PEER_SUPPORT: {
         "seekers": Selector(
             any_of=[
-                Selector(flags=["isolated", "peripheral"], roles=["peer_support_consent"]),
+                Selector(flags=sorted(WANTING_CONNECTION), roles=["peer_support_consent"]),
                 Selector(roles=["support_request"]),
             ]
         ),

@@ -17,16 +17,10 @@ import scipy.sparse as sp
 from matcher.analysis.isolation import Analysis, AnalysisView, PersonMetrics
 from matcher.assignment.scoring import TERMS
 from matcher.errors import ConfigError
+from matcher.io.public import assignment_text, public_people, public_summary
 from matcher.io.write import MANIFEST, OutputDir, published_folder
 from matcher.model import Org
-from matcher.privacy import (
-    Pseudonymizer,
-    assignment_text,
-    public_people,
-    public_summary,
-    tenure_band,
-    tenure_edges,
-)
+from matcher.privacy import Pseudonymizer, tenure_band, tenure_edges
 
 if TYPE_CHECKING:  # assign pulls in the solver (OR-Tools): analyze need not load it
     from matcher.assignment.run import ProgramResult
@@ -126,7 +120,7 @@ def write_analysis(
     if pseudonymizer is None:
         edges = tenure_edges(analysis.config.new_hire_days)
         people = [(p, tenure_band(p.tenure_days, edges)) for p in analysis.people]
-    else:  # k-anonymous and in pseudonym order: see matcher.privacy.public_people
+    else:  # k-anonymous and in pseudonym order: see matcher.io.public.public_people
         people = public_people(analysis, pseudonymizer)
         summary["rows_left_out"] = len(analysis.people) - len(people)
     with _published(out_dir) as out:

@@ -13,8 +13,9 @@ from matcher.analysis.isolation import analyze as run_analysis
 from matcher.config import AnalysisConfig
 from matcher.io.configs import load_analysis_config
 from matcher.io.load import load_org
+from matcher.io.public import public_reasons
 from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
-from matcher.privacy import Pseudonymizer, public_reasons
+from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_future
 
 

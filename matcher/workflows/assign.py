@@ -17,10 +17,11 @@ from matcher.errors import OutputError, UsageProblem
 from matcher.history import History, StoredPair
 from matcher.io.load import load_org
 from matcher.io.programs import check_saved_analysis, load_program_file
+from matcher.io.public import public_summary
 from matcher.io.reports import OUTPUT_FILES, read_analysis_view, write_assignments
 from matcher.io.write import published_folder
 from matcher.model import Org
-from matcher.privacy import WITH_NAMES_WARNING, Pseudonymizer, public_summary
+from matcher.privacy import WITH_NAMES_WARNING, Pseudonymizer
 from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_future
 
 

@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
+from matcher.analysis.flags import WANTING_CONNECTION
 from matcher.assignment.checks.violations import as_date
 from matcher.assignment.programs import Kind, ProgramSpec, Selector
 from matcher.model import Employee, Org
@@ -29,7 +30,7 @@ DEFAULT_SELECTORS: dict[Kind, dict[str, Selector]] = {
     Kind.PEER_SUPPORT: {
         "seekers": Selector(
             any_of=[
-                Selector(flags=["isolated", "peripheral"], roles=["peer_support_consent"]),
+                Selector(flags=sorted(WANTING_CONNECTION), roles=["peer_support_consent"]),
                 Selector(roles=["support_request"]),
             ]
         ),
