@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -193,3 +195,15 @@ def test_generate_writes_what_the_org_files_fixture_holds(
     assert written == ["employees.csv", "interactions.csv", "truth.csv"]
     for name in written:
         assert (tmp_path / name).read_bytes() == (org_files.folder / name).read_bytes(), name
+
+
+def test_the_public_api_loads_lazily() -> None:
+    """`import matcher` and `matcher --help` load no graph library; every name in
+    `matcher.__all__` still resolves."""
+    code = (
+        "import sys, matcher; heavy = [m for m in ('igraph', 'networkx', 'scipy', 'ortools') "
+        "if m in sys.modules]; assert not heavy, heavy; "
+        "assert all(getattr(matcher, n) is not None for n in matcher.__all__); "
+        "assert 'networkx' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
