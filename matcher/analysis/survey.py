@@ -64,6 +64,7 @@ class Survey:
     submitted: np.ndarray
 
     def __post_init__(self) -> None:
+        """Check the arrays describe one survey of the same people."""
         n = self.responded.shape[0]
         if self.has_someone.shape != (n,) or self.submitted.shape != (n,):
             raise ValueError("a survey's arrays must have one entry per person")

@@ -84,17 +84,21 @@ class MatchingProblem:
 
     @property
     def seeker_ids(self) -> list[str]:
+        """Ids of the seekers, in seeker order."""
         return [self.pop.ids[i] for i in self.seekers]
 
     @property
     def provider_ids(self) -> list[str]:
+        """Ids of the providers, in provider order."""
         return [self.pop.ids[i] for i in self.providers]
 
     @property
     def arcs(self) -> int:
+        """Number of eligible (seeker, provider) arcs."""
         return len(self.arc_seeker)
 
     def seeker_team(self) -> np.ndarray:
+        """Team code of each seeker."""
         return self.pop.team[self.seekers]
 
 

@@ -41,6 +41,7 @@ class SurveyLoad:
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
+        """The ``survey`` block of ``summary.json``."""
         return {
             "file": self.file,
             "rows": self.rows,

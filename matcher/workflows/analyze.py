@@ -35,6 +35,7 @@ class AnalyzeOutcome:
 
     @property
     def summary(self) -> dict[str, object]:
+        """What ``summary.json`` holds."""
         return self.analysis.summary
 
 

@@ -38,9 +38,11 @@ class Silent:
         yield
 
     def step(self, message: str) -> AbstractContextManager[None]:
+        """Nothing to show."""
         return self._nothing()
 
     def warn(self, message: str) -> None:
+        """Keep the warning."""
         self.warnings.append(message)
 
 

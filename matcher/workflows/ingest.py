@@ -60,6 +60,7 @@ class SurveyIngested:
 
     @property
     def summary(self) -> dict[str, Any]:
+        """What ``matcher ingest --json`` prints."""
         return self.report.summary()
 
 
