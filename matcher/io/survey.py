@@ -91,86 +91,119 @@ def load_survey(path: str | Path, org: Org) -> tuple[Survey, SurveyLoad]:
     ([False, False, True], True, 1)
     """
     table, first_row = read_table(path, SURVEY_COLUMNS)
-    file = str(path)
-    n = len(org)
-    load = SurveyLoad(file=file, rows=table.num_rows)
-    problems = ProblemCollector()
-    responded = np.zeros(n, bool)
-    has_someone = np.full(n, UNKNOWN, np.int8)
-    submitted = np.full(n, np.datetime64("NaT"), "datetime64[D]")
-    seen: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
+    reader = _Reader(org, SurveyLoad(file=str(path), rows=table.num_rows))
     columns = {name: table.column(name).to_pylist() for name in SURVEY_COLUMNS}
     for offset in range(table.num_rows):
-        row = first_row + offset
-        respondent = (columns["respondent_id"][offset] or "").strip()
+        reader.add(first_row + offset, *(columns[name][offset] for name in SURVEY_COLUMNS))
+    reader.problems.raise_if_any()
+    return reader.survey(), reader.load
+
+
+class _Reader:
+    """The survey's arrays, filled row by row; problems collected, not raised."""
+
+    def __init__(self, org: Org, load: SurveyLoad) -> None:
+        n = len(org)
+        self.org, self.load, self.problems = org, load, ProblemCollector()
+        self.responded = np.zeros(n, bool)
+        self.has_someone = np.full(n, UNKNOWN, np.int8)
+        self.submitted = np.full(n, np.datetime64("NaT"), "datetime64[D]")
+        self.seen: dict[str, int] = {}
+        self.rows: list[int] = []
+        self.cols: list[int] = []
+
+    def add(
+        self,
+        row: int,
+        respondent: str | None,
+        submitted: str | None,
+        answer: str | None,
+        named: str | None,
+    ) -> None:
+        """Read one row: check its cells, then keep it when its respondent is an employee."""
+        parsed = self._parse(
+            row, (respondent or "").strip(), submitted, (answer or "").strip().lower()
+        )
+        if parsed is None:
+            return
+        who, day = parsed
+        k = self.org.index.get(who)
+        if k is None:
+            if who in self.org.manager_of:
+                self.load.opted_out_respondents += 1
+            else:
+                self.load.unknown_respondents += 1
+            return
+        self.responded[k] = True
+        self.has_someone[k] = ANSWERS[(answer or "").strip().lower()]
+        self.submitted[k] = np.datetime64(day, "D")
+        self.load.first = day if self.load.first is None else min(self.load.first, day)
+        self.load.last = day if self.load.last is None else max(self.load.last, day)
+        self._nominate(k, who, named)
+
+    def _parse(
+        self, row: int, respondent: str, submitted: str | None, answer: str
+    ) -> tuple[str, dt.date] | None:
+        file = self.load.file
         if not respondent:
-            problems.add(file, row, "respondent_id", "blank respondent_id")
-            continue
-        if respondent in seen:
-            problems.add(
+            self.problems.add(file, row, "respondent_id", "blank respondent_id")
+            return None
+        if respondent in self.seen:
+            self.problems.add(
                 file,
                 row,
                 "respondent_id",
-                f"{respondent!r} answers twice (also on row {seen[respondent]}): survey.csv "
+                f"{respondent!r} answers twice (also on row {self.seen[respondent]}): survey.csv "
                 "holds one row per respondent, the latest response",
             )
-            continue
-        seen[respondent] = row
-        answer = (columns["has_someone"][offset] or "").strip().lower()
+            return None
+        self.seen[respondent] = row
         if answer not in ANSWERS:
-            problems.add(
+            self.problems.add(
                 file, row, "has_someone", f"expected true, false or blank, found {answer!r}"
             )
-            continue
+            return None
         try:
-            day = _parse_day(columns["submitted"][offset] or "")
+            return respondent, _parse_day(submitted or "")
         except ValueError:
-            problems.add(
+            self.problems.add(
                 file,
                 row,
                 "submitted",
-                f"expected an ISO 8601 date or time such as 2026-09-25T10:31:02+00:00, "
-                f"found {columns['submitted'][offset]!r}",
+                "expected an ISO 8601 date or time such as 2026-09-25T10:31:02+00:00, "
+                f"found {submitted!r}",
             )
-            continue
-        k = org.index.get(respondent)
-        if k is None:
-            if respondent in org.manager_of:
-                load.opted_out_respondents += 1
-            else:
-                load.unknown_respondents += 1
-            continue
-        responded[k] = True
-        has_someone[k] = ANSWERS[answer]
-        submitted[k] = np.datetime64(day, "D")
-        load.first = day if load.first is None else min(load.first, day)
-        load.last = day if load.last is None else max(load.last, day)
-        for nominee in dict.fromkeys(_split(columns["turn_to"][offset])):
-            j = org.index.get(nominee)
+            return None
+
+    def _nominate(self, k: int, respondent: str, named: str | None) -> None:
+        for nominee in dict.fromkeys(_split(named)):
+            j = self.org.index.get(nominee)
             if nominee == respondent:
-                load.self_nominations += 1
+                self.load.self_nominations += 1
             elif j is not None:
-                rows.append(k)
-                cols.append(j)
-            elif nominee in org.manager_of:
-                load.opted_out_nominees += 1
+                self.rows.append(k)
+                self.cols.append(j)
+            elif nominee in self.org.manager_of:
+                self.load.opted_out_nominees += 1
             else:
-                load.unknown_nominees += 1
-    problems.raise_if_any()
-    load.respondents = int(responded.sum())
-    nominations = sp.csr_matrix(
-        (np.ones(len(rows), bool), (np.array(rows, np.int64), np.array(cols, np.int64))),
-        shape=(n, n),
-    )
-    survey = Survey(
-        responded=responded,
-        has_someone=has_someone,
-        nominations=nominations,
-        submitted=submitted,
-    )
-    return survey, load
+                self.load.unknown_nominees += 1
+
+    def survey(self) -> Survey:
+        self.load.respondents = int(self.responded.sum())
+        n = len(self.org)
+        nominations = sp.csr_matrix(
+            (
+                np.ones(len(self.rows), bool),
+                (np.array(self.rows, np.int64), np.array(self.cols, np.int64)),
+            ),
+            shape=(n, n),
+        )
+        return Survey(
+            responded=self.responded,
+            has_someone=self.has_someone,
+            nominations=nominations,
+            submitted=self.submitted,
+        )
 
 
 def _split(value: str | None) -> list[str]:
