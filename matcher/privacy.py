@@ -163,13 +163,16 @@ def tenure_band(days: float | None, edges: Sequence[int] = (90, 365, 1095)) -> s
     return f"{span(edges[-1])} or more"
 
 
-def complementary_suppression(sizes: Sequence[int], k: int) -> list[bool]:
+def complementary_suppression(
+    sizes: Sequence[int], k: int, forced: Sequence[bool] | None = None
+) -> list[bool]:
     """Which cells of a total to suppress so that none can be recovered by subtraction.
 
-    Cells of fewer than ``k`` people are suppressed (primary suppression). A published total
-    minus the published cells gives the sum of the suppressed ones, so while the suppressed
-    cells are a single cell, or hold fewer than ``k`` people together, the smallest published
-    cell is suppressed as well (complementary suppression).
+    Cells of fewer than ``k`` people, and the ``forced`` ones, are suppressed (primary
+    suppression). A published total minus the published cells gives the sum of the
+    suppressed ones, so while the suppressed cells that hold anyone are a single cell, or
+    hold fewer than ``k`` people together, the smallest published cell is suppressed as well
+    (complementary suppression).
 
     >>> complementary_suppression([3, 12, 8, 20], 5)
     [True, False, True, False]
@@ -177,14 +180,16 @@ def complementary_suppression(sizes: Sequence[int], k: int) -> list[bool]:
     [True, True, True]
     >>> complementary_suppression([6, 7], 5)
     [False, False]
+    >>> complementary_suppression([0, 6, 7, 9], 5, forced=[False, True, False, False])
+    [True, True, True, False]
     """
-    hidden = [size < k for size in sizes]
-    while any(hidden):
-        count = sum(hidden)
-        people = sum(size for size, h in zip(sizes, hidden, strict=True) if h)
-        if count >= 2 and people >= k:
+    hidden = [size < k or bool(forced and forced[i]) for i, size in enumerate(sizes)]
+    while True:
+        holding = [i for i, h in enumerate(hidden) if h and sizes[i] > 0]
+        people = sum(sizes[i] for i in holding)
+        if not holding or (len(holding) >= 2 and people >= k):
             break
-        shown = [i for i, h in enumerate(hidden) if not h]
+        shown = [i for i, h in enumerate(hidden) if not h and sizes[i] > 0]
         if not shown:
             break
         hidden[min(shown, key=lambda i: (sizes[i], i))] = True

@@ -6,6 +6,7 @@ written. Reasons are short sentences a program lead can read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
@@ -16,6 +17,16 @@ import scipy.sparse as sp
 from matcher.analysis import metrics
 from matcher.analysis.flags import Flag
 from matcher.analysis.graph import CollaborationGraph, build_graph
+from matcher.analysis.survey import (
+    UNKNOWN,
+    YES,
+    Judgement,
+    Survey,
+    judge,
+    survey_summary,
+    team_shares,
+    with_survey,
+)
 from matcher.analysis.teams import TeamMetrics, group_unit, plural, team_codes, team_metrics
 from matcher.config import AnalysisConfig
 from matcher.model import Employee, Org
@@ -41,6 +52,18 @@ class PersonMetrics:
     team: str
     tenure_days: float | None
     reasons: str
+    survey_responded: bool | None = None
+    """With a survey: whether they answered (``None`` without a survey)."""
+    says_has_someone: bool | None = None
+    """Their answer to "I have at least one person at work I can turn to" (``None``: no
+    answer, another answer, or no survey)."""
+    names: int | None = None
+    """How many people they named as someone they turn to."""
+    named_by: int | None = None
+    """How many respondents named them."""
+    signals: tuple[str, ...] = ()
+    """Where what they say and what the interaction data show disagree (see
+    :class:`matcher.analysis.survey.Signal`)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,8 @@ class AnalysisView:
     """The analysis settings, as in ``summary.json``."""
     sources: dict[str, str] = field(default_factory=dict)
     """The input files it was made from, as in :attr:`matcher.model.Org.sources`."""
+    says_no_one: np.ndarray | None = None
+    """With a survey: respondents who say they have no one to turn to (bool, org order)."""
 
 
 @dataclass
@@ -74,6 +99,8 @@ class Analysis:
     as_of: dt.datetime
     config: AnalysisConfig
     summary: dict[str, object] = field(default_factory=dict)
+    survey: Survey | None = None
+    """The survey heard, when one was given (its ties are in :attr:`graph`)."""
 
     def flagged(self, flag: str) -> list[str]:
         """Ids of the people carrying ``flag``."""
@@ -90,6 +117,7 @@ class Analysis:
             threshold=self.graph.threshold,
             config=self.config.model_dump(mode="json"),
             sources=dict(self.summary.get("inputs", {})),  # type: ignore[call-overload]
+            says_no_one=None if self.survey is None else self.survey.says_no_one,
         )
 
 
@@ -131,7 +159,9 @@ def _distinct_labels_per_row(
     return counts, some
 
 
-def analyze(org: Org, config: AnalysisConfig | None = None) -> Analysis:
+def analyze(
+    org: Org, config: AnalysisConfig | None = None, survey: Survey | None = None
+) -> Analysis:
     """Compute per-person network metrics, the flags and their reasons, and team siloing.
 
     Parameters
@@ -141,6 +171,10 @@ def analyze(org: Org, config: AnalysisConfig | None = None) -> Analysis:
         date (now when it has none).
     config : AnalysisConfig, optional
         Parameters; defaults follow the domain brief.
+    survey : Survey, optional
+        What people said in a pulse survey (:func:`matcher.io.survey.load_survey`): its
+        nominations become ties, and what respondents say about having someone to turn to
+        decides whether they are isolated (see Notes).
 
     Returns
     -------
@@ -160,6 +194,13 @@ def analyze(org: Org, config: AnalysisConfig | None = None) -> Analysis:
       at least ``connector_min_teams`` other teams.
     * A team is siloed when its cross-team share of tie strength is at most
       ``siloed_relative`` × the median team's.
+
+    With a survey (see :mod:`matcher.analysis.survey`): a nomination is a tie of channel
+    ``survey`` and two people who name each other have a strong tie; a respondent who says
+    they have no one (names nobody and does not say yes) is ``isolated`` whatever the graph
+    shows, one who says they have someone is not isolated on the graph alone; where what they
+    say and what the interaction data show disagree, ``signals`` says so. Non-respondents are
+    judged by the graph.
 
     Examples
     --------
@@ -190,17 +231,44 @@ def analyze(org: Org, config: AnalysisConfig | None = None) -> Analysis:
     as_of = org.as_of or dt.datetime.now(tz=dt.UTC)
     tenure = _tenure_days(org, as_of)
     graph = build_graph(org.interactions, len(org), as_of, config, tenure_days=tenure)
+    heard = None
+    if survey is not None:
+        sensed = metrics.degrees(graph.strong)
+        graph = with_survey(graph, survey, config, tenure_days=tenure)
+        heard = (survey, sensed)
     unit = group_unit(org)
     team, team_names = team_codes(org, unit)
     network = _network_metrics(graph, team, config)
-    flags = _flag_arrays(network, tenure, config)
-    reasons = _Reasons(network, flags, tenure, team, team_names, unit, config, as_of)
+    judgement = None if heard is None else judge(heard[0], heard[1], network.strong_ties)
+    flags = _flag_arrays(network, tenure, config, judgement)
+    reasons = _Reasons(network, flags, tenure, team, team_names, unit, config, as_of, survey)
     people = [
-        _person(k, employee, network, tenure, reasons) for k, employee in enumerate(org.employees)
+        _person(k, employee, network, tenure, reasons, survey, judgement)
+        for k, employee in enumerate(org.employees)
     ]
     teams = team_metrics(graph, team, team_names, flags.isolated, flags.peripheral, config, unit)
     summary = _summary(org, graph, network, flags, teams, unit, as_of, config)
-    return Analysis(people, teams, graph, as_of, config, summary)
+    if heard is not None and judgement is not None:
+        teams = _with_survey_shares(teams, heard[0], team, config)
+        summary["survey"] = survey_summary(heard[0], heard[1], judgement, config.min_group_size)
+    return Analysis(people, teams, graph, as_of, config, summary, survey)
+
+
+def _with_survey_shares(
+    teams: list[TeamMetrics], survey: Survey, team: np.ndarray, config: AnalysisConfig
+) -> list[TeamMetrics]:
+    """``teams`` with their respondents and the share who say they have someone."""
+    respondents, shares = team_shares(
+        survey, team, len(teams), [t.suppressed for t in teams], config.min_group_size
+    )
+    return [
+        dataclasses.replace(
+            t,
+            survey_respondents=None if t.suppressed else int(respondents[k]),
+            says_has_someone_share=shares[k],
+        )
+        for k, t in enumerate(teams)
+    ]
 
 
 @dataclass(frozen=True)
@@ -264,6 +332,8 @@ class _FlagArrays:
     isolated: np.ndarray
     peripheral: np.ndarray
     connector: np.ndarray
+    self_reported: np.ndarray
+    """Isolated because they say so in the survey."""
 
     def counts(self) -> dict[str, int]:
         """People per flag, as in ``summary.json`` (plain words as keys)."""
@@ -275,18 +345,22 @@ class _FlagArrays:
         }
 
 
-def _flag_arrays(network: _Network, tenure: np.ndarray, config: AnalysisConfig) -> _FlagArrays:
+def _flag_arrays(
+    network: _Network, tenure: np.ndarray, config: AnalysisConfig, judgement: Judgement | None
+) -> _FlagArrays:
     """The flags' definitions (see :func:`analyze`'s Notes)."""
     n = len(tenure)
     strong_ties = network.strong_ties
     new_hire = ~np.isnan(tenure) & (tenure < config.new_hire_days)
-    isolated = strong_ties == 0
+    tied = strong_ties > 0
+    isolated = ~tied if judgement is None else judgement.isolated
+    self_reported = np.zeros(n, bool) if judgement is None else judgement.self_reported
     few_limit = np.zeros(n)
     for cohort in (new_hire, ~new_hire):
-        pool = strong_ties[cohort & ~isolated]
+        pool = strong_ties[cohort & tied]
         limit = np.quantile(pool, config.peripheral_quantile) if len(pool) else 0
         few_limit[cohort] = min(max(float(np.floor(limit)), 1.0), config.peripheral_max_ties)
-    peripheral = ~isolated & (strong_ties <= few_limit) & (network.strong_teams <= 1)
+    peripheral = ~isolated & tied & (strong_ties <= few_limit) & (network.strong_teams <= 1)
     betweenness = network.betweenness
     cutoff = np.quantile(betweenness, 1 - config.connector_share) if n else 0.0
     connector = (
@@ -294,7 +368,7 @@ def _flag_arrays(network: _Network, tenure: np.ndarray, config: AnalysisConfig) 
         & (betweenness > 0)
         & (network.other_teams >= config.connector_min_teams)
     )
-    return _FlagArrays(new_hire, isolated, peripheral, connector)
+    return _FlagArrays(new_hire, isolated, peripheral, connector, self_reported)
 
 
 @dataclass(frozen=True)
@@ -309,6 +383,7 @@ class _Reasons:
     unit: str
     config: AnalysisConfig
     as_of: dt.datetime
+    survey: Survey | None = None
 
     def of(self, k: int, employee: Employee) -> tuple[tuple[Flag, ...], str]:
         """Person ``k``'s flags, and their reasons joined in one sentence list."""
@@ -330,6 +405,16 @@ class _Reasons:
         )
 
     def _isolated(self, k: int) -> str:
+        if not self.flags.self_reported[k]:
+            return self._sensed_isolated(k)
+        assert self.survey is not None
+        words = f"says they have no one at work to turn to (survey of {self.survey.date(k)})"
+        ties = int(self.network.strong_ties[k])
+        if ties:
+            return words + f"; the interaction data show {plural(ties, 'strong tie')}"
+        return words + "; " + self._sensed_isolated(k)
+
+    def _sensed_isolated(self, k: int) -> str:
         weak = int(self.network.reciprocal[k])
         one_way = int(self.network.one_way[k])
         one_way_in = int(self.network.one_way_in[k])
@@ -366,7 +451,7 @@ class _Reasons:
 
     @functools.cached_property
     def _median_core(self) -> float:
-        connected = ~self.flags.isolated
+        connected = self.network.strong_ties > 0
         return float(np.median(self.network.coreness[connected])) if connected.any() else 0.0
 
     @functools.cached_property
@@ -376,9 +461,25 @@ class _Reasons:
 
 
 def _person(
-    k: int, employee: Employee, network: _Network, tenure: np.ndarray, reasons: _Reasons
+    k: int,
+    employee: Employee,
+    network: _Network,
+    tenure: np.ndarray,
+    reasons: _Reasons,
+    survey: Survey | None,
+    judgement: Judgement | None,
 ) -> PersonMetrics:
     flags, words = reasons.of(k, employee)
+    said: dict[str, object] = {}
+    if survey is not None and judgement is not None:
+        answer = int(survey.has_someone[k])
+        said = {
+            "survey_responded": bool(survey.responded[k]),
+            "says_has_someone": None if answer == UNKNOWN else answer == YES,
+            "names": int(survey.names[k]),
+            "named_by": int(survey.named_by[k]),
+            "signals": tuple(str(signal) for signal in judgement.signals[k]),
+        }
     return PersonMetrics(
         id=employee.id,
         flags=flags,
@@ -396,6 +497,7 @@ def _person(
         team=employee.team or "",
         tenure_days=None if np.isnan(tenure[k]) else float(tenure[k]),
         reasons=words,
+        **said,  # type: ignore[arg-type]
     )
 
 

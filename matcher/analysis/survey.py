@@ -17,6 +17,7 @@ Everything is arrays in org order; nothing is read or written here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -25,9 +26,13 @@ import scipy.sparse as sp
 
 from matcher.analysis.graph import CollaborationGraph, strong_ties
 from matcher.config import AnalysisConfig
+from matcher.privacy import complementary_suppression
 
 YES, NO, UNKNOWN = 1, 0, -1
 """Values of :attr:`Survey.has_someone`."""
+SAYS_NO_ONE = "says_no_one"
+"""The program selector (``says_no_one = true``) for respondents who say they have no one;
+also the fact the independent checker reads beside each person's flags."""
 
 
 class Signal(StrEnum):
@@ -177,38 +182,102 @@ class Judgement:
     """What the survey changes in the flags, per person in org order."""
 
     isolated: np.ndarray
-    """Isolated after the survey: says no one, or (not responding, or saying nothing either
-    way) no strong tie."""
+    """Isolated once the survey is heard: says no one, or (not responding, or saying neither)
+    no strong tie in the graph with the survey's ties."""
+    self_reported: np.ndarray
+    """Isolated because they say they have no one."""
     signals: list[tuple[Signal, ...]]
 
 
-def judge(survey: Survey, strong_count: np.ndarray) -> Judgement:
+def judge(survey: Survey, sensed: np.ndarray, strong: np.ndarray) -> Judgement:
     """Who is isolated once what people say is heard, and where the sources disagree.
 
     A respondent who says they have no one is isolated whatever the graph shows; one who says
     they have someone is not isolated on the graph alone; everyone else is judged by the graph
-    (``strong_count``: strong ties per person, survey ties included).
+    with the survey's ties (``strong``: strong ties per person). The signals compare what
+    people say with what the interaction data alone show (``sensed``: strong ties per person
+    before the survey's ties were added).
 
     >>> s = Survey(responded=np.array([True, True, False]),
     ...     has_someone=np.array([NO, YES, UNKNOWN], np.int8),
     ...     nominations=sp.csr_matrix((3, 3), dtype=bool),
     ...     submitted=np.full(3, np.datetime64("2026-09-25"), "datetime64[D]"))
-    >>> j = judge(s, np.array([2, 0, 0]))
+    >>> j = judge(s, sensed=np.array([2, 0, 0]), strong=np.array([2, 0, 0]))
     >>> j.isolated.tolist(), [list(map(str, x)) for x in j.signals]
     ([True, False, True], [['says_no_one_sensed_connected'], ['sensed_isolated_says_has_someone'], []])
     """
-    sensed = strong_count == 0
     no_one, someone = survey.says_no_one, survey.says_someone
-    isolated = no_one | (sensed & ~someone)
+    isolated = no_one | ((strong == 0) & ~someone)
     mixed = survey.responded & (survey.has_someone == NO) & (survey.names > 0)
-    signals: list[tuple[Signal, ...]] = []
-    for k in range(sensed.shape[0]):
-        found: list[Signal] = []
-        if someone[k] and sensed[k]:
-            found.append(Signal.SENSED_ISOLATED_SAYS_HAS_SOMEONE)
-        if no_one[k] and not sensed[k]:
-            found.append(Signal.SAYS_NO_ONE_SENSED_CONNECTED)
-        if mixed[k]:
-            found.append(Signal.SAYS_NO_BUT_NAMES_SOMEONE)
-        signals.append(tuple(found))
-    return Judgement(isolated=isolated, signals=signals)
+    disagree = {
+        Signal.SENSED_ISOLATED_SAYS_HAS_SOMEONE: someone & (sensed == 0),
+        Signal.SAYS_NO_ONE_SENSED_CONNECTED: no_one & (sensed > 0),
+        Signal.SAYS_NO_BUT_NAMES_SOMEONE: mixed,
+    }
+    signals = [
+        tuple(signal for signal, where in disagree.items() if where[k])
+        for k in range(sensed.shape[0])
+    ]
+    return Judgement(isolated=isolated, self_reported=no_one, signals=signals)
+
+
+def team_shares(
+    survey: Survey, team: np.ndarray, teams: int, suppressed: Sequence[bool], k: int
+) -> tuple[np.ndarray, list[float | None]]:
+    """Per team: respondents, and the share of them who say they have someone (``None`` where
+    it is withheld: fewer than ``k`` respondents, a team withheld from ``teams.csv``, or a
+    share that the org total minus the published ones would give away).
+
+    >>> s = Survey(responded=np.ones(7, bool), has_someone=np.array([1, 1, 0, 1, 1, 1, 1], np.int8),
+    ...     nominations=sp.csr_matrix((7, 7), dtype=bool),
+    ...     submitted=np.full(7, np.datetime64("2026-09-25"), "datetime64[D]"))
+    >>> team_shares(s, np.array([0] * 5 + [1] * 2), 2, [False, False], k=5)
+    (array([5, 2]), [None, None])
+    """
+    respondents = np.bincount(team[survey.responded], minlength=teams)
+    yes = np.bincount(team[survey.says_someone], minlength=teams)
+    hidden = complementary_suppression(respondents.tolist(), k, forced=list(suppressed))
+    shares: list[float | None] = [
+        None if hidden[t] or respondents[t] == 0 else float(yes[t] / respondents[t])
+        for t in range(teams)
+    ]
+    return respondents, shares
+
+
+def survey_summary(
+    survey: Survey, sensed: np.ndarray, judgement: Judgement, k: int
+) -> dict[str, object]:
+    """The ``survey`` block of ``summary.json``: responses and how survey and graph agree (a
+    2×2 table of what people say against what the interaction data show). Counts of 1 to
+    ``k - 1`` people are withheld (``None``)."""
+
+    def count(mask: np.ndarray) -> int | None:
+        total = int(mask.sum())
+        return None if 0 < total < k else total
+
+    responded = survey.responded
+    no_one, someone = survey.says_no_one, survey.says_someone
+    isolated_sensed = responded & (sensed == 0)
+    connected_sensed = responded & (sensed > 0)
+    return {
+        "respondents": int(responded.sum()),
+        "says_has_someone": count(someone),
+        "says_no_one": count(no_one),
+        "answered_yes": count(responded & (survey.has_someone == YES)),
+        "answered_no": count(responded & (survey.has_someone == NO)),
+        "answered_other_or_blank": count(responded & (survey.has_someone == UNKNOWN)),
+        "nominations": int(survey.nominations.nnz),
+        "mutual_nominations": int(sp.triu(survey.mutual, k=1).nnz),
+        "isolated_self_reported": count(judgement.self_reported),
+        "agreement": {
+            "says_no_one": {
+                "sensed_isolated": count(no_one & isolated_sensed),
+                "sensed_connected": count(no_one & connected_sensed),
+            },
+            "says_has_someone": {
+                "sensed_isolated": count(someone & isolated_sensed),
+                "sensed_connected": count(someone & connected_sensed),
+            },
+        },
+        "withheld_below": k,
+    }

@@ -28,6 +28,11 @@ class TeamMetrics:
     peripheral_members: int | None = None
     siloed: bool | None = None
     reasons: str = ""
+    survey_respondents: int | None = None
+    """With a survey: members who answered (``None`` without one, or for a withheld team)."""
+    says_has_someone_share: float | None = None
+    """Share of the respondents who say they have someone to turn to (``None`` when withheld:
+    fewer than ``min_group_size`` respondents, or recoverable from the org total)."""
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:

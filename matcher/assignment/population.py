@@ -104,6 +104,8 @@ class Population:
     community: np.ndarray
     strong_ties: np.ndarray
     flags: list[frozenset[str]]
+    says_no_one: np.ndarray | None
+    """With a survey: who said they have no one at work to turn to."""
     strength: sp.csr_matrix
     tie_threshold: float
     team_names: list[str]
@@ -189,6 +191,7 @@ def population(org: Org, analysis: Analysis | AnalysisView) -> Population:
         community=view.community,
         strong_ties=view.strong_ties,
         flags=view.flags,
+        says_no_one=view.says_no_one,
         strength=view.strength,
         tie_threshold=view.threshold,
         team_names=team_names,

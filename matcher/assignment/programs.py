@@ -57,6 +57,9 @@ class Selector(Strict):
     max_level: int | None = None
     any_of: list[Selector] | None = None
     exclude_ids: list[str] | None = None
+    says_no_one: bool | None = None
+    """With a survey: people who said they have no one at work to turn to (``true``), or
+    everyone else (``false``)."""
 
 
 class Capacity(Strict):
@@ -187,6 +190,8 @@ class ProgramSpec(Strict):
 class DataSection(Strict):
     employees: str
     interactions: str | None = None
+    survey: str | None = None
+    """A ``survey.csv`` (``matcher ingest`` of a forms export) heard by the analysis."""
     as_of: dt.date | None = None
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from matcher.analysis.flags import WANTING_CONNECTION
 from matcher.analysis.isolation import Analysis, AnalysisView
+from matcher.analysis.survey import SAYS_NO_ONE
 from matcher.assignment.certificate import certify_flow
 from matcher.assignment.checks import HistoryPair, Violation, check_assignment
 from matcher.assignment.compile import MatchingProblem, compile_program
@@ -23,7 +24,7 @@ from matcher.assignment.explain import (
     explain_assignments,
     explain_unmatched,
 )
-from matcher.assignment.population import population
+from matcher.assignment.population import Population, population
 from matcher.assignment.programs import Kind, ProgramSpec
 from matcher.assignment.repeats import History, history_for
 from matcher.assignment.solve import Solution, SolveOptions, solve
@@ -241,7 +242,7 @@ def verify(
                 strict=True,
             )
         )
-        flags = {ids[k]: set(f) for k, f in enumerate(pop.flags)}
+        flags = facts(pop)
         # committed pairs of people still in the org count, once each, in a stable order (as
         # the solver counts them: someone who left takes no one's room)
         present = pop.org.index
@@ -330,7 +331,7 @@ def check_imported(
     (['m@2026Q3: same_team: A and B are in the same team, which same_team = forbidden excludes'], ['x'])
     """
     pop = population(org, analysis)
-    flags = {pop.ids[k]: set(f) for k, f in enumerate(pop.flags)}
+    flags = facts(pop)
     by_name = {spec.name: spec for spec in specs}
     groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for row in rows:
@@ -359,3 +360,13 @@ def check_imported(
         ):
             found.append(f"{name}@{period}: {violation.rule}: {violation.message}")
     return found, sorted(unchecked)
+
+
+def facts(pop: Population) -> dict[str, set[str]]:
+    """What the independent checker reads of each person beside the org: their flags, and
+    :data:`~matcher.analysis.survey.SAYS_NO_ONE` when they said so in a survey."""
+    said = pop.says_no_one
+    return {
+        pop.ids[k]: set(f) | ({SAYS_NO_ONE} if said is not None and said[k] else set())
+        for k, f in enumerate(pop.flags)
+    }

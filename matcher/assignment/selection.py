@@ -66,6 +66,13 @@ def select(selector: Selector, pop: Population) -> np.ndarray:
     if selector.flags is not None:
         flags = set(selector.flags)
         mask &= np.array([bool(flags & f) for f in pop.flags], dtype=bool)
+    if selector.says_no_one is not None:
+        if pop.says_no_one is None:
+            raise ConfigError(
+                "the selector says_no_one picks people by what they said in a survey: give the "
+                "analysis one ([data] survey, --survey, or analyze --survey before --analysis)"
+            )
+        mask &= pop.says_no_one == selector.says_no_one
     for values, attribute in (
         (selector.ids, "id"),
         (selector.teams, "team"),

@@ -16,6 +16,13 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
 @click.option("--employees", "employees_path", type=click.Path(path_type=Path), required=True)
 @click.option("--interactions", "interactions_path", type=click.Path(path_type=Path), required=True)
 @click.option(
+    "--survey",
+    "survey_path",
+    type=click.Path(path_type=Path),
+    help="survey.csv (matcher ingest of a forms export): what people say about having "
+    "someone to turn to, heard beside the graph.",
+)
+@click.option(
     "--as-of", callback=parse_date, help="Analysis date (default: the latest interaction)."
 )
 @click.option(
@@ -36,6 +43,7 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
 def analyze(
     employees_path: Path,
     interactions_path: Path,
+    survey_path: Path | None,
     as_of: dt.date | None,
     config_path: Path | None,
     seed: int | None,
@@ -54,6 +62,7 @@ def analyze(
         out_dir,
         as_of=as_of,
         config_file=config_path,
+        survey=survey_path,
         seed=seed,
         pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
         reporter=Console(quiet),
@@ -69,9 +78,21 @@ def analyze(
     ]
     if outcome.dropped:
         lines.append(f"  dropped interaction rows: {outcome.dropped} (see {outcome.rejects_file})")
+    said = summary.get("survey")
+    if isinstance(said, dict):
+        lines.append(
+            f"  survey: {said['respondents']:,} respondents; says no one to turn to: "
+            f"{_count(said['says_no_one'])}; survey and graph disagree on "
+            f"{sum(1 for p in outcome.analysis.people if p.signals):,} people "
+            "(signals column of analysis.csv)"
+        )
     if outcome.opted_out:
         lines.append(f"  dropped {outcome.opted_out:,} rows naming opted-out people")
     for flag, name, reasons in outcome.examples:
         lines.append(f"  e.g. {flag} {name}: {reasons}")
     lines.append(f"  outputs in {out_dir}")
     echo("\n".join(lines), quiet)
+
+
+def _count(value: object) -> str:
+    return "fewer than 5" if value is None else f"{value:,}"

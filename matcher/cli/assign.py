@@ -31,6 +31,12 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     help="Override [data] interactions.",
 )
 @click.option(
+    "--survey",
+    "survey_path",
+    type=click.Path(path_type=Path),
+    help="Override [data] survey: a survey.csv heard by the analysis.",
+)
+@click.option(
     "--analysis",
     "analysis_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -77,6 +83,7 @@ def assign(
     names: tuple[str, ...],
     employees_path: Path | None,
     interactions_path: Path | None,
+    survey_path: Path | None,
     analysis_dir: Path | None,
     out_dir: Path,
     db_path: Path,
@@ -101,6 +108,7 @@ def assign(
         programs=names,
         employees=employees_path,
         interactions=interactions_path,
+        survey=survey_path,
         analysis=analysis_dir,
         seed=seed,
         time_limit=time_limit,

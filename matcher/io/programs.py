@@ -8,6 +8,7 @@ from matcher.analysis.isolation import AnalysisView
 from matcher.assignment.programs import ProgramFile
 from matcher.errors import ConfigError
 from matcher.io.configs import read_toml, validate_model
+from matcher.io.load import file_sha256
 
 
 def load_program_file(path: str | Path) -> ProgramFile:
@@ -29,6 +30,7 @@ def load_program_file(path: str | Path) -> ProgramFile:
             "interactions": None
             if section.interactions is None
             else str((base / section.interactions).resolve()),
+            "survey": None if section.survey is None else str((base / section.survey).resolve()),
         }
     )
     return parsed.model_copy(update={"data": resolved})
@@ -53,6 +55,14 @@ def check_saved_analysis(
             f"is as of {view.as_of.date()}: run matcher analyze --as-of {parsed.data.as_of}, "
             "or leave out --analysis"
         )
+    if parsed.data.survey is not None:
+        heard = view.sources.get("survey", "").rpartition(" sha256:")[2]
+        if heard != file_sha256(parsed.data.survey):
+            raise ConfigError(
+                f"{program_file}: [data] survey is {parsed.data.survey}, but the analysis in "
+                f"{directory} did not hear that survey: run matcher analyze --survey "
+                f"{parsed.data.survey}, or leave out --analysis"
+            )
     if "analysis" not in parsed.model_fields_set:
         return
     wanted = parsed.analysis.model_dump(mode="json")

@@ -25,18 +25,21 @@ if TYPE_CHECKING:  # assign results: importing the solver here would slow down a
     from matcher.assignment.run import ProgramResult
 
 _HIRED = re.compile(r"hired \d{4}-\d{2}-\d{2} \(\d+ days before \d{4}-\d{2}-\d{2}\)")
+_SURVEYED = re.compile(r"\(survey of \d{4}-\d{2}-\d{2}\)")
+"""The day someone answered a survey could tell who they are: pseudonymised, it is left out."""
 
 
 def public_reasons(analysis: Analysis, pseudonymizer: Pseudonymizer | None) -> Callable[[str], str]:
     """What a pseudonymised output may say of a person's reasons: no hire date or exact
-    tenure, no team name (``(withheld)``), no id. Unchanged without a pseudonymizer."""
+    tenure, no survey date, no team name (``(withheld)``), no id. Unchanged without a
+    pseudonymizer."""
     if pseudonymizer is None:
         return lambda text: text
     scrub = pseudonymizer.scrubber(
         (p.id for p in analysis.people), (t.team for t in analysis.teams)
     )
     hired = f"hired in the last {analysis.config.new_hire_days} days"
-    return lambda text: scrub(_HIRED.sub(hired, text))
+    return lambda text: scrub(_SURVEYED.sub("(in the survey)", _HIRED.sub(hired, text)))
 
 
 def public_people(

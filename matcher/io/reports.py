@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from matcher.analysis.isolation import Analysis, AnalysisView, PersonMetrics
+from matcher.analysis.teams import TeamMetrics
 from matcher.assignment.scoring import TERMS
 from matcher.errors import ConfigError
 from matcher.io.public import assignment_text, public_people, public_summary
@@ -44,6 +45,10 @@ ANALYSIS_COLUMNS = (
     "tenure_days",
     "tenure_band",
 )
+SURVEY_ANALYSIS_COLUMNS = ("survey_responded", "says_has_someone", "names", "named_by", "signals")
+"""Columns ``analysis.csv`` gains when the analysis heard a survey (``analyze --survey``)."""
+SURVEY_TEAM_COLUMNS = ("survey_respondents", "says_has_someone_share")
+"""Columns ``teams.csv`` gains with a survey (shares withheld under ``min_group_size``)."""
 TIES_FILE = "ties.npz"
 """What ``assign --analysis`` reads: each person's flags, community and strong ties, and the tie
 strengths, by position in the employees file (no ids, so pseudonymised runs need no key)."""
@@ -69,6 +74,7 @@ TEAM_COLUMNS = (
 
 
 def _person_row(person: PersonMetrics, name: str) -> list[object]:
+    """A row of ``analysis.csv`` before its tenure band (and survey columns)."""
     return [
         name,
         ";".join(person.flags),
@@ -86,6 +92,32 @@ def _person_row(person: PersonMetrics, name: str) -> list[object]:
         person.strong_tie_teams,
         person.team,
         person.tenure_days,
+    ]
+
+
+def _survey_row(person: PersonMetrics) -> list[object]:
+    return [
+        person.survey_responded,
+        person.says_has_someone,
+        person.names,
+        person.named_by,
+        ";".join(person.signals),
+    ]
+
+
+def _team_row(team: TeamMetrics) -> list[object]:
+    return [
+        team.team,
+        team.size,
+        team.suppressed,
+        team.siloed,
+        team.external_share,
+        team.internal_strength,
+        team.external_strength,
+        team.connected_teams,
+        team.isolated_members,
+        team.peripheral_members,
+        team.reasons,
     ]
 
 
@@ -123,26 +155,20 @@ def write_analysis(
     else:  # k-anonymous and in pseudonym order: see matcher.io.public.public_people
         people = public_people(analysis, pseudonymizer)
         summary["rows_left_out"] = len(analysis.people) - len(people)
+    heard = analysis.survey is not None
     with _published(out_dir) as out:
         out.write_csv(
-            "analysis.csv", ANALYSIS_COLUMNS, ([*_person_row(p, p.id), b] for p, b in people)
+            "analysis.csv",
+            ANALYSIS_COLUMNS + (SURVEY_ANALYSIS_COLUMNS if heard else ()),
+            ([*_person_row(p, p.id), b, *(_survey_row(p) if heard else ())] for p, b in people),
         )
         out.write_csv(
             "teams.csv",
-            TEAM_COLUMNS,
+            TEAM_COLUMNS + (SURVEY_TEAM_COLUMNS if heard else ()),
             (
                 [
-                    t.team,
-                    t.size,
-                    t.suppressed,
-                    t.siloed,
-                    t.external_share,
-                    t.internal_strength,
-                    t.external_strength,
-                    t.connected_teams,
-                    t.isolated_members,
-                    t.peripheral_members,
-                    t.reasons,
+                    *_team_row(t),
+                    *((t.survey_respondents, t.says_has_someone_share) if heard else ()),
                 ]
                 for t in analysis.teams
             ),
@@ -203,6 +229,8 @@ def _write_view(
         "strength": upper.data.astype(np.float64),
         "threshold": np.float64(view.threshold),  # type: ignore[dict-item]
     }
+    if view.says_no_one is not None:
+        arrays["says_no_one"] = view.says_no_one.astype(bool)[order]
     if keyed is not None:
         arrays["key_check"] = np.array(keyed[1], dtype=str)
     np.savez(handle, **arrays)  # type: ignore[arg-type]
@@ -285,6 +313,10 @@ def read_analysis_view(
     )
     community, strong_ties = np.empty_like(ties["community"]), np.empty_like(ties["strong_ties"])
     community[order], strong_ties[order] = ties["community"], ties["strong_ties"]
+    says_no_one = None
+    if "says_no_one" in ties:
+        says_no_one = np.empty(n, bool)
+        says_no_one[order] = ties["says_no_one"]
     return AnalysisView(
         as_of=as_of,
         flags=flags,
@@ -294,6 +326,7 @@ def read_analysis_view(
         threshold=float(ties["threshold"]),
         config=dict(summary.get("config", {})),
         sources=dict(summary["inputs"]),
+        says_no_one=says_no_one,
     )
 
 

@@ -40,19 +40,23 @@ class SurveyLoad:
     last: dt.date | None = None
     notes: list[str] = field(default_factory=list)
 
+    def left_out(self) -> dict[str, int]:
+        """What was left out, by reason."""
+        return {
+            "unknown_respondents": self.unknown_respondents,
+            "opted_out_respondents": self.opted_out_respondents,
+            "unknown_nominees": self.unknown_nominees,
+            "opted_out_nominees": self.opted_out_nominees,
+            "self_nominations": self.self_nominations,
+        }
+
     def as_dict(self) -> dict[str, object]:
-        """The ``survey`` block of ``summary.json``."""
+        """What was read, as in ``summary.json``'s ``survey.file`` block."""
         return {
             "file": self.file,
             "rows": self.rows,
             "respondents": self.respondents,
-            "left_out": {
-                "unknown_respondents": self.unknown_respondents,
-                "opted_out_respondents": self.opted_out_respondents,
-                "unknown_nominees": self.unknown_nominees,
-                "opted_out_nominees": self.opted_out_nominees,
-                "self_nominations": self.self_nominations,
-            },
+            "left_out": self.left_out(),
             "first_response": None if self.first is None else self.first.isoformat(),
             "last_response": None if self.last is None else self.last.isoformat(),
         }

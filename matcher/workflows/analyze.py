@@ -10,11 +10,14 @@ from pathlib import Path
 from matcher.analysis.flags import Flag
 from matcher.analysis.isolation import Analysis
 from matcher.analysis.isolation import analyze as run_analysis
+from matcher.analysis.survey import Survey
 from matcher.config import AnalysisConfig
 from matcher.io.configs import load_analysis_config
-from matcher.io.load import load_org
+from matcher.io.load import file_sha256, load_org
 from matcher.io.public import public_reasons
 from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
+from matcher.io.survey import SurveyLoad, load_survey
+from matcher.model import Org
 from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_future
 
@@ -46,6 +49,7 @@ def analyze_files(
     *,
     as_of: dt.date | None = None,
     config_file: Path | None = None,
+    survey: Path | None = None,
     seed: int | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     reporter: Reporter | None = None,
@@ -63,6 +67,8 @@ def analyze_files(
         Analysis date (default: the latest interaction).
     config_file
         A TOML file with an ``[analysis]`` table; ``seed`` overrides its seed.
+    survey
+        A ``survey.csv`` (``matcher ingest`` of a forms export) to hear beside the graph.
     pseudonymizer
         Write keyed pseudonyms instead of ids.
     reporter
@@ -88,8 +94,11 @@ def analyze_files(
         org, rejects = load_org(employees, interactions, as_of=as_of)
     rejects_file = out_dir / "rejects.csv"
     warn_future(reporter, org.report.future_dated, interactions, rejects_file)
+    heard = hear_survey(org, survey, reporter)
     with reporter.step(f"analysing {len(org):,} people"):
-        analysis = run_analysis(org, config)
+        analysis = run_analysis(org, config, heard and heard[0])
+    if heard is not None:
+        analysis.summary["survey"] = {"read": heard[1].as_dict(), **analysis.summary["survey"]}  # type: ignore[dict-item]
     analysis.summary["seconds"] = round(time.perf_counter() - started, 2)
     with reporter.step("writing outputs"):
         write_analysis(analysis, out_dir, rejects=rejects, pseudonymizer=pseudonymizer)
@@ -112,3 +121,21 @@ def _examples(
             name = pseudonymizer.pseudonym(person.id) if pseudonymizer else person.id
             examples.append((str(flag), name, public(person.reasons)))
     return examples
+
+
+def hear_survey(
+    org: Org, survey: Path | None, reporter: Reporter
+) -> tuple[Survey, SurveyLoad] | None:
+    """The survey of ``org``'s people (recorded in ``org.sources``) and what reading it left
+    out, or None without one; answers from people not in the employees file are left out
+    with a warning."""
+    if survey is None:
+        return None
+    with reporter.step("reading the survey"):
+        heard, load = load_survey(survey, org)
+    org.sources["survey"] = f"{survey} sha256:{file_sha256(survey)}"
+    left_out = {what: count for what, count in load.left_out().items() if count}
+    if left_out:
+        words = ", ".join(f"{count:,} {what.replace('_', ' ')}" for what, count in left_out.items())
+        reporter.warn(f"{survey}: left out {words} (not in the employees file, or opted out)")
+    return heard, load

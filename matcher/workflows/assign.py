@@ -22,6 +22,7 @@ from matcher.io.reports import OUTPUT_FILES, read_analysis_view, write_assignmen
 from matcher.io.write import published_folder
 from matcher.model import Org
 from matcher.privacy import WITH_NAMES_WARNING, Pseudonymizer
+from matcher.workflows.analyze import hear_survey
 from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_future
 
 
@@ -29,7 +30,7 @@ from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_futur
 class AssignRequest:
     """What ``matcher assign`` was asked: the program file, its data and how to solve.
 
-    ``employees`` and ``interactions`` override the program file's ``[data]``; ``analysis``
+    ``employees``, ``interactions`` and ``survey`` override the program file's ``[data]``; ``analysis``
     is a folder ``matcher analyze`` wrote, used instead of analysing again (interactions are
     then not read). ``reader`` is a pseudonymizer that only reads a pseudonymised analysis
     (its key), ``pseudonymizer`` one that also pseudonymises the outputs.
@@ -41,6 +42,7 @@ class AssignRequest:
     programs: tuple[str, ...] = ()
     employees: Path | None = None
     interactions: Path | None = None
+    survey: Path | None = None
     analysis: Path | None = None
     seed: int = 0
     time_limit: float = 60.0
@@ -87,6 +89,10 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
         reporter.warn(note)
     if request.analysis is not None and request.interactions is not None:
         raise UsageProblem("--analysis replaces --interactions: give one of them")
+    if request.analysis is not None and request.survey is not None:
+        raise UsageProblem(
+            "--analysis replaces --survey: give the survey to matcher analyze, or leave out --analysis"
+        )
     check_out_dir(request.out_dir, OUTPUT_FILES, reporter)
     org, analysis, inputs = _org_and_analysis(parsed, request, reporter)
     options = SolveOptions(time_limit=request.time_limit, seed=request.seed)
@@ -154,9 +160,11 @@ def _org_and_analysis(
         )
     warn_future(reporter, org.report.future_dated, interactions or "", None)
     if request.analysis is None:
+        survey = request.survey or (Path(parsed.data.survey) if parsed.data.survey else None)
+        heard = hear_survey(org, survey, reporter)
         with reporter.step(f"analysing {len(org):,} people"):
             config = parsed.analysis.model_copy(update={"seed": request.seed})
-            return org, run_analysis(org, config), dict(org.sources)
+            return org, run_analysis(org, config, heard and heard[0]), dict(org.sources)
     with reporter.step(f"reading the analysis in {request.analysis}"):
         view = read_analysis_view(request.analysis, org, request.pseudonymizer or request.reader)
     check_saved_analysis(view, request.analysis, parsed, request.program_file)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from matcher.analysis.flags import WANTING_CONNECTION
+from matcher.analysis.survey import SAYS_NO_ONE
 from matcher.assignment.checks.violations import as_date
 from matcher.assignment.programs import Kind, ProgramSpec, Selector
 from matcher.model import Employee, Org
@@ -95,6 +96,8 @@ def _matches(wanted: _Wanted, person: Employee, flags: AbstractSet[str], as_of: 
         return False
     if wanted.flags is not None and not wanted.flags & set(flags):
         return False
+    if selector.says_no_one is not None and (SAYS_NO_ONE in flags) != selector.says_no_one:
+        return False
     if wanted.ids is not None and person.id not in wanted.ids:
         return False
     if wanted.teams is not None and person.team not in wanted.teams:
@@ -140,7 +143,8 @@ def select(
     org : Org
         The organisation; opted-out people are already absent from ``org.employees``.
     flags : Mapping[str, set[str]]
-        Analysis flags (``isolated``, ``peripheral`` …) by employee id; missing ids have none.
+        Analysis flags (``isolated``, ``peripheral`` …) by employee id, with ``says_no_one``
+        for those who said so in a survey; missing ids have none.
     as_of : datetime.date
         The day tenure is measured on.
 
