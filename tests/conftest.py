@@ -102,3 +102,20 @@ def scratch_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder shared by a session's ``@given`` tests, which cannot use the per-test
     ``tmp_path`` (it is not reset between examples)."""
     return tmp_path_factory.mktemp("scratch")
+
+
+@pytest.fixture(scope="session")
+def surveyed(tmp_path_factory: pytest.TempPathFactory, run_cli: RunCli) -> Path:
+    """A 1,500-person org with a planted survey, ingested and analysed with the survey."""
+    root = tmp_path_factory.mktemp("surveyed")
+    org = root / "org"
+    run_cli("generate", "--employees", 1500, "--seed", 3, "--survey", 0.7, "--out", org)
+    run_cli(
+        "ingest", org / "survey-export.csv", "--mapping", org / "survey.toml",
+        "--employees", org / "employees.csv", "--out", root / "survey.csv",
+    )  # fmt: skip
+    run_cli(
+        "analyze", "--employees", org / "employees.csv", "--interactions",
+        org / "interactions.csv", "--survey", root / "survey.csv", "--out", root / "analysis",
+    )  # fmt: skip
+    return root

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from hypothesis import strategies as st
 
+from matcher.analysis.survey import NO, UNKNOWN, YES, Survey
 from matcher.assignment.programs import ProgramSpec
 from matcher.model import CHANNELS, Employee, InteractionTable, Org
 
@@ -254,3 +255,20 @@ def peer_programs(draw: st.DrawFn, org: Org) -> ProgramSpec:
             "pairs": pairs,
         }
     )
+
+
+@st.composite
+def surveys(draw: st.DrawFn, n: int) -> Survey:
+    """A survey of ``n`` people: who answered, what, and whom they named."""
+    responded = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), bool)
+    answers = draw(st.lists(st.sampled_from([YES, NO, UNKNOWN]), min_size=n, max_size=n))
+    has_someone = np.where(responded, np.array(answers, np.int8), UNKNOWN).astype(np.int8)
+    pairs = draw(st.sets(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=3 * n))
+    kept = [(i, j) for i, j in pairs if i != j and responded[i]]
+    nominations = sp.csr_matrix(
+        (np.ones(len(kept), bool), ([i for i, _ in kept], [j for _, j in kept])), shape=(n, n)
+    )
+    submitted = np.where(
+        responded, np.datetime64("2026-09-25", "D"), np.datetime64("NaT", "D")
+    ).astype("datetime64[D]")
+    return Survey(responded, has_someone, nominations, submitted)

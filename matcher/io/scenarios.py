@@ -12,9 +12,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from matcher.analysis.survey import Survey
 from matcher.errors import ConfigError
 from matcher.io.configs import read_toml, validate_model
 from matcher.io.load import load_org
+from matcher.io.survey import load_survey
 from matcher.model import Org
 from matcher.simulation.cell import CellResult
 from matcher.simulation.scenario import (
@@ -64,7 +66,7 @@ def load_scenario(
             raise ConfigError(f"--set {key}: {exc}") from exc
     org = raw.get("org")
     if isinstance(org, dict):
-        for key in ("employees", "interactions"):
+        for key in ("employees", "interactions", "survey"):
             if isinstance(org.get(key), str):
                 org[key] = str((path.resolve().parent / org[key]).resolve())
     base = validate_model(ScenarioFile, {k: v for k, v in raw.items() if k != "variant"}, path)
@@ -113,6 +115,15 @@ def _load_cached(section_json: str) -> Org:
     assert section.employees is not None and section.interactions is not None
     org, _ = load_org(section.employees, section.interactions, as_of=section.as_of)
     return org
+
+
+def load_base_survey(section: OrgSection, org: Org) -> Survey | None:
+    """The survey of the scenario's base org (``org.survey``), for ``org``'s people; None
+    without one. Answers of people not in ``org`` are left out."""
+    if section.survey is None:
+        return None
+    survey, _ = load_survey(section.survey, org)
+    return survey
 
 
 def load_base_org(section: OrgSection) -> Org:

@@ -15,6 +15,7 @@ import numpy as np
 
 from matcher.analysis.flags import WANTING_CONNECTION, Flag
 from matcher.analysis.isolation import Analysis, analyze
+from matcher.analysis.survey import Survey
 from matcher.assignment.compile import MatchingProblem, compile_program
 from matcher.assignment.population import population
 from matcher.assignment.programs import Kind, ProgramSpec
@@ -81,6 +82,8 @@ class Cell:
     variant: ResolvedVariant
     replication: int
     load_org: Callable[[OrgSection], Org]
+    load_survey: Callable[[OrgSection, Org], Survey | None] | None = None
+    """Reads the base org's survey for each quarter's org (also module-level)."""
 
     @property
     def key(self) -> str:
@@ -437,7 +440,8 @@ def run_cell(cell: Cell) -> CellResult:
             left, hired = world.advance()
             rows += [(quarter, "left", float(left)), (quarter, "hired", float(hired))]
         org = world.org()
-        analysis = analyze(org, scenario.analysis)
+        said = cell.load_survey(scenario.org, org) if cell.load_survey else None
+        analysis = analyze(org, scenario.analysis, said)
         rows += _network_rows(quarter, analysis)
         if quarter:
             gained = sum(

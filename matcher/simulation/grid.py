@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Literal
 
+from matcher.analysis.survey import Survey
 from matcher.errors import ConfigError
 from matcher.model import Org
 from matcher.simulation.cell import Cell, CellResult, run_cell
@@ -21,10 +22,11 @@ def grid(
     variants: Iterable[ResolvedVariant],
     replications: int,
     load_org: Callable[[OrgSection], Org],
+    load_survey: Callable[[OrgSection, Org], Survey | None] | None = None,
 ) -> list[Cell]:
     """Every variant × replication, replication-major so early results cover every variant."""
     variants = list(variants)
-    return [Cell(v, r, load_org) for r in range(replications) for v in variants]
+    return [Cell(v, r, load_org, load_survey) for r in range(replications) for v in variants]
 
 
 def run_grid(

@@ -46,6 +46,9 @@ class OrgSection(Strict):
     generate: GenerateSpec | None = None
     employees: str | None = None
     interactions: str | None = None
+    survey: str | None = None
+    """A ``survey.csv`` of the base org's people, heard by every quarter's analysis: answers
+    stand until the next survey (people who joined since have not answered)."""
     as_of: dt.date | None = None
     trained_supporters: int | None = Field(
         default=None, ge=0, description="People holding the peer_supporter role, kept each quarter."
@@ -66,6 +69,8 @@ class OrgSection(Strict):
             raise ValueError("give either org.generate or org.employees (with org.interactions)")
         if self.employees is not None and self.interactions is None:
             raise ValueError("org.interactions is needed with org.employees")
+        if self.survey is not None and self.employees is None:
+            raise ValueError("org.survey is read with org.employees (not with org.generate)")
         return self
 
 

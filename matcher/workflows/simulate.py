@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from matcher.io.scenarios import CellStore, load_base_org, load_scenario
+from matcher.io.scenarios import CellStore, load_base_org, load_base_survey, load_scenario
 from matcher.io.simreport import SimulationRun, write_simulation
 from matcher.io.write import atomic_output
 from matcher.simulation.cell import CellResult
@@ -33,7 +33,7 @@ def simulate_scenario(
     """
     started = time.perf_counter()
     base, variants = load_scenario(path, overrides)
-    cells = grid(variants, base.scenario.replications, load_base_org)
+    cells = grid(variants, base.scenario.replications, load_base_org, load_base_survey)
     store = CellStore(out_dir)
     done = {} if fresh else store.load({c.key for c in cells})
     finished = len(done)
