@@ -4,7 +4,17 @@ No files and no solver: :mod:`~matcher.analysis.graph` builds the graph from int
 :mod:`~matcher.analysis.metrics` computes the metric set (networkx as the reference, fast paths
 tested against it), :mod:`~matcher.analysis.isolation` flags isolated and peripheral people
 and overloaded connectors (the closed set of :mod:`~matcher.analysis.flags`), each with
-plain-words reasons, and :mod:`~matcher.analysis.teams` finds siloed teams.
+plain-words reasons (:mod:`~matcher.analysis.reasons`), :mod:`~matcher.analysis.teams` finds
+siloed teams, and :mod:`~matcher.analysis.survey` hears what people say in a pulse survey.
 """
 
-__all__ = ["flags", "graph", "isolation", "metrics", "teams"]  # the stage's modules
+__all__ = [
+    "flags",
+    "graph",
+    "isolation",
+    "measures",
+    "metrics",
+    "reasons",
+    "survey",
+    "teams",
+]  # the stage's modules

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,6 +16,8 @@ import scipy.sparse as sp
 from matcher.analysis import metrics
 from matcher.analysis.flags import Flag
 from matcher.analysis.graph import CollaborationGraph, build_graph
+from matcher.analysis.measures import FlagArrays, Network
+from matcher.analysis.reasons import Reasons
 from matcher.analysis.survey import (
     UNKNOWN,
     YES,
@@ -27,7 +28,7 @@ from matcher.analysis.survey import (
     team_shares,
     with_survey,
 )
-from matcher.analysis.teams import TeamMetrics, group_unit, plural, team_codes, team_metrics
+from matcher.analysis.teams import TeamMetrics, group_unit, team_codes, team_metrics
 from matcher.config import AnalysisConfig
 from matcher.model import Employee, Org
 
@@ -241,7 +242,7 @@ def analyze(
     network = _network_metrics(graph, team, config)
     judgement = None if heard is None else judge(heard[0], heard[1], network.strong_ties)
     flags = _flag_arrays(network, tenure, config, judgement)
-    reasons = _Reasons(network, flags, tenure, team, team_names, unit, config, as_of, survey)
+    reasons = Reasons(network, flags, tenure, team, team_names, unit, config, as_of, survey)
     people = [
         _person(k, employee, network, tenure, reasons, survey, judgement)
         for k, employee in enumerate(org.employees)
@@ -271,32 +272,9 @@ def _with_survey_shares(
     ]
 
 
-@dataclass(frozen=True)
-class _Network:
-    """The per-person network metrics, as arrays in org order."""
-
-    strong_ties: np.ndarray
-    reciprocal: np.ndarray
-    one_way: np.ndarray
-    one_way_in: np.ndarray
-    strength: np.ndarray
-    coreness: np.ndarray
-    community: np.ndarray
-    cross_team: np.ndarray
-    cross_community: np.ndarray
-    betweenness: np.ndarray
-    pagerank: np.ndarray
-    strong_teams: np.ndarray
-    """Distinct teams among a person's strong ties."""
-    some_team: np.ndarray
-    """The smallest of those teams (-1 for none)."""
-    other_teams: np.ndarray
-    """Teams other than their own among their strong ties."""
-
-
 def _network_metrics(
     graph: CollaborationGraph, team: np.ndarray, config: AnalysisConfig
-) -> _Network:
+) -> Network:
     strong = graph.strong
     strong_teams, some_team = _distinct_labels_per_row(strong, team)
     own_team_strong = _same_label_count(strong, team)
@@ -304,7 +282,7 @@ def _network_metrics(
     community = metrics.communities(
         weighted_recip, seed=config.seed, resolution=config.community_resolution
     )
-    return _Network(
+    return Network(
         strong_ties=metrics.degrees(strong),
         reciprocal=metrics.degrees(graph.reciprocated),
         one_way=metrics.degrees(graph.one_way),
@@ -324,30 +302,9 @@ def _network_metrics(
     )
 
 
-@dataclass(frozen=True)
-class _FlagArrays:
-    """Who carries each flag, as boolean arrays in org order."""
-
-    new_hire: np.ndarray
-    isolated: np.ndarray
-    peripheral: np.ndarray
-    connector: np.ndarray
-    self_reported: np.ndarray
-    """Isolated because they say so in the survey."""
-
-    def counts(self) -> dict[str, int]:
-        """People per flag, as in ``summary.json`` (plain words as keys)."""
-        return {
-            Flag.ISOLATED.value: int(self.isolated.sum()),
-            Flag.PERIPHERAL.value: int(self.peripheral.sum()),
-            Flag.NEW_HIRE.value: int(self.new_hire.sum()),
-            Flag.CONNECTOR.value: int(self.connector.sum()),
-        }
-
-
 def _flag_arrays(
-    network: _Network, tenure: np.ndarray, config: AnalysisConfig, judgement: Judgement | None
-) -> _FlagArrays:
+    network: Network, tenure: np.ndarray, config: AnalysisConfig, judgement: Judgement | None
+) -> FlagArrays:
     """The flags' definitions (see :func:`analyze`'s Notes)."""
     n = len(tenure)
     strong_ties = network.strong_ties
@@ -368,104 +325,15 @@ def _flag_arrays(
         & (betweenness > 0)
         & (network.other_teams >= config.connector_min_teams)
     )
-    return _FlagArrays(new_hire, isolated, peripheral, connector, self_reported)
-
-
-@dataclass(frozen=True)
-class _Reasons:
-    """The flags of each person with the plain-words reason for each."""
-
-    network: _Network
-    flags: _FlagArrays
-    tenure: np.ndarray
-    team: np.ndarray
-    team_names: list[str]
-    unit: str
-    config: AnalysisConfig
-    as_of: dt.datetime
-    survey: Survey | None = None
-
-    def of(self, k: int, employee: Employee) -> tuple[tuple[Flag, ...], str]:
-        """Person ``k``'s flags, and their reasons joined in one sentence list."""
-        found: list[tuple[Flag, str]] = []
-        if self.flags.new_hire[k]:
-            found.append((Flag.NEW_HIRE, self._new_hire(k, employee)))
-        if self.flags.isolated[k]:
-            found.append((Flag.ISOLATED, self._isolated(k)))
-        if self.flags.peripheral[k]:
-            found.append((Flag.PERIPHERAL, self._peripheral(k)))
-        if self.flags.connector[k]:
-            found.append((Flag.CONNECTOR, self._connector(k)))
-        return tuple(flag for flag, _ in found), "; ".join(reason for _, reason in found)
-
-    def _new_hire(self, k: int, employee: Employee) -> str:
-        return (
-            f"new hire: hired {employee.hire_date} ({int(self.tenure[k])} days before {self.as_of.date()}); "
-            "thresholds scaled by tenure and compared with other new hires"
-        )
-
-    def _isolated(self, k: int) -> str:
-        if not self.flags.self_reported[k]:
-            return self._sensed_isolated(k)
-        assert self.survey is not None
-        words = f"says they have no one at work to turn to (survey of {self.survey.date(k)})"
-        ties = int(self.network.strong_ties[k])
-        if ties:
-            return words + f"; the interaction data show {plural(ties, 'strong tie')}"
-        return words + "; " + self._sensed_isolated(k)
-
-    def _sensed_isolated(self, k: int) -> str:
-        weak = int(self.network.reciprocal[k])
-        one_way = int(self.network.one_way[k])
-        one_way_in = int(self.network.one_way_in[k])
-        words = f"no strong tie in the last {self.config.window_days} days"
-        if weak:
-            words += f"; {plural(weak, 'reciprocal contact')}, all below the strong-tie threshold"
-        else:
-            words += "; no reciprocal contact"
-        if one_way:
-            words += f"; wrote to {plural(one_way, 'person', 'people')} who did not reply"
-        if one_way_in:
-            words += f"; {plural(one_way_in, 'person', 'people')} wrote without a reply"
-        return words
-
-    def _peripheral(self, k: int) -> str:
-        unit = self.unit
-        count = int(self.network.strong_ties[k])
-        some_team = self.network.some_team[k]
-        where = self.team_names[some_team] if some_team >= 0 else "one team"
-        both = "" if count == 1 else (" both" if count == 2 else " all")
-        own = f" (their own {unit})" if some_team == self.team[k] else ""
-        return (
-            f"{plural(count, 'strong tie')},{both} in {unit} {where}{own}; no strong tie outside that {unit}; "
-            f"coreness {int(self.network.coreness[k])} (org median {self._median_core:g})"
-        )
-
-    def _connector(self, k: int) -> str:
-        other_teams = int(self.network.other_teams[k])
-        return (
-            f"bridges the org: strong ties into {plural(other_teams, 'other ' + self.unit)}, "
-            f"betweenness in the top {self.config.connector_share:.0%}; "
-            f"{plural(int(self.network.strong_ties[k]), 'strong tie')} (org median {self._median_ties:g}): watch their load"
-        )
-
-    @functools.cached_property
-    def _median_core(self) -> float:
-        connected = self.network.strong_ties > 0
-        return float(np.median(self.network.coreness[connected])) if connected.any() else 0.0
-
-    @functools.cached_property
-    def _median_ties(self) -> float:
-        ties = self.network.strong_ties
-        return float(np.median(ties)) if len(ties) else 0.0
+    return FlagArrays(new_hire, isolated, peripheral, connector, self_reported)
 
 
 def _person(
     k: int,
     employee: Employee,
-    network: _Network,
+    network: Network,
     tenure: np.ndarray,
-    reasons: _Reasons,
+    reasons: Reasons,
     survey: Survey | None,
     judgement: Judgement | None,
 ) -> PersonMetrics:
@@ -504,8 +372,8 @@ def _person(
 def _summary(
     org: Org,
     graph: CollaborationGraph,
-    network: _Network,
-    flags: _FlagArrays,
+    network: Network,
+    flags: FlagArrays,
     teams: list[TeamMetrics],
     unit: str,
     as_of: dt.datetime,

@@ -13,6 +13,7 @@ __all__ = [
     "interactions",
     "orgchart",
     "people",
+    "survey",
     "tables",
     "truth",
     "vocabulary",
