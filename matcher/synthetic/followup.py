@@ -34,6 +34,21 @@ STRONG_CALLS = 10
 STRONG_MINUTES = 60
 
 
+def planted_effect(met_rate: float, tie_given_met: float, background_rate: float) -> float:
+    """The planted difference in the share who gain a new strong tie, between a person in a
+    committed pair that was not a strong tie before and a person in none.
+
+    Each person gains a tie anyway with probability ``background_rate``, and once more as
+    someone else's random partner (about as likely): ``1 − (1 − b)²`` without a program. A
+    pair adds a tie with probability ``met_rate × tie_given_met``.
+
+    >>> round(planted_effect(0.7, 0.6, 0.1), 4)
+    0.3402
+    """
+    anyway = (1 - background_rate) ** 2
+    return anyway * met_rate * tie_given_met
+
+
 @dataclass(frozen=True)
 class FollowUp:
     """The next window's interactions and what was planted in them."""
