@@ -189,7 +189,7 @@ def test_a_shared_small_meeting_is_a_meeting_and_a_broadcast_is_not() -> None:
     meeting = 3
     # event 0: 0 invites 1 and 2 (1 and 2 met there too); event 1: 0 writes to 30 people
     source = np.array([0, 0] + [0] * 30, np.int32)
-    target = np.array([1, 2] + list(range(3, 33)), np.int32)
+    target = np.array([1, 2, *range(3, 33)], np.int32)
     table = InteractionTable(
         source=source,
         target=target,
