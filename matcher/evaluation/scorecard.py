@@ -132,7 +132,8 @@ def _pair_figures(
     """pairs, met, met_rate, ties_formed, tie_rate of a group of pairs (hidden when ``hide``)."""
     n = len(met)
     people = 0 if hide else n
-    card.figure(f"{prefix}pairs", n, into=into, key="pairs")
+    # a hidden cell hides its size too: a split's size counts people with the attribute
+    card.figure(f"{prefix}pairs", n, people=0 if hide else None, into=into, key="pairs")
     card.figure(f"{prefix}met", int(met.sum()), people=people, into=into, key="met")
     rate, ci = _rate(int(met.sum()), n)
     card.figure(f"{prefix}met_rate", rate, ci, people=people, into=into, key="met_rate")
@@ -186,7 +187,6 @@ def program_card(
     )
     met = outcomes.met
     formed = outcomes.tie_formed
-    n = len(met)
     _pair_figures(card, "", met, formed, block)
     days = outcomes.days_to_meet(window)[met]
     card.figure(
@@ -271,7 +271,6 @@ def program_card(
 
     _flagged_effect(card, pairs, outcomes, state, paired_in_period, seed, min_group)
     block["suppressed"] = sorted(set(card.suppressed))
-    del n
     return card
 
 
