@@ -76,7 +76,8 @@ def org_directory(work_dir: Path, employees: int, seed: int) -> Path:
 
 
 def source_fingerprint(modules: tuple[str, ...]) -> str:
-    """A hash of the source files of ``modules``: a cached file made by older code is stale.
+    """A hash of the source files of ``modules`` (of every module in a package): a cached
+    file made by older code is stale.
 
     Raises
     ------
@@ -88,7 +89,10 @@ def source_fingerprint(modules: tuple[str, ...]) -> str:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             raise BenchmarkError(f"cannot find the source of {name}")
-        digest.update(Path(spec.origin).read_bytes())
+        origin = Path(spec.origin)
+        files = sorted(origin.parent.rglob("*.py")) if origin.name == "__init__.py" else [origin]
+        for file in files:  # a package: every module in it
+            digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 

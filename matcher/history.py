@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matcher.assignment.programs import PERIOD_PATTERN, Kind
 from matcher.errors import HistoryError
 
 SCHEMA_VERSION = 3
@@ -330,8 +331,6 @@ class History:
         ``violations`` (rules the rows were found to break, imported anyway) are recorded in the
         runs' inputs. A program and period that already has committed runs is refused (the
         import would book people twice) unless ``beside_committed``."""
-        from matcher.assignment.programs import PERIOD_PATTERN, Kind
-
         problems: list[str] = []
         groups: dict[tuple[str, str, str | None], list[tuple[str, str, float | None]]] = {}
         for number, row in enumerate(rows, start=2):

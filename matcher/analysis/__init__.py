@@ -2,8 +2,9 @@
 
 No files and no solver: :mod:`~matcher.analysis.graph` builds the graph from interactions,
 :mod:`~matcher.analysis.metrics` computes the metric set (networkx as the reference, fast paths
-tested against it), :mod:`~matcher.analysis.isolation` flags isolated and peripheral people,
-siloed teams and overloaded connectors, each with plain-words reasons.
+tested against it), :mod:`~matcher.analysis.isolation` flags isolated and peripheral people
+and overloaded connectors (the closed set of :mod:`~matcher.analysis.flags`), each with
+plain-words reasons, and :mod:`~matcher.analysis.teams` finds siloed teams.
 """
 
-__all__ = ["graph", "isolation", "metrics"]  # the stage's modules
+__all__ = ["flags", "graph", "isolation", "metrics", "teams"]  # the stage's modules

@@ -33,6 +33,7 @@ class GraphStats:
     broadcast_rows: int = 0
 
     def as_dict(self) -> dict[str, int]:
+        """The counts by name, as in ``summary.json``'s ``graph``."""
         return dict(self.__dict__)
 
 
@@ -230,6 +231,7 @@ def build_graph(
     as_of : datetime
         Interactions after it are ignored; age is measured from it.
     config : AnalysisConfig, optional
+        The window, channel weights and strong-tie rule; the defaults when omitted.
     tenure_days : array of float, optional
         Days since hire per person (NaN when unknown). A new hire's ties have had less time to
         form, so the strong-tie threshold of a pair is scaled by the shorter tenure's share of
@@ -238,6 +240,8 @@ def build_graph(
     Returns
     -------
     CollaborationGraph
+        Tie strengths (symmetric, decayed with age), the reciprocated, strong and one-way
+        ties as sparse ``n`` × ``n`` matrices, the strong-tie threshold and counts.
 
     Examples
     --------

@@ -7,6 +7,8 @@ Modules, in the order a program flows through them:
   :mod:`~matcher.assignment.rules`, :mod:`~matcher.assignment.repeats`,
   :mod:`~matcher.assignment.scoring`: per-person arrays, seekers and providers, pair rules,
   committed history, score terms.
+* :mod:`~matcher.assignment.fixed_pairs`: must and never pairs, and pairs committed earlier this
+  period, as positions.
 * :mod:`~matcher.assignment.compile`: a program compiled into a :class:`MatchingProblem`.
 * :mod:`~matcher.assignment.solve`: one ``solve()`` over the flow, CP-SAT and peer solvers (the
   only OR-Tools importers) and the conflict explanations.
@@ -21,6 +23,7 @@ __all__ = [
     "checks",
     "compile",
     "explain",
+    "fixed_pairs",
     "population",
     "programs",
     "repeats",

@@ -116,24 +116,41 @@ def certify_flow(
 
     Parameters
     ----------
-    problem
+    problem : MatchingProblem
         The compiled program: every eligible pair with its score, supplies, capacities, per-team
         caps, minimum loads and must pairs.
-    pairs
+    pairs : list of (int, int)
         The chosen ``(seeker position, provider position)`` pairs, must pairs included.
-    potentials
+    potentials : FlowPotentials
         The solver's node potentials.
-    bfs_arcs
+    bfs_arcs : int
         Up to this many eligible pairs, maximum coverage is also checked by a breadth-first
         search of the residual network (always with minimum loads, where duality cannot).
 
     Returns
     -------
     list[str]
-        What fails, in words; empty when the solution is certified.
+        What fails, in words; empty when the solution is certified. The flow's feasibility is
+        checked first; coverage and the score only when it holds.
+
+    Examples
+    --------
+    >>> from matcher.analysis.isolation import analyze
+    >>> from matcher.assignment.population import population
+    >>> from matcher.assignment.programs import ProgramSpec
+    >>> from matcher.assignment.repeats import History
+    >>> from matcher.assignment.compile import compile_program
+    >>> from matcher.assignment.solve import solve
+    >>> from matcher.model import Employee, Org
+    >>> org = Org([Employee(id="A", roles="mentee"), Employee(id="B", roles="mentor")])
+    >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4"})
+    >>> problem = compile_program(spec, population(org, analyze(org)), History.empty(2))
+    >>> solution = solve(problem)
+    >>> certify_flow(problem, solution.pairs, solution.potentials)
+    []
+    >>> certify_flow(problem, [], solution.potentials)[0]
+    'coverage is not maximum: an augmenting path from the source to the sink remains'
     """
-    n_s, n_p = len(problem.seekers), len(problem.providers)
-    failures: list[str] = []
     arc_ids = _locator(problem)
     chosen_ids = arc_ids(pairs)
     must_ids = arc_ids(list(problem.must))
@@ -141,6 +158,7 @@ def certify_flow(
         return ["a chosen pair is not an eligible pair of the program"]
     if must_ids is None:
         return ["a must pair is not an eligible pair of the program"]
+    failures: list[str] = []
     taken = np.unique(chosen_ids)
     if len(taken) != len(chosen_ids):
         failures.append("a pair is chosen twice")
@@ -156,7 +174,30 @@ def certify_flow(
     free_chosen = np.zeros(problem.arcs, dtype=bool)
     free_chosen[free_taken] = True
 
-    # ----------------------------------------------------------- feasibility of the flow
+    nodes = _node_loads(problem, must_ids, free_taken, failures)
+    with_minimum = bool(problem.min_need.any())
+    if with_minimum != potentials.minimum_loads:
+        failures.append("the potentials are not those of the program's minimum-load network")
+    loads = _Loads(*nodes, *_binding_groups(problem, fixed, free_chosen, failures))
+    if failures:
+        return failures
+    if (with_minimum or problem.arcs <= bfs_arcs) and _augmenting_path(
+        problem, ~fixed & ~chosen, free_chosen, loads
+    ):
+        failures.append(
+            "coverage is not maximum: an augmenting path from the source to the sink remains"
+        )
+    return failures + _optimality_failures(
+        problem, potentials, loads, taken, free_chosen, with_minimum=with_minimum
+    )
+
+
+def _node_loads(
+    problem: MatchingProblem, must_ids: np.ndarray, free_taken: np.ndarray, failures: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per seeker the free pairs chosen and allowed, per provider the same and the lower bound
+    still needed (minimum loads); what breaks a bound is appended to ``failures``."""
+    n_s, n_p = len(problem.seekers), len(problem.providers)
     supply = problem.supply.astype(np.int64) - np.bincount(
         problem.arc_seeker[must_ids], minlength=n_s
     )
@@ -171,73 +212,111 @@ def certify_flow(
     if (load > room).any():
         failures.append(f"{int((load > room).sum())} provider(s) are over capacity")
     lower = np.zeros(n_p, dtype=np.int64)
-    with_minimum = bool(problem.min_need.any())
-    if with_minimum:
+    if problem.min_need.any():
         must_load = np.bincount(problem.arc_provider[must_ids], minlength=n_p)
         lower = np.clip(problem.min_need - must_load, 0, room)
         short = int((load < lower).sum())
         if short:
             failures.append(f"{short} provider(s) are below their minimum load")
-    if with_minimum != potentials.minimum_loads:
-        failures.append("the potentials are not those of the program's minimum-load network")
+    return out, supply, load, room, lower
 
-    # (provider, team) groups whose cap can bind: more eligible free arcs than room
-    group_of: np.ndarray | None = None  # per arc: its (provider, team) node, or -1
-    group_keys = np.zeros(0, np.int64)
-    group_room = np.zeros(0, np.int64)
-    group_flow = np.zeros(0, np.int64)
+
+def _binding_groups(
+    problem: MatchingProblem, fixed: np.ndarray, free_chosen: np.ndarray, failures: list[str]
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The (provider, team) groups whose cap can bind (more eligible free arcs than room):
+    each arc's group (``None`` without per-team caps), their keys, room and flow, and the key
+    width; a cap the chosen pairs break is appended to ``failures``."""
     team_width = int(problem.pop.team.max(initial=0)) + 1  # every team code, past seekers' too
-    if problem.team_cap is not None:
-        team = problem.seeker_team()[problem.arc_seeker]
-        teamed = (team >= 0) & ~fixed
-        keys = problem.arc_provider.astype(np.int64) * team_width + team
-        distinct, inverse, counts = np.unique(keys[teamed], return_inverse=True, return_counts=True)
-        cap = np.full(len(distinct), problem.team_cap, dtype=np.int64)
-        for (p, t), used in problem.prior_team_load.items():
-            at = np.searchsorted(distinct, p * team_width + t)
-            if t >= 0 and at < len(distinct) and distinct[at] == p * team_width + t:
-                cap[at] -= used
-        fixed_keys = keys[fixed & (team >= 0)]
-        at = np.searchsorted(distinct, fixed_keys)
-        inside = at < len(distinct)
-        inside[inside] = distinct[at[inside]] == fixed_keys[inside]
-        np.subtract.at(cap, at[inside], 1)
-        cap = np.maximum(cap, 0)
-        flow_in = np.bincount(inverse, weights=free_chosen[teamed], minlength=len(distinct))
-        over = int((flow_in > cap).sum())
-        if over:
-            failures.append(f"{over} provider(s) take more seekers of one team than allowed")
-        binding = counts > cap
-        renumber = np.full(len(distinct), -1, dtype=np.int64)
-        renumber[binding] = np.arange(int(binding.sum()))
-        group_of = np.full(problem.arcs, -1, dtype=np.int64)
-        group_of[np.flatnonzero(teamed)] = renumber[inverse]
-        group_keys, group_room = distinct[binding], cap[binding]
-        group_flow = flow_in[binding].astype(np.int64)
-    if failures:
-        return failures
-
-    # ----------------------------------------------------------- coverage is maximum
-    loads = _Loads(
-        out, supply, load, room, group_of, group_keys, group_room, group_flow, team_width
+    if problem.team_cap is None:
+        empty = np.zeros(0, np.int64)
+        return None, empty, empty.copy(), empty.copy(), team_width
+    team = problem.seeker_team()[problem.arc_seeker]
+    teamed = (team >= 0) & ~fixed
+    keys = problem.arc_provider.astype(np.int64) * team_width + team
+    distinct, inverse, counts = np.unique(keys[teamed], return_inverse=True, return_counts=True)
+    cap = np.full(len(distinct), problem.team_cap, dtype=np.int64)
+    for (p, t), used in problem.prior_team_load.items():
+        at = np.searchsorted(distinct, p * team_width + t)
+        if t >= 0 and at < len(distinct) and distinct[at] == p * team_width + t:
+            cap[at] -= used
+    fixed_keys = keys[fixed & (team >= 0)]
+    at = np.searchsorted(distinct, fixed_keys)
+    inside = at < len(distinct)
+    inside[inside] = distinct[at[inside]] == fixed_keys[inside]
+    np.subtract.at(cap, at[inside], 1)
+    cap = np.maximum(cap, 0)
+    flow_in = np.bincount(inverse, weights=free_chosen[teamed], minlength=len(distinct))
+    over = int((flow_in > cap).sum())
+    if over:
+        failures.append(f"{over} provider(s) take more seekers of one team than allowed")
+    binding = counts > cap
+    renumber = np.full(len(distinct), -1, dtype=np.int64)
+    renumber[binding] = np.arange(int(binding.sum()))
+    group_of = np.full(problem.arcs, -1, dtype=np.int64)
+    group_of[np.flatnonzero(teamed)] = renumber[inverse]
+    return (
+        group_of,
+        distinct[binding],
+        cap[binding],
+        flow_in[binding].astype(np.int64),
+        team_width,
     )
-    if (with_minimum or problem.arcs <= bfs_arcs) and _augmenting_path(
-        problem, ~fixed & ~chosen, free_chosen, loads
-    ):
-        failures.append(
-            "coverage is not maximum: an augmenting path from the source to the sink remains"
-        )
-    # ----------------------------------------------------------- the score is optimal
-    n_g = len(group_keys)
-    pot_head_group = potentials.provider[group_keys // team_width].astype(np.int64).copy()
-    for g, key in enumerate(group_keys.tolist()):
-        where = (key // team_width, key % team_width)
+
+
+def _optimality_failures(
+    problem: MatchingProblem,
+    potentials: FlowPotentials,
+    loads: _Loads,
+    taken: np.ndarray,
+    free_chosen: np.ndarray,
+    *,
+    with_minimum: bool,
+) -> list[str]:
+    """Whether every residual arc has a non-negative reduced cost (the score is optimal) and,
+    without minimum loads, whether the potentials prove coverage maximum by duality."""
+    failures = []
+    n_s, n_p = len(problem.seekers), len(problem.providers)
+    group_pot = potentials.provider[loads.group_keys // loads.team_width].astype(np.int64).copy()
+    for g, key in enumerate(loads.group_keys.tolist()):
+        where = (key // loads.team_width, key % loads.team_width)
         if where in potentials.group:
-            pot_head_group[g] = potentials.group[where]
+            group_pot[g] = potentials.group[where]
+    negative, cost_bound = _negative_pair_arcs(
+        problem, potentials, loads, group_pot, taken, free_chosen
+    )
+    if not with_minimum:
+        # duality: with every residual arc of non-negative reduced cost, an augmenting path
+        # would cost at least sink − source; no path of at most n_s + n_p + 1 costed arcs can
+        longest = (n_s + n_p + 1) * int(cost_bound)
+        if potentials.sink - potentials.source <= longest:
+            failures.append(
+                "coverage is not proven maximum: the potentials do not separate the sink from "
+                "the source by more than any path costs"
+            )
+    negative += _negative_node_arcs(potentials, loads, group_pot)
+    if negative:
+        failures.append(
+            f"the score is not proven optimal: {negative} residual arc(s) have a negative reduced cost"
+        )
+    return failures
+
+
+def _negative_pair_arcs(
+    problem: MatchingProblem,
+    potentials: FlowPotentials,
+    loads: _Loads,
+    group_pot: np.ndarray,
+    taken: np.ndarray,
+    free_chosen: np.ndarray,
+) -> tuple[int, float]:
+    """How many residual seeker → provider (or group) arcs have a negative reduced cost, and
+    the largest |cost| of any such arc."""
+    group_of = loads.group_of
     # in float64, exact: costs and potentials are integers far below 2**53
     seeker_pot = potentials.seeker.astype(np.float64)
     provider_pot = potentials.provider.astype(np.float64)
-    group_pot = pot_head_group.astype(np.float64)
+    group_pot_float = group_pot.astype(np.float64)
 
     def reduced_costs(part: slice | np.ndarray) -> tuple[np.ndarray, float]:
         """Reduced costs of the arcs ``part`` and the largest |cost| among them."""
@@ -247,7 +326,7 @@ def certify_flow(
         head_pot = provider_pot[problem.arc_provider[part]]
         if group_of is not None:
             in_group = group_of[part] >= 0
-            head_pot[in_group] = group_pot[group_of[part][in_group]]
+            head_pot[in_group] = group_pot_float[group_of[part][in_group]]
         np.subtract(seeker_pot[problem.arc_seeker[part]] - head_pot, reduced, out=reduced)
         return reduced, largest
 
@@ -262,45 +341,25 @@ def certify_flow(
     reduced, _ = reduced_costs(taken)
     negative -= int(np.count_nonzero(reduced < 0))
     negative += int(np.count_nonzero(reduced[free_chosen[taken]] > 0))
-    if not with_minimum:
-        # duality: with every residual arc of non-negative reduced cost, an augmenting path
-        # would cost at least sink − source; no path of at most n_s + n_p + 1 costed arcs can
-        longest = (n_s + n_p + 1) * int(cost_bound)
-        if potentials.sink - potentials.source <= longest:
-            failures.append(
-                "coverage is not proven maximum: the potentials do not separate the sink from "
-                "the source by more than any path costs"
-            )
+    return negative, cost_bound
+
+
+def _negative_node_arcs(potentials: FlowPotentials, loads: _Loads, group_pot: np.ndarray) -> int:
+    """How many residual source → seeker, group → provider and provider → sink arcs (either
+    direction) have a negative reduced cost."""
     src = potentials.source
-    negative += int(((out < supply) & (src - potentials.seeker < 0)).sum())
+    out, supply, load, room = loads.out, loads.supply, loads.load, loads.room
+    negative = int(((out < supply) & (src - potentials.seeker < 0)).sum())
     negative += int(((out > 0) & (potentials.seeker - src < 0)).sum())
-    negative += (
-        int(
-            (
-                (group_flow < group_room)
-                & (pot_head_group - potentials.provider[group_keys // team_width] < 0)
-            ).sum()
+    if len(loads.group_keys):
+        group_provider = potentials.provider[loads.group_keys // loads.team_width]
+        negative += int(
+            ((loads.group_flow < loads.group_room) & (group_pot - group_provider < 0)).sum()
         )
-        if n_g
-        else 0
-    )
-    negative += (
-        int(
-            (
-                (group_flow > 0)
-                & (potentials.provider[group_keys // team_width] - pot_head_group < 0)
-            ).sum()
-        )
-        if n_g
-        else 0
-    )
+        negative += int(((loads.group_flow > 0) & (group_provider - group_pot < 0)).sum())
     negative += int(((load < room) & (potentials.provider - potentials.sink < 0)).sum())
-    negative += int(((load > lower) & (potentials.sink - potentials.provider < 0)).sum())
-    if negative:
-        failures.append(
-            f"the score is not proven optimal: {negative} residual arc(s) have a negative reduced cost"
-        )
-    return failures
+    negative += int(((load > loads.lower) & (potentials.sink - potentials.provider < 0)).sum())
+    return negative
 
 
 @dataclass(frozen=True)
@@ -311,6 +370,7 @@ class _Loads:
     supply: np.ndarray  # per seeker: free pairs allowed
     load: np.ndarray  # per provider: free pairs chosen
     room: np.ndarray  # per provider: free pairs allowed
+    lower: np.ndarray  # per provider: free pairs still needed for the minimum load
     group_of: np.ndarray | None  # per arc: its binding (provider, team) node, or -1
     group_keys: np.ndarray  # provider * team_width + team of each binding node
     group_room: np.ndarray

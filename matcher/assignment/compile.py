@@ -19,6 +19,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from matcher.assignment.fixed_pairs import (
+    commit_prior,
+    must_positions,
+    pair_positions,
+    prior_positions,
+)
 from matcher.assignment.population import Population
 from matcher.assignment.programs import (
     Kind,
@@ -26,7 +32,7 @@ from matcher.assignment.programs import (
     ProgramSpec,
 )
 from matcher.assignment.repeats import History
-from matcher.assignment.rules import YesNoRule, _lookup, level_gap, overlap_hours, yes_no_rules
+from matcher.assignment.rules import YesNoRule, level_gap, lookup, overlap_hours, yes_no_rules
 from matcher.assignment.scoring import pair_scores
 from matcher.assignment.selection import capacities, effective_selector, select
 from matcher.errors import ConfigError
@@ -152,7 +158,7 @@ def _block_conditions(
             overlap_hours(pop, si, pi) >= spec.rules.min_overlap_hours - 1e-9
         )
     if spec.rules.no_repeat_periods is not None and history.recent.nnz:
-        allowed["no_repeat_periods"] = ~_lookup(history.recent, si, pi).astype(bool)
+        allowed["no_repeat_periods"] = ~lookup(history.recent, si, pi).astype(bool)
     return allowed
 
 
@@ -168,193 +174,240 @@ def compile_program(
 ) -> MatchingProblem:
     """Select seekers and providers, apply the hard rules, and score every eligible pair.
 
-    Seekers are taken in blocks of about ``block_cells`` seeker × provider cells against all
-    providers; ``threads`` blocks run at once. The result does not depend on ``threads`` or
-    ``block_cells``. Each seeker's ``top_per_seeker`` best arcs are remembered as the start of a
-    pruned solve (:attr:`MatchingProblem.top_arcs`).
+    Parameters
+    ----------
+    spec : ProgramSpec
+        The program.
+    pop : Population
+        The per-person arrays of the org (:func:`matcher.assignment.population.population`).
+    history : History
+        Committed pairs of earlier periods, for ``no_repeat_periods`` and the repeat penalty
+        (:func:`matcher.assignment.repeats.history_for`; ``History.empty(n)`` for none).
+    prior : sequence of (seeker_id, provider_id)
+        Pairs committed earlier in the same program and period (``--incremental``): they use
+        up capacity and per-team caps, are not proposed again, and seekers they already serve
+        fully are not assigned again.
+    threads : int
+        Blocks of seekers evaluated at once (numpy releases the GIL in its loops).
+    top_per_seeker : int
+        How many best arcs of each seeker to remember as the start of a pruned solve
+        (:attr:`MatchingProblem.top_arcs`).
+    block_cells : int
+        Seekers are taken in blocks of about this many seeker × provider cells against all
+        providers. The result depends on neither ``threads`` nor ``block_cells``.
 
-    ``prior`` pairs (seeker id, provider id) were committed earlier in the same program and
-    period (``--incremental``): they use up capacity and per-team caps, and seekers they
-    already serve fully are not assigned again.
+    Returns
+    -------
+    MatchingProblem
+        The candidates (eligible pairs) with their scores, the capacities and the must pairs as
+        positions; for a peer program, each unordered pair once with the mean of both
+        orientations' scores.
 
     Raises
     ------
     ConfigError
         When a rule needs a column the data lacks, or a must/never pair names unknown people.
+
+    Examples
+    --------
+    >>> from matcher.analysis.isolation import analyze
+    >>> from matcher.assignment.population import population
+    >>> from matcher.model import Employee, Org
+    >>> org = Org([Employee(id="A", roles="mentee"), Employee(id="B", roles="mentor"),
+    ...            Employee(id="C", roles="mentor")])
+    >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4",
+    ...     "pairs": {"never": [["A", "C"]]}})
+    >>> pop = population(org, analyze(org))
+    >>> problem = compile_program(spec, pop, History.empty(len(org)))
+    >>> problem.seeker_ids, problem.provider_ids, problem.arcs
+    (['A'], ['B', 'C'], 1)
     """
     _check_columns(spec, pop)
     rules = yes_no_rules(spec, pop)
-    seekers = np.flatnonzero(select(effective_selector(spec, "seekers"), pop))
     peer = spec.kind is Kind.PEER
+    seekers = np.flatnonzero(select(effective_selector(spec, "seekers"), pop))
     providers = (
         seekers.copy()
         if peer
         else np.flatnonzero(select(effective_selector(spec, "providers"), pop))
     )
-    capacity = capacities(spec.capacity, pop, providers)
-    supply = np.full(len(seekers), spec.per_seeker, dtype=np.int64)
-    prior_team_load: dict[tuple[int, int], int] = {}
     # distinct committed pairs: two committed runs that list the same pair count it once
-    prior_pairs = _prior_positions(prior, pop, peer)
-    prior_load = np.zeros(len(providers), dtype=np.int64)
-    notes: list[str] = []
-    conflicts: list[str] = []
-    full_before: dict[int, list[int]] = {}
-    if prior_pairs:
-        seeker_at = {int(i): k for k, i in enumerate(seekers)}
-        provider_at = {int(i): k for k, i in enumerate(providers)}
-        for a, b in sorted(prior_pairs):
-            if peer:
-                # a peer pair uses one unit of each person's capacity
-                for person, partner in ((a, b), (b, a)):
-                    if person in provider_at:
-                        prior_load[provider_at[person]] += 1
-                        full_before.setdefault(person, []).append(partner)
-                continue
-            if a in seeker_at:
-                supply[seeker_at[a]] -= 1
-                full_before.setdefault(a, []).append(b)
-            if b in provider_at:
-                prior_load[provider_at[b]] += 1
-                key = (provider_at[b], int(pop.team[a]))
-                prior_team_load[key] = prior_team_load.get(key, 0) + 1
-        over = np.flatnonzero(prior_load > capacity)
-        if len(over):
-            notes.append(
-                f"{len(over)} provider(s) already hold more committed pairs this period than their "
-                f"capacity (e.g. {pop.ids[providers[over[0]]]}: {prior_load[over[0]]} of "
-                f"{capacity[over[0]]}): they take no one new"
-            )
-        capacity = np.maximum(capacity - prior_load, 0)
-        if peer:
-            keep = (capacity > 0) | (prior_load == 0)  # drop only those the committed pairs fill
-            still_open = set(seekers[keep].tolist())
-            full_before = {a: bs for a, bs in full_before.items() if a not in still_open}
-            seekers, providers, capacity = seekers[keep], providers[keep], capacity[keep]
-            prior_load = prior_load[keep]
-            supply = capacity.copy()
-        else:
-            keep = supply > 0
-            seekers, supply = seekers[keep], supply[keep]
-            still_open = set(seekers.tolist())
-            full_before = {a: bs for a, bs in full_before.items() if a not in still_open}
-    min_need = np.maximum(spec.capacity.min - prior_load, 0)
-    provider_position = np.full(len(pop.ids), -1, dtype=np.int64)
-    provider_position[providers] = np.arange(len(providers))
+    prior_pairs = prior_positions(prior, pop, peer)
+    sides = commit_prior(
+        prior_pairs,
+        pop,
+        seekers,
+        providers,
+        capacities(spec.capacity, pop, providers),
+        np.full(len(seekers), spec.per_seeker, dtype=np.int64),
+        peer=peer,
+    )
+    seekers, providers = sides.seekers, sides.providers
     seeker_position = np.full(len(pop.ids), -1, dtype=np.int64)
     seeker_position[seekers] = np.arange(len(seekers))
-
-    never = _pair_positions(
+    provider_position = np.full(len(pop.ids), -1, dtype=np.int64)
+    provider_position[providers] = np.arange(len(providers))
+    never = pair_positions(
         spec, spec.pairs.never, pop, seeker_position, provider_position, both=True
     )
-    never_matrix = sp.csr_matrix(
-        (np.ones(len(never), bool), ([a for a, _ in never], [b for _, b in never])),
-        shape=(len(seekers), len(providers)),
+    conflicts: list[str] = []
+    must, done = must_positions(
+        spec, pop, seeker_position, provider_position, prior_pairs, sides.full_before, conflicts
     )
-    must, done = _must_positions(
-        spec, pop, seeker_position, provider_position, prior_pairs, full_before, conflicts
-    )
+    notes = list(sides.notes)
     if done:
         notes.append(
             f"{done} must pair(s) were already committed this period and are kept as they are"
         )
-
-    removed = {
-        name: np.zeros(len(seekers), np.int64) for name in _hard_rule_names(spec, rules, history)
-    }
-    removed["never"] = np.zeros(len(seekers), np.int64)
-    step = max(1, block_cells // max(len(providers), 1))
-    pi = providers[None, :]
-
-    def candidates(start: int) -> Block | None:
-        """The eligible pairs of seekers ``start:start + step`` and their scores."""
-        block = slice(start, min(start + step, len(seekers)))
-        si = seekers[block][:, None]
-        distinct = si != pi
-        eligible = distinct.copy()
-        for name, allowed in _block_conditions(spec, pop, history, rules, si, pi).items():
-            removed[name][block] += (~allowed & distinct).sum(axis=1)
-            eligible &= allowed
-        if prior_pairs:
-            # a pair committed earlier this period is not proposed again (either orientation)
-            block_seekers = seekers[block]
-            for a, b in prior_pairs:
-                for x, y in ((a, b), (b, a)):
-                    hit = np.flatnonzero(block_seekers == x)
-                    col = np.flatnonzero(providers == y)
-                    if len(hit) and len(col):
-                        eligible[hit[0], col[0]] = False
-        if never_matrix.nnz:
-            banned = never_matrix[block].toarray()
-            removed["never"][block] += banned.sum(axis=1)
-            eligible &= ~banned
-        flat = np.flatnonzero(eligible)
-        if not len(flat):
-            return None
-        dense = pair_scores(spec, pop, history, si, pi)
-        rows, cols = np.divmod(flat, len(providers))
-        score = dense.ravel()[flat]
-        dense[~eligible] = -np.inf
-        return Block(
-            (rows + start).astype(np.int32),
-            cols.astype(np.int32),
-            score,
-            _top_per_row(dense, flat, top_per_seeker),
-        )
-
-    starts = range(0, len(seekers), step)
-    if threads > 1 and len(starts) > 1:
-        for matrix in (pop.strength, history.penalty, history.recent):
-            matrix.sort_indices()  # scipy sorts lazily, in place: not while threads read it
-        # numpy releases the GIL in its array loops; blocks write disjoint rows of `removed`
-        with ThreadPoolExecutor(min(threads, len(starts))) as pool:
-            blocks = [b for b in pool.map(candidates, starts) if b is not None]
-    else:
-        blocks = [b for b in map(candidates, starts) if b is not None]
-    offsets = np.cumsum([0] + [len(b.score) for b in blocks])
-    must_blockers: dict[tuple[int, int], list[str]] = {}
-    if must:
-        si = seekers[[s for s, _ in must]]
-        pi = providers[[p for _, p in must]]
-        conditions = _block_conditions(spec, pop, history, rules, si, pi)
-        banned = {(s, p) for s, p in never}
-        for k, pair in enumerate(must):
-            blockers = [name for name, allowed in conditions.items() if not allowed[k]]
-            if pair in banned:
-                blockers.append("pairs.never")
-            if si[k] == pi[k]:
-                blockers.append("self")
-            if blockers:
-                must_blockers[pair] = blockers
+    blocks = _Blocks(spec, pop, history, rules, seekers, providers, prior_pairs, never)
+    found = blocks.find_all(threads=threads, top_per_seeker=top_per_seeker, block_cells=block_cells)
+    arc_seeker, arc_provider, arc_score, top_arcs = _concatenate(found)
     problem = MatchingProblem(
         spec=spec,
         pop=pop,
         history=history,
         seekers=seekers,
         providers=providers,
-        capacity=capacity,
+        capacity=sides.capacity,
         min_load=spec.capacity.min,
-        min_need=min_need,
+        min_need=np.maximum(spec.capacity.min - sides.prior_load, 0),
         per_seeker=spec.per_seeker,
-        supply=supply,
-        prior_team_load=prior_team_load,
-        arc_seeker=np.concatenate([b.seeker for b in blocks] or [np.zeros(0, np.int32)]),
-        arc_provider=np.concatenate([b.provider for b in blocks] or [np.zeros(0, np.int32)]),
-        arc_score=np.concatenate([b.score for b in blocks] or [np.zeros(0)]),
+        supply=sides.supply,
+        prior_team_load=sides.prior_team_load,
+        arc_seeker=arc_seeker,
+        arc_provider=arc_provider,
+        arc_score=arc_score,
         must=must,
-        must_blockers=must_blockers,
-        top_arcs=np.concatenate(
-            [b.top + offset for b, offset in zip(blocks, offsets, strict=False)]
-            or [np.zeros(0, np.int64)]
-        ),
+        must_blockers=_must_blockers(blocks, must),
+        top_arcs=top_arcs,
         top_k=top_per_seeker,
         notes=notes,
         conflicts=conflicts,
-        prior_load=prior_load,
-        removed_by={k: v for k, v in removed.items() if v.any() or k != "never"},
+        prior_load=sides.prior_load,
+        removed_by={k: v for k, v in blocks.removed.items() if v.any() or k != "never"},
         team_cap=spec.rules.max_same_team_per_provider,
     )
     return _symmetrize(problem) if peer else problem
+
+
+def _concatenate(blocks: list[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks' arcs as one list: seeker and provider positions, scores, and the positions
+    of each seeker's best arcs."""
+    offsets = np.cumsum([0] + [len(b.score) for b in blocks])
+    return (
+        np.concatenate([b.seeker for b in blocks] or [np.zeros(0, np.int32)]),
+        np.concatenate([b.provider for b in blocks] or [np.zeros(0, np.int32)]),
+        np.concatenate([b.score for b in blocks] or [np.zeros(0)]),
+        np.concatenate(
+            [b.top + offset for b, offset in zip(blocks, offsets, strict=False)]
+            or [np.zeros(0, np.int64)]
+        ),
+    )
+
+
+@dataclass
+class _Blocks:
+    """What finding the eligible pairs of a block of seekers reads; ``removed`` counts, per
+    hard rule and seeker, the pairs that rule removes (blocks write disjoint rows of it)."""
+
+    spec: ProgramSpec
+    pop: Population
+    history: History
+    rules: list[YesNoRule]
+    seekers: np.ndarray
+    providers: np.ndarray
+    prior_pairs: set[tuple[int, int]]
+    never: list[tuple[int, int]]
+    removed: dict[str, np.ndarray] = field(init=False)
+    never_matrix: sp.csr_matrix = field(init=False)
+
+    def __post_init__(self) -> None:
+        names = _hard_rule_names(self.spec, self.rules, self.history)
+        self.removed = {name: np.zeros(len(self.seekers), np.int64) for name in names}
+        self.removed["never"] = np.zeros(len(self.seekers), np.int64)
+        self.never_matrix = sp.csr_matrix(
+            (
+                np.ones(len(self.never), bool),
+                ([a for a, _ in self.never], [b for _, b in self.never]),
+            ),
+            shape=(len(self.seekers), len(self.providers)),
+        )
+
+    def find_all(self, *, threads: int, top_per_seeker: int, block_cells: int) -> list[Block]:
+        """The non-empty blocks of all seekers, in seeker order, ``threads`` at once."""
+        step = max(1, block_cells // max(len(self.providers), 1))
+        starts = range(0, len(self.seekers), step)
+
+        def one(start: int) -> Block | None:
+            return self.block(slice(start, min(start + step, len(self.seekers))), top_per_seeker)
+
+        if threads > 1 and len(starts) > 1:
+            for matrix in (self.pop.strength, self.history.penalty, self.history.recent):
+                matrix.sort_indices()  # scipy sorts lazily, in place: not while threads read it
+            # numpy releases the GIL in its array loops; blocks write disjoint rows of `removed`
+            with ThreadPoolExecutor(min(threads, len(starts))) as pool:
+                return [b for b in pool.map(one, starts) if b is not None]
+        return [b for b in map(one, starts) if b is not None]
+
+    def block(self, block: slice, top_per_seeker: int) -> Block | None:
+        """The eligible pairs of the seekers at ``block`` and their scores (``None``: none)."""
+        providers = self.providers
+        si = self.seekers[block][:, None]
+        pi = providers[None, :]
+        distinct = si != pi
+        eligible = distinct.copy()
+        conditions = _block_conditions(self.spec, self.pop, self.history, self.rules, si, pi)
+        for name, allowed in conditions.items():
+            self.removed[name][block] += (~allowed & distinct).sum(axis=1)
+            eligible &= allowed
+        if self.prior_pairs:
+            # a pair committed earlier this period is not proposed again (either orientation)
+            block_seekers = self.seekers[block]
+            for a, b in self.prior_pairs:
+                for x, y in ((a, b), (b, a)):
+                    hit = np.flatnonzero(block_seekers == x)
+                    col = np.flatnonzero(providers == y)
+                    if len(hit) and len(col):
+                        eligible[hit[0], col[0]] = False
+        if self.never_matrix.nnz:
+            banned = self.never_matrix[block].toarray()
+            self.removed["never"][block] += banned.sum(axis=1)
+            eligible &= ~banned
+        flat = np.flatnonzero(eligible)
+        if not len(flat):
+            return None
+        dense = pair_scores(self.spec, self.pop, self.history, si, pi)
+        rows, cols = np.divmod(flat, len(providers))
+        score = dense.ravel()[flat]
+        dense[~eligible] = -np.inf
+        return Block(
+            (rows + block.start).astype(np.int32),
+            cols.astype(np.int32),
+            score,
+            _top_per_row(dense, flat, top_per_seeker),
+        )
+
+
+def _must_blockers(
+    blocks: _Blocks, must: list[tuple[int, int]]
+) -> dict[tuple[int, int], list[str]]:
+    """The hard rules (and ``pairs.never``, ``self``) each must pair breaks, for those that do."""
+    if not must:
+        return {}
+    si = blocks.seekers[[s for s, _ in must]]
+    pi = blocks.providers[[p for _, p in must]]
+    conditions = _block_conditions(blocks.spec, blocks.pop, blocks.history, blocks.rules, si, pi)
+    banned = set(blocks.never)
+    found: dict[tuple[int, int], list[str]] = {}
+    for k, pair in enumerate(must):
+        blockers = [name for name, allowed in conditions.items() if not allowed[k]]
+        if pair in banned:
+            blockers.append("pairs.never")
+        if si[k] == pi[k]:
+            blockers.append("self")
+        if blockers:
+            found[pair] = blockers
+    return found
 
 
 def _symmetrize(problem: MatchingProblem) -> MatchingProblem:
@@ -403,93 +456,3 @@ def _hard_rule_names(spec: ProgramSpec, rules: list[YesNoRule], history: History
     if spec.rules.no_repeat_periods is not None and history.recent.nnz:
         names.append("no_repeat_periods")
     return names
-
-
-def _prior_positions(
-    prior: Sequence[tuple[str, str]], pop: Population, peer: bool
-) -> set[tuple[int, int]]:
-    """Distinct committed pairs as org indices; unordered (smaller index first) for peers."""
-    out: set[tuple[int, int]] = set()
-    for seeker_id, provider_id in prior:
-        a, b = pop.org.index.get(seeker_id), pop.org.index.get(provider_id)
-        if a is None or b is None or a == b:
-            continue
-        out.add((min(a, b), max(a, b)) if peer else (a, b))
-    return out
-
-
-def _must_positions(
-    spec: ProgramSpec,
-    pop: Population,
-    seeker_position: np.ndarray,
-    provider_position: np.ndarray,
-    prior_pairs: set[tuple[int, int]],
-    full_before: dict[int, list[int]],
-    conflicts: list[str],
-) -> tuple[list[tuple[int, int]], int]:
-    """Distinct must pairs as positions, less those already committed this period.
-
-    A must pair whose seeker is already fully served by committed pairs cannot hold: it is
-    added to ``conflicts``. Returns the positions and how many must pairs were already
-    committed.
-    """
-    peer = spec.kind is Kind.PEER
-    wanted: list[tuple[str, str]] = []
-    done = 0
-    for a, b in dict.fromkeys((a, b) for a, b in spec.pairs.must):
-        ia, ib = pop.org.index.get(a), pop.org.index.get(b)
-        if ia is not None and ib is not None:
-            key = (min(ia, ib), max(ia, ib)) if peer else (ia, ib)
-            if key in prior_pairs or (not peer and (ib, ia) in prior_pairs):
-                done += 1
-                continue
-            for s, p in ((ia, ib), (ib, ia)):
-                if s in full_before and (peer or provider_position[p] >= 0):
-                    given = ", ".join(pop.ids[q] for q in full_before[s])
-                    limit = "capacity" if peer else f"per_seeker ({spec.per_seeker})"
-                    conflicts.append(
-                        f"pairs.must ({pop.ids[s]}, {pop.ids[p]}) cannot hold: {pop.ids[s]} already "
-                        f"has the committed pair(s) this period that fill their {limit} "
-                        f"({given}); withdraw that run or drop the must pair"
-                    )
-                    break
-            else:
-                wanted.append((a, b))
-                continue
-            continue
-        wanted.append((a, b))
-    positions = _pair_positions(spec, wanted, pop, seeker_position, provider_position, both=False)
-    return list(dict.fromkeys(positions)), done
-
-
-def _pair_positions(
-    spec: ProgramSpec,
-    pairs: list[tuple[str, str]],
-    pop: Population,
-    seeker_position: np.ndarray,
-    provider_position: np.ndarray,
-    *,
-    both: bool,
-) -> list[tuple[int, int]]:
-    """Positions of listed pairs as (seeker, provider), trying ``[a, b]`` then ``[b, a]``."""
-    out: list[tuple[int, int]] = []
-    label = "never" if both else "must"
-    for a, b in pairs:
-        for name in (a, b):
-            if name not in pop.org.index:
-                raise ConfigError(
-                    f"program {spec.name!r}: pairs.{label} names {name!r}, who is not an employee (or opted out)"
-                )
-        ia, ib = pop.org.index[a], pop.org.index[b]
-        found = False
-        for s, p in ((ia, ib), (ib, ia)):
-            if seeker_position[s] >= 0 and provider_position[p] >= 0:
-                out.append((int(seeker_position[s]), int(provider_position[p])))
-                found = True
-                if not both:
-                    break
-        if not found and not both:
-            raise ConfigError(
-                f"program {spec.name!r}: pairs.must [{a!r}, {b!r}] is not a seeker–provider pair of this program"
-            )
-    return out

@@ -123,53 +123,62 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
     eligible_count = np.bincount(problem.arc_seeker, minlength=len(problem.seekers))
     arcs_by_seeker = np.argsort(problem.arc_seeker, kind="stable")
     starts = np.searchsorted(problem.arc_seeker[arcs_by_seeker], np.arange(len(problem.seekers)))
-    n_providers = len(problem.providers)
     rows = []
     for s in np.flatnonzero(served == 0).tolist():
-        seeker = pop.ids[problem.seekers[s]]
-        if n_providers == 0:
-            reason = "no providers in this program (check the providers selector)"
-        elif eligible_count[s] == 0:
-            detail = _removals(problem, s) or "no rule applies"
-            reason = f"no eligible provider: of {n_providers} providers, {detail}"
-        else:
-            arcs = arcs_by_seeker[starts[s] : starts[s] + eligible_count[s]]
-            providers = problem.arc_provider[arcs]
-            full = load[providers] >= problem.capacity[providers]
-            if full.all():
-                reason = (
-                    f"capacity exhausted: all {len(providers)} eligible providers are at capacity "
-                    "with seekers who had fewer alternatives or scored higher"
-                )
-            else:
-                open_providers = providers[~full]
-                team = problem.seeker_team()
-                capped = [
-                    p
-                    for p in open_providers.tolist()
-                    if problem.team_cap is not None
-                    and team[s] >= 0
-                    and team_load.get((p, int(team[s])), 0) >= problem.team_cap
-                ]
-                if len(capped) == len(open_providers):
-                    reason = (
-                        f"{len(open_providers)} eligible provider(s) have room, but each already has "
-                        f"{problem.team_cap} seeker(s) from team {pop.team_names[team[s]]} "
-                        f"(max_same_team_per_provider = {problem.team_cap})"
-                    )
-                elif solution.status == "optimal":
-                    reason = (
-                        f"left out by the proven optimum: {len(open_providers)} eligible provider(s) have "
-                        "room, but serving this seeker would break a side constraint (capacity.min, "
-                        "max_same_team_per_provider or pairs.must) or serve fewer seekers in all"
-                    )
-                else:
-                    reason = (
-                        f"not served within the time limit ({solution.status} solution, gap {solution.gap:.2%}); "
-                        "raise --time-limit"
-                    )
-        rows.append(UnmatchedRow(spec.name, seeker, reason))
+        arcs = arcs_by_seeker[starts[s] : starts[s] + eligible_count[s]]
+        reason = _unserved_reason(problem, solution, s, arcs, load, team_load)
+        rows.append(UnmatchedRow(spec.name, pop.ids[problem.seekers[s]], reason))
     return rows
+
+
+def _unserved_reason(
+    problem: MatchingProblem,
+    solution: Solution,
+    s: int,
+    arcs: np.ndarray,
+    load: np.ndarray,
+    team_load: dict[tuple[int, int], int],
+) -> str:
+    """Why the seeker at position ``s`` (eligible ``arcs``) is left out, given each provider's
+    ``load`` and per-team loads in the solution."""
+    n_providers = len(problem.providers)
+    if n_providers == 0:
+        return "no providers in this program (check the providers selector)"
+    if len(arcs) == 0:
+        detail = _removals(problem, s) or "no rule applies"
+        return f"no eligible provider: of {n_providers} providers, {detail}"
+    providers = problem.arc_provider[arcs]
+    full = load[providers] >= problem.capacity[providers]
+    if full.all():
+        return (
+            f"capacity exhausted: all {len(providers)} eligible providers are at capacity "
+            "with seekers who had fewer alternatives or scored higher"
+        )
+    open_providers = providers[~full]
+    team = problem.seeker_team()
+    capped = [
+        p
+        for p in open_providers.tolist()
+        if problem.team_cap is not None
+        and team[s] >= 0
+        and team_load.get((p, int(team[s])), 0) >= problem.team_cap
+    ]
+    if len(capped) == len(open_providers):
+        return (
+            f"{len(open_providers)} eligible provider(s) have room, but each already has "
+            f"{problem.team_cap} seeker(s) from team {problem.pop.team_names[team[s]]} "
+            f"(max_same_team_per_provider = {problem.team_cap})"
+        )
+    if solution.status == "optimal":
+        return (
+            f"left out by the proven optimum: {len(open_providers)} eligible provider(s) have "
+            "room, but serving this seeker would break a side constraint (capacity.min, "
+            "max_same_team_per_provider or pairs.must) or serve fewer seekers in all"
+        )
+    return (
+        f"not served within the time limit ({solution.status} solution, gap {solution.gap:.2%}); "
+        "raise --time-limit"
+    )
 
 
 def _removals(problem: MatchingProblem, seeker: int) -> str:

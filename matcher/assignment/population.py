@@ -42,7 +42,7 @@ def _utc_window(timezone: str | None, start: float, end: float, on: dt.date) -> 
     return start - hours, end - hours
 
 
-def _ancestors(org: Org) -> np.ndarray:
+def manager_chains(org: Org) -> np.ndarray:
     """``(n, depth)`` org indices of each person's managers, nearest first, ``-1`` padded.
 
     Chains follow ``org.manager_of`` through people missing from the org (opted out): all
@@ -115,12 +115,12 @@ class Population:
     @functools.cached_property
     def interest_count(self) -> np.ndarray:
         """How many interests each person has."""
-        return _popcount(self.interests)
+        return popcount(self.interests)
 
     @functools.cached_property
     def want_count(self) -> np.ndarray:
         """How many skills each person wants to learn."""
-        return _popcount(self.wants)
+        return popcount(self.wants)
 
 
 def population(org: Org, analysis: Analysis | AnalysisView) -> Population:
@@ -185,7 +185,7 @@ def population(org: Org, analysis: Analysis | AnalysisView) -> Population:
         window_overlap=table,
         language_id=language_id.ravel(),
         language_shared=shared,
-        ancestors=_ancestors(org),
+        ancestors=manager_chains(org),
         community=view.community,
         strong_ties=view.strong_ties,
         flags=view.flags,
@@ -208,7 +208,8 @@ def _bitsets_with(lists: Sequence[Sequence[str]], vocabulary: list[str]) -> np.n
     return bits
 
 
-def _popcount(bits: np.ndarray) -> np.ndarray:
+def popcount(bits: np.ndarray) -> np.ndarray:
+    """How many bits are set in each row of packed ``uint64`` words (last axis)."""
     if bits.shape[-1] == 1:
         return np.bitwise_count(bits[..., 0])
     return np.bitwise_count(bits).sum(axis=-1, dtype=np.int64)

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from matcher.analysis.flags import Flag
 from matcher.config import AnalysisConfig
 
 FLAGS = ("isolated", "peripheral", "new_hire", "connector")
@@ -48,7 +49,7 @@ class Selector(Strict):
     roles: list[str] | None = None
     min_tenure_days: int | None = Field(default=None, ge=0)
     hired_within_days: int | None = Field(default=None, ge=0)
-    flags: list[Literal["isolated", "peripheral", "new_hire", "connector"]] | None = None
+    flags: list[Flag] | None = None
     ids: list[str] | None = None
     teams: list[str] | None = None
     departments: list[str] | None = None

@@ -85,7 +85,7 @@ def level_gap(pop: Population, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     return np.asarray(pop.level[pi] - pop.level[si])
 
 
-def _lookup(matrix: sp.csr_matrix, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
+def lookup(matrix: sp.csr_matrix, si: np.ndarray, pi: np.ndarray) -> np.ndarray:
     """``matrix[si, pi]`` for a block (``(c, 1)`` × ``(1, P)``) or for equal-length arrays."""
     if _is_block(si, pi):
         return np.asarray(matrix[si[:, 0]][:, pi[0]].toarray())

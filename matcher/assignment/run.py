@@ -114,22 +114,51 @@ def assign_programs(
     options: SolveOptions | None = None,
     threads: int = 1,
 ) -> list[ProgramResult]:
-    """Solve each program on ``org``.
+    """Compile, solve, check and explain each program on ``org``.
 
     Parameters
     ----------
-    org, analysis
-        The loaded organisation and its analysis (flags, graph), or the view of a saved one.
-    specs
+    org : Org
+        The loaded organisation (opted-out people already removed).
+    analysis : Analysis or AnalysisView
+        Its analysis (flags, graph), or the view of a saved one.
+    specs : sequence of ProgramSpec
         Programs to solve, in order.
-    history
-        Committed earlier pairings ``(kind, seeker_id, provider_id, period)``.
-    prior
-        For ``--incremental``: the pairs already committed in a program's own period.
-    options
-        Time limit, seed and workers for the solver.
-    threads
+    history : sequence of (kind, seeker_id, provider_id, period)
+        Committed earlier pairings (``kind`` ``None`` for imported rows: every kind).
+    prior : callable, optional
+        For ``--incremental``: the pairs ``(seeker_id, provider_id)`` already committed in a
+        program's own period.
+    options : SolveOptions, optional
+        Time limit, seed, workers and candidate sizes for the solver.
+    threads : int
         Blocks of candidate pairs compiled at once (the result does not depend on it).
+
+    Returns
+    -------
+    list of ProgramResult
+        One per program, in order: the compiled problem, the solution, each pair's explanation,
+        each unmatched seeker's reason and the summary figures. Every solution has passed
+        :func:`verify`.
+
+    Raises
+    ------
+    ConfigError
+        When a program needs a column the data lacks or lists people who are not employees.
+    SolveTimeout
+        When CP-SAT finds no assignment within the time limit.
+    CertificateError
+        When a solution fails its independent check (a bug in matcher, not in the data).
+
+    Examples
+    --------
+    >>> from matcher.model import Employee, Org
+    >>> from matcher.analysis.isolation import analyze
+    >>> org = Org([Employee(id="A", roles="mentee"), Employee(id="B", roles="mentor")])
+    >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4"})
+    >>> [result] = assign_programs(org, analyze(org), [spec])
+    >>> result.solution.status, [(a.seeker_id, a.provider_id) for a in result.assignments]
+    ('optimal', [('A', 'B')])
     """
     options = options or SolveOptions()
     pop = population(org, analysis)
@@ -175,10 +204,24 @@ def verify(
     """Check a solution before anything is written, with code that shares nothing with the solver.
 
     * every hard rule, capacity, per-team cap, minimum load and must/never pair holds
-      (:func:`matcher.checks.check_assignment`, on this run's pairs together with those committed
-      earlier in the same program and period);
+      (:func:`matcher.assignment.checks.check_assignment`, on this run's pairs together with
+      those committed earlier in the same program and period);
     * a flow solution's claim to be optimal over all eligible pairs holds
-      (:func:`matcher.certificate.certify_flow`: maximum coverage, non-negative reduced costs).
+      (:func:`matcher.assignment.certificate.certify_flow`: maximum coverage, non-negative
+      reduced costs).
+
+    Parameters
+    ----------
+    problem : MatchingProblem
+        The compiled program.
+    solution : Solution
+        What :func:`matcher.assignment.solve.solve` returned for it.
+    org : Org
+        The organisation the program was compiled on.
+    history : sequence of (kind, seeker_id, provider_id, period)
+        Committed earlier pairings, as given to :func:`assign_programs`.
+    prior : sequence of (seeker_id, provider_id)
+        Pairs committed earlier in the program's own period (``--incremental``).
 
     Raises
     ------
@@ -247,15 +290,43 @@ def check_imported(
     """Check imported pairings against the rules of the programs they name.
 
     Rows are grouped by program and period; each group is checked, together with the pairs
-    already ``committed`` for that program and period (``program, period, seeker, provider``),
-    as that program's assignment of that period (:func:`matcher.checks.check_assignment`,
-    against the committed ``history``).
+    already ``committed`` for that program and period, as that program's assignment of that
+    period (:func:`matcher.assignment.checks.check_assignment`, against the committed
+    ``history``).
+
+    Parameters
+    ----------
+    org : Org
+        The organisation.
+    analysis : Analysis or AnalysisView
+        Its analysis, for the selectors' flags.
+    specs : sequence of ProgramSpec
+        The programs the rows may name.
+    rows : sequence of dict
+        Imported rows with ``program``, ``period``, ``seeker_id`` and ``provider_id``.
+    history : sequence of (kind, seeker_id, provider_id, period)
+        Committed pairings, for ``no_repeat_periods``.
+    committed : sequence of (program, period, seeker_id, provider_id)
+        Pairs already committed, checked with the rows of their program and period.
 
     Returns
     -------
     (violations, unchecked)
         Broken rules in words (``program@period: rule: message``) and the programs named by the
         rows that ``specs`` does not hold.
+
+    Examples
+    --------
+    >>> from matcher.model import Employee, Org
+    >>> from matcher.analysis.isolation import analyze
+    >>> org = Org([Employee(id="A", roles="mentee", team="x"),
+    ...            Employee(id="B", roles="mentor", team="x")])
+    >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4",
+    ...     "rules": {"same_team": "forbidden"}})
+    >>> rows = [{"program": "m", "period": "2026Q3", "seeker_id": "A", "provider_id": "B"},
+    ...         {"program": "x", "period": "2026Q3", "seeker_id": "A", "provider_id": "B"}]
+    >>> check_imported(org, analyze(org), [spec], rows)
+    (['m@2026Q3: same_team: A and B are in the same team, which same_team = forbidden excludes'], ['x'])
     """
     pop = population(org, analysis)
     flags = {pop.ids[k]: set(f) for k, f in enumerate(pop.flags)}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from matcher.assignment.population import Population, _popcount
+from matcher.assignment.population import Population, popcount
 from matcher.assignment.programs import (
     Mode,
     ProgramSpec,
 )
 from matcher.assignment.repeats import History
-from matcher.assignment.rules import _lookup, overlap_hours, yes_no_rules
+from matcher.assignment.rules import lookup, overlap_hours, yes_no_rules
 
 TERMS = (
     "interests",
@@ -35,25 +35,25 @@ def _term(
 ) -> np.ndarray:
     """One soft term for the pairs ``(si, pi)``, broadcastable to ``shape`` (see :func:`pair_terms`)."""
     if name == "interests":
-        shared = _popcount(pop.interests[si] & pop.interests[pi])
+        shared = popcount(pop.interests[si] & pop.interests[pi])
         union = pop.interest_count[si] + pop.interest_count[pi] - shared
         return np.divide(shared, union, out=np.zeros(shape), where=union > 0)
     if name == "skills":
         wanted = pop.want_count[si]
-        found = _popcount(pop.wants[si] & pop.skills[pi])
+        found = popcount(pop.wants[si] & pop.skills[pi])
         return np.divide(found, wanted, out=np.zeros(shape), where=wanted > 0)
     if name == "overlap_hours":
         return np.minimum(overlap_hours(pop, si, pi) / 8.0, 1.0)
     if name == "bridging":
         return (pop.community[si] != pop.community[pi]).astype(np.float64)
     if name == "existing_tie":
-        tie = _lookup(pop.strength, si, pi)
+        tie = lookup(pop.strength, si, pi)
         if pop.tie_threshold > 0:
             return np.minimum(tie / pop.tie_threshold, 1.0)
         return (tie > 0).astype(np.float64)
     if name == "repeat":
         if history.penalty.nnz:
-            return _lookup(history.penalty, si, pi)
+            return lookup(history.penalty, si, pi)
         return np.zeros(())
     if name == "isolation_priority":
         return 1.0 / (1.0 + pop.strong_ties[si])

@@ -83,7 +83,7 @@ def _figure_png(figure: Any) -> bytes:
 
 def isolation_chart(run: SimulationRun) -> bytes:
     """Share of isolated or peripheral employees by quarter, one line per variant (95% band)."""
-    import matplotlib
+    import matplotlib  # ~0.3 s at start-up, for the simulation report only
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -122,7 +122,7 @@ def coverage_chart(run: SimulationRun) -> bytes:
     When every variant has the same providers (a sweep of something else), the variants are
     the x axis instead.
     """
-    import matplotlib
+    import matplotlib  # ~0.3 s at start-up, for the simulation report only
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -216,69 +216,11 @@ def report_html(
     """One self-contained HTML page; ``cautions`` come first, above the answer."""
     scenario = run.scenario
     header = scenario.scenario
-    values = per_replication(run.results)
     esc = html.escape
-    focus, words, quarter = focus_metric(run)
-    table = list(TABLE_METRICS)
-    if focus != "flagged_coverage":
-        title = words.removeprefix("of the ").split(" are ")[0].capitalize() + " matched"
-        table.insert(
-            0, (focus, title if quarter is None else f"{title} (quarter {quarter})", "pct")
-        )
-        if quarter is not None:
-            focused = focus_values(run)
-            for v in run.variants:
-                values[(v.label, focus)] = focused[v.label]
-    metrics = [m for m in table if any((v.label, m[0]) in values for v in run.variants)]
-    table_rows = []
-    for variant in run.variants:
-        cells = "".join(
-            f"<td>{_format(describe_metric(metric, values.get((variant.label, metric), [])), kind)}</td>"
-            for metric, _, kind in metrics
-        )
-        kind = "random" if variant.pairing == "random" else ""
-        table_rows.append(f'<tr class="{kind}"><th>{esc(variant.label)}</th>{cells}</tr>')
-    head = "".join(f"<th>{esc(title)}</th>" for _, title, _ in metrics)
-    org = scenario.org
-    if org.generate is not None:
-        org_text = f"a generated organisation of {org.generate.employees:,} people (seed {org.generate.seed})"
-    else:
-        org_text = f"the organisation in <code>{esc(str(org.employees))}</code>"
-    programs = "".join(
-        f"<li><b>{esc(p.name)}</b> ({esc(p.kind.value.replace('_', ' '))}), first period {esc(p.period)}</li>"
-        for p in scenario.program
-    )
-    variants = "".join(
-        f"<li>{esc(v.label)}{' — pairs at random, blind to fit and history' if v.pairing == 'random' else ''}</li>"
-        for v in run.variants
-    )
-    dyn = scenario.dynamics
-    probabilities = ", ".join(
-        f"{k.value.replace('_', ' ')} {v:.0%}" for k, v in dyn.tie_probability.items()
-    )
-    assumptions = [
-        "Each quarter every program is assigned by matcher's solver (history carried over, so no-repeat rules apply), then the collaboration graph and flags are recomputed.",
-        f"A matched pair becomes a tie with probability {probabilities}, scaled by ×(1 + {dyn.fit_effect} × (fit − ½)) where fit is the provider's rank among the seeker's options.",
-        f"A tie is {dyn.contacts_per_quarter} video calls of {dyn.contact_minutes:.0f} minutes over the next quarter; it carries on each later quarter with probability {dyn.persistence:.0%}, or decays away.",
-        f"{org.attrition_per_quarter:.0%} of employees leave each quarter; {org.hires_per_quarter} people are hired each quarter"
-        + (f", plus {org.hires_next_quarter} next quarter" if org.hires_next_quarter else "")
-        + ". New hires have fortnightly 1:1s with their manager and chat with a few teammates.",
-        "The people's usual interactions (the base window) repeat every quarter, so differences between variants come from the programs.",
-    ]
-    images = "".join(
-        f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
-        f"<figcaption>{esc(caption)}</figcaption></figure>"
-        for name, (data, caption) in {
-            "isolation chart": (
-                charts["isolation.png"],
-                "Share of employees isolated, and isolated or peripheral, by quarter (dashed: random pairing).",
-            ),
-            "coverage chart": (
-                charts["coverage.png"],
-                "Flagged employees in a program who are matched, against the number of providers.",
-            ),
-        }.items()
-    )
+    head, table_rows = _results_table(run)
+    org_text, programs, variants = _setup_html(run)
+    assumptions = _assumptions(scenario)
+    images = _images(charts)
     caution_html = (
         '<section class="caution" id="caution"><p>'
         + "</p><p>".join(esc(c) for c in cautions)
@@ -327,6 +269,91 @@ includes 0 is reported as within the noise.</p>
 <footer>matcher simulate · {esc(run.source)} · {len(run.results)} runs in {run.seconds:.0f} s ({esc(run.executor)}, {run.workers} worker{"s" if run.workers != 1 else ""}) · generated {generated}</footer>
 </body></html>
 """
+
+
+def _results_table(run: SimulationRun) -> tuple[str, list[str]]:
+    """The results table's header cells and one row per variant (the focus metric first)."""
+    esc = html.escape
+    values = per_replication(run.results)
+    focus, words, quarter = focus_metric(run)
+    table = list(TABLE_METRICS)
+    if focus != "flagged_coverage":
+        title = words.removeprefix("of the ").split(" are ")[0].capitalize() + " matched"
+        table.insert(
+            0, (focus, title if quarter is None else f"{title} (quarter {quarter})", "pct")
+        )
+        if quarter is not None:
+            focused = focus_values(run)
+            for v in run.variants:
+                values[(v.label, focus)] = focused[v.label]
+    metrics = [m for m in table if any((v.label, m[0]) in values for v in run.variants)]
+    table_rows = []
+    for variant in run.variants:
+        cells = "".join(
+            f"<td>{_format(describe_metric(metric, values.get((variant.label, metric), [])), kind)}</td>"
+            for metric, _, kind in metrics
+        )
+        kind = "random" if variant.pairing == "random" else ""
+        table_rows.append(f'<tr class="{kind}"><th>{esc(variant.label)}</th>{cells}</tr>')
+    head = "".join(f"<th>{esc(title)}</th>" for _, title, _ in metrics)
+    return head, table_rows
+
+
+def _setup_html(run: SimulationRun) -> tuple[str, str, str]:
+    """What was simulated: the organisation, the programs' and the variants' list items."""
+    esc = html.escape
+    scenario = run.scenario
+    org = scenario.org
+    if org.generate is not None:
+        org_text = f"a generated organisation of {org.generate.employees:,} people (seed {org.generate.seed})"
+    else:
+        org_text = f"the organisation in <code>{esc(str(org.employees))}</code>"
+    programs = "".join(
+        f"<li><b>{esc(p.name)}</b> ({esc(p.kind.value.replace('_', ' '))}), first period {esc(p.period)}</li>"
+        for p in scenario.program
+    )
+    variants = "".join(
+        f"<li>{esc(v.label)}{' — pairs at random, blind to fit and history' if v.pairing == 'random' else ''}</li>"
+        for v in run.variants
+    )
+    return org_text, programs, variants
+
+
+def _assumptions(scenario: ScenarioFile) -> list[str]:
+    """How the model works, in the scenario's own figures."""
+    org = scenario.org
+    dyn = scenario.dynamics
+    probabilities = ", ".join(
+        f"{k.value.replace('_', ' ')} {v:.0%}" for k, v in dyn.tie_probability.items()
+    )
+    return [
+        "Each quarter every program is assigned by matcher's solver (history carried over, so no-repeat rules apply), then the collaboration graph and flags are recomputed.",
+        f"A matched pair becomes a tie with probability {probabilities}, scaled by ×(1 + {dyn.fit_effect} × (fit − ½)) where fit is the provider's rank among the seeker's options.",
+        f"A tie is {dyn.contacts_per_quarter} video calls of {dyn.contact_minutes:.0f} minutes over the next quarter; it carries on each later quarter with probability {dyn.persistence:.0%}, or decays away.",
+        f"{org.attrition_per_quarter:.0%} of employees leave each quarter; {org.hires_per_quarter} people are hired each quarter"
+        + (f", plus {org.hires_next_quarter} next quarter" if org.hires_next_quarter else "")
+        + ". New hires have fortnightly 1:1s with their manager and chat with a few teammates.",
+        "The people's usual interactions (the base window) repeat every quarter, so differences between variants come from the programs.",
+    ]
+
+
+def _images(charts: dict[str, bytes]) -> str:
+    """The two charts, inlined as PNG data with their captions."""
+    esc = html.escape
+    return "".join(
+        f'<figure><img alt="{esc(name)}" src="data:image/png;base64,{base64.b64encode(data).decode()}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+        for name, (data, caption) in {
+            "isolation chart": (
+                charts["isolation.png"],
+                "Share of employees isolated, and isolated or peripheral, by quarter (dashed: random pairing).",
+            ),
+            "coverage chart": (
+                charts["coverage.png"],
+                "Flagged employees in a program who are matched, against the number of providers.",
+            ),
+        }.items()
+    )
 
 
 def _number(value: float) -> float | str:

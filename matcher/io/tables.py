@@ -8,6 +8,7 @@ first record, so that validation can name file, row and column. Large files are 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.json as pjson
+import pyarrow.parquet as pq
 
 from matcher.errors import DataError, Problem, ProblemCollector
 
@@ -134,7 +136,7 @@ def _locate_ragged_rows(path: Path, delimiter: str, expected: int) -> ProblemCol
 
 
 def _iter_csv(
-    path: Path, required: tuple[str, ...], *, newlines_in_values: bool
+    path: Path, required: tuple[str, ...], *, newlines_in_values: bool, block_size: int
 ) -> Iterator[Batch]:
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
@@ -147,7 +149,7 @@ def _iter_csv(
     names = _normalise_names(raw_names)
     _check_columns(path, names, required)
     read_options = pcsv.ReadOptions(
-        column_names=names, skip_rows=1, block_size=BLOCK_SIZE, use_threads=True
+        column_names=names, skip_rows=1, block_size=block_size, use_threads=True
     )
     parse_options = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values)
     convert_options = pcsv.ConvertOptions(
@@ -211,6 +213,15 @@ def _strings(table: pa.Table | pa.RecordBatch, path: Path) -> pa.RecordBatch:
                 "expected text, numbers or lists of them",
                 column=name.strip().lower(),
             ) from exc
+        if pa.types.is_string(columns[-1].type):
+            try:  # Parquet does not check that its text is UTF-8
+                columns[-1].validate(full=True)
+            except pa.ArrowInvalid as exc:
+                raise _fail(
+                    path,
+                    f"the column holds text that is not UTF-8: {exc}",
+                    column=name.strip().lower(),
+                ) from exc
         names.append(name.strip().lower())
     return pa.RecordBatch.from_arrays(columns, names=names)
 
@@ -269,13 +280,13 @@ def _json_text(value: object) -> str | None:
     return str(value)
 
 
-def _iter_jsonl(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
+def _iter_jsonl(path: Path, required: tuple[str, ...], block_size: int) -> Iterator[Batch]:
     with path.open("rb") as handle:
         head = handle.read(1 << 16)
     if not head.strip():
         raise _fail(path, "the file is empty")
     try:
-        reader = pjson.open_json(path, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE))
+        reader = pjson.open_json(path, read_options=pjson.ReadOptions(block_size=block_size))
         batches = []
         for record_batch in reader:
             batches.append(record_batch)
@@ -285,15 +296,15 @@ def _iter_jsonl(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
         # mixed value types or a malformed line: the exact (slower) reader locates the problem
         yield from _iter_jsonl_exact(path, required)
         return
-    yield from _iter_jsonl_fast(path, required)
+    yield from _iter_jsonl_fast(path, required, block_size)
 
 
-def _iter_jsonl_fast(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
+def _iter_jsonl_fast(path: Path, required: tuple[str, ...], block_size: int) -> Iterator[Batch]:
     next_row = 1
     checked = False
     try:
         for record_batch in pjson.open_json(
-            path, read_options=pjson.ReadOptions(block_size=BLOCK_SIZE)
+            path, read_options=pjson.ReadOptions(block_size=block_size)
         ):
             if not checked:
                 _check_columns(path, _normalise_names(record_batch.schema.names), required)
@@ -346,11 +357,9 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
 
 
 def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
-    import pyarrow.parquet as pq
-
     try:
         parquet = pq.ParquetFile(path)
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:  # column names not UTF-8
         raise _fail(path, f"cannot be read as Parquet: {exc}") from exc
     _check_columns(path, _normalise_names(parquet.schema_arrow.names), required)
     if parquet.metadata.num_rows == 0:
@@ -370,7 +379,7 @@ def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
 
 def _read_xlsx(path: Path) -> pa.Table:
     try:
-        import openpyxl
+        import openpyxl  # ~60 ms at start-up, for XLSX files only
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
         raise _fail(
             path, "reading .xlsx needs openpyxl: pip install 'workplace-matcher[xlsx]'"
@@ -408,8 +417,6 @@ def _sheet_columns(sheet: Any, path: Path) -> tuple[list[str], list[list[str | N
 
 
 def _cell_text(cell: object) -> str:
-    import datetime as dt
-
     if isinstance(cell, dt.datetime):
         return cell.isoformat() if cell.time() != dt.time(0) else cell.date().isoformat()
     if isinstance(cell, dt.date):
@@ -420,12 +427,17 @@ def _cell_text(cell: object) -> str:
 
 
 def iter_batches(
-    path: str | Path, required: tuple[str, ...], *, newlines_in_values: bool = False
+    path: str | Path,
+    required: tuple[str, ...],
+    *,
+    newlines_in_values: bool = False,
+    block_size: int = BLOCK_SIZE,
 ) -> Iterator[Batch]:
     """Yield the records of ``path`` in batches of string columns.
 
-    Column names are lower-cased and stripped. Raises :class:`DataError` for a missing or
-    empty file, a missing required column, bad encoding or a malformed record.
+    Column names are lower-cased and stripped. CSV and JSON Lines are read ``block_size``
+    bytes at a time (a batch each). Raises :class:`DataError` for a missing or empty file, a
+    missing required column, bad encoding or a malformed record.
     """
     path = Path(path)
     if not path.exists():
@@ -434,9 +446,11 @@ def iter_batches(
         raise _fail(path, "is a folder, expected a file")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES or suffix == "":
-        yield from _iter_csv(path, required, newlines_in_values=newlines_in_values)
+        yield from _iter_csv(
+            path, required, newlines_in_values=newlines_in_values, block_size=block_size
+        )
     elif suffix in JSONL_SUFFIXES:
-        yield from _iter_jsonl(path, required)
+        yield from _iter_jsonl(path, required, block_size)
     elif suffix in JSON_SUFFIXES:
         yield from _iter_table(path, _read_json_array(path), required)
     elif suffix in PARQUET_SUFFIXES:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from matcher.errors import OutputError
@@ -103,8 +104,6 @@ def _cell(value: object) -> object:
 
 
 def _safe_table(table: pa.Table) -> pa.Table:
-    import pyarrow.compute as pc
-
     columns = []
     for column in table.columns:
         if pa.types.is_string(column.type):

@@ -4,14 +4,17 @@ org, with matcher (or random pairing) assigning its programs each quarter.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from matcher.analysis.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis, analyze
+from matcher.analysis.flags import WANTING_CONNECTION, Flag
+from matcher.analysis.isolation import Analysis, analyze
 from matcher.assignment.compile import MatchingProblem, compile_program
 from matcher.assignment.population import population
 from matcher.assignment.programs import Kind, ProgramSpec
@@ -20,7 +23,8 @@ from matcher.assignment.run import assign_programs
 from matcher.assignment.solve import SolveOptions
 from matcher.model import Org
 from matcher.simulation.scenario import OrgSection, ResolvedVariant, shift_period
-from matcher.simulation.world import World
+from matcher.simulation.world import MODEL_VERSION, World
+from matcher.version import __version__
 
 UNMATCHED = (
     "unmatched_no_eligible",
@@ -30,7 +34,6 @@ UNMATCHED = (
     "unmatched_other",
 )
 """Why seekers were left unmatched, as metric names (every one is reported, zeros included)."""
-FLAGGED = frozenset({ISOLATED, PERIPHERAL})
 
 AGGREGATES: dict[str, Literal["final", "mean", "total"]] = {
     "isolated_share": "final",
@@ -57,6 +60,18 @@ def aggregate_of(metric: str) -> Literal["final", "mean", "total"]:
     return AGGREGATES.get(metric, AGGREGATES.get(name, "mean"))
 
 
+def fingerprint(variant: ResolvedVariant) -> str:
+    """A hash of everything that decides a variant's results: matcher's and the model's
+    versions, the pairing and the scenario with its overrides (kept cells of another
+    fingerprint are run again)."""
+    payload = json.dumps(
+        [__version__, MODEL_VERSION, variant.pairing, variant.scenario.model_dump(mode="json")],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Cell:
     """One variant in one replication; ``load_org`` gives the scenario's base org (the caller's
@@ -69,7 +84,8 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return f"{self.variant.fingerprint}-r{self.replication}"
+        """Names the cell's kept result: the variant's fingerprint and the replication."""
+        return f"{fingerprint(self.variant)}-r{self.replication}"
 
 
 @dataclass
@@ -83,6 +99,7 @@ class CellResult:
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as JSON data (what a resumable run keeps)."""
         return {
             "key": self.key,
             "variant": self.variant,
@@ -93,6 +110,7 @@ class CellResult:
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> CellResult:
+        """The result kept by :meth:`as_dict`."""
         return CellResult(
             key=str(data["key"]),
             variant=str(data["variant"]),
@@ -240,10 +258,10 @@ def _random(
 
 def _network_rows(quarter: int, analysis: Analysis) -> list[tuple[int, str, float]]:
     n = len(analysis.people)
-    isolated = sum(ISOLATED in p.flags for p in analysis.people)
-    peripheral = sum(PERIPHERAL in p.flags for p in analysis.people)
-    flagged = sum(bool(FLAGGED & set(p.flags)) for p in analysis.people)
-    new_hires = sum(NEW_HIRE in p.flags for p in analysis.people)
+    isolated = sum(Flag.ISOLATED in p.flags for p in analysis.people)
+    peripheral = sum(Flag.PERIPHERAL in p.flags for p in analysis.people)
+    flagged = sum(bool(WANTING_CONNECTION & set(p.flags)) for p in analysis.people)
+    new_hires = sum(Flag.NEW_HIRE in p.flags for p in analysis.people)
     ties = np.array([p.strong_ties for p in analysis.people], dtype=np.float64)
     share = (lambda k: k / n) if n else (lambda k: 0.0)
     return [
@@ -280,7 +298,7 @@ def _program_rows(
         repeats += key in seen or key[::-1] in seen
         seen.add(key)
     seekers = [int(i) for i in problem.seekers]
-    flagged = {i for i in seekers if FLAGGED & pop.flags[i]}
+    flagged = {i for i in seekers if WANTING_CONNECTION & pop.flags[i]}
     prefix = f"{spec.name}."
     rows = [
         ("seekers", len(seekers)),
@@ -307,8 +325,97 @@ def _strong(analysis: Analysis, org: Org, a: str, b: str) -> bool:
     return bool(analysis.graph.strong[i, j])
 
 
+class _Pair(NamedTuple):
+    """A pair made in a quarter: the program kind, both ids, the period, and whether they
+    already had a strong tie."""
+
+    kind: str
+    seeker: str
+    partner: str
+    period: str
+    strong_before: bool
+
+
+def _pair_quarter(
+    quarter: int,
+    world: World,
+    org: Org,
+    analysis: Analysis,
+    outcomes: list[Outcome],
+    seen: dict[str, set[tuple[str, str]]],
+) -> tuple[list[tuple[int, str, float]], list[_Pair]]:
+    """Form the ties of a quarter's pairs; return its program rows, totals and coverage, and
+    the pairs made."""
+    rows: list[tuple[int, str, float]] = []
+    pairs: list[_Pair] = []
+    flagged_all: set[int] = set()
+    covered_all: set[int] = set()
+    totals: dict[str, float] = {}
+    active = world.active()
+    for outcome in outcomes:
+        problem, spec = outcome.problem, outcome.spec
+        partner = problem.seekers if spec.kind is Kind.PEER else problem.providers
+        org_pairs = [(int(problem.seekers[s]), int(partner[p])) for s, p in outcome.pairs]
+        formed = world.form_ties(
+            [(int(active[a]), int(active[b])) for a, b in org_pairs],
+            spec.kind,
+            pair_fit(problem, outcome.pairs),
+        )
+        program_rows, flagged, covered = _program_rows(quarter, outcome, seen[spec.name], formed)
+        rows += program_rows
+        flagged_all |= flagged
+        covered_all |= covered
+        for _, name, value in program_rows:
+            base = name.rsplit(".", 1)[-1]
+            if base in SUMMED or base.startswith("unmatched_"):
+                totals[base] = totals.get(base, 0.0) + value
+        pairs += [
+            _Pair(
+                spec.kind.value,
+                org.ids[a],
+                org.ids[b],
+                spec.period,
+                bool(analysis.graph.strong[a, b]),
+            )
+            for a, b in org_pairs
+        ]
+    n_flagged = sum(bool(WANTING_CONNECTION & set(p.flags)) for p in analysis.people)
+    rows += [(quarter, name, value) for name, value in sorted(totals.items())]
+    rows += [
+        (quarter, "flagged_seekers", float(len(flagged_all))),
+        (quarter, "flagged_covered", float(len(covered_all))),
+        (
+            quarter,
+            "flagged_coverage",
+            len(covered_all) / len(flagged_all) if flagged_all else 1.0,
+        ),
+        (quarter, "flagged_reach", len(covered_all) / n_flagged if n_flagged else 1.0),
+    ]
+    return rows, pairs
+
+
+SUMMED = ("seekers", "matched", "repeats", "ties_formed", "solve_seconds")
+"""Program metrics also totalled over the programs (as are the ``unmatched_*`` reasons)."""
+
+
 def run_cell(cell: Cell) -> CellResult:
-    """Play one variant in one replication through every quarter; deterministic in the cell."""
+    """Play one variant in one replication through every quarter; deterministic in the cell.
+
+    Each quarter the world advances (people leave and join), the org is analysed, and (but in
+    the last) every program is assigned, by the solver or at random as the variant says, and
+    the pairs may become ties.
+
+    Parameters
+    ----------
+    cell : Cell
+        The variant, the replication (the seed of chance) and the reader of the base org.
+
+    Returns
+    -------
+    CellResult
+        ``(quarter, metric, value)`` rows: the network (isolated, peripheral, strong ties),
+        each program's coverage and repeats, and the totals over programs.
+    """
     started = time.perf_counter()
     variant, scenario = cell.variant, cell.variant.scenario
     header = scenario.scenario
@@ -324,7 +431,7 @@ def run_cell(cell: Cell) -> CellResult:
     history: list[tuple[str | None, str, str, str]] = []
     seen: dict[str, set[tuple[str, str]]] = {spec.name: set() for spec in scenario.program}
     rows: list[tuple[int, str, float]] = []
-    pending: list[tuple[str, str, bool]] = []  # last quarter's pairs: ids and strong-before
+    pending: list[_Pair] = []  # last quarter's pairs
     for quarter in range(header.quarters + 1):
         if quarter:
             left, hired = world.advance()
@@ -334,7 +441,9 @@ def run_cell(cell: Cell) -> CellResult:
         rows += _network_rows(quarter, analysis)
         if quarter:
             gained = sum(
-                1 for a, b, before in pending if not before and _strong(analysis, org, a, b)
+                1
+                for pair in pending
+                if not pair.strong_before and _strong(analysis, org, pair.seeker, pair.partner)
             )
             rows.append((quarter, "new_strong_ties", float(gained)))
         if quarter == header.quarters:
@@ -348,47 +457,9 @@ def run_cell(cell: Cell) -> CellResult:
             outcomes = _optimal(org, analysis, specs, history, options)
         else:
             outcomes = _random(org, analysis, specs, pair_rng)
-        flagged_all: set[int] = set()
-        covered_all: set[int] = set()
-        pending = []
-        totals: dict[str, float] = {}
-        active = world.active()
-        for outcome in outcomes:
-            problem, spec = outcome.problem, outcome.spec
-            partner = problem.seekers if spec.kind is Kind.PEER else problem.providers
-            org_pairs = [(int(problem.seekers[s]), int(partner[p])) for s, p in outcome.pairs]
-            formed = world.form_ties(
-                [(int(active[a]), int(active[b])) for a, b in org_pairs],
-                spec.kind,
-                pair_fit(problem, outcome.pairs),
-            )
-            program_rows, flagged, covered = _program_rows(
-                quarter, outcome, seen[spec.name], formed
-            )
-            rows += program_rows
-            flagged_all |= flagged
-            covered_all |= covered
-            for _, name, value in program_rows:
-                base = name.rsplit(".", 1)[-1]
-                if base in ("seekers", "matched", "repeats", "ties_formed", "solve_seconds") or (
-                    base.startswith("unmatched_")
-                ):
-                    totals[base] = totals.get(base, 0.0) + value
-            for a, b in org_pairs:
-                history.append((spec.kind.value, org.ids[a], org.ids[b], spec.period))
-                pending.append((org.ids[a], org.ids[b], bool(analysis.graph.strong[a, b])))
-        n_flagged = sum(bool(FLAGGED & set(p.flags)) for p in analysis.people)
-        rows += [(quarter, name, value) for name, value in sorted(totals.items())]
-        rows += [
-            (quarter, "flagged_seekers", float(len(flagged_all))),
-            (quarter, "flagged_covered", float(len(covered_all))),
-            (
-                quarter,
-                "flagged_coverage",
-                len(covered_all) / len(flagged_all) if flagged_all else 1.0,
-            ),
-            (quarter, "flagged_reach", len(covered_all) / n_flagged if n_flagged else 1.0),
-        ]
+        quarter_rows, pending = _pair_quarter(quarter, world, org, analysis, outcomes, seen)
+        rows += quarter_rows
+        history += [(pair.kind, pair.seeker, pair.partner, pair.period) for pair in pending]
     return CellResult(
         key=cell.key,
         variant=variant.label,

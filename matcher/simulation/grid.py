@@ -38,9 +38,31 @@ def run_grid(
 ) -> list[CellResult]:
     """Run the cells not in ``done``; ``on_result`` sees each new result as it arrives.
 
-    ``executor="local"`` uses ``workers`` processes (1 runs in this process);
-    ``executor="dask"`` submits to the ``dask.distributed`` scheduler at ``scheduler``.
-    Results come back in the order of ``cells`` whatever order they finished in.
+    Parameters
+    ----------
+    cells : sequence of Cell
+        The grid (see :func:`grid`).
+    done : dict of str to CellResult, optional
+        Results kept from an earlier run, by :attr:`Cell.key`: those cells are not run again.
+    on_result : callable, optional
+        Called with each new result as it arrives (to keep it, or show progress).
+    executor : {"local", "dask"}
+        ``"local"`` uses ``workers`` processes (1 runs in this process); ``"dask"`` submits to
+        the ``dask.distributed`` scheduler at ``scheduler``.
+    workers : int
+        Processes for the local executor.
+    scheduler : str, optional
+        The Dask scheduler's address (``tcp://host:8786``), for ``executor="dask"``.
+
+    Returns
+    -------
+    list of CellResult
+        One per cell, in the order of ``cells`` whatever order they finished in.
+
+    Raises
+    ------
+    ConfigError
+        When Dask is asked for but not installed, has no scheduler address, or cannot reach it.
     """
     done = dict(done or {})
     todo = [cell for cell in cells if cell.key not in done]
@@ -75,7 +97,7 @@ def _run_dask(
     cells: list[Cell], scheduler: str | None, record: Callable[[CellResult], None]
 ) -> None:
     try:
-        from distributed import Client, as_completed
+        from distributed import Client, as_completed  # optional dependency (the dask extra)
     except ImportError as exc:
         raise ConfigError(
             "--executor dask needs the optional dependency: pip install 'workplace-matcher[dask]'"

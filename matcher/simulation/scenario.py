@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import itertools
 import json
 from dataclasses import dataclass
@@ -180,19 +179,6 @@ class ResolvedVariant:
     pairing: Literal["optimal", "random"]
     overrides: tuple[tuple[str, Any], ...]
     order: int
-
-    @property
-    def fingerprint(self) -> str:
-        """A hash of everything that decides this variant's results."""
-        from matcher.simulation.world import MODEL_VERSION
-        from matcher.version import __version__
-
-        payload = json.dumps(
-            [__version__, MODEL_VERSION, self.pairing, self.scenario.model_dump(mode="json")],
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def _set_path(data: dict[str, Any], path: str, value: Any) -> None:

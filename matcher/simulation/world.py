@@ -42,7 +42,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from matcher.analysis.isolation import ISOLATED, NEW_HIRE, PERIPHERAL, Analysis
+from matcher.analysis.flags import Flag
+from matcher.analysis.isolation import Analysis
 from matcher.assignment.programs import Kind
 from matcher.model import CHANNELS, Channel, Employee, InteractionTable, Org
 from matcher.simulation.scenario import Dynamics, OrgSection
@@ -215,7 +216,10 @@ class World:
         """Hold each role lever's head count; returns the org with the updated people."""
         gids = self.active()
         flagged = np.array(
-            [bool(set(p.flags) & {ISOLATED, PERIPHERAL, NEW_HIRE}) for p in analysis.people]
+            [
+                bool(set(p.flags) & {Flag.ISOLATED, Flag.PERIPHERAL, Flag.NEW_HIRE})
+                for p in analysis.people
+            ]
         )
         as_of = self.as_of.date()
         tenured = np.array(

@@ -7,7 +7,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matcher.analysis.isolation import CONNECTOR, ISOLATED, PERIPHERAL, Analysis
+from matcher.analysis.flags import Flag
+from matcher.analysis.isolation import Analysis
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.config import AnalysisConfig
 from matcher.io.configs import load_analysis_config
@@ -104,8 +105,8 @@ def _examples(
 ) -> list[tuple[str, str, str]]:
     public = public_reasons(analysis, pseudonymizer)
     examples = []
-    for flag in (ISOLATED, PERIPHERAL, CONNECTOR):
+    for flag in (Flag.ISOLATED, Flag.PERIPHERAL, Flag.CONNECTOR):
         for person in [p for p in analysis.people if flag in p.flags][:per_flag]:
             name = pseudonymizer.pseudonym(person.id) if pseudonymizer else person.id
-            examples.append((flag, name, public(person.reasons)))
+            examples.append((str(flag), name, public(person.reasons)))
     return examples

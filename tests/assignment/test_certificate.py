@@ -15,7 +15,7 @@ from matcher.assignment.certificate import certify_flow
 from matcher.assignment.programs import ProgramSpec
 from matcher.assignment.run import CertificateError, verify
 from matcher.model import Employee, Org
-from tests.assignment.test_assign import HistoryRows, instances, run
+from tests.assignment.support import HistoryRows, instances, run
 from tests.strategies import org_of
 
 

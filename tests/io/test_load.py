@@ -15,8 +15,16 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from matcher.errors import DataError
-from matcher.io.load import load_employees, load_interactions, load_org
-from matcher.model import CHANNELS, Channel
+from matcher.io.load import (
+    EMPLOYEE_FIELDS,
+    TRUE_WORDS,
+    load_employees,
+    load_interactions,
+    load_org,
+    parse_employees,
+)
+from matcher.io.tables import iter_batches
+from matcher.model import CHANNELS, Channel, Employee
 
 EMPLOYEES = """id,name,manager_id,team,timezone,hire_date,level,languages,roles,opt_out,office
 E1,Ada,,Core,Europe/Berlin,2020-01-01,5,en;de,mentor,false,Berlin
@@ -231,17 +239,14 @@ def test_interactions_in_parquet_with_native_timestamps(tmp_path: Path) -> None:
     assert loaded.table.timestamp.tolist() == [int(stamp.timestamp())]
 
 
-def test_large_file_is_streamed_in_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import matcher.io.tables as tables
-
-    monkeypatch.setattr(tables, "BLOCK_SIZE", 1 << 12)
+def test_large_file_is_streamed_in_batches(tmp_path: Path) -> None:
     lines = ["source,target,timestamp,channel"]
     lines += [f"E{i % 7},E{(i + 1) % 7},2026-09-01T10:00:00Z,chat" for i in range(5000)]
     path = write(tmp_path, "i.csv", "\n".join(lines) + "\n")
-    batches = list(tables.iter_batches(path, ("source",)))
+    batches = list(iter_batches(path, ("source",), block_size=1 << 12))
     assert len(batches) > 10
     assert batches[1].first_row == 2 + batches[0].data.num_rows
-    loaded = load_interactions(path, [f"E{i}" for i in range(7)])
+    loaded = load_interactions(path, [f"E{i}" for i in range(7)], block_size=1 << 12)
     assert len(loaded.table) == 5000
 
 
@@ -312,22 +317,27 @@ def _employee_cells(draw: st.DrawFn, k: int) -> dict[str, str | None]:
     }
 
 
+def _raw_record(row: dict[str, str | None]) -> dict[str, object]:
+    """A row as the model's own input: the contract's fields (missing ones left out), the rest
+    as attributes, ``opt_out`` as a boolean (the drawn cells are all valid words)."""
+    record: dict[str, object] = {
+        k: v for k, v in row.items() if k in EMPLOYEE_FIELDS and v is not None
+    }
+    record["attributes"] = {k: v or "" for k, v in row.items() if k not in EMPLOYEE_FIELDS}
+    if isinstance(row["opt_out"], str):
+        record["opt_out"] = row["opt_out"].strip().lower() in TRUE_WORDS
+    return record
+
+
 @given(st.integers(1, 6).flatmap(lambda n: st.tuples(*[_employee_cells(k) for k in range(n)])))
 def test_column_cleaning_equals_the_models_own_cleaning(rows: tuple[dict, ...]) -> None:
     """The loader cleans cells column by column and then skips the model's per-record
     cleaning; the employees are those the model makes of the raw records."""
-    from matcher.errors import ProblemCollector
-    from matcher.io.load import _employee_record, parse_employees
-    from matcher.model import Employee
-
     table = pa.table({name: pa.array([r[name] for r in rows], pa.string()) for name in rows[0]})
-    collector = ProblemCollector()
     expected = []
     try:
-        for number, row in enumerate(table.to_pylist(), start=2):
-            record = _employee_record(row, collector, "employees.csv", number)
-            assert record is not None
-            expected.append(Employee.model_validate(record))
+        for row in table.to_pylist():
+            expected.append(Employee.model_validate(_raw_record(row)))
     except ValidationError:
         event("a record the model rejects")
         with pytest.raises(DataError):
@@ -335,3 +345,11 @@ def test_column_cleaning_equals_the_models_own_cleaning(rows: tuple[dict, ...]) 
         return
     event("every record valid")
     assert parse_employees(table, "employees.csv") == expected
+
+
+def test_parquet_text_that_is_not_utf8_is_a_located_error(tmp_path: Path) -> None:
+    names = pa.array([b"Ada", b"\xffBo"], pa.binary()).view(pa.string())  # Parquet stores it as is
+    pq.write_table(pa.table({"id": ["E1", "E2"], "name": names}), tmp_path / "e.parquet")
+    with pytest.raises(DataError, match="not UTF-8") as caught:
+        load_employees(tmp_path / "e.parquet")
+    assert caught.value.problems[0].column == "name"

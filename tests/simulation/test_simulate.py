@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.analysis.isolation import ISOLATED, analyze
+from matcher.analysis.flags import Flag
+from matcher.analysis.isolation import analyze
 from matcher.assignment.compile import compile_program
 from matcher.assignment.population import population
 from matcher.assignment.programs import Kind
@@ -185,7 +186,7 @@ def test_a_formed_tie_lifts_an_isolated_person_out_of_isolation() -> None:
     dynamics = Dynamics(tie_probability={Kind.PEER_SUPPORT: 1.0}, fit_effect=0)
     world = World.start(org, section, dynamics, seed=1, replication=0)
     analysis = analyze(world.org())
-    isolated = [i for i, p in enumerate(analysis.people) if ISOLATED in p.flags]
+    isolated = [i for i, p in enumerate(analysis.people) if Flag.ISOLATED in p.flags]
     assert len(isolated) >= 4
     partners = [i for i, p in enumerate(analysis.people) if p.strong_ties >= 3][: len(isolated)]
     pairs = list(zip(isolated, partners, strict=False))
@@ -194,7 +195,7 @@ def test_a_formed_tie_lifts_an_isolated_person_out_of_isolation() -> None:
     after = analyze(world.org())
     index = after.graph.strong
     for a, b in pairs:
-        assert ISOLATED not in after.people[a].flags
+        assert Flag.ISOLATED not in after.people[a].flags
         assert index[a, b]
 
 

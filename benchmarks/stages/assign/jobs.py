@@ -38,7 +38,7 @@ from benchmarks.stages.assign.plan import (
 from benchmarks.stages.base import Job, StageContext, StageResult, make_job
 from benchmarks.targets import M_EMPLOYEES
 
-SCREEN_MODULES = ("matcher.assignment.compile", "matcher.analysis.isolation", "matcher.io.load")
+SCREEN_MODULES = ("matcher.assignment", "matcher.analysis", "matcher.io")
 
 
 def screen(

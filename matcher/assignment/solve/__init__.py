@@ -32,9 +32,9 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    _arc_positions,
-    _infeasible,
-    _pairs,
+    arc_positions,
+    chosen_pairs,
+    infeasible_solution,
 )
 from matcher.assignment.solve.conflicts import (
     explain_infeasible,
@@ -42,8 +42,8 @@ from matcher.assignment.solve.conflicts import (
     quick_conflicts,
 )
 from matcher.assignment.solve.flow import solve_flow
-from matcher.assignment.solve.peer import _solve_peer
-from matcher.assignment.solve.sat import _solve_sat
+from matcher.assignment.solve.peer import solve_peer
+from matcher.assignment.solve.sat import solve_sat
 from matcher.errors import SolveTimeout
 
 __all__ = [
@@ -60,27 +60,72 @@ __all__ = [
 
 
 def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solution:
-    """Solve ``problem`` exactly by min-cost flow; CP-SAT when the flow cannot meet min loads.
+    """Choose the pairs of a compiled program: most seekers served first, then the best score.
 
-    With ``options.method == "cp_sat"`` the side-constrained problem always goes to CP-SAT
-    (hinted with the flow solution); the tests use it to cross-check the two solvers.
+    The flow solves it exactly by min-cost flow; CP-SAT takes over when the flow cannot meet
+    the minimum loads or per-team caps, and solves peer programs from a greedy start.
+
+    Parameters
+    ----------
+    problem : MatchingProblem
+        A compiled program (:func:`matcher.assignment.compile.compile_program`).
+    options : SolveOptions, optional
+        Time limit, seed, workers and candidate sizes. With ``method == "cp_sat"`` the
+        side-constrained problem always goes to CP-SAT (hinted with the flow solution); the
+        tests use it to cross-check the two solvers.
+
+    Returns
+    -------
+    Solution
+        The chosen pairs as positions into ``problem``, with status (``optimal``, ``feasible``
+        or ``infeasible``, then with the conflicting constraints in words), objective, bound and
+        gap. A flow solution carries the node potentials that certify it
+        (:func:`matcher.assignment.certificate.certify_flow`).
+
+    Raises
+    ------
+    SolveTimeout
+        When CP-SAT finds no assignment that meets the minimum loads within the time limit.
+
+    Notes
+    -----
+    First as many seeker slots as possible are served, then the total score is maximised, with
+    at most ``per_seeker`` providers per seeker and ``capacity`` seekers per provider, must pairs
+    fixed beforehand.
+
+    Examples
+    --------
+    >>> from matcher.analysis.isolation import analyze
+    >>> from matcher.assignment.compile import compile_program
+    >>> from matcher.assignment.population import population
+    >>> from matcher.assignment.programs import ProgramSpec
+    >>> from matcher.assignment.repeats import History
+    >>> from matcher.model import Employee, Org
+    >>> org = Org([Employee(id="A", roles="mentee"), Employee(id="B", roles="mentee"),
+    ...            Employee(id="C", roles="mentor")])
+    >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4",
+    ...     "capacity": {"default": 1}})
+    >>> problem = compile_program(spec, population(org, analyze(org)), History.empty(3))
+    >>> solution = solve(problem)
+    >>> solution.status, solution.method, len(solution.pairs), solution.gap
+    ('optimal', 'min_cost_flow', 1, 0.0)
     """
     options = options or SolveOptions()
     started = time.perf_counter()
     if problem.spec.kind is Kind.PEER:
-        return _solve_peer(problem, options, started)
+        return solve_peer(problem, options, started)
     conflicts = quick_conflicts(problem)
-    fixed, missing = _arc_positions(problem, problem.must)
+    fixed, missing = arc_positions(problem, problem.must)
     conflicts += missing_must_conflicts(problem, missing)
     if conflicts:
-        return _infeasible(conflicts, "checks", started)
+        return infeasible_solution(conflicts, "checks", started)
     flow_chosen, flow_score, potentials = solve_flow(problem, fixed=fixed, options=options)
     loads = np.bincount(problem.arc_provider[flow_chosen], minlength=len(problem.providers))
     loads_met = bool((loads >= problem.min_need).all())
     if loads_met and options.method == "auto":
         return Solution(
             status="optimal",
-            pairs=_pairs(problem, flow_chosen),
+            pairs=chosen_pairs(problem, flow_chosen),
             objective=flow_score,
             bound=flow_score,
             gap=0.0,
@@ -90,6 +135,6 @@ def solve(problem: MatchingProblem, options: SolveOptions | None = None) -> Solu
             coverage_bound=int(flow_chosen.sum()),
             potentials=potentials,
         )
-    return _solve_sat(
+    return solve_sat(
         problem, options, fixed, flow_chosen, flow_score, started, exact_flow=loads_met
     )

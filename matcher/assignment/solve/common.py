@@ -62,13 +62,14 @@ class Solution:
     """For a flow solution: the node potentials that certify it (see :mod:`matcher.assignment.certificate`)."""
 
 
-def _gap(objective: float, bound: float) -> float:
+def relative_gap(objective: float, bound: float) -> float:
+    """``|bound - objective| / |bound|`` (0 when they are equal): how far from optimal at most."""
     if bound == objective:
         return 0.0
     return abs(bound - objective) / max(abs(bound), 1e-9)
 
 
-def _arc_positions(
+def arc_positions(
     problem: MatchingProblem, pairs: list[tuple[int, int]]
 ) -> tuple[list[int], list[tuple[int, int]]]:
     """Arc ids of the ``(seeker, provider)`` pairs that are candidates, and the pairs that are
@@ -86,7 +87,7 @@ def _arc_positions(
     return arcs, missing
 
 
-def _best_per_seeker(
+def best_per_seeker(
     problem: MatchingProblem, arcs: np.ndarray, k: int, *, end: np.ndarray | None = None
 ) -> np.ndarray:
     """Each seeker's ``k`` best-scoring arcs among ``arcs`` (each provider's, with
@@ -98,14 +99,16 @@ def _best_per_seeker(
     return order[(np.arange(len(order)) - first) < k]
 
 
-def _pairs(problem: MatchingProblem, chosen: np.ndarray) -> list[tuple[int, int]]:
+def chosen_pairs(problem: MatchingProblem, chosen: np.ndarray) -> list[tuple[int, int]]:
+    """The sorted ``(seeker, provider)`` positions of the arcs where ``chosen`` is true."""
     arcs = np.flatnonzero(chosen)
     return sorted(
         zip(problem.arc_seeker[arcs].tolist(), problem.arc_provider[arcs].tolist(), strict=True)
     )
 
 
-def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
+def cp_solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
+    """A CP-SAT solver with the workers and seed of ``options``, limited to ``seconds``."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = options.workers
     solver.parameters.random_seed = options.seed
@@ -115,7 +118,7 @@ def _solver(options: SolveOptions, seconds: float) -> cp_model.CpSolver:
     return solver
 
 
-def _team_groups(
+def team_groups(
     problem: MatchingProblem, by_provider: dict[int, list[int]]
 ) -> list[tuple[tuple[int, int], list[int], int]]:
     """The (provider, team) groups of arcs whose per-team cap can bind: ``((p, t), arcs, room)``."""
@@ -137,17 +140,19 @@ def _team_groups(
     return groups
 
 
-def _add_team_caps(
+def add_team_caps(
     problem: MatchingProblem,
     model: cp_model.CpModel,
     x: dict[int, cp_model.IntVar],
     by_provider: dict[int, list[int]],
 ) -> None:
-    for _, members, room in _team_groups(problem, by_provider):
+    """Add each binding per-team cap (:func:`team_groups`) to ``model`` over the arcs ``x``."""
+    for _, members, room in team_groups(problem, by_provider):
         model.add(sum(x[k] for k in members) <= room)
 
 
-def _infeasible(conflicts: list[str], method: str, started: float) -> Solution:
+def infeasible_solution(conflicts: list[str], method: str, started: float) -> Solution:
+    """An infeasible :class:`Solution` naming ``conflicts``, timed from ``started``."""
     return Solution(
         status="infeasible",
         pairs=[],

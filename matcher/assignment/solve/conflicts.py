@@ -8,7 +8,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from matcher.assignment.compile import MatchingProblem
-from matcher.assignment.solve.common import SolveOptions, _team_groups
+from matcher.assignment.solve.common import SolveOptions, team_groups
 
 
 def _must_fix(problem: MatchingProblem, rule: str) -> str:
@@ -85,29 +85,38 @@ def quick_conflicts(problem: MatchingProblem) -> list[str]:
             f"pairs.must gives {ids[problem.seekers[s]]} {musts_per_seeker[s]} providers but per_seeker is "
             f"{problem.per_seeker}: raise per_seeker to {musts_per_seeker[s]}"
         )
-    if problem.min_need.any():
-        eligible = np.bincount(problem.arc_provider, minlength=len(problem.providers))
-        for p in np.flatnonzero(problem.min_need > 0).tolist():
-            who = ids[problem.providers[p]]
-            need = int(problem.min_need[p])
-            if problem.capacity[p] < need:
-                messages.append(
-                    f"capacity.min = {problem.min_load} but {who} has room for {problem.capacity[p]} more: "
-                    f"raise capacity of {who} or lower capacity.min"
-                )
-            elif eligible[p] < need:
-                messages.append(
-                    f"capacity.min = {problem.min_load} but only {eligible[p]} seeker(s) are eligible for {who}: "
-                    f"relax a rule or lower capacity.min to {eligible[p] + problem.min_load - need}"
-                )
-        slots = int(problem.supply.sum())
-        needed = int(problem.min_need.sum())
-        if needed > slots:
+    return messages + _min_load_conflicts(problem)
+
+
+def _min_load_conflicts(problem: MatchingProblem) -> list[str]:
+    """Minimum loads that cannot hold: a provider without the room or the eligible seekers for
+    theirs, or more pairs needed in all than the seekers can take."""
+    if not problem.min_need.any():
+        return []
+    ids = problem.pop.ids
+    messages: list[str] = []
+    eligible = np.bincount(problem.arc_provider, minlength=len(problem.providers))
+    for p in np.flatnonzero(problem.min_need > 0).tolist():
+        who = ids[problem.providers[p]]
+        need = int(problem.min_need[p])
+        if problem.capacity[p] < need:
             messages.append(
-                f"capacity.min = {problem.min_load} for {len(problem.providers)} providers needs {needed} "
-                f"more pairs but the {len(problem.seekers)} seekers can take only {slots}: lower capacity.min to "
-                f"{slots // max(len(problem.providers), 1)} or add seekers"
+                f"capacity.min = {problem.min_load} but {who} has room for {problem.capacity[p]} more: "
+                f"raise capacity of {who} or lower capacity.min"
             )
+        elif eligible[p] < need:
+            messages.append(
+                f"capacity.min = {problem.min_load} but only {eligible[p]} seeker(s) are eligible for {who}: "
+                f"relax a rule or lower capacity.min to {eligible[p] + problem.min_load - need}"
+            )
+    slots = int(problem.supply.sum())
+    needed = int(problem.min_need.sum())
+    if needed > slots:
+        messages.append(
+            f"capacity.min = {problem.min_load} for {len(problem.providers)} providers needs {needed} "
+            f"more pairs but the {len(problem.seekers)} seekers can take only {slots}: lower capacity.min to "
+            f"{slots // max(len(problem.providers), 1)} or add seekers"
+        )
     return messages
 
 
@@ -137,7 +146,7 @@ def explain_infeasible(
             guarded.add(load >= int(problem.min_need[p])).only_enforce_if(literal)
             literals[literal.index] = f"min_load:{p}"
             guarded.add_assumption(literal)
-    for (p, t), members, room in _team_groups(problem, by_provider):
+    for (p, t), members, room in team_groups(problem, by_provider):
         literal = guarded.new_bool_var(f"team_cap_{p}_{t}")
         guarded.add(sum(y[k] for k in members) <= room).only_enforce_if(literal)
         literals[literal.index] = f"team_cap:{p}:{t}:{room}"
@@ -195,7 +204,7 @@ def _describe_conflict(
     )
 
 
-def _peer_conflicts(problem: MatchingProblem) -> list[str]:
+def peer_conflicts(problem: MatchingProblem) -> list[str]:
     """Necessary conditions of a peer program's hard constraints."""
     ids = problem.pop.ids
     messages = list(problem.conflicts)

@@ -12,7 +12,7 @@ from ortools.graph.python import min_cost_flow
 
 from matcher.assignment.certificate import FlowPotentials
 from matcher.assignment.compile import MatchingProblem
-from matcher.assignment.solve.common import FLOW_SCALE, SolveOptions, _best_per_seeker
+from matcher.assignment.solve.common import FLOW_SCALE, SolveOptions, best_per_seeker
 from matcher.errors import MatcherError
 
 
@@ -60,47 +60,26 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
     np.subtract.at(room, problem.arc_provider[fixed], 1)
     provider_node = np.arange(n_p) + n_s + 1
     next_node = n_s + n_p + 1
-    tails = [np.zeros(n_s, np.int64)]
-    heads = [np.arange(n_s, dtype=np.int64) + 1]
-    caps = [np.maximum(supply, 0)]
-    costs = [np.zeros(n_s, np.int64)]
+    arc_heads = provider_node[problem.arc_provider[arcs]]
+    tails = [np.zeros(n_s, np.int64), problem.arc_seeker[arcs].astype(np.int64) + 1]
+    heads = [np.arange(n_s, dtype=np.int64) + 1, arc_heads]
+    caps = [np.maximum(supply, 0), np.ones(len(arcs), np.int64)]
+    costs = [np.zeros(n_s, np.int64), _arc_costs(problem, arcs)]
     middle = slice(n_s, n_s + len(arcs))
-    tails.append(problem.arc_seeker[arcs].astype(np.int64) + 1)
-    costs.append(_arc_costs(problem, arcs))
-    caps.append(np.ones(len(arcs), np.int64))
     # team codes of everyone (committed pairs may name seekers no longer selected)
     width = int(problem.pop.team.max(initial=0)) + 1
     group_keys = np.zeros(0, np.int64)
     group_nodes = np.zeros(0, np.int64)
-    arc_heads = provider_node[problem.arc_provider[arcs]]
     if problem.team_cap is not None:
-        keys, capped = _team_keys(problem, arcs, width)
-        fixed_keys, fixed_capped = _team_keys(problem, fixed, width)
-        # only (provider, team) pairs with more candidates than room need a node of their own
-        all_keys = np.concatenate([keys[capped], fixed_keys[fixed_capped]])
-        distinct, counts = np.unique(all_keys, return_counts=True)
-        room_left = np.full(len(distinct), problem.team_cap, dtype=np.int64)
-        for (p, t), count in problem.prior_team_load.items():
-            where = np.searchsorted(distinct, p * width + t)
-            if t >= 0 and where < len(distinct) and distinct[where] == p * width + t:
-                room_left[where] -= count
-        group_keys = distinct[counts > room_left]
-        capped = capped & np.isin(keys, group_keys)
-        fixed_capped = fixed_capped & np.isin(fixed_keys, group_keys)
+        teams = _team_nodes(problem, arcs, fixed, width)
+        group_keys = teams.keys
         group_nodes = next_node + np.arange(len(group_keys))
         next_node += len(group_keys)
-        arc_heads[capped] = group_nodes[np.searchsorted(group_keys, keys[capped])]
-        used = np.zeros(len(group_keys), np.int64)
-        for (p, t), count in problem.prior_team_load.items():
-            where = np.searchsorted(group_keys, p * width + t)
-            if t >= 0 and where < len(group_keys) and group_keys[where] == p * width + t:
-                used[where] += count
-        np.add.at(used, np.searchsorted(group_keys, fixed_keys[fixed_capped]), 1)
+        arc_heads[teams.capped] = group_nodes[teams.group_of_capped]
         tails.append(group_nodes)
         heads.append(provider_node[group_keys // width])
-        caps.append(np.maximum(problem.team_cap - used, 0))
+        caps.append(teams.caps)
         costs.append(np.zeros(len(group_keys), np.int64))
-    heads.insert(1, arc_heads)
     sink = next_node
     room = np.maximum(room, 0)
     fill = slice(0, 0)
@@ -132,6 +111,52 @@ def _build_network(problem: MatchingProblem, arcs: np.ndarray, chosen: np.ndarra
         source=0,
         sink=sink,
         fill=fill,
+    )
+
+
+@dataclass(frozen=True)
+class _TeamNodes:
+    """The (provider, team) nodes of binding per-team caps and the candidate arcs they take."""
+
+    keys: np.ndarray
+    """``provider * width + team`` of each node, sorted."""
+    caps: np.ndarray
+    """Seekers of that team the provider may still take (after committed and must pairs)."""
+    capped: np.ndarray
+    """Over ``arcs``: whether the arc goes through a node."""
+    group_of_capped: np.ndarray
+    """For each capped arc, in order: its node's position in ``keys``."""
+
+
+def _team_nodes(
+    problem: MatchingProblem, arcs: np.ndarray, fixed: np.ndarray, width: int
+) -> _TeamNodes:
+    """Per-team caps as nodes: only (provider, team) pairs with more candidates (``arcs`` and
+    the must arcs ``fixed``) than room need a node of their own."""
+    assert problem.team_cap is not None
+    keys, capped = _team_keys(problem, arcs, width)
+    fixed_keys, fixed_capped = _team_keys(problem, fixed, width)
+    all_keys = np.concatenate([keys[capped], fixed_keys[fixed_capped]])
+    distinct, counts = np.unique(all_keys, return_counts=True)
+    room_left = np.full(len(distinct), problem.team_cap, dtype=np.int64)
+    for (p, t), count in problem.prior_team_load.items():
+        where = np.searchsorted(distinct, p * width + t)
+        if t >= 0 and where < len(distinct) and distinct[where] == p * width + t:
+            room_left[where] -= count
+    group_keys = distinct[counts > room_left]
+    capped = capped & np.isin(keys, group_keys)
+    fixed_capped = fixed_capped & np.isin(fixed_keys, group_keys)
+    used = np.zeros(len(group_keys), np.int64)
+    for (p, t), count in problem.prior_team_load.items():
+        where = np.searchsorted(group_keys, p * width + t)
+        if t >= 0 and where < len(group_keys) and group_keys[where] == p * width + t:
+            used[where] += count
+    np.add.at(used, np.searchsorted(group_keys, fixed_keys[fixed_capped]), 1)
+    return _TeamNodes(
+        keys=group_keys,
+        caps=np.maximum(problem.team_cap - used, 0),
+        capped=capped,
+        group_of_capped=np.searchsorted(group_keys, keys[capped]),
     )
 
 
@@ -485,4 +510,4 @@ def _starting_arcs(problem: MatchingProblem, free: np.ndarray, k: int) -> np.nda
     """Each seeker's best ``k`` arcs (precomputed when compiled with the same ``k``)."""
     if len(problem.top_arcs) and problem.top_k == k:
         return problem.top_arcs
-    return _best_per_seeker(problem, free, k)
+    return best_per_seeker(problem, free, k)

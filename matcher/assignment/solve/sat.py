@@ -15,12 +15,12 @@ from matcher.assignment.solve.common import (
     SAT_SCALE,
     Solution,
     SolveOptions,
-    _add_team_caps,
-    _best_per_seeker,
-    _gap,
-    _infeasible,
-    _pairs,
-    _solver,
+    add_team_caps,
+    best_per_seeker,
+    chosen_pairs,
+    cp_solver,
+    infeasible_solution,
+    relative_gap,
 )
 from matcher.assignment.solve.conflicts import explain_infeasible
 from matcher.errors import SolveTimeout
@@ -32,7 +32,7 @@ def _candidates(
     """Arcs CP-SAT sees: all of them when few, else each seeker's best plus ``keep``."""
     if problem.arcs <= options.max_sat_arcs:
         return np.arange(problem.arcs), False
-    best = _best_per_seeker(problem, np.arange(problem.arcs), options.candidates_per_seeker)
+    best = best_per_seeker(problem, np.arange(problem.arcs), options.candidates_per_seeker)
     # providers with a minimum load keep every arc, so that the load stays reachable
     loaded = problem.min_need > 0
     extra = np.flatnonzero(keep | loaded[problem.arc_provider])
@@ -83,7 +83,7 @@ def _build_model(problem: MatchingProblem, arcs: np.ndarray, fixed: set[int]) ->
         if problem.min_need[p] > 0:
             model.add(sum(x[k] for k in ks) >= int(problem.min_need[p]))
     # a provider takes at most team_cap seekers of any one team
-    _add_team_caps(problem, model, x, by_provider)
+    add_team_caps(problem, model, x, by_provider)
     # must pairs are taken
     for k in fixed:
         if k in x:
@@ -91,7 +91,7 @@ def _build_model(problem: MatchingProblem, arcs: np.ndarray, fixed: set[int]) ->
     return _Model(model, x)
 
 
-def _solve_sat(
+def solve_sat(
     problem: MatchingProblem,
     options: SolveOptions,
     fixed: list[int],
@@ -104,29 +104,11 @@ def _solve_sat(
     """CP-SAT on the candidates, hinted with the flow. When ``exact_flow`` (the flow met every
     side constraint), the flow score is the optimum and so a valid bound over all pairs."""
     arcs, pruned = _candidates(problem, flow_chosen, options)
-    groups = _components(problem, arcs)
-    chosen = np.zeros(problem.arcs, dtype=bool)
-    proven = True
-    sat_bound = 0.0
-    coverage_bound = 0
+    solved = _solve_components(problem, options, arcs, set(fixed), flow_chosen, started)
+    if isinstance(solved, Solution):
+        return solved
+    chosen, sat_bound, coverage_bound, proven = solved
     notes: list[str] = []
-    fixed_set = set(fixed)
-    budget = max(options.time_limit - (time.perf_counter() - started), 1.0)
-    total = max(len(arcs), 1)
-    for group in sorted(groups, key=len):
-        share = budget * len(group) / total
-        result = _solve_group(problem, group, fixed_set, flow_chosen, options, share)
-        if result is None:
-            return _infeasible(
-                explain_infeasible(problem, group, fixed_set, options),
-                "cp_sat_assumptions",
-                started,
-            )
-        group_chosen, group_bound, group_cover_bound, group_proven = result
-        chosen |= group_chosen
-        sat_bound += group_bound
-        coverage_bound += group_cover_bound
-        proven &= group_proven
     objective = float(problem.arc_score[chosen].sum())
     coverage = int(chosen.sum())
     flow_coverage = int(flow_chosen.sum())
@@ -142,7 +124,7 @@ def _solve_sat(
     else:
         bound = sat_bound
     bound = max(bound, objective)
-    gap = _gap(objective, bound)
+    gap = relative_gap(objective, bound)
     optimal = (proven and not pruned) or gap <= 1e-9
     if coverage < flow_coverage:
         notes.append(
@@ -150,7 +132,7 @@ def _solve_sat(
         )
     return Solution(
         status="optimal" if optimal else "feasible",
-        pairs=_pairs(problem, chosen),
+        pairs=chosen_pairs(problem, chosen),
         objective=objective,
         bound=bound,
         gap=gap,
@@ -160,6 +142,44 @@ def _solve_sat(
         coverage_bound=coverage_bound,
         notes=notes,
     )
+
+
+def _solve_components(
+    problem: MatchingProblem,
+    options: SolveOptions,
+    arcs: np.ndarray,
+    fixed_set: set[int],
+    flow_chosen: np.ndarray,
+    started: float,
+) -> tuple[np.ndarray, float, int, bool] | Solution:
+    """Each connected component of the candidate ``arcs`` by CP-SAT, smallest first, with a
+    share of the time left proportional to its size.
+
+    Returns the chosen arcs, the sum of the components' score and coverage bounds and whether
+    every component was proven optimal; or, when one is infeasible, the conflicts it names.
+    """
+    groups = _components(problem, arcs)
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    proven = True
+    sat_bound = 0.0
+    coverage_bound = 0
+    budget = max(options.time_limit - (time.perf_counter() - started), 1.0)
+    total = max(len(arcs), 1)
+    for group in sorted(groups, key=len):
+        share = budget * len(group) / total
+        result = _solve_group(problem, group, fixed_set, flow_chosen, options, share)
+        if result is None:
+            return infeasible_solution(
+                explain_infeasible(problem, group, fixed_set, options),
+                "cp_sat_assumptions",
+                started,
+            )
+        group_chosen, group_bound, group_cover_bound, group_proven = result
+        chosen |= group_chosen
+        sat_bound += group_bound
+        coverage_bound += group_cover_bound
+        proven &= group_proven
+    return chosen, sat_bound, coverage_bound, proven
 
 
 def _solve_group(
@@ -181,7 +201,7 @@ def _solve_group(
         model.add_hint(var, bool(hint[k]))
     coverage = sum(x.values())
     model.maximize(coverage)
-    solver = _solver(options, seconds * 0.4)
+    solver = cp_solver(options, seconds * 0.4)
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         return None
@@ -201,7 +221,7 @@ def _solve_group(
         model.add_hint(var, first[k])
     scores = np.rint(problem.arc_score[list(x)] * SAT_SCALE).astype(np.int64)
     model.maximize(sum(int(c) * v for c, v in zip(scores.tolist(), x.values(), strict=True)))
-    solver = _solver(options, seconds * 0.6)
+    solver = cp_solver(options, seconds * 0.6)
     status = solver.solve(model)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         for k, var in x.items():

@@ -1,0 +1,151 @@
+"""Arrow columns of text into Python and NumPy values: timestamps, numbers, lists, event codes.
+
+The readers of :mod:`matcher.io.tables` hand over columns of strings (or, from JSON Lines and
+Parquet, timestamps); these functions turn a whole column at once into values, with a mask of
+the cells that could not be read, so that the loaders report every bad cell with its row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from matcher.model import LIST_SEPARATOR
+
+
+def timestamp_text(column: pa.Array) -> pa.Array:
+    """ISO text of a timestamp column: dates alone when every time is midnight.
+
+    >>> import datetime as dt
+    >>> timestamp_text(pa.array([dt.datetime(2020, 1, 2), None])).to_pylist()
+    ['2020-01-02', None]
+    """
+    midnight = pc.and_(
+        pc.and_(pc.equal(pc.hour(column), 0), pc.equal(pc.minute(column), 0)),
+        pc.equal(pc.second(column), 0),
+    )
+    layout = "%Y-%m-%d" if pc.all(midnight).as_py() in (True, None) else "%Y-%m-%dT%H:%M:%S"
+    return pc.strftime(column, format=layout)
+
+
+def table_rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+    """``table.to_pylist()`` with list cells as tuples, built column by column (faster)."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_list(column.type):
+            array = column.combine_chunks()
+            items = array.values.to_pylist()
+            offsets = array.offsets.to_numpy().tolist()
+            columns.append([tuple(items[a:b]) for a, b in itertools.pairwise(offsets)])
+        else:
+            columns.append(column.to_pylist())
+    names = table.column_names
+    return (dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True))
+
+
+def blank_rows(table: pa.Table) -> np.ndarray:
+    """Rows whose every cell is missing or blank."""
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        filled = pc.not_equal(pc.utf8_trim_whitespace(column), "")
+        blank &= ~pc.fill_null(filled, False).to_numpy(zero_copy_only=False)
+    return blank
+
+
+def split_list_column(column: pa.Array) -> pa.Array:
+    """``;``-separated cells as lists of stripped, non-empty items (a missing cell: empty)."""
+    parts = pc.split_pattern(pc.fill_null(column, ""), LIST_SEPARATOR)
+    items = pc.utf8_trim_whitespace(pc.list_flatten(parts))
+    parent = pc.list_parent_indices(parts).to_numpy(zero_copy_only=False)
+    keep = pc.not_equal(items, "").to_numpy(zero_copy_only=False)
+    counts = np.bincount(parent[keep], minlength=len(column))
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), items.filter(pa.array(keep)))
+
+
+def parse_timestamps(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Parse ISO 8601 strings to epoch seconds (UTC); return ``(seconds, bad_mask)``.
+
+    Strings without an offset are taken as UTC; a bare date is midnight UTC.
+
+    >>> seconds, bad = parse_timestamps(pa.array(["2026-10-01T12:00:00+02:00", "nope", None]))
+    >>> int(seconds[0]), bad.tolist()
+    (1790848800, [False, True, True])
+    """
+    if pa.types.is_timestamp(values.type):
+        if values.type.tz is None:
+            values = pc.assume_timezone(values, "UTC")
+        parsed = pc.cast(values, pa.timestamp("us", tz="UTC"))
+        seconds = pc.fill_null(pc.cast(parsed, pa.int64()), 0).to_numpy() // 1_000_000
+        return seconds.astype(np.int64), np.asarray(
+            pc.is_null(values).to_numpy(zero_copy_only=False)
+        )
+    values = pc.utf8_trim_whitespace(values)
+    for target in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):
+        try:
+            parsed = pc.cast(values, target)
+        except pa.ArrowInvalid:
+            continue
+        micros = pc.cast(parsed, pa.int64())
+        bad = np.asarray(pc.is_null(micros).to_numpy(zero_copy_only=False))
+        seconds = pc.fill_null(micros, 0).to_numpy() // 1_000_000
+        return seconds.astype(np.int64), bad
+    # mixed forms or bad values in this batch: fall back to Python's ISO parser
+    seconds = np.zeros(len(values), np.int64)
+    bad = np.zeros(len(values), bool)
+    for i, text in enumerate(values.to_pylist()):
+        try:
+            stamp = dt.datetime.fromisoformat(text)
+        except (TypeError, ValueError):
+            bad[i] = True
+            continue
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        seconds[i] = int(stamp.timestamp())
+    return seconds, bad
+
+
+def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(numbers, missing, bad)`` for a string column of optional numbers."""
+    trimmed = pc.utf8_trim_whitespace(values)
+    missing = np.asarray(pc.fill_null(pc.equal(trimmed, ""), True).to_numpy(zero_copy_only=False))
+    cleaned = pc.if_else(pa.array(missing), None, trimmed)
+    try:
+        numbers = pc.cast(cleaned, pa.float64())
+        out = pc.fill_null(numbers, np.nan).to_numpy(zero_copy_only=False)
+        return out.astype(np.float64), missing, ~np.isfinite(out) & ~missing
+    except pa.ArrowInvalid:
+        out = np.full(len(values), np.nan)
+        bad = np.zeros(len(values), bool)
+        for i, text in enumerate(cleaned.to_pylist()):
+            if text is None:
+                continue
+            try:
+                out[i] = float(text)
+            except ValueError:
+                bad[i] = True
+        bad |= ~np.isfinite(out) & ~missing
+        return out, missing, bad
+
+
+class EventCodes:
+    """Dense integer codes for event ids, stable across batches."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    def encode(self, values: pa.Array) -> np.ndarray:
+        """The code of each value (new values get the next codes); -1 for a missing one."""
+        encoded = pc.dictionary_encode(values)
+        dictionary = encoded.dictionary.to_pylist()
+        lookup = np.array(
+            [self.codes.setdefault(v, len(self.codes)) for v in dictionary] + [-1], np.int64
+        )
+        indices = pc.fill_null(encoded.indices, len(dictionary)).to_numpy(zero_copy_only=False)
+        return lookup[indices]
