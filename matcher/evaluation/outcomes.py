@@ -128,6 +128,8 @@ def first_meetings(
     mutual_channel = np.array([c.is_mutual for c in CHANNELS])
     is_mutual = mutual_channel[rows.channel]
     keep = np.ones(len(rows), bool)
+    # a row of an event takes the event's channel: a chat event's rows are messages
+    row_mutual = is_mutual.copy()
 
     # events: a mutual-channel event of at most ``broadcast_size`` people is a meeting of all
     # of them; its channel is that of its first row, as in the graph; broadcasts are ignored
@@ -145,6 +147,7 @@ def first_meetings(
         event_mutual = is_mutual[in_event[first_pos]]
         event_time = rows.timestamp[in_event[first_pos]]
         keep[in_event[size_of_row > broadcast_size]] = False
+        row_mutual[in_event] = event_mutual[np.searchsorted(codes, event)]
         # rows of chat and e-mail events stay directed messages (below); mutual events meet
         keep[in_event[event_mutual[np.searchsorted(codes, event)]]] = False
         meeting = (sizes >= 2) & (sizes <= broadcast_size) & event_mutual
@@ -167,7 +170,7 @@ def first_meetings(
             best[has] = np.minimum(best[has], earliest)
 
     rows = rows.select(keep)
-    is_mutual = mutual_channel[rows.channel]
+    is_mutual = row_mutual[keep]
     at = pair_of(rows.source, rows.target)
     asked = at >= 0
     # mutual-channel rows between the two

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from matcher.analysis.isolation import ISOLATED, PERIPHERAL, Analysis, AnalysisView
+from matcher.analysis.flags import Flag
+from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.analysis.survey import Survey
 from matcher.config import AnalysisConfig
@@ -322,11 +323,11 @@ def _evaluate_period(
     after = run_analysis(_org_at(org, table, window.end), config)
     state = PeriodState(
         n=len(org),
-        isolated_after=_flags(after, ISOLATED),
-        peripheral_after=_flags(after, PERIPHERAL),
+        isolated_after=_flags(after, Flag.ISOLATED),
+        peripheral_after=_flags(after, Flag.PERIPHERAL),
         strong_after=after.graph.strong.tocsr(),
-        isolated_before=None if before is None else _flags(before, ISOLATED),
-        peripheral_before=None if before is None else _flags(before, PERIPHERAL),
+        isolated_before=None if before is None else _flags(before, Flag.ISOLATED),
+        peripheral_before=None if before is None else _flags(before, Flag.PERIPHERAL),
         strong_before=strong_before,
         survey_before=surveys[0],
         survey_after=surveys[1],
