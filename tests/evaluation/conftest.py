@@ -52,17 +52,31 @@ period = "{period}"
 capacity = {{ default = 2 }}
 [program.rules]
 {extra}
+{mentoring_pairs}
 """
 
 
-def program_file(folder: Path, files: OrgFiles, period: str = PERIOD, extra: str = "") -> Path:
-    path = folder / f"programs-{period}.toml"
+def program_file(
+    folder: Path,
+    files: OrgFiles,
+    period: str = PERIOD,
+    extra: str = "",
+    must: tuple[str, str] | None = None,
+) -> Path:
+    """The two programs for ``period``; ``extra`` lines go under each program's rules, and
+    ``must`` is a pair the mentoring program must make."""
+    path = folder / f"programs-{period}-{abs(hash((extra, must)))}.toml"
+    mentoring_pairs = (
+        "" if must is None else f'[program.pairs]\nmust = [["{must[0]}", "{must[1]}"]]'
+    )
+
     path.write_text(
         PROGRAMS.format(
             employees=files.employees,
             interactions=files.interactions,
             period=period,
             extra=extra,
+            mentoring_pairs=mentoring_pairs,
         ),
         encoding="utf-8",
     )

@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from matcher.analysis.survey import YES, Survey
 from matcher.evaluation.outcomes import NEVER, PairOutcomes, Window
 from matcher.evaluation.scorecard import (
     MIN_GROUP,
@@ -158,8 +159,6 @@ def test_rates_are_shares_and_counts_add_up(
 
 
 def test_org_card_hides_a_survey_with_fewer_than_five_respondents() -> None:
-    from matcher.analysis.survey import YES, Survey
-
     n = 10
     state = PeriodState(
         n=n,
