@@ -83,7 +83,7 @@ def test_simulate_uses_the_observed_figures_and_says_where_they_came_from(
 def test_a_file_that_is_not_an_evaluation_is_an_error(tmp_path: Path, run_cli: RunCli) -> None:
     bad = tmp_path / "evaluation.json"
     bad.write_text('{"scenario": "x"}')
-    with pytest.raises(ConfigError, match="not an evaluation.json"):
+    with pytest.raises(ConfigError, match=r"not an evaluation\.json"):
         read_calibration(bad)
     result = run_cli(
         "simulate", SCENARIOS / "peer-support-staffing.toml", "--out", tmp_path / "o",
