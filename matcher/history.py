@@ -9,6 +9,9 @@ only while no other run of that program and period is committed, and an ``--incr
 proposal records the committed runs it builds on (``builds_on``) and can be committed only
 while exactly those are committed. ``matcher history withdraw RUN`` takes a committed run
 back (its pairs stop counting), once no committed run builds on it.
+
+``matcher evaluate`` records what became of each committed pair (did the two meet, did a
+strong tie form) in ``outcomes``; evaluating a run again replaces its outcomes.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 from matcher.assignment.programs import PERIOD_PATTERN, Kind
 from matcher.errors import HistoryError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RUNS_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
     run_id       TEXT PRIMARY KEY,
@@ -60,6 +63,18 @@ CREATE TABLE IF NOT EXISTS pairs (
 );
 CREATE INDEX IF NOT EXISTS pairs_by_run ON pairs(run_id);
 CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period);
+CREATE TABLE IF NOT EXISTS outcomes (
+    run_id       TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    seeker_id    TEXT NOT NULL,
+    provider_id  TEXT NOT NULL,
+    met          INTEGER NOT NULL CHECK (met IN (0, 1)),
+    first_met    TEXT,
+    tie_formed   INTEGER CHECK (tie_formed IN (0, 1)),
+    window_start TEXT NOT NULL,
+    as_of        TEXT NOT NULL,
+    evaluated_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, seeker_id, provider_id)
+);
 """
 )
 
@@ -87,6 +102,21 @@ class StoredPair:
     provider_id: str
     period: str
     program: str
+    met: bool | None = None
+    """Whether the two met (``matcher evaluate``); ``None`` until the run is evaluated."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one committed pair, as ``matcher evaluate`` judged it."""
+
+    seeker_id: str
+    provider_id: str
+    met: bool
+    first_met: str | None
+    """ISO timestamp of their first meeting in the window (``None`` when they did not meet)."""
+    tie_formed: bool | None
+    """A strong tie at ``as_of`` that was not one before the period (``None``: unknown)."""
 
 
 class History:
@@ -111,6 +141,7 @@ class History:
                 raise HistoryError(f"{self.path}: written by a newer matcher (schema {version})")
             if version == 1:
                 self._migrate_from_1()
+            # schema 2 → 3 adds the ``outcomes`` table, which the statements below create
             with self.transaction():
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
@@ -382,7 +413,109 @@ class History:
             )
         return self.get(run_id)
 
+    def record_outcomes(
+        self,
+        run_id: str,
+        outcomes: Sequence[Outcome],
+        *,
+        window_start: str,
+        as_of: str,
+    ) -> None:
+        """Store the outcomes of a committed run's pairs in one transaction, replacing any
+        earlier evaluation of that run (evaluating again is idempotent).
+
+        Raises
+        ------
+        HistoryError
+            When the run is not committed, or an outcome names a pair the run does not hold.
+        """
+        with self.transaction() as db:
+            run = self.get(run_id)
+            if run.state != "committed":
+                raise HistoryError(
+                    f"run {run_id!r} is {run.state}: only committed runs are evaluated"
+                )
+            held = {(s, p) for s, p, _ in self.run_pairs(run_id)}
+            strangers = [
+                (o.seeker_id, o.provider_id)
+                for o in outcomes
+                if (o.seeker_id, o.provider_id) not in held
+            ]
+            if strangers:
+                raise HistoryError(
+                    f"run {run_id!r} has no pair {strangers[0][0]!r}–{strangers[0][1]!r}"
+                )
+            now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
+            db.execute("DELETE FROM outcomes WHERE run_id = ?", (run_id,))
+            db.executemany(
+                "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        run_id,
+                        o.seeker_id,
+                        o.provider_id,
+                        int(o.met),
+                        o.first_met,
+                        None if o.tie_formed is None else int(o.tie_formed),
+                        window_start,
+                        as_of,
+                        now,
+                    )
+                    for o in outcomes
+                ],
+            )
+
     # ------------------------------------------------------------------------ reading
+
+    def outcomes(self, run_id: str) -> list[Outcome]:
+        """The recorded outcomes of a run's pairs (empty until it is evaluated)."""
+        self.get(run_id)
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT seeker_id, provider_id, met, first_met, tie_formed FROM outcomes "
+                "WHERE run_id = ? ORDER BY rowid",
+                (run_id,),
+            ).fetchall()
+        return [
+            Outcome(s, p, bool(met), first, None if tie is None else bool(tie))
+            for s, p, met, first, tie in rows
+        ]
+
+    def committed_periods(self) -> list[str]:
+        """The periods that have at least one committed run, in the order they were first
+        committed."""
+        with self._reading():
+            rows = self._db.execute(
+                "SELECT period FROM runs WHERE state = 'committed' GROUP BY period "
+                "ORDER BY MIN(created_at), MIN(rowid)"
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def committed_runs_of_period(self, period: str) -> list[Run]:
+        """Every committed run of ``period`` (all programs), oldest first."""
+        with self._reading():
+            ids = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT run_id FROM runs WHERE period = ? AND state = 'committed' "
+                    "ORDER BY created_at, rowid",
+                    (period,),
+                )
+            ]
+        return [self.get(i) for i in ids]
+
+    def run_config(self, run_id: str) -> dict[str, Any]:
+        """The program settings a run was solved with (empty for imported runs)."""
+        self.get(run_id)
+        with self._reading():
+            (text,) = self._db.execute(
+                "SELECT config FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        try:
+            value = json.loads(text or "{}")
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
 
     def committed_runs(self, program: str, period: str) -> list[str]:
         """The committed runs of one program and period, oldest first."""
@@ -450,8 +583,13 @@ class History:
         """Every committed pairing, oldest first."""
         with self._reading():
             rows = self._db.execute(
-                "SELECT p.kind, p.seeker_id, p.provider_id, p.period, p.program FROM pairs p "
-                "JOIN runs r ON r.run_id = p.run_id WHERE r.state = 'committed' "
+                "SELECT p.kind, p.seeker_id, p.provider_id, p.period, p.program, o.met "
+                "FROM pairs p JOIN runs r ON r.run_id = p.run_id "
+                "LEFT JOIN outcomes o ON o.run_id = p.run_id AND o.seeker_id = p.seeker_id "
+                "AND o.provider_id = p.provider_id WHERE r.state = 'committed' "
                 "ORDER BY r.created_at, p.rowid"
             )
-            return [StoredPair(*row) for row in rows]
+            return [
+                StoredPair(kind, s, p, period, program, None if met is None else bool(met))
+                for kind, s, p, period, program, met in rows
+            ]

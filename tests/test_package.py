@@ -7,7 +7,16 @@ import pkgutil
 
 import pytest
 
-STAGES = ("analysis", "assignment", "io", "simulation", "synthetic", "workflows", "cli")
+STAGES = (
+    "analysis",
+    "assignment",
+    "evaluation",
+    "io",
+    "simulation",
+    "synthetic",
+    "workflows",
+    "cli",
+)
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -98,6 +98,11 @@ class Rules(Strict):
     max_level_gap: int | None = None
     min_overlap_hours: float | None = Field(default=None, ge=0, le=24)
     no_repeat_periods: int | None = Field(default=None, ge=0)
+    no_repeat_counts: Literal["all", "met"] = Field(
+        default="all",
+        description='Which committed pairs count as repeats: "all", or "met": only those '
+        "matcher evaluate found to have met (a pair that never met may be tried again).",
+    )
     max_same_team_per_provider: int | None = Field(default=None, ge=1)
     same: dict[str, Mode] = Field(default_factory=dict)
 

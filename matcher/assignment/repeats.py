@@ -15,6 +15,10 @@ from matcher.assignment.programs import (
 )
 from matcher.model import Org
 
+HistoryRow = tuple[str | None, str, str, str] | tuple[str | None, str, str, str, bool | None]
+"""kind, seeker_id, provider_id, period[, met]: ``met`` from ``matcher evaluate`` (``None``:
+not evaluated), read by ``no_repeat_counts = "met"``."""
+
 
 @dataclass
 class History:
@@ -33,12 +37,13 @@ class History:
         return History(sp.csr_matrix((n, n), dtype=bool), sp.csr_matrix((n, n)))
 
 
-def history_for(
-    spec: ProgramSpec, org: Org, rows: Sequence[tuple[str | None, str, str, str]]
-) -> History:
-    """Build :class:`History` from committed ``(kind, seeker_id, provider_id, period)`` rows.
+def history_for(spec: ProgramSpec, org: Org, rows: Sequence[HistoryRow]) -> History:
+    """Build :class:`History` from committed ``(kind, seeker_id, provider_id, period[, met])``
+    rows.
 
-    Rows of another kind are ignored; rows without a kind (imported) count for every kind.
+    Rows of another kind are ignored; rows without a kind (imported) count for every kind. With
+    ``no_repeat_counts = "met"``, rows whose ``met`` is ``False`` (evaluated, never met) count
+    neither for ``no_repeat_periods`` nor for the repeat penalty.
     """
     n = len(org)
     now, length = period_index(spec.period), period_length(spec.period)
@@ -49,8 +54,12 @@ def history_for(
     pen_j: list[int] = []
     pen_v: list[float] = []
     used = 0
-    for kind, seeker, provider, period in rows:
+    only_met = spec.rules.no_repeat_counts == "met"
+    for row in rows:
+        kind, seeker, provider, period = row[:4]
         if kind not in (None, spec.kind.value):
+            continue
+        if only_met and len(row) > 4 and row[4] is False:
             continue
         a, b = org.index.get(seeker), org.index.get(provider)
         if a is None or b is None:

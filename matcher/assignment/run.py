@@ -26,13 +26,10 @@ from matcher.assignment.explain import (
 )
 from matcher.assignment.population import Population, population
 from matcher.assignment.programs import Kind, ProgramSpec
-from matcher.assignment.repeats import History, history_for
+from matcher.assignment.repeats import History, HistoryRow, history_for
 from matcher.assignment.solve import Solution, SolveOptions, solve
 from matcher.errors import CertificateError
 from matcher.model import Org
-
-HistoryRow = tuple[str | None, str, str, str]  # kind, seeker_id, provider_id, period
-
 
 BUG_REPORT = (
     "this is a bug in matcher, not in your data: nothing was written. Please report it with the "

@@ -2,7 +2,7 @@
 
 One module per command (:mod:`~matcher.cli.generate`, :mod:`~matcher.cli.analyze`,
 :mod:`~matcher.cli.assign`, :mod:`~matcher.cli.simulate`, :mod:`~matcher.cli.history`,
-:mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`). Errors the user can fix (bad
+:mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`, :mod:`~matcher.cli.evaluate`). Errors the user can fix (bad
 data, bad configuration) exit with code 1 and a message, never a traceback; bad usage exits
 with 2.
 """
@@ -16,6 +16,7 @@ import click
 
 from matcher.cli import analyze as analyze_command
 from matcher.cli import assign as assign_command
+from matcher.cli import evaluate as evaluate_command
 from matcher.cli import generate as generate_command
 from matcher.cli import history as history_command
 from matcher.cli import ingest as ingest_command
@@ -51,6 +52,7 @@ for command in (
     analyze_command.analyze,
     assign_command.assign,
     simulate_command.simulate,
+    evaluate_command.evaluate,
     history_command.history,
     validate_command.validate,
     ingest_command.ingest,

@@ -46,6 +46,11 @@ from matcher.cli.options import common_options, echo
 @click.option(
     "--fresh", is_flag=True, help="Ignore results kept from an earlier run in OUT/cells/."
 )
+@click.option(
+    "--calibrate",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="evaluation.json of matcher evaluate: use its observed tie probabilities and fit effect.",
+)
 @common_options
 def simulate(
     scenario_file: Path,
@@ -59,6 +64,7 @@ def simulate(
     executor: str,
     scheduler: str | None,
     fresh: bool,
+    calibrate: Path | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -95,6 +101,7 @@ def simulate(
                 scheduler=scheduler,
                 fresh=fresh,
                 progress=count,
+                calibrate=calibrate,
             )
         except KeyboardInterrupt:
             click.echo(

@@ -1,17 +1,22 @@
 """Files in and out: the contract's tables into models (``load``, ``survey``, ``programs``,
 ``scenarios``, ``configs``), models into the contract's outputs (``reports``, ``public``,
-``simreport``, ``simanswer``), and the machinery under both (``tables``, ``write``).
+``simreport``, ``simanswer``, ``scorecard``, ``scorehtml``, ``scoreanswer``; ``calibration``
+reads an evaluation back for the simulation), and the machinery under both (``tables``, ``write``).
 
 Nothing here orchestrates a command: that is :mod:`matcher.workflows`.
 """
 
 __all__ = [
+    "calibration",
     "configs",
     "load",
     "programs",
     "public",
     "reports",
     "scenarios",
+    "scoreanswer",
+    "scorecard",
+    "scorehtml",
     "simanswer",
     "simreport",
     "survey",

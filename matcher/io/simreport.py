@@ -62,6 +62,9 @@ class SimulationRun:
     executor: str
     workers: int
     source: str
+    calibration: dict[str, Any] | None = None
+    """What ``--calibrate`` put into the model (:meth:`matcher.io.calibration.Calibration.as_dict`)
+    and the report's sentences about it (``sentences``)."""
 
 
 def summary_rows(run: SimulationRun) -> list[tuple[ResolvedVariant, str, Stat]]:
@@ -220,6 +223,9 @@ def report_html(
     head, table_rows = _results_table(run)
     org_text, programs, variants = _setup_html(run)
     assumptions = _assumptions(scenario)
+    if run.calibration:
+        # observed figures replace the model's own: say so first, with their period
+        assumptions = [*run.calibration["sentences"], *assumptions]
     images = _images(charts)
     caution_html = (
         '<section class="caution" id="caution"><p>'
@@ -419,5 +425,7 @@ def write_simulation(out: OutputDir, run: SimulationRun) -> dict[str, Any]:
         "cell_seconds": round(sum(r.seconds for r in run.results), 3),
         "files": ["results.csv", "summary.csv", "isolation.png", "coverage.png", "report.html"],
     }
+    if run.calibration:
+        summary["calibration"] = run.calibration
     out.write_json("summary.json", summary)
     return summary

@@ -9,6 +9,7 @@ siloed teams, for the demo, the tests and the benchmarks (:func:`~matcher.synthe
 
 __all__ = [
     "clock",
+    "followup",
     "generate",
     "interactions",
     "orgchart",

@@ -11,6 +11,17 @@ report progress and warnings to a :class:`~matcher.workflows.common.Reporter`.
 * :mod:`~matcher.workflows.history` (``matcher history …``)
 * :func:`~matcher.workflows.validate.validate_files` (``matcher validate``)
 * :func:`~matcher.workflows.ingest.ingest_files` (``matcher ingest``)
+* :func:`~matcher.workflows.evaluate.evaluate_files` (``matcher evaluate``)
 """
 
-__all__ = ["analyze", "assign", "common", "generate", "history", "ingest", "simulate", "validate"]
+__all__ = [
+    "analyze",
+    "assign",
+    "common",
+    "evaluate",
+    "generate",
+    "history",
+    "ingest",
+    "simulate",
+    "validate",
+]

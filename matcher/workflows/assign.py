@@ -108,7 +108,7 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
                 org,
                 analysis,
                 specs,
-                history=[(p.kind, p.seeker_id, p.provider_id, p.period) for p in committed],
+                history=[(p.kind, p.seeker_id, p.provider_id, p.period, p.met) for p in committed],
                 prior=lambda spec: _prior(spec, committed, request.incremental),
                 options=options,
                 threads=request.threads or os.cpu_count() or 1,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.history import History, HistoryError
+from matcher.history import SCHEMA_VERSION, History, HistoryError
 
 SCHEMA_1 = """
 CREATE TABLE runs (
@@ -48,7 +48,7 @@ def test_a_schema_1_database_is_migrated_with_its_runs_and_pairs(tmp_path: Path)
         store.withdraw("m@2026Q3#1")  # the new state is allowed
         assert store.committed_pairs() == []
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0] == 1
     # opening it again (another process that read version 1 before) migrates nothing twice

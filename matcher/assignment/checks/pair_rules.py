@@ -233,7 +233,8 @@ def pair_violations(
 def recent_pairs(
     spec: ProgramSpec, history: Sequence[HistoryPair]
 ) -> dict[frozenset[str], list[str]]:
-    """Past pairings of this kind that ``no_repeat_periods`` forbids, unordered, with their periods."""
+    """Past pairings of this kind that ``no_repeat_periods`` forbids, unordered, with their
+    periods; with ``no_repeat_counts = "met"``, pairings found not to have met do not count."""
     window = spec.rules.no_repeat_periods
     recent: dict[frozenset[str], list[str]] = defaultdict(list)
     if window is None:
@@ -241,6 +242,8 @@ def recent_pairs(
     now, unit = period_index(spec.period), period_length(spec.period)
     for past in history:
         if past.kind is not None and past.kind != spec.kind.value:
+            continue
+        if spec.rules.no_repeat_counts == "met" and past.met is False:
             continue
         ago = (now - period_index(past.period)) / unit
         if -TOLERANCE <= ago <= window + TOLERANCE:

@@ -61,6 +61,8 @@ class HistoryPair:
     seeker_id: str
     provider_id: str
     period: str
+    met: bool | None = None
+    """Whether the two met (``matcher evaluate``); ``None`` when not evaluated."""
 
 
 def as_date(value: dt.date) -> dt.date:

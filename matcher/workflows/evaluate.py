@@ -1,0 +1,477 @@
+"""``matcher evaluate``: the history, the org and what happened next in; the scorecard out.
+
+For each committed program run of a period: did the pairs meet, did strong ties form, did
+flagged people who were matched form new ties more often than those who were not; org-wide,
+isolation before and after, and what the surveys say. The outcome of every judged pair is
+recorded in the history (evaluating again replaces it), so that a program may try again the
+pairs that never met (``no_repeat_counts = "met"``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from matcher.analysis.flags import Flag
+from matcher.analysis.isolation import Analysis, AnalysisView
+from matcher.analysis.isolation import analyze as run_analysis
+from matcher.analysis.survey import Survey
+from matcher.config import AnalysisConfig
+from matcher.errors import DataError, HistoryError, Problem, UsageProblem
+from matcher.evaluation.cohorts import program_seekers
+from matcher.evaluation.effect import fit_effect
+from matcher.evaluation.outcomes import (
+    NEVER,
+    PairOutcomes,
+    Window,
+    pair_outcomes,
+    period_days,
+    window_of,
+)
+from matcher.evaluation.scorecard import (
+    MIN_GROUP,
+    PeriodState,
+    ProgramPairs,
+    org_card,
+    program_card,
+)
+from matcher.history import History, Outcome
+from matcher.io.configs import load_analysis_config
+from matcher.io.load import file_sha256, load_interactions, load_org
+from matcher.io.reports import read_analysis_view
+from matcher.io.scorecard import SCORECARD_FILES, PeriodCard, write_scorecard
+from matcher.io.survey import load_survey
+from matcher.model import InteractionTable, Org
+from matcher.privacy import Pseudonymizer
+from matcher.workflows.common import Reporter, Silent, check_out_dir
+
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """What ``matcher evaluate`` was asked (see :func:`evaluate_files`)."""
+
+    db: Path
+    employees: Path
+    interactions: Path
+    out_dir: Path
+    period: str | None = None
+    all_periods: bool = False
+    before_interactions: Path | None = None
+    before_analysis: Path | None = None
+    survey: Path | None = None
+    before_survey: Path | None = None
+    as_of: dt.date | None = None
+    since: dt.date | None = None
+    config_file: Path | None = None
+    seed: int = 0
+    record: bool = True
+    """Record each judged pair's outcome in the history database."""
+    pseudonymizer: Pseudonymizer | None = None
+    reader: Pseudonymizer | None = None
+    """A key that only reads a pseudonymised ``--before-analysis``."""
+
+
+@dataclass
+class EvaluateOutcome:
+    """What an evaluation did: the figures written, and what was recorded."""
+
+    summary: dict[str, Any]
+    periods: list[PeriodCard] = field(default_factory=list)
+    recorded: int = 0
+
+
+def _check_request(request: EvaluateRequest) -> None:
+    if (request.period is None) == (not request.all_periods):
+        raise UsageProblem("give --period P or --all-periods (one of them)")
+    if request.before_interactions is not None and request.before_analysis is not None:
+        raise UsageProblem("give --before-interactions or --before-analysis, not both")
+    if request.all_periods and request.before_analysis is not None:
+        raise UsageProblem(
+            "--before-analysis describes one period's start: with --all-periods give "
+            "--before-interactions (each period's start is analysed from the interactions)"
+        )
+    if request.all_periods and (request.as_of is not None or request.since is not None):
+        raise UsageProblem(
+            "--as-of and --since set one period's window: leave them out with --all-periods"
+        )
+
+
+def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -> EvaluateOutcome:
+    """Judge the committed runs of one period (or every committed period) and write
+    ``evaluation.json``, ``scorecard.csv`` and ``scorecard.html`` to ``request.out_dir``.
+
+    Raises
+    ------
+    UsageProblem
+        Options that do not fit together.
+    HistoryError
+        A period with no committed run, or a database whose pairs name nobody in the
+        employees file (another organisation's history).
+    DataError, ConfigError, OutputError
+        Bad input files or configuration, interactions that end before the period starts,
+        or an output folder that cannot be written.
+    """
+    reporter = reporter or Silent()
+    started = time.perf_counter()
+    _check_request(request)
+    check_out_dir(request.out_dir, SCORECARD_FILES, reporter)
+    config = load_analysis_config(request.config_file) if request.config_file else AnalysisConfig()
+    config = config.model_copy(update={"seed": request.seed})
+    if not request.db.is_file():
+        raise HistoryError(
+            f"{request.db}: no history database there (see matcher history list --db)"
+        )
+    with History(request.db) as history:
+        periods = _periods(history, request)
+        windows = {p: window_of(p, since=request.since, as_of=request.as_of) for p in periods}
+        latest_end = max(w.end for w in windows.values())
+        with reporter.step("loading data"):
+            org, _ = load_org(request.employees, request.interactions, as_of=latest_end)
+            before_table = _before_table(request, org)
+        after = org.interactions
+        windows = _check_windows(request, windows, after, reporter)
+        table = InteractionTable.concat([before_table, after]) if before_table else after
+        surveys = _surveys(request, org)
+        cards: list[PeriodCard] = []
+        recorded = 0
+        for number, period in enumerate(periods):
+            window = windows[period]
+            with reporter.step(f"evaluating {period}"):
+                card, outcomes = _evaluate_period(
+                    history,
+                    org,
+                    table,
+                    period,
+                    window,
+                    request,
+                    config,
+                    surveys if number == len(periods) - 1 else (None, None),
+                    reporter,
+                )
+            cards.append(card)
+            if request.record:
+                recorded += _record(history, org, outcomes, window)
+    summary: dict[str, Any] = {
+        "db": str(request.db),
+        "inputs": {
+            **org.sources,
+            **(
+                {"before_interactions": _source(request.before_interactions)}
+                if request.before_interactions
+                else {}
+            ),
+            **(
+                {"before_analysis": str(request.before_analysis)} if request.before_analysis else {}
+            ),
+            **({"survey": _source(request.survey)} if request.survey else {}),
+            **({"before_survey": _source(request.before_survey)} if request.before_survey else {}),
+        },
+        "seed": request.seed,
+        "min_group_size": MIN_GROUP,
+        "recorded_outcomes": recorded if request.record else None,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    with reporter.step("writing outputs"):
+        summary = write_scorecard(request.out_dir, cards, summary, request.pseudonymizer, org.ids)
+    return EvaluateOutcome(summary=summary, periods=cards, recorded=recorded)
+
+
+def _source(path: Path) -> str:
+    return f"{path} sha256:{file_sha256(path)}"
+
+
+def _periods(history: History, request: EvaluateRequest) -> list[str]:
+    committed = history.committed_periods()
+    if request.all_periods:
+        if not committed:
+            raise HistoryError(
+                f"{request.db} has no committed run to evaluate (matcher history list)"
+            )
+        return sorted(committed, key=lambda p: period_days(p)[0])
+    assert request.period is not None
+    try:
+        period_days(request.period)
+    except ValueError as exc:
+        raise UsageProblem(f"--period: {exc}") from exc
+    if request.period not in committed:
+        known = ", ".join(committed) if committed else "none"
+        raise HistoryError(
+            f"{request.db} has no committed run for period {request.period} (committed periods: "
+            f"{known}); commit a proposal first (matcher history commit RUN)"
+        )
+    return [request.period]
+
+
+def _before_table(request: EvaluateRequest, org: Org) -> InteractionTable | None:
+    if request.before_interactions is None:
+        return None
+    opted = [i for i in org.manager_of if i not in org.index]
+    loaded = load_interactions(request.before_interactions, org.ids, opted_out=opted)
+    return loaded.table
+
+
+def _check_windows(
+    request: EvaluateRequest,
+    windows: dict[str, Window],
+    after: InteractionTable,
+    reporter: Reporter,
+) -> dict[str, Window]:
+    """Interactions that end before a period starts are an error; a window that runs past
+    the latest interaction (no ``--as-of``) is cut there, with a warning."""
+    latest = int(after.timestamp.max()) if len(after) else None
+    checked: dict[str, Window] = {}
+    for period, window in windows.items():
+        if latest is None or latest < window.start.timestamp():
+            last = (
+                "has no interactions"
+                if latest is None
+                else f"ends on {dt.datetime.fromtimestamp(latest, dt.UTC).date()}"
+            )
+            raise DataError(
+                [
+                    Problem(
+                        str(request.interactions),
+                        None,
+                        "timestamp",
+                        f"the file {last}, before the evaluation window of {period} starts "
+                        f"({window.start.date()}): give the interactions from after the run",
+                    )
+                ]
+            )
+        day = dt.datetime.fromtimestamp(latest, dt.UTC).date()
+        if request.as_of is None and day < window.end.date():
+            reporter.warn(
+                f"{request.interactions}: the interactions end on {day}, before {period} does "
+                f"({window.end.date()}): judged as of {day} (give --as-of to choose)"
+            )
+            window = Window(
+                window.start, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
+            )
+        checked[period] = window
+    return checked
+
+
+def _surveys(request: EvaluateRequest, org: Org) -> tuple[Survey | None, Survey | None]:
+    before = load_survey(request.before_survey, org)[0] if request.before_survey else None
+    after = load_survey(request.survey, org)[0] if request.survey else None
+    return before, after
+
+
+def _org_at(org: Org, table: InteractionTable, as_of: dt.datetime) -> Org:
+    moved = Org(org.employees, table, as_of, org.report, dict(org.sources), org.manager_of)
+    return moved
+
+
+def _flags(view: Analysis | AnalysisView, flag: str) -> np.ndarray:
+    if isinstance(view, Analysis):
+        return np.array([flag in p.flags for p in view.people], bool)
+    return np.array([flag in f for f in view.flags], bool)
+
+
+def _before(
+    org: Org,
+    table: InteractionTable,
+    window: Window,
+    request: EvaluateRequest,
+    config: AnalysisConfig,
+    reporter: Reporter,
+    period: str,
+) -> tuple[Analysis | AnalysisView | None, sp.csr_matrix | None]:
+    """The analysis at the start of the period and its strong ties (``None`` without data)."""
+    if request.before_analysis is not None:
+        view = read_analysis_view(
+            request.before_analysis, org, request.pseudonymizer or request.reader
+        )
+        # the saved analysis keeps tie strengths, not reciprocity: a pair at or above the
+        # threshold counts as strong before (at most a few more than the analysis had, so
+        # ties formed are, if anything, undercounted)
+        strength = view.strength.tocsr()
+        strong = strength >= view.threshold if view.threshold > 0 else strength > 0
+        return view, sp.csr_matrix(strong, dtype=bool)
+    start = window.start - dt.timedelta(seconds=1)
+    if not len(table) or int(table.timestamp.min()) > start.timestamp():
+        reporter.warn(
+            f"no interactions from before {period} starts ({window.start.date()}): ties formed, "
+            "the flagged people's effect and isolation before are not known (give "
+            "--before-interactions or --before-analysis)"
+        )
+        return None, None
+    analysis = run_analysis(_org_at(org, table, start), config)
+    return analysis, analysis.graph.strong.tocsr()
+
+
+def _evaluate_period(
+    history: History,
+    org: Org,
+    table: InteractionTable,
+    period: str,
+    window: Window,
+    request: EvaluateRequest,
+    config: AnalysisConfig,
+    surveys: tuple[Survey | None, Survey | None],
+    reporter: Reporter,
+) -> tuple[PeriodCard, list[tuple[str, ProgramPairs, PairOutcomes, list[str]]]]:
+    before, strong_before = _before(org, table, window, request, config, reporter, period)
+    after = run_analysis(_org_at(org, table, window.end), config)
+    state = PeriodState(
+        n=len(org),
+        isolated_after=_flags(after, Flag.ISOLATED),
+        peripheral_after=_flags(after, Flag.PERIPHERAL),
+        strong_after=after.graph.strong.tocsr(),
+        isolated_before=None if before is None else _flags(before, Flag.ISOLATED),
+        peripheral_before=None if before is None else _flags(before, Flag.PERIPHERAL),
+        strong_before=strong_before,
+        survey_before=surveys[0],
+        survey_after=surveys[1],
+    )
+    runs = history.committed_runs_of_period(period)
+    programs: dict[str, list[str]] = {}
+    kinds: dict[str, str | None] = {}
+    for run in runs:
+        programs.setdefault(run.program, []).append(run.run_id)
+        kinds[run.program] = run.kind
+    judged: list[tuple[str, ProgramPairs, PairOutcomes, list[str]]] = []
+    paired = np.zeros(len(org), bool)
+    known_ids = set(org.manager_of)
+    total = unknown = 0
+    example = ""
+    for name, run_ids in programs.items():
+        seekers: list[int] = []
+        providers: list[int] = []
+        scores: list[float] = []
+        owners: list[str] = []
+        left = 0
+        for run_id in run_ids:
+            for s, p, score in history.run_pairs(run_id):
+                total += 1
+                if s not in known_ids and p not in known_ids:
+                    unknown += 1
+                    example = example or s
+                a, b = org.index.get(s), org.index.get(p)
+                if a is None or b is None:
+                    left += 1
+                    continue
+                seekers.append(a)
+                providers.append(b)
+                scores.append(np.nan if score is None else float(score))
+                owners.append(run_id)
+        selected = (
+            program_seekers(history.run_config(run_ids[-1]), org, before)
+            if before is not None
+            else None
+        )
+        pairs = ProgramPairs(
+            program=name,
+            kind=kinds[name],
+            period=period,
+            run_ids=run_ids,
+            seekers=np.array(seekers, np.int64),
+            providers=np.array(providers, np.int64),
+            scores=np.array(scores, np.float64),
+            left_org=left,
+            selected=selected,
+        )
+        paired[pairs.seekers] = True
+        paired[pairs.providers] = True
+        outcomes = pair_outcomes(
+            table,
+            pairs.seekers,
+            pairs.providers,
+            pairs.scores,
+            window,
+            strong_after=state.strong_after,
+            strong_before=strong_before,
+            broadcast_size=config.broadcast_size,
+        )
+        judged.append((name, pairs, outcomes, owners))
+        if left:
+            reporter.warn(
+                f"{name} {period}: {left} committed pair(s) name someone no longer in "
+                f"{request.employees} (or who opted out): not judged"
+            )
+    if total and unknown * 2 > total:
+        raise HistoryError(
+            f"{unknown} of the {total} committed pairs of {period} in {request.db} name nobody "
+            f"in {request.employees} (e.g. {example!r}): is this the history of another "
+            "organisation?"
+        )
+    blocks = {}
+    for name, pairs, outcomes, _ in judged:
+        card = program_card(
+            pairs, outcomes, state, window, paired_in_period=paired, seed=request.seed
+        )
+        formed = outcomes.tie_formed
+        card.block["calibration"] = {
+            "tie_probability": {
+                "estimate": card.block.get("tie_rate"),
+                "ci95": card.block.get("tie_rate_ci95"),
+            },
+            "fit_effect": fit_effect(outcomes.score, formed, seed=request.seed).as_dict()
+            if formed is not None
+            else None,
+        }
+        blocks[name] = card
+    return (
+        PeriodCard(
+            period=period,
+            window=window,
+            before=_describe_before(request, before),
+            programs=blocks,
+            org=org_card(state),
+        ),
+        judged,
+    )
+
+
+def _describe_before(
+    request: EvaluateRequest, before: Analysis | AnalysisView | None
+) -> str | None:
+    if before is None:
+        return None
+    if request.before_analysis is not None:
+        return f"the analysis in {request.before_analysis} (as of {before.as_of.date()})"
+    source = request.before_interactions or request.interactions
+    return f"the interactions in {source}, analysed as of {before.as_of.date()}"
+
+
+def _record(
+    history: History,
+    org: Org,
+    judged: list[tuple[str, ProgramPairs, PairOutcomes, list[str]]],
+    window: Window,
+) -> int:
+    """Record each judged pair's outcome under its run (replacing an earlier evaluation)."""
+    count = 0
+    for _, pairs, outcomes, owners in judged:
+        formed = outcomes.tie_formed
+        by_run: dict[str, list[Outcome]] = {run_id: [] for run_id in pairs.run_ids}
+        for k, run_id in enumerate(owners):
+            first = int(outcomes.first_met[k])
+            by_run[run_id].append(
+                Outcome(
+                    seeker_id=org.ids[int(pairs.seekers[k])],
+                    provider_id=org.ids[int(pairs.providers[k])],
+                    met=first != NEVER,
+                    first_met=None
+                    if first == NEVER
+                    else dt.datetime.fromtimestamp(first, dt.UTC).isoformat(),
+                    tie_formed=None if formed is None else bool(formed[k]),
+                )
+            )
+        for run_id, outcomes_of_run in by_run.items():
+            history.record_outcomes(
+                run_id,
+                outcomes_of_run,
+                window_start=window.start.isoformat(),
+                as_of=window.end.isoformat(),
+            )
+            count += len(outcomes_of_run)
+    return count
