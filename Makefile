@@ -31,6 +31,12 @@ demo: $(STAMP)
 	$(BIN)/matcher assign scenarios/buddy.toml --analysis $(DEMO)/analysis --out $(DEMO)/buddy --db $(DEMO)/matcher.db
 	$(BIN)/matcher assign scenarios/mentoring.toml --analysis $(DEMO)/analysis --out $(DEMO)/mentoring --db $(DEMO)/matcher.db
 	$(BIN)/matcher assign scenarios/peer-support.toml --analysis $(DEMO)/analysis --out $(DEMO)/peer-support --db $(DEMO)/matcher.db
+	@echo "== 3b. a pulse survey: who says they have no one at work to turn to (README: Surveys)"
+	$(BIN)/matcher generate --employees 2000 --seed 7 --survey 0.6 --out $(DEMO)/pulse/org --quiet
+	$(BIN)/matcher ingest $(DEMO)/pulse/org/survey-export.csv --mapping $(DEMO)/pulse/org/survey.toml --employees $(DEMO)/pulse/org/employees.csv --out $(DEMO)/pulse/survey.csv
+	$(BIN)/matcher analyze --employees $(DEMO)/pulse/org/employees.csv --interactions $(DEMO)/pulse/org/interactions.csv --survey $(DEMO)/pulse/survey.csv --out $(DEMO)/pulse/analysis
+	rm -f $(DEMO)/pulse/matcher.db
+	$(BIN)/matcher assign scenarios/peer-support-survey.toml --analysis $(DEMO)/pulse/analysis --out $(DEMO)/pulse/support --db $(DEMO)/pulse/matcher.db
 	@echo "== a few matches, with the reasons HR sees (pairs.csv, for partners, has no reasons)"
 	@head -n 4 $(DEMO)/mentoring/assignments.csv | cut -d, -f1-4,13-
 	@echo "== 4. simulate: how many trained peer supporters does this org need? (2 quarters, 2 seeds)"
