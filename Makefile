@@ -44,7 +44,7 @@ demo: $(STAMP)
 		--set org.generate.employees=2000 --set org.generate.seed=7 \
 		--set 'variant.0.sweep={"org.trained_supporters" = [5, 10, 20, 40]}' \
 		--quarters 2 --replications 2
-	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, simulation/, matcher.db)"
+	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, pulse/, simulation/, matcher.db)"
 	@echo "   open $(DEMO)/simulation/report.html in a browser for the simulation report"
 
 lint: $(STAMP)
