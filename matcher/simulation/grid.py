@@ -5,6 +5,8 @@ workers or on a Dask cluster.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Literal
@@ -78,7 +80,11 @@ def run_grid(
         _run_dask(todo, scheduler, record)
     elif todo and workers > 1:
         context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(todo)),
+            mp_context=context,
+            initializer=_quiet_interrupt,
+        )
         try:
             futures: set[Future[CellResult]] = {pool.submit(run_cell, cell) for cell in todo}
             while futures:
@@ -93,6 +99,14 @@ def run_grid(
         for cell in todo:
             record(run_cell(cell))
     return [done[cell.key] for cell in cells]
+
+
+def _quiet_interrupt() -> None:
+    """In a worker process: Ctrl-C (SIGINT reaches the whole process group) ends the worker at
+    once and silently. The parent reports the interruption and keeps the finished cells; a
+    worker's half-run cell is simply run again, and a traceback from an idle worker would only
+    hide the parent's message."""
+    signal.signal(signal.SIGINT, lambda _signum, _frame: os._exit(130))
 
 
 def _run_dask(
