@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from matcher.cli.options import Console, common_options, echo, optional_key, pseudonym_options
+from matcher.cli.options import (
+    Console,
+    by_option,
+    common_options,
+    echo,
+    optional_key,
+    pseudonym_options,
+)
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
@@ -76,6 +83,7 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
 @click.option(
     "--with-names", is_flag=True, help="Add names and e-mails to the partner-facing pairs.csv."
 )
+@by_option
 @pseudonym_options
 @common_options
 def assign(
@@ -95,6 +103,7 @@ def assign(
     with_names: bool,
     pseudonymize: bool,
     key_file: Path | None,
+    by: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -117,6 +126,7 @@ def assign(
         with_names=with_names,
         pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
         reader=optional_key(key_file),
+        by=by,
     )
     summary = assign_files(request, Console(quiet))
     if as_json:

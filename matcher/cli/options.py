@@ -109,3 +109,25 @@ class Console:
 
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", err=True)
+
+
+def os_user() -> str | None:
+    """Who is running matcher, as the operating system says (``None`` when it cannot say)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return None
+
+
+def by_option(func: F) -> F:
+    """``--by NAME``: who did it, recorded in the history (default: the OS user)."""
+    return click.option(
+        "--by",
+        "by",
+        metavar="NAME",
+        default=None,
+        help="Who did it, recorded in the history (default: your user name).",
+        callback=lambda _ctx, _param, value: value or os_user(),
+    )(func)

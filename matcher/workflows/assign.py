@@ -53,6 +53,8 @@ class AssignRequest:
     reader: Pseudonymizer | None = None
     threads: int = 0
     """Programs solved at once; 0: one per core."""
+    by: str | None = None
+    """Who asked for the run (recorded in the history)."""
 
 
 def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> dict[str, Any]:
@@ -132,6 +134,7 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
             with_names=request.with_names,
             pseudonymizer=request.pseudonymizer,
             builds_on=builds_on,
+            actor=request.by,
         )
     return public_summary(summary, results, request.pseudonymizer)
 
@@ -196,6 +199,8 @@ def store_and_write(
     with_names: bool = False,
     pseudonymizer: Pseudonymizer | None = None,
     builds_on: dict[str, list[str]] | None = None,
+    actor: str | None = None,
+    derivation: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Record each program's run as a proposal, then make its outputs visible in ``out_dir``.
 
@@ -206,7 +211,10 @@ def store_and_write(
     recorded and the old outputs in place. Returns ``summary`` with a ``programs`` block per
     program (its run id and figures). ``builds_on`` (for ``--incremental``: by program, the
     committed runs whose pairs the solve saw) is recorded with each run (see
-    :meth:`matcher.history.History.commit`).
+    :meth:`matcher.history.History.commit`). Each run keeps its pairs' reasons, its unmatched
+    seekers' reasons and its summary (what the review page shows), and who proposed it
+    (``actor``); ``derivation`` (``derived_from``, ``lock``, ``forbid``, ``drop``) records a
+    re-solve that started from an earlier proposal.
 
     Raises
     ------
@@ -235,6 +243,12 @@ def store_and_write(
                         config=result.spec.model_dump(mode="json"),
                         inputs=inputs,
                         builds_on=None if builds_on is None else builds_on[result.spec.name],
+                        why=[a.why for a in result.assignments],
+                        unmatched=[(u.seeker_id, u.reason) for u in result.unmatched],
+                        summary=result.summary,
+                        derived_from=(derivation or {}).get("derived_from"),
+                        actor=actor,
+                        detail=derivation,
                     )
                     summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
                 write_assignments(
