@@ -361,7 +361,7 @@ class History:
         gap: float | None = None,
         seed: int | None = None,
         config: dict[str, Any] | None = None,
-        inputs: dict[str, str] | None = None,
+        inputs: dict[str, Any] | None = None,
         committed: bool = False,
         builds_on: Sequence[str] | None = None,
         why: Sequence[str] = (),

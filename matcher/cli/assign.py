@@ -83,6 +83,34 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
 @click.option(
     "--with-names", is_flag=True, help="Add names and e-mails to the partner-facing pairs.csv."
 )
+@click.option(
+    "--lock",
+    "locks",
+    multiple=True,
+    metavar="SEEKER:PROVIDER",
+    help="Keep this pair (a must pair of the new proposal; repeatable).",
+)
+@click.option(
+    "--forbid",
+    "forbids",
+    multiple=True,
+    metavar="SEEKER:PROVIDER",
+    help="Never this pair (a never pair of the new proposal; repeatable).",
+)
+@click.option(
+    "--drop",
+    "drops",
+    multiple=True,
+    metavar="SEEKER:PROVIDER",
+    help="Take this pair out and leave its seeker out of the new proposal (repeatable).",
+)
+@click.option(
+    "--from-run",
+    "from_run",
+    metavar="RUN",
+    help="Re-solve this proposal's program with its locks, forbids and drops plus the new ones; "
+    "the new proposal records the run it derives from.",
+)
 @by_option
 @pseudonym_options
 @common_options
@@ -101,6 +129,10 @@ def assign(
     incremental: bool,
     strict: bool,
     with_names: bool,
+    locks: tuple[str, ...],
+    forbids: tuple[str, ...],
+    drops: tuple[str, ...],
+    from_run: str | None,
     pseudonymize: bool,
     key_file: Path | None,
     by: str | None,
@@ -108,8 +140,14 @@ def assign(
     as_json: bool,
 ) -> None:
     """Assign buddies, mentors or peer supporters as the program file says."""
+    from matcher.assignment.edits import PairEdits, parse_pair
     from matcher.workflows.assign import AssignRequest, assign_files
 
+    edits = PairEdits(
+        lock=tuple(map(parse_pair, locks)),
+        forbid=tuple(map(parse_pair, forbids)),
+        drop=tuple(map(parse_pair, drops)),
+    )
     request = AssignRequest(
         program_file=program_file,
         out_dir=out_dir,
@@ -127,6 +165,8 @@ def assign(
         pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
         reader=optional_key(key_file),
         by=by,
+        edits=edits,
+        from_run=from_run,
     )
     summary = assign_files(request, Console(quiet))
     if as_json:
