@@ -2,7 +2,7 @@
 
 One module per command (:mod:`~matcher.cli.generate`, :mod:`~matcher.cli.analyze`,
 :mod:`~matcher.cli.assign`, :mod:`~matcher.cli.simulate`, :mod:`~matcher.cli.history`,
-:mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`). Errors the user can fix (bad
+:mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`, :mod:`~matcher.cli.review`). Errors the user can fix (bad
 data, bad configuration) exit with code 1 and a message, never a traceback; bad usage exits
 with 2.
 """
@@ -19,6 +19,7 @@ from matcher.cli import assign as assign_command
 from matcher.cli import generate as generate_command
 from matcher.cli import history as history_command
 from matcher.cli import ingest as ingest_command
+from matcher.cli import review as review_command
 from matcher.cli import simulate as simulate_command
 from matcher.cli import validate as validate_command
 from matcher.errors import MatcherError, UsageProblem
@@ -54,6 +55,7 @@ for command in (
     history_command.history,
     validate_command.validate,
     ingest_command.ingest,
+    review_command.review,
 ):
     main.add_command(command)
 
