@@ -14,6 +14,7 @@ from matcher.cli.options import (
     by_option,
     common_options,
     echo,
+    excel_option,
     optional_key,
     pseudonym_options,
 )
@@ -111,6 +112,7 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     help="Re-solve this proposal's program with its locks, forbids and drops plus the new ones; "
     "the new proposal records the run it derives from.",
 )
+@excel_option
 @by_option
 @pseudonym_options
 @common_options
@@ -135,6 +137,7 @@ def assign(
     from_run: str | None,
     pseudonymize: bool,
     key_file: Path | None,
+    excel: bool,
     by: str | None,
     quiet: bool,
     as_json: bool,
@@ -167,6 +170,7 @@ def assign(
         by=by,
         edits=edits,
         from_run=from_run,
+        excel=excel,
     )
     summary = assign_files(request, Console(quiet))
     if as_json:

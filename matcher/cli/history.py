@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from matcher.cli.options import Console, by_option, common_options, echo, pseudonym_options
+from matcher.cli.options import (
+    Console,
+    by_option,
+    common_options,
+    echo,
+    excel_option,
+    pseudonym_options,
+)
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 HISTORY_IDS = (
@@ -258,12 +265,14 @@ def history_import(
     help="The CSV file to write.",
 )
 @_db_option
+@excel_option
 @pseudonym_options
 @common_options
 def history_export(
     run_id: str | None,
     out_file: Path,
     db_path: Path,
+    excel: bool,
     pseudonymize: bool,
     key_file: Path | None,
     quiet: bool,
@@ -272,7 +281,11 @@ def history_export(
     from matcher.workflows.history import export_pairings
 
     written = export_pairings(
-        db_path, out_file, run_id=run_id, pseudonymizer=make_pseudonymizer(pseudonymize, key_file)
+        db_path,
+        out_file,
+        run_id=run_id,
+        pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
+        excel=excel,
     )
     if as_json:
         click.echo(json.dumps({"rows": written, "out": str(out_file)}))

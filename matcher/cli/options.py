@@ -131,3 +131,13 @@ def by_option(func: F) -> F:
         help="Who did it, recorded in the history (default: your user name).",
         callback=lambda _ctx, _param, value: value or os_user(),
     )(func)
+
+
+def excel_option(func: F) -> F:
+    """``--excel``: CSV outputs Excel on Windows opens as UTF-8 (a byte order mark first)."""
+    return click.option(
+        "--excel",
+        is_flag=True,
+        help="Start CSV files with a UTF-8 byte order mark, so that Excel on Windows shows "
+        "names with accents right (other tools may then see it in the first column's name).",
+    )(func)

@@ -56,6 +56,8 @@ class AssignRequest:
     """Programs solved at once; 0: one per core."""
     by: str | None = None
     """Who asked for the run (recorded in the history)."""
+    excel: bool = False
+    """Start the CSV outputs with a UTF-8 byte order mark (Excel on Windows reads them)."""
     edits: PairEdits = field(default_factory=PairEdits)
     """Pairs to lock (``must``), forbid (``never``) or drop (the seeker left out); they need
     one program (``programs`` or ``from_run`` names it, or the file has only one)."""
@@ -144,6 +146,7 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
             builds_on=builds_on,
             actor=request.by,
             derivation=derivation,
+            excel=request.excel,
         )
     return public_summary(summary, results, request.pseudonymizer)
 
@@ -274,6 +277,7 @@ def store_and_write(
     builds_on: dict[str, list[str]] | None = None,
     actor: str | None = None,
     derivation: dict[str, Any] | None = None,
+    excel: bool = False,
 ) -> dict[str, Any]:
     """Record each program's run as a proposal, then make its outputs visible in ``out_dir``.
 
@@ -331,6 +335,7 @@ def store_and_write(
                     explain=explain,
                     with_names=with_names,
                     pseudonymizer=pseudonymizer,
+                    excel=excel,
                 )
             recorded = [block["run_id"] for block in summary["programs"].values()]
     except (OSError, OutputError) as exc:
@@ -342,4 +347,10 @@ def store_and_write(
             f"could not be written to {out_dir} ({exc}); run matcher assign again, or export "
             f"the pairs with: matcher history export --run RUN --out FILE --db {history.path}"
         ) from exc
+    if not explain:
+        # a folder shared with the user's files is written file by file: a candidates.csv of
+        # an earlier --explain run would otherwise stay beside this run's outputs
+        stale = Path(out_dir) / "candidates.csv"
+        if stale.is_file() and not Path(out_dir).is_symlink():
+            stale.unlink()
     return summary

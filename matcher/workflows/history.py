@@ -281,9 +281,11 @@ def export_pairings(
     *,
     run_id: str | None = None,
     pseudonymizer: Pseudonymizer | None = None,
+    excel: bool = False,
 ) -> int:
     """Write one run's pairs, or every committed pairing, as CSV (the import format plus
-    ``kind`` and ``run_id``); returns the number of pairings written."""
+    ``kind`` and ``run_id``; ``excel``: with a UTF-8 byte order mark); returns the number of
+    pairings written."""
     rename = _renamer(pseudonymizer)
     with History(db, create=False) as store:
         if run_id:
@@ -304,5 +306,5 @@ def export_pairings(
                 ]
                 for p in store.committed_pairs()
             ]
-    write_csv_file(out_file, EXPORT_COLUMNS, rows)
+    write_csv_file(out_file, EXPORT_COLUMNS, rows, bom=excel)
     return len(rows)

@@ -175,6 +175,7 @@ def resolve(
             time_limit=float(request.get("time_limit", 60.0)),
             explain=bool(request.get("explain", False)),
             with_names=bool(request.get("with_names", False)),
+            excel=bool(request.get("excel", False)),
             by=by,
             edits=edits,
             from_run=run_id,
