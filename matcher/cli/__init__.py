@@ -9,6 +9,7 @@ with 2.
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -27,15 +28,27 @@ from matcher.errors import MatcherError, UsageProblem
 
 class MatcherGroup(click.Group):
     """Turns every :class:`MatcherError` into exit code 1 with its message (a
-    :class:`UsageProblem` into 2, as for bad usage)."""
+    :class:`UsageProblem` into 2, as for bad usage). With ``--json``, a failure also prints
+    a JSON error object on stdout: ``{"error": MESSAGE, "exit_code": N}``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["matcher.json"] = (
+            "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        )
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except UsageProblem as exc:
-            raise click.UsageError(str(exc)) from exc
-        except MatcherError as exc:
-            raise click.ClickException(str(exc)) from exc
+            try:
+                return super().invoke(ctx)
+            except UsageProblem as exc:
+                raise click.UsageError(str(exc)) from exc
+            except MatcherError as exc:
+                raise click.ClickException(str(exc)) from exc
+        except click.ClickException as exc:
+            if ctx.meta.get("matcher.json"):
+                click.echo(json.dumps({"error": exc.format_message(), "exit_code": exc.exit_code}))
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted: no output was written", err=True)
             sys.exit(130)

@@ -107,3 +107,21 @@ def test_reject_diff_and_who_did_what(small_program: Path, tmp_path: Path, run_c
     )
     text = run_cli("history", "diff", first, second, "--db", db).stdout
     assert f"{len(diff['added'])} added, {len(diff['removed'])} removed" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["history", "list", "--db", "missing.db", "--json"], 1),
+        (["history", "commit", "--json"], 2),
+        (["assign", "nowhere.toml", "--out", "o", "--json"], 1),
+    ],
+)
+def test_json_failures_print_a_json_error_object(
+    args: list[str], code: int, tmp_path: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*args, code=code)
+    error = json.loads(result.stdout)
+    assert error["exit_code"] == code and error["error"]
+    assert error["error"] in result.stderr or code == 2
