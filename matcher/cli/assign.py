@@ -51,7 +51,13 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     help="Use the flags and ties that matcher analyze wrote to this folder (same employees "
     "file) instead of analysing again; interactions are then not read.",
 )
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the outputs to (assignments.csv, review.xlsx, …).",
+)
 @click.option(
     "--db",
     "db_path",
@@ -60,7 +66,9 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     show_default=True,
     help="History database.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed of the analysis and solver."
+)
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),

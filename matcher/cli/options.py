@@ -43,9 +43,11 @@ def common_options(func: F) -> F:
 
 def pseudonym_options(func: F) -> F:
     """``--pseudonymize`` and ``--key-file``, for the commands that write ids."""
-    func = click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))(
-        func
-    )
+    func = click.option(
+        "--key-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=f"File holding the pseudonymisation key (default: ${KEY_ENV}).",
+    )(func)
     func = click.option(
         "--pseudonymize",
         is_flag=True,

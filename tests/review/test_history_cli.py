@@ -125,3 +125,22 @@ def test_json_failures_print_a_json_error_object(
     error = json.loads(result.stdout)
     assert error["exit_code"] == code and error["error"]
     assert error["error"] in result.stderr or code == 2
+
+
+def test_every_option_of_every_command_has_help_text() -> None:
+    import click
+
+    from matcher.cli import main
+
+    def missing(command: click.Command, path: str) -> list[str]:
+        if isinstance(command, click.Group):
+            return [
+                m for name, sub in command.commands.items() for m in missing(sub, f"{path} {name}")
+            ]
+        return [
+            f"{path} {param.opts[0]}"
+            for param in command.params
+            if isinstance(param, click.Option) and not param.help
+        ]
+
+    assert missing(main, "matcher") == []
