@@ -46,6 +46,8 @@ demo: $(STAMP)
 		--quarters 2 --replications 2
 	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, pulse/, simulation/, matcher.db)"
 	@echo "   open $(DEMO)/simulation/report.html in a browser for the simulation report"
+	@echo "== next: review, re-solve and approve the proposals in your browser:"
+	@echo "   $(BIN)/matcher review --db $(DEMO)/matcher.db --open"
 
 lint: $(STAMP)
 	$(BIN)/ruff check matcher tests benchmarks cli.py

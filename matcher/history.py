@@ -1,8 +1,10 @@
 """The store of past runs and pairings: an embedded SQLite database.
 
 Each ``matcher assign`` run is stored as a *proposal*; ``matcher history commit RUN``
-approves it, and only committed pairs count as history for later periods. Every write is one
-transaction: a run killed at any moment leaves the database as it was.
+approves it, and only committed pairs count as history for later periods; ``matcher history
+reject RUN`` turns a proposal down for good. Every write is one transaction: a run killed at
+any moment leaves the database as it was. Who did what (proposed, committed, withdrew,
+rejected, imported, locked or forbade pairs) is kept in the ``actions`` table.
 
 A program and period is never double-booked: a proposal made from scratch can be committed
 only while no other run of that program and period is committed, and an ``--incremental``
@@ -12,6 +14,10 @@ back (its pairs stop counting), once no committed run builds on it.
 
 ``matcher evaluate`` records what became of each committed pair (did the two meet, did a
 strong tie form) in ``outcomes``; evaluating a run again replaces its outcomes.
+
+The schema changes through :data:`MIGRATIONS`, an ordered list of ``(version, step)``: a
+database at version *v* gets every step above *v*, in order, in one transaction (a new
+database gets them all). To change the schema, append one entry; never edit a released one.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import contextlib
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +35,40 @@ from typing import Any
 from matcher.assignment.programs import PERIOD_PATTERN, Kind
 from matcher.errors import HistoryError
 
-SCHEMA_VERSION = 3
-RUNS_TABLE = """
-CREATE TABLE IF NOT EXISTS {name} (
+# ---------------------------------------------------------------------------- the schema
+
+SCHEMA_1 = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id       TEXT PRIMARY KEY,
+    created_at   TEXT NOT NULL,
+    program      TEXT NOT NULL,
+    kind         TEXT,
+    period       TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    state        TEXT NOT NULL CHECK (state IN ('proposed', 'committed')),
+    objective    REAL,
+    bound        REAL,
+    gap          REAL,
+    seed         INTEGER,
+    config       TEXT,
+    inputs       TEXT,
+    committed_at TEXT
+);
+CREATE TABLE IF NOT EXISTS pairs (
+    run_id      TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+    program     TEXT NOT NULL,
+    kind        TEXT,
+    period      TEXT NOT NULL,
+    seeker_id   TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    score       REAL
+);
+CREATE INDEX IF NOT EXISTS pairs_by_run ON pairs(run_id);
+CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period);
+"""
+
+RUNS_2 = """
+CREATE TABLE runs_next (
     run_id       TEXT PRIMARY KEY,
     created_at   TEXT NOT NULL,
     program      TEXT NOT NULL,
@@ -49,21 +86,71 @@ CREATE TABLE IF NOT EXISTS {name} (
     builds_on    TEXT,
     withdrawn_at TEXT
 )"""
-SCHEMA = (
-    RUNS_TABLE.format(name="runs")
-    + """;
-CREATE TABLE IF NOT EXISTS pairs (
-    run_id      TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-    program     TEXT NOT NULL,
-    kind        TEXT,
-    period      TEXT NOT NULL,
-    seeker_id   TEXT NOT NULL,
-    provider_id TEXT NOT NULL,
-    score       REAL
-);
-CREATE INDEX IF NOT EXISTS pairs_by_run ON pairs(run_id);
-CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period);
-CREATE TABLE IF NOT EXISTS outcomes (
+
+RUNS_3 = """
+CREATE TABLE runs_next (
+    run_id       TEXT PRIMARY KEY,
+    created_at   TEXT NOT NULL,
+    program      TEXT NOT NULL,
+    kind         TEXT,
+    period       TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    state        TEXT NOT NULL
+                 CHECK (state IN ('proposed', 'committed', 'withdrawn', 'rejected')),
+    objective    REAL,
+    bound        REAL,
+    gap          REAL,
+    seed         INTEGER,
+    config       TEXT,
+    inputs       TEXT,
+    committed_at TEXT,
+    builds_on    TEXT,
+    withdrawn_at TEXT,
+    rejected_at  TEXT,
+    derived_from TEXT,
+    summary      TEXT
+)"""
+
+
+def _replace_runs(db: sqlite3.Connection, create: str, added_columns: int) -> None:
+    """Copy ``runs`` into a table made by ``create`` (named ``runs_next``) with
+    ``added_columns`` new columns at the end, left NULL. SQLite cannot change a CHECK
+    constraint in place; foreign keys are off during migrations, so dropping the old table
+    does not cascade to the pairs."""
+    db.execute(create)
+    db.execute(f"INSERT INTO runs_next SELECT *{', NULL' * added_columns} FROM runs")
+    db.execute("DROP TABLE runs")
+    db.execute("ALTER TABLE runs_next RENAME TO runs")
+    db.execute("CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period)")
+
+
+def _withdrawable(db: sqlite3.Connection) -> None:
+    """2: runs gain ``builds_on`` (the runs an ``--incremental`` proposal adds to),
+    ``withdrawn_at`` and the ``withdrawn`` state."""
+    _replace_runs(db, RUNS_2, 2)
+
+
+def _reviewable(db: sqlite3.Connection) -> None:
+    """3: what the review page shows and records. Runs gain the ``rejected`` state,
+    ``rejected_at``, ``derived_from`` (the run a locked/forbidden re-solve started from) and
+    ``summary`` (the program's figures: coverage, provider loads, …); pairs gain ``why``;
+    unmatched seekers are kept with their reason; every action is kept with who did it."""
+    _replace_runs(db, RUNS_3, 3)
+    db.execute("ALTER TABLE pairs ADD COLUMN why TEXT")
+    db.execute(
+        "CREATE TABLE unmatched (run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,"
+        " seeker_id TEXT NOT NULL, reason TEXT)"
+    )
+    db.execute("CREATE INDEX unmatched_by_run ON unmatched(run_id)")
+    db.execute(
+        "CREATE TABLE actions (at TEXT NOT NULL, run_id TEXT NOT NULL, action TEXT NOT NULL,"
+        " actor TEXT, detail TEXT)"
+    )
+    db.execute("CREATE INDEX actions_by_run ON actions(run_id)")
+
+
+OUTCOMES_4 = """
+CREATE TABLE outcomes (
     run_id       TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
     seeker_id    TEXT NOT NULL,
     provider_id  TEXT NOT NULL,
@@ -74,9 +161,70 @@ CREATE TABLE IF NOT EXISTS outcomes (
     as_of        TEXT NOT NULL,
     evaluated_at TEXT NOT NULL,
     PRIMARY KEY (run_id, seeker_id, provider_id)
-);
-"""
-)
+)"""
+"""4: what ``matcher evaluate`` found of each committed pair."""
+
+Migration = tuple[int, str | Callable[[sqlite3.Connection], None]]
+MIGRATIONS: list[Migration] = [
+    (1, SCHEMA_1),
+    (2, _withdrawable),
+    (3, _reviewable),
+    (4, OUTCOMES_4),
+]
+"""The schema's history, oldest first: ``(version, SQL script or function of the
+connection)``. Each step runs inside the migration transaction, foreign keys off."""
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+STATES = ("proposed", "committed", "withdrawn", "rejected")
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the database on ``db`` (autocommit mode) to :data:`SCHEMA_VERSION`.
+
+    All pending steps run in one ``BEGIN IMMEDIATE`` transaction with foreign keys off (the
+    pragma only takes effect outside a transaction); the version is read again under the lock,
+    so two processes opening an old database migrate it once. The foreign keys are checked
+    before the commit.
+    """
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise HistoryError(
+                f"{path}: cannot write ({exc}); is another matcher run using it?"
+            ) from exc
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(f"{path}: written by a newer matcher (schema {version})")
+            try:
+                for target, step in MIGRATIONS:
+                    if target <= version:
+                        continue
+                    if callable(step):
+                        step(db)
+                    else:
+                        for statement in step.split(";"):
+                            if statement.strip():
+                                db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {target}")
+                broken = db.execute("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise sqlite3.IntegrityError(f"foreign keys broken: {broken[:3]}")
+            except sqlite3.Error as exc:
+                if "malformed" in str(exc):
+                    raise
+                raise HistoryError(
+                    f"{path}: the history database could not be upgraded from schema {version} "
+                    f"to {SCHEMA_VERSION} ({exc}); it was left as it was"
+                ) from exc
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
 
 
 @dataclass(frozen=True)
@@ -93,6 +241,7 @@ class Run:
     gap: float | None
     seed: int | None
     pairs: int
+    derived_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +251,7 @@ class StoredPair:
     provider_id: str
     period: str
     program: str
+    run_id: str = ""
     met: bool | None = None
     """Whether the two met (``matcher evaluate``); ``None`` until the run is evaluated."""
 
@@ -119,11 +269,35 @@ class Outcome:
     """A strong tie at ``as_of`` that was not one before the period (``None``: unknown)."""
 
 
-class History:
-    """A connection to the history database at ``path`` (created on first use)."""
+@dataclass(frozen=True)
+class Action:
+    """One thing someone did to a run: ``proposed``, ``committed``, ``withdrawn``,
+    ``rejected``, ``imported`` or ``derived`` (a re-solve with locked or forbidden pairs)."""
 
-    def __init__(self, path: str | Path) -> None:
+    at: str
+    run_id: str
+    action: str
+    actor: str | None
+    detail: dict[str, Any]
+
+
+def _now() -> str:
+    return dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
+
+
+class History:
+    """A connection to the history database at ``path``.
+
+    It is created on first use unless ``create`` is false: then a missing file is a
+    :class:`HistoryError` (the read-only commands never leave an empty database behind)."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise HistoryError(
+                f"{self.path}: no history database here (matcher assign and matcher history "
+                "import create one); give the one you used with --db PATH"
+            )
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
@@ -139,14 +313,8 @@ class History:
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict}")
             if version > SCHEMA_VERSION:
                 raise HistoryError(f"{self.path}: written by a newer matcher (schema {version})")
-            if version == 1:
-                self._migrate_from_1()
-            # schema 2 → 3 adds the ``outcomes`` table, which the statements below create
-            with self.transaction():
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version < SCHEMA_VERSION:
+                migrate(self._db, self.path)
         except sqlite3.DatabaseError as exc:
             self._db.close()
             reason = (
@@ -156,27 +324,9 @@ class History:
                 else "not a matcher history database"
             )
             raise HistoryError(f"{self.path}: {reason} ({exc})") from exc
-
-    def _migrate_from_1(self) -> None:
-        """Schema 1 → 2: runs gain ``builds_on``, ``withdrawn_at`` and the withdrawn state.
-
-        SQLite cannot change a CHECK constraint in place: the table is copied, with foreign keys
-        off so that dropping the old table does not cascade to the pairs (the pragma only takes
-        effect outside a transaction)."""
-        self._db.execute("PRAGMA foreign_keys = OFF")
-        try:
-            with self.transaction() as db:
-                # another process may have migrated between our first read and this lock
-                if db.execute("PRAGMA user_version").fetchone()[0] != 1:
-                    return
-                db.execute(RUNS_TABLE.format(name="runs_v2"))
-                db.execute("INSERT INTO runs_v2 SELECT *, NULL, NULL FROM runs")
-                db.execute("DROP TABLE runs")
-                db.execute("ALTER TABLE runs_v2 RENAME TO runs")
-                db.execute("CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period)")
-                db.execute("PRAGMA user_version = 2")
-        finally:
-            self._db.execute("PRAGMA foreign_keys = ON")
+        except HistoryError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
@@ -245,17 +395,29 @@ class History:
         gap: float | None = None,
         seed: int | None = None,
         config: dict[str, Any] | None = None,
-        inputs: dict[str, str] | None = None,
+        inputs: dict[str, Any] | None = None,
         committed: bool = False,
         builds_on: Sequence[str] | None = None,
+        why: Sequence[str] = (),
+        unmatched: Sequence[tuple[str, str]] = (),
+        summary: dict[str, Any] | None = None,
+        derived_from: str | None = None,
+        actor: str | None = None,
+        detail: dict[str, Any] | None = None,
     ) -> None:
-        """Insert a run and its pairs inside an open :meth:`transaction`.
+        """Insert a run, its pairs and its unmatched seekers inside an open :meth:`transaction`.
 
         ``builds_on``: for an ``--incremental`` proposal, the committed runs of the same program
-        and period it adds to (``None``: a proposal from scratch)."""
-        now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
+        and period it adds to (``None``: a proposal from scratch). ``why``: each pair's reasons,
+        in the order of ``pairs``; ``unmatched``: ``(seeker_id, reason)``; ``summary``: the
+        program's figures (coverage, provider loads); ``derived_from``: the run whose pairs a
+        re-solve with locked or forbidden pairs started from. The action (``proposed``,
+        ``imported`` or ``derived``) is recorded with ``actor`` and ``detail``."""
+        now = _now()
         db.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO runs (run_id, created_at, program, kind, period, status, state, "
+            "objective, bound, gap, seed, config, inputs, committed_at, builds_on, "
+            "derived_from, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 now,
@@ -272,19 +434,46 @@ class History:
                 json.dumps(inputs or {}),
                 now if committed else None,
                 None if builds_on is None else json.dumps(sorted(builds_on)),
+                derived_from,
+                None if summary is None else json.dumps(summary, default=str),
             ),
         )
+        reasons = list(why) + [None] * (len(pairs) - len(why))
         db.executemany(
-            "INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, program, kind, period, s, p, score) for s, p, score in pairs],
+            "INSERT INTO pairs (run_id, program, kind, period, seeker_id, provider_id, score, "
+            "why) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, program, kind, period, s, p, score, reason)
+                for (s, p, score), reason in zip(pairs, reasons, strict=True)
+            ],
+        )
+        db.executemany(
+            "INSERT INTO unmatched (run_id, seeker_id, reason) VALUES (?, ?, ?)",
+            [(run_id, seeker, reason) for seeker, reason in unmatched],
+        )
+        action = "imported" if status == "imported" else "derived" if derived_from else "proposed"
+        self._record(db, run_id, action, actor, detail)
+
+    def _record(
+        self,
+        db: sqlite3.Connection,
+        run_id: str,
+        action: str,
+        actor: str | None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        db.execute(
+            "INSERT INTO actions (at, run_id, action, actor, detail) VALUES (?, ?, ?, ?, ?)",
+            (_now(), run_id, action, actor, json.dumps(detail or {}, default=str)),
         )
 
-    def commit(self, run_id: str) -> Run:
+    def commit(self, run_id: str, *, actor: str | None = None) -> Run:
         """Approve a proposal: its pairs count as history from now on.
 
         Refused when it would double-book its program and period: a proposal from scratch
         while another run of that program and period is committed, or an incremental proposal
-        when the committed runs are no longer those it was built on."""
+        when the committed runs are no longer those it was built on. A rejected or withdrawn
+        run is never committed."""
         with self.transaction() as db:
             run = self.get(run_id)
             if run.state == "committed":
@@ -292,6 +481,11 @@ class History:
             if run.state == "withdrawn":
                 raise HistoryError(
                     f"run {run_id!r} was withdrawn; propose the period again (matcher assign)"
+                )
+            if run.state == "rejected":
+                raise HistoryError(
+                    f"run {run_id!r} was rejected and cannot be committed; propose the period "
+                    "again (matcher assign)"
                 )
             if run.status == "infeasible":
                 raise HistoryError(f"run {run_id!r} is infeasible and has no pairs to commit")
@@ -310,11 +504,33 @@ class History:
                     f"the committed runs of {run.program} {run.period} are now "
                     f"{', '.join(committed) or 'none'}: propose again (matcher assign --incremental)"
                 )
-            now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
             db.execute(
                 "UPDATE runs SET state = 'committed', committed_at = ? WHERE run_id = ?",
-                (now, run_id),
+                (_now(), run_id),
             )
+            self._record(db, run_id, "committed", actor)
+        return self.get(run_id)
+
+    def reject(self, run_id: str, *, actor: str | None = None, note: str = "") -> Run:
+        """Turn a proposal down: it stays recorded, and can never be committed.
+
+        Only a proposal can be rejected (a committed run is withdrawn instead)."""
+        with self.transaction() as db:
+            run = self.get(run_id)
+            if run.state == "committed":
+                raise HistoryError(
+                    f"run {run_id!r} is committed: withdraw it instead "
+                    f"(matcher history withdraw {run_id!r})"
+                )
+            if run.state != "proposed":
+                raise HistoryError(
+                    f"run {run_id!r} is {run.state}, not a proposal: nothing to reject"
+                )
+            db.execute(
+                "UPDATE runs SET state = 'rejected', rejected_at = ? WHERE run_id = ?",
+                (_now(), run_id),
+            )
+            self._record(db, run_id, "rejected", actor, {"note": note} if note else None)
         return self.get(run_id)
 
     def import_rows(
@@ -324,6 +540,7 @@ class History:
         *,
         violations: Sequence[str] = (),
         beside_committed: bool = False,
+        actor: str | None = None,
     ) -> list[str]:
         """Store imported pairings (``program, seeker_id, provider_id, period[, kind]``) as
         committed runs, one per program and period. Returns the new run ids.
@@ -387,31 +604,11 @@ class History:
                     inputs={"imported_from": source}
                     | ({"violations": "; ".join(violations)} if violations else {}),
                     committed=True,
+                    actor=actor,
+                    detail={"source": source},
                 )
                 created.append(run_id)
         return created
-
-    def withdraw(self, run_id: str) -> Run:
-        """Take back a committed run: its pairs stop counting as history.
-
-        Refused while a committed incremental run builds on it (withdraw that one first)."""
-        with self.transaction() as db:
-            run = self.get(run_id)
-            if run.state != "committed":
-                raise HistoryError(
-                    f"run {run_id!r} is {run.state}, not committed: nothing to withdraw"
-                )
-            for other in self.committed_runs(run.program, run.period):
-                if run_id in (self._builds_on(other) or []):
-                    raise HistoryError(
-                        f"committed run {other!r} builds on {run_id!r}: withdraw {other!r} first"
-                    )
-            now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
-            db.execute(
-                "UPDATE runs SET state = 'withdrawn', withdrawn_at = ? WHERE run_id = ?",
-                (now, run_id),
-            )
-        return self.get(run_id)
 
     def record_outcomes(
         self,
@@ -464,6 +661,28 @@ class History:
                     for o in outcomes
                 ],
             )
+
+    def withdraw(self, run_id: str, *, actor: str | None = None) -> Run:
+        """Take back a committed run: its pairs stop counting as history.
+
+        Refused while a committed incremental run builds on it (withdraw that one first)."""
+        with self.transaction() as db:
+            run = self.get(run_id)
+            if run.state != "committed":
+                raise HistoryError(
+                    f"run {run_id!r} is {run.state}, not committed: nothing to withdraw"
+                )
+            for other in self.committed_runs(run.program, run.period):
+                if run_id in (self._builds_on(other) or []):
+                    raise HistoryError(
+                        f"committed run {other!r} builds on {run_id!r}: withdraw {other!r} first"
+                    )
+            db.execute(
+                "UPDATE runs SET state = 'withdrawn', withdrawn_at = ? WHERE run_id = ?",
+                (_now(), run_id),
+            )
+            self._record(db, run_id, "withdrawn", actor)
+        return self.get(run_id)
 
     # ------------------------------------------------------------------------ reading
 
@@ -537,7 +756,7 @@ class History:
             row = self._db.execute(
                 "SELECT r.run_id, r.created_at, r.program, r.kind, r.period, r.status, r.state, "
                 "r.objective, r.bound, r.gap, r.seed, "
-                "(SELECT COUNT(*) FROM pairs p WHERE p.run_id = r.run_id) "
+                "(SELECT COUNT(*) FROM pairs p WHERE p.run_id = r.run_id), r.derived_from "
                 "FROM runs r WHERE r.run_id = ?",
                 (run_id,),
             ).fetchone()
@@ -583,13 +802,67 @@ class History:
         """Every committed pairing, oldest first."""
         with self._reading():
             rows = self._db.execute(
-                "SELECT p.kind, p.seeker_id, p.provider_id, p.period, p.program, o.met "
+                "SELECT p.kind, p.seeker_id, p.provider_id, p.period, p.program, p.run_id, o.met "
                 "FROM pairs p JOIN runs r ON r.run_id = p.run_id "
                 "LEFT JOIN outcomes o ON o.run_id = p.run_id AND o.seeker_id = p.seeker_id "
                 "AND o.provider_id = p.provider_id WHERE r.state = 'committed' "
                 "ORDER BY r.created_at, p.rowid"
             )
             return [
-                StoredPair(kind, s, p, period, program, None if met is None else bool(met))
-                for kind, s, p, period, program, met in rows
+                StoredPair(kind, s, p, period, program, run, None if met is None else bool(met))
+                for kind, s, p, period, program, run, met in rows
+            ]
+
+    def run_reasons(self, run_id: str) -> list[tuple[str, str, float | None, str]]:
+        """One run's pairs with their reasons: ``(seeker, provider, score, why)`` (``why`` is
+        empty for runs stored before reasons were kept, and for imported runs)."""
+        self.get(run_id)
+        with self._reading():
+            return [
+                (s, p, score, why or "")
+                for s, p, score, why in self._db.execute(
+                    "SELECT seeker_id, provider_id, score, why FROM pairs WHERE run_id = ? "
+                    "ORDER BY rowid",
+                    (run_id,),
+                )
+            ]
+
+    def unmatched(self, run_id: str) -> list[tuple[str, str]]:
+        """The seekers a run left unmatched, with the reason: ``(seeker_id, reason)``."""
+        self.get(run_id)
+        with self._reading():
+            return [
+                (seeker, reason or "")
+                for seeker, reason in self._db.execute(
+                    "SELECT seeker_id, reason FROM unmatched WHERE run_id = ? ORDER BY rowid",
+                    (run_id,),
+                )
+            ]
+
+    def run_record(self, run_id: str) -> dict[str, Any]:
+        """What a run stored beside its pairs: ``summary`` (the program's figures, ``{}`` for
+        runs stored before they were kept), ``config`` (the program as solved), ``inputs`` and
+        ``builds_on``."""
+        self.get(run_id)
+        with self._reading():
+            summary, config, inputs, builds_on = self._db.execute(
+                "SELECT summary, config, inputs, builds_on FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return {
+            "summary": json.loads(summary) if summary else {},
+            "config": json.loads(config) if config else {},
+            "inputs": json.loads(inputs) if inputs else {},
+            "builds_on": json.loads(builds_on) if builds_on else None,
+        }
+
+    def actions(self, run_id: str | None = None) -> list[Action]:
+        """Who did what, oldest first: to one run, or to every run."""
+        where, args = ("WHERE run_id = ?", (run_id,)) if run_id else ("", ())
+        with self._reading():
+            return [
+                Action(at, run, action, actor, json.loads(detail) if detail else {})
+                for at, run, action, actor, detail in self._db.execute(
+                    f"SELECT at, run_id, action, actor, detail FROM actions {where} ORDER BY rowid",
+                    args,
+                )
             ]

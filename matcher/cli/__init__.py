@@ -2,13 +2,15 @@
 
 One module per command (:mod:`~matcher.cli.generate`, :mod:`~matcher.cli.analyze`,
 :mod:`~matcher.cli.assign`, :mod:`~matcher.cli.simulate`, :mod:`~matcher.cli.history`,
-:mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`, :mod:`~matcher.cli.evaluate`). Errors the user can fix (bad
+:mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`, :mod:`~matcher.cli.evaluate`,
+:mod:`~matcher.cli.review`). Errors the user can fix (bad
 data, bad configuration) exit with code 1 and a message, never a traceback; bad usage exits
 with 2.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -20,6 +22,7 @@ from matcher.cli import evaluate as evaluate_command
 from matcher.cli import generate as generate_command
 from matcher.cli import history as history_command
 from matcher.cli import ingest as ingest_command
+from matcher.cli import review as review_command
 from matcher.cli import simulate as simulate_command
 from matcher.cli import validate as validate_command
 from matcher.errors import MatcherError, UsageProblem
@@ -27,15 +30,27 @@ from matcher.errors import MatcherError, UsageProblem
 
 class MatcherGroup(click.Group):
     """Turns every :class:`MatcherError` into exit code 1 with its message (a
-    :class:`UsageProblem` into 2, as for bad usage)."""
+    :class:`UsageProblem` into 2, as for bad usage). With ``--json``, a failure also prints
+    a JSON error object on stdout: ``{"error": MESSAGE, "exit_code": N}``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["matcher.json"] = (
+            "--json" in args[: args.index("--")] if "--" in args else "--json" in args
+        )
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
-        except UsageProblem as exc:
-            raise click.UsageError(str(exc)) from exc
-        except MatcherError as exc:
-            raise click.ClickException(str(exc)) from exc
+            try:
+                return super().invoke(ctx)
+            except UsageProblem as exc:
+                raise click.UsageError(str(exc)) from exc
+            except MatcherError as exc:
+                raise click.ClickException(str(exc)) from exc
+        except click.ClickException as exc:
+            if ctx.meta.get("matcher.json"):
+                click.echo(json.dumps({"error": exc.format_message(), "exit_code": exc.exit_code}))
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted: no output was written", err=True)
             sys.exit(130)
@@ -56,6 +71,7 @@ for command in (
     history_command.history,
     validate_command.validate,
     ingest_command.ingest,
+    review_command.review,
 ):
     main.add_command(command)
 

@@ -13,8 +13,20 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
 @click.command()
-@click.option("--employees", "employees_path", type=click.Path(path_type=Path), required=True)
-@click.option("--interactions", "interactions_path", type=click.Path(path_type=Path), required=True)
+@click.option(
+    "--employees",
+    "employees_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The employees file (CSV, JSON, JSON Lines, Parquet or XLSX).",
+)
+@click.option(
+    "--interactions",
+    "interactions_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The interactions file (who met whom, when, on which channel).",
+)
 @click.option(
     "--survey",
     "survey_path",
@@ -37,7 +49,13 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     default=None,
     help="Seed of community detection and sampling (overrides the config).",
 )
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the analysis to.",
+)
 @pseudonym_options
 @common_options
 def analyze(

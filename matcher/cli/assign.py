@@ -9,7 +9,15 @@ from typing import Any
 
 import click
 
-from matcher.cli.options import Console, common_options, echo, optional_key, pseudonym_options
+from matcher.cli.options import (
+    Console,
+    by_option,
+    common_options,
+    echo,
+    excel_option,
+    optional_key,
+    pseudonym_options,
+)
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
@@ -43,7 +51,13 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     help="Use the flags and ties that matcher analyze wrote to this folder (same employees "
     "file) instead of analysing again; interactions are then not read.",
 )
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the outputs to (assignments.csv, review.xlsx, …).",
+)
 @click.option(
     "--db",
     "db_path",
@@ -52,7 +66,9 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     show_default=True,
     help="History database.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed of the analysis and solver."
+)
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0.1),
@@ -76,6 +92,36 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
 @click.option(
     "--with-names", is_flag=True, help="Add names and e-mails to the partner-facing pairs.csv."
 )
+@click.option(
+    "--lock",
+    "locks",
+    multiple=True,
+    metavar="SEEKER:PROVIDER",
+    help="Keep this pair (a must pair of the new proposal; repeatable).",
+)
+@click.option(
+    "--forbid",
+    "forbids",
+    multiple=True,
+    metavar="SEEKER:PROVIDER",
+    help="Never this pair (a never pair of the new proposal; repeatable).",
+)
+@click.option(
+    "--drop",
+    "drops",
+    multiple=True,
+    metavar="SEEKER:PROVIDER",
+    help="Take this pair out and leave its seeker out of the new proposal (repeatable).",
+)
+@click.option(
+    "--from-run",
+    "from_run",
+    metavar="RUN",
+    help="Re-solve this proposal's program with its locks, forbids and drops plus the new ones; "
+    "the new proposal records the run it derives from.",
+)
+@excel_option
+@by_option
 @pseudonym_options
 @common_options
 def assign(
@@ -93,14 +139,26 @@ def assign(
     incremental: bool,
     strict: bool,
     with_names: bool,
+    locks: tuple[str, ...],
+    forbids: tuple[str, ...],
+    drops: tuple[str, ...],
+    from_run: str | None,
     pseudonymize: bool,
     key_file: Path | None,
+    excel: bool,
+    by: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
     """Assign buddies, mentors or peer supporters as the program file says."""
+    from matcher.assignment.edits import PairEdits, parse_pair
     from matcher.workflows.assign import AssignRequest, assign_files
 
+    edits = PairEdits(
+        lock=tuple(map(parse_pair, locks)),
+        forbid=tuple(map(parse_pair, forbids)),
+        drop=tuple(map(parse_pair, drops)),
+    )
     request = AssignRequest(
         program_file=program_file,
         out_dir=out_dir,
@@ -117,6 +175,10 @@ def assign(
         with_names=with_names,
         pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
         reader=optional_key(key_file),
+        by=by,
+        edits=edits,
+        from_run=from_run,
+        excel=excel,
     )
     summary = assign_files(request, Console(quiet))
     if as_json:

@@ -19,10 +19,28 @@ from matcher.cli.options import Console, common_options, echo, parse_date
     required=True,
     help="Number of employees (50 to 200,000).",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same seed, the same org.",
+)
 @click.option("--days", type=int, default=90, show_default=True, help="Days of interactions.")
-@click.option("--end-date", callback=parse_date, default="2026-09-30", show_default=True)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--end-date",
+    callback=parse_date,
+    default="2026-09-30",
+    show_default=True,
+    help="Date of the last interaction generated.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write employees.csv, interactions.csv and truth.csv to.",
+)
 @click.option(
     "--survey",
     "survey_rate",

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from matcher.cli.options import Console, common_options, echo, pseudonym_options
+from matcher.cli.options import (
+    Console,
+    by_option,
+    common_options,
+    echo,
+    excel_option,
+    pseudonym_options,
+)
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 HISTORY_IDS = (
@@ -19,10 +26,12 @@ HISTORY_IDS = (
 
 @click.group()
 def history() -> None:
-    """List, show, import, export and commit runs in the history database.
+    """List, show, diff, import, export, commit, withdraw and reject runs in the history database.
 
-    The database is HR's own store and keeps real employee ids: `history show` and
-    `history export` take --pseudonymize (and --key-file) like analyze and assign.
+    Each `matcher assign` run is a proposal until committed (or rejected). The read-only
+    commands (list, show, diff, export) never create a database. The database is HR's own store
+    and keeps real employee ids: `history show`, `history diff` and `history export` take
+    --pseudonymize (and --key-file) like analyze and assign.
     """
 
 
@@ -33,6 +42,7 @@ def _db_option(func: Any) -> Any:
         type=click.Path(dir_okay=False, path_type=Path),
         default="matcher.db",
         show_default=True,
+        help="History database.",
     )(func)
 
 
@@ -67,31 +77,53 @@ def history_show(
     quiet: bool,
     as_json: bool,
 ) -> None:
-    from matcher.workflows.history import show_run
+    from matcher.workflows.history import run_actions, show_run
 
     run, pairs = show_run(db_path, run_id, make_pseudonymizer(pseudonymize, key_file))
+    actions = run_actions(db_path, run_id)
     if as_json:
-        click.echo(json.dumps({**run.__dict__, "pairs": [list(p) for p in pairs]}))
+        click.echo(
+            json.dumps(
+                {
+                    **run.__dict__,
+                    "pairs": [list(p) for p in pairs],
+                    "actions": [a.__dict__ for a in actions],
+                }
+            )
+        )
         return
     if not quiet:
         click.echo(
-            f"{run.run_id}: {run.state}, {run.status}, objective {run.objective}, gap {run.gap}, seed {run.seed}"
+            f"{run.run_id}: {run.state}, {run.status}, objective {_number(run.objective)}, "
+            f"gap {_number(run.gap)}, seed {run.seed if run.seed is not None else '-'}"
+            + (f", derived from {run.derived_from}" if run.derived_from else "")
         )
+        for action in actions:
+            click.echo(f"  {action.at} {action.action} by {action.actor or 'unknown'}")
         for seeker, provider, score in pairs:
             click.echo(
                 f"  {seeker} <- {provider}" + (f"  ({score:.3f})" if score is not None else "")
             )
 
 
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
 @history.command("commit")
 @click.argument("run_id")
 @_db_option
+@by_option
 @common_options
-def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
-    """Approve a proposal: its pairs count as history from now on."""
+def history_commit(run_id: str, db_path: Path, by: str | None, quiet: bool, as_json: bool) -> None:
+    """Approve a proposal: its pairs count as history from now on.
+
+    Refused when the program's period already has a committed run (withdraw it first), and
+    for a rejected or withdrawn run.
+    """
     from matcher.workflows.history import commit_run
 
-    run = commit_run(db_path, run_id)
+    run = commit_run(db_path, run_id, by)
     if as_json:
         click.echo(json.dumps(run.__dict__))
     echo(f"committed {run.run_id} ({run.pairs} pairs)", quiet)
@@ -100,15 +132,78 @@ def history_commit(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> No
 @history.command("withdraw")
 @click.argument("run_id")
 @_db_option
+@by_option
 @common_options
-def history_withdraw(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> None:
+def history_withdraw(
+    run_id: str, db_path: Path, by: str | None, quiet: bool, as_json: bool
+) -> None:
     """Take back a committed run: its pairs stop counting as history."""
     from matcher.workflows.history import withdraw_run
 
-    run = withdraw_run(db_path, run_id)
+    run = withdraw_run(db_path, run_id, by)
     if as_json:
         click.echo(json.dumps(run.__dict__))
     echo(f"withdrew {run.run_id} ({run.pairs} pairs no longer count as history)", quiet)
+
+
+@history.command("reject")
+@click.argument("run_id")
+@click.option("--note", default="", help="Why it was turned down (kept in the history).")
+@_db_option
+@by_option
+@common_options
+def history_reject(
+    run_id: str, note: str, db_path: Path, by: str | None, quiet: bool, as_json: bool
+) -> None:
+    """Turn a proposal down: it stays in the history and can never be committed."""
+    from matcher.workflows.history import reject_run
+
+    run = reject_run(db_path, run_id, by, note)
+    if as_json:
+        click.echo(json.dumps(run.__dict__))
+    echo(f"rejected {run.run_id} ({run.pairs} pairs; it can never be committed)", quiet)
+
+
+@history.command(
+    "diff",
+    help="What changed from RUN_A to RUN_B: pairs added, removed and kept, and the change in "
+    f"coverage and objective.\n\n{HISTORY_IDS}",
+)
+@click.argument("run_a")
+@click.argument("run_b")
+@_db_option
+@pseudonym_options
+@common_options
+def history_diff(
+    run_a: str,
+    run_b: str,
+    db_path: Path,
+    pseudonymize: bool,
+    key_file: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    from matcher.workflows.history import diff_runs
+
+    diff = diff_runs(db_path, run_a, run_b, make_pseudonymizer(pseudonymize, key_file))
+    if as_json:
+        click.echo(json.dumps(diff.as_dict()))
+        return
+    if quiet:
+        return
+    coverage = " -> ".join(_share(c) for c in diff.coverage)
+    objective = " -> ".join(_number(o) for o in diff.objective)
+    click.echo(
+        f"{diff.a.run_id} -> {diff.b.run_id}: {len(diff.added)} added, {len(diff.removed)} "
+        f"removed, {len(diff.kept)} kept; coverage {coverage}; objective {objective}"
+    )
+    for sign, pairs in (("+", diff.added), ("-", diff.removed)):
+        for seeker, provider in pairs:
+            click.echo(f"  {sign} {seeker} <- {provider}")
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 @history.command("import")
@@ -126,12 +221,14 @@ def history_withdraw(run_id: str, db_path: Path, quiet: bool, as_json: bool) -> 
     "program and period, anyway (the broken rules are recorded with the run).",
 )
 @_db_option
+@by_option
 @common_options
 def history_import(
     file: Path,
     program_file: Path | None,
     force: bool,
     db_path: Path,
+    by: str | None,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -144,7 +241,7 @@ def history_import(
     from matcher.workflows.history import import_pairings
 
     imported = import_pairings(
-        file, db_path, program_file=program_file, force=force, reporter=Console(quiet)
+        file, db_path, program_file=program_file, force=force, reporter=Console(quiet), by=by
     )
     if as_json:
         click.echo(
@@ -160,14 +257,22 @@ def history_import(
     help=f"Export pairings as CSV (the import format, plus kind and run).\n\n{HISTORY_IDS}",
 )
 @click.option("--run", "run_id", help="Export one run's pairs (default: every committed pairing).")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The CSV file to write.",
+)
 @_db_option
+@excel_option
 @pseudonym_options
 @common_options
 def history_export(
     run_id: str | None,
     out_file: Path,
     db_path: Path,
+    excel: bool,
     pseudonymize: bool,
     key_file: Path | None,
     quiet: bool,
@@ -176,7 +281,11 @@ def history_export(
     from matcher.workflows.history import export_pairings
 
     written = export_pairings(
-        db_path, out_file, run_id=run_id, pseudonymizer=make_pseudonymizer(pseudonymize, key_file)
+        db_path,
+        out_file,
+        run_id=run_id,
+        pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
+        excel=excel,
     )
     if as_json:
         click.echo(json.dumps({"rows": written, "out": str(out_file)}))

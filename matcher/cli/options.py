@@ -43,9 +43,11 @@ def common_options(func: F) -> F:
 
 def pseudonym_options(func: F) -> F:
     """``--pseudonymize`` and ``--key-file``, for the commands that write ids."""
-    func = click.option("--key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path))(
-        func
-    )
+    func = click.option(
+        "--key-file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help=f"File holding the pseudonymisation key (default: ${KEY_ENV}).",
+    )(func)
     func = click.option(
         "--pseudonymize",
         is_flag=True,
@@ -109,3 +111,35 @@ class Console:
 
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", err=True)
+
+
+def os_user() -> str | None:
+    """Who is running matcher, as the operating system says (``None`` when it cannot say)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return None
+
+
+def by_option(func: F) -> F:
+    """``--by NAME``: who did it, recorded in the history (default: the OS user)."""
+    return click.option(
+        "--by",
+        "by",
+        metavar="NAME",
+        default=None,
+        help="Who did it, recorded in the history (default: your user name).",
+        callback=lambda _ctx, _param, value: value or os_user(),
+    )(func)
+
+
+def excel_option(func: F) -> F:
+    """``--excel``: CSV outputs Excel on Windows opens as UTF-8 (a byte order mark first)."""
+    return click.option(
+        "--excel",
+        is_flag=True,
+        help="Start CSV files with a UTF-8 byte order mark, so that Excel on Windows shows "
+        "names with accents right (other tools may then see it in the first column's name).",
+    )(func)

@@ -16,7 +16,13 @@ from matcher.cli.options import common_options, echo
 
 @click.command()
 @click.argument("scenario_file", type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the results, charts and report.html to.",
+)
 @click.option(
     "--set",
     "assignments",

@@ -19,6 +19,7 @@ from matcher.analysis.teams import TeamMetrics
 from matcher.assignment.scoring import TERMS
 from matcher.errors import ConfigError
 from matcher.io.public import assignment_text, public_people, public_summary
+from matcher.io.workbook import REVIEW_WORKBOOK, write_review_workbook
 from matcher.io.write import MANIFEST, OutputDir, published_folder
 from matcher.model import Org
 from matcher.privacy import Pseudonymizer, tenure_band, tenure_edges
@@ -54,7 +55,14 @@ TIES_FILE = "ties.npz"
 strengths, by position in the employees file (no ids, so pseudonymised runs need no key)."""
 TIES_VERSION = 1
 ANALYSIS_FILES = ("analysis.csv", "teams.csv", "rejects.csv", TIES_FILE, "summary.json")
-ASSIGN_FILES = ("assignments.csv", "unmatched.csv", "pairs.csv", "candidates.csv", "summary.json")
+ASSIGN_FILES = (
+    "assignments.csv",
+    "unmatched.csv",
+    "pairs.csv",
+    "candidates.csv",
+    "summary.json",
+    "review.xlsx",
+)
 OUTPUT_FILES = frozenset((*ANALYSIS_FILES, *ASSIGN_FILES, MANIFEST))
 """Every name ``analyze`` and ``assign`` write: a plain ``--out`` folder of an older matcher
 holding only these is taken over (see :func:`matcher.io.write.published_folder`)."""
@@ -362,9 +370,12 @@ def write_assignments(
     explain: bool = False,
     with_names: bool = False,
     pseudonymizer: Pseudonymizer | None = None,
+    excel: bool = False,
 ) -> list[str]:
-    """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json and,
-    with ``explain``, candidates.csv, all atomically. Returns the file names.
+    """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json,
+    review.xlsx (the workbook HR opens: :mod:`matcher.io.workbook`) and, with ``explain``,
+    candidates.csv, all atomically (``excel``: the CSV files start with a UTF-8 byte order
+    mark). Returns the file names.
 
     ``out_dir`` may be a folder already staged by :func:`matcher.io.write.published_folder`:
     the files are then written into it and published when the caller's block ends."""
@@ -374,6 +385,7 @@ def write_assignments(
     )
     term_columns = tuple(TERMS)
     with _published(out_dir) as out:
+        out.bom = excel
         out.write_csv(
             "assignments.csv",
             (*ASSIGNMENT_COLUMNS, *term_columns, "why"),
@@ -403,6 +415,14 @@ def write_assignments(
         if explain:
             out.write_table("candidates.csv", _candidates_table(results, rename))
         out.write_json("summary.json", public_summary(summary, results, pseudonymizer))
+        write_review_workbook(
+            out.path(REVIEW_WORKBOOK),
+            results,
+            summary,
+            rename=rename,
+            scrub=scrub,
+            with_names=pseudonymizer is None,
+        )
         return list(out.names)
 
 

@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - Windows has no flock: process ids alon
     fcntl = None  # type: ignore[assignment]
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff".encode()
 STAGING_PREFIX = ".staging-"
 MANIFEST = "manifest.json"
 """Written last into every published folder: each file's size and SHA-256."""
@@ -71,13 +72,17 @@ class OutputDir:
     def __init__(self, staging: Path) -> None:
         self.staging = staging
         self.names: list[str] = []
+        self.bom = False
+        """Start CSV files with a UTF-8 byte order mark (``--excel``: Excel on Windows then
+        reads them as UTF-8)."""
 
     def path(self, name: str) -> Path:
         self.names.append(name)
         return self.staging / name
 
     def write_csv(self, name: str, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-        with self.path(name).open("w", newline="", encoding="utf-8") as handle:
+        encoding = "utf-8-sig" if self.bom else "utf-8"
+        with self.path(name).open("w", newline="", encoding=encoding) as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
             for row in rows:
@@ -85,7 +90,12 @@ class OutputDir:
 
     def write_table(self, name: str, table: pa.Table) -> None:
         """Write a (large) arrow table as CSV; text columns are made formula-safe first."""
-        pcsv.write_csv(_safe_table(table), self.path(name))
+        if not self.bom:
+            pcsv.write_csv(_safe_table(table), self.path(name))
+            return
+        with self.path(name).open("wb") as handle:
+            handle.write(BOM)
+            pcsv.write_csv(_safe_table(table), handle)
 
     def write_json(self, name: str, data: Any) -> None:
         with self.path(name).open("w", encoding="utf-8") as handle:
@@ -475,14 +485,15 @@ def _fsync(folder: Path) -> None:
 
 
 def write_csv_file(
-    path: str | Path, header: Sequence[str], rows: Iterable[Sequence[object]]
+    path: str | Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False
 ) -> None:
-    """Write one CSV file atomically (a temporary file renamed into place)."""
+    """Write one CSV file atomically (a temporary file renamed into place); ``bom``: start it
+    with a UTF-8 byte order mark, for Excel."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
+        with os.fdopen(handle, "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as stream:
             writer = csv.writer(stream)
             writer.writerow(header)
             for row in rows:

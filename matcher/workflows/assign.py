@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.analysis.isolation import analyze as run_analysis
+from matcher.assignment.edits import PairEdits, apply_edits
 from matcher.assignment.programs import ProgramFile, ProgramSpec
 from matcher.assignment.run import ProgramResult, assign_programs
 from matcher.assignment.solve import SolveOptions
@@ -53,6 +54,16 @@ class AssignRequest:
     reader: Pseudonymizer | None = None
     threads: int = 0
     """Programs solved at once; 0: one per core."""
+    by: str | None = None
+    """Who asked for the run (recorded in the history)."""
+    excel: bool = False
+    """Start the CSV outputs with a UTF-8 byte order mark (Excel on Windows reads them)."""
+    edits: PairEdits = field(default_factory=PairEdits)
+    """Pairs to lock (``must``), forbid (``never``) or drop (the seeker left out); they need
+    one program (``programs`` or ``from_run`` names it, or the file has only one)."""
+    from_run: str | None = None
+    """Re-solve this proposal's program with its edits and ``edits`` (recorded as the run the
+    new proposal derives from)."""
 
 
 def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> dict[str, Any]:
@@ -84,6 +95,7 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
     started = time.perf_counter()
     parsed = load_program_file(request.program_file)
     specs = _chosen_programs(parsed, request)
+    specs, derivation = _derived(specs, request)
     notes = [WITH_NAMES_WARNING] if request.with_names and request.pseudonymizer else []
     for note in notes:  # said even with --quiet: it is about the privacy of the outputs
         reporter.warn(note)
@@ -127,11 +139,14 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
                 "notes": notes,
             },
             seed=request.seed,
-            inputs=inputs,
+            inputs={**inputs, "request": _replayable(request)},
             explain=request.explain,
             with_names=request.with_names,
             pseudonymizer=request.pseudonymizer,
             builds_on=builds_on,
+            actor=request.by,
+            derivation=derivation,
+            excel=request.excel,
         )
     return public_summary(summary, results, request.pseudonymizer)
 
@@ -145,6 +160,70 @@ def _chosen_programs(parsed: ProgramFile, request: AssignRequest) -> list[Progra
             f"no program named {', '.join(unknown)} in {request.program_file} (programs: {valid})"
         )
     return [p for p in parsed.program if not request.programs or p.name in request.programs]
+
+
+def _derived(
+    specs: list[ProgramSpec], request: AssignRequest
+) -> tuple[list[ProgramSpec], dict[str, Any] | None]:
+    """The programs with HR's edits applied, and what to record about them (``None``: no
+    edits and no run derived from)."""
+    if request.from_run is None and not request.edits:
+        return specs, None
+    edits = request.edits
+    if request.from_run is not None:
+        with History(request.db, create=False) as history:
+            base = history.get(request.from_run)
+            edits = edits_of(history, base.run_id).then(request.edits)
+        chosen = [spec for spec in specs if spec.name == base.program]
+        if not chosen:
+            raise UsageProblem(
+                f"--from-run {base.run_id!r} is a run of {base.program!r}, which is not among "
+                f"the programs chosen from {request.program_file} "
+                f"({', '.join(s.name for s in specs) or 'none'})"
+            )
+        if chosen[0].period != base.period:
+            raise UsageProblem(
+                f"--from-run {base.run_id!r} is of period {base.period}, but {request.program_file} "
+                f"now gives {base.program!r} period {chosen[0].period}"
+            )
+        specs = chosen
+    elif len(specs) != 1:
+        raise UsageProblem(
+            "--lock, --forbid and --drop edit one program: choose it with --program NAME "
+            f"(programs: {', '.join(s.name for s in specs)})"
+        )
+    detail = {"derived_from": request.from_run, "edits": edits.as_dict()}
+    if request.edits:
+        detail["added"] = request.edits.as_dict()
+    return [apply_edits(specs[0], edits)], detail
+
+
+def edits_of(history: History, run_id: str) -> PairEdits:
+    """The edits a run was solved with (none for a run from the program file alone)."""
+    for action in history.actions(run_id):
+        if action.action in {"proposed", "derived"} and "edits" in action.detail:
+            return PairEdits.from_dict(action.detail["edits"])
+    return PairEdits()
+
+
+def _replayable(request: AssignRequest) -> dict[str, Any]:
+    """What a re-solve from the review page needs to run this request again (absolute paths)."""
+
+    def where(path: Path | None) -> str | None:
+        return None if path is None else str(path.resolve())
+
+    return {
+        "program_file": where(request.program_file),
+        "out_dir": where(request.out_dir),
+        "employees": where(request.employees),
+        "interactions": where(request.interactions),
+        "survey": where(request.survey),
+        "analysis": where(request.analysis),
+        "seed": request.seed,
+        "time_limit": request.time_limit,
+        "explain": request.explain,
+        "with_names": request.with_names,
+    }
 
 
 def _org_and_analysis(
@@ -191,11 +270,14 @@ def store_and_write(
     summary: dict[str, Any],
     *,
     seed: int,
-    inputs: dict[str, str],
+    inputs: dict[str, Any],
     explain: bool = False,
     with_names: bool = False,
     pseudonymizer: Pseudonymizer | None = None,
     builds_on: dict[str, list[str]] | None = None,
+    actor: str | None = None,
+    derivation: dict[str, Any] | None = None,
+    excel: bool = False,
 ) -> dict[str, Any]:
     """Record each program's run as a proposal, then make its outputs visible in ``out_dir``.
 
@@ -206,7 +288,10 @@ def store_and_write(
     recorded and the old outputs in place. Returns ``summary`` with a ``programs`` block per
     program (its run id and figures). ``builds_on`` (for ``--incremental``: by program, the
     committed runs whose pairs the solve saw) is recorded with each run (see
-    :meth:`matcher.history.History.commit`).
+    :meth:`matcher.history.History.commit`). Each run keeps its pairs' reasons, its unmatched
+    seekers' reasons and its summary (what the review page shows), and who proposed it
+    (``actor``); ``derivation`` (``derived_from``, ``lock``, ``forbid``, ``drop``) records a
+    re-solve that started from an earlier proposal.
 
     Raises
     ------
@@ -235,6 +320,12 @@ def store_and_write(
                         config=result.spec.model_dump(mode="json"),
                         inputs=inputs,
                         builds_on=None if builds_on is None else builds_on[result.spec.name],
+                        why=[a.why for a in result.assignments],
+                        unmatched=[(u.seeker_id, u.reason) for u in result.unmatched],
+                        summary=result.summary,
+                        derived_from=(derivation or {}).get("derived_from"),
+                        actor=actor,
+                        detail=derivation,
                     )
                     summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
                 write_assignments(
@@ -244,6 +335,7 @@ def store_and_write(
                     explain=explain,
                     with_names=with_names,
                     pseudonymizer=pseudonymizer,
+                    excel=excel,
                 )
             recorded = [block["run_id"] for block in summary["programs"].values()]
     except (OSError, OutputError) as exc:
@@ -255,4 +347,10 @@ def store_and_write(
             f"could not be written to {out_dir} ({exc}); run matcher assign again, or export "
             f"the pairs with: matcher history export --run RUN --out FILE --db {history.path}"
         ) from exc
+    if not explain:
+        # a folder shared with the user's files is written file by file: a candidates.csv of
+        # an earlier --explain run would otherwise stay beside this run's outputs
+        stale = Path(out_dir) / "candidates.csv"
+        if stale.is_file() and not Path(out_dir).is_symlink():
+            stale.unlink()
     return summary

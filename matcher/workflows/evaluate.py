@@ -129,7 +129,7 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
         raise HistoryError(
             f"{request.db}: no history database there (see matcher history list --db)"
         )
-    with History(request.db) as history:
+    with History(request.db, create=False) as history:
         periods = _periods(history, request)
         windows = {p: window_of(p, since=request.since, as_of=request.as_of) for p in periods}
         latest_end = max(w.end for w in windows.values())

@@ -15,7 +15,7 @@ from typing import Any
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.assignment.run import check_imported
 from matcher.errors import HistoryError
-from matcher.history import History, Run
+from matcher.history import Action, History, Run
 from matcher.io.load import load_org
 from matcher.io.programs import load_program_file
 from matcher.io.tables import read_table
@@ -32,8 +32,14 @@ def _renamer(pseudonymizer: Pseudonymizer | None) -> Callable[[str], str]:
 
 
 def list_runs(db: Path) -> list[Run]:
-    """Every run in the database, oldest first."""
-    with History(db) as store:
+    """Every run in the database, oldest first.
+
+    Raises
+    ------
+    HistoryError
+        When there is no database at ``db`` (none is created).
+    """
+    with History(db, create=False) as store:
         return store.runs()
 
 
@@ -48,23 +54,132 @@ def show_run(
         When the database has no such run.
     """
     rename = _renamer(pseudonymizer)
-    with History(db) as store:
+    with History(db, create=False) as store:
         run = store.get(run_id)
         pairs = [(rename(s), rename(p), score) for s, p, score in store.run_pairs(run_id)]
     return run, pairs
 
 
-def commit_run(db: Path, run_id: str) -> Run:
+def commit_run(db: Path, run_id: str, by: str | None = None) -> Run:
     """Approve a proposal: its pairs count as history from now on (see
-    :meth:`matcher.history.History.commit` for what is refused)."""
-    with History(db) as store:
-        return store.commit(run_id)
+    :meth:`matcher.history.History.commit` for what is refused); ``by`` is recorded as who
+    approved it."""
+    with History(db, create=False) as store:
+        return store.commit(run_id, actor=by)
 
 
-def withdraw_run(db: Path, run_id: str) -> Run:
-    """Take back a committed run: its pairs stop counting as history."""
-    with History(db) as store:
-        return store.withdraw(run_id)
+def withdraw_run(db: Path, run_id: str, by: str | None = None) -> Run:
+    """Take back a committed run: its pairs stop counting as history (``by``: who did it)."""
+    with History(db, create=False) as store:
+        return store.withdraw(run_id, actor=by)
+
+
+def reject_run(db: Path, run_id: str, by: str | None = None, note: str = "") -> Run:
+    """Turn a proposal down: it stays in the history, and can never be committed.
+
+    Raises
+    ------
+    HistoryError
+        When the run is not a proposal (a committed run is withdrawn instead).
+    """
+    with History(db, create=False) as store:
+        return store.reject(run_id, actor=by, note=note)
+
+
+def run_actions(db: Path, run_id: str | None = None) -> list[Action]:
+    """Who did what to one run (or to every run), oldest first."""
+    with History(db, create=False) as store:
+        if run_id:
+            store.get(run_id)
+        return store.actions(run_id)
+
+
+@dataclass(frozen=True)
+class RunDiff:
+    """What changed from run ``a`` to run ``b``: pairs as ``(seeker_id, provider_id)``."""
+
+    a: Run
+    b: Run
+    added: list[tuple[str, str]]
+    removed: list[tuple[str, str]]
+    kept: list[tuple[str, str]]
+    coverage: tuple[float | None, float | None]
+    objective: tuple[float | None, float | None]
+
+    @property
+    def coverage_change(self) -> float | None:
+        """``b``'s coverage minus ``a``'s (``None`` when a run did not keep its coverage)."""
+        a, b = self.coverage
+        return None if a is None or b is None else round(b - a, 6)
+
+    @property
+    def objective_change(self) -> float | None:
+        """``b``'s objective minus ``a``'s."""
+        a, b = self.objective
+        return None if a is None or b is None else round(b - a, 6)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The diff as plain data (for ``--json`` and the review page)."""
+        return {
+            "a": self.a.run_id,
+            "b": self.b.run_id,
+            "added": [list(p) for p in self.added],
+            "removed": [list(p) for p in self.removed],
+            "kept": [list(p) for p in self.kept],
+            "coverage": list(self.coverage),
+            "coverage_change": self.coverage_change,
+            "objective": list(self.objective),
+            "objective_change": self.objective_change,
+        }
+
+
+def diff_runs(
+    db: Path, run_a: str, run_b: str, pseudonymizer: Pseudonymizer | None = None
+) -> RunDiff:
+    """Compare two runs: the pairs ``run_b`` adds, removes and keeps against ``run_a``, and
+    how coverage and the objective change.
+
+    Raises
+    ------
+    HistoryError
+        When there is no database at ``db`` or it lacks either run.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from matcher.history import History
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with History(folder / "h.db") as store:
+    ...     store.import_rows(
+    ...         [{"program": "m", "seeker_id": "S1", "provider_id": "P1", "period": "2026Q3"},
+    ...          {"program": "m", "seeker_id": "S2", "provider_id": "P1", "period": "2026Q3"},
+    ...          {"program": "m", "seeker_id": "S1", "provider_id": "P2", "period": "2026Q4"},
+    ...          {"program": "m", "seeker_id": "S2", "provider_id": "P1", "period": "2026Q4"}],
+    ...         "past.csv")
+    ['m@2026Q3#1', 'm@2026Q4#1']
+    >>> diff = diff_runs(folder / "h.db", "m@2026Q3#1", "m@2026Q4#1")
+    >>> diff.added, diff.removed, diff.kept
+    ([('S1', 'P2')], [('S1', 'P1')], [('S2', 'P1')])
+    """
+    rename = _renamer(pseudonymizer)
+    with History(db, create=False) as store:
+        runs = (store.get(run_a), store.get(run_b))
+        pairs = [[(s, p) for s, p, _ in store.run_pairs(r.run_id)] for r in runs]
+        coverage = tuple(store.run_record(r.run_id)["summary"].get("coverage") for r in runs)
+    before, after = set(pairs[0]), set(pairs[1])
+
+    def named(chosen: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [(rename(s), rename(p)) for s, p in chosen]
+
+    return RunDiff(
+        a=runs[0],
+        b=runs[1],
+        added=named([p for p in pairs[1] if p not in before]),
+        removed=named([p for p in pairs[0] if p not in after]),
+        kept=named([p for p in pairs[1] if p in before]),
+        coverage=(coverage[0], coverage[1]),
+        objective=(runs[0].objective, runs[1].objective),
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +199,7 @@ def import_pairings(
     program_file: Path | None = None,
     force: bool = False,
     reporter: Reporter | None = None,
+    by: str | None = None,
 ) -> Imported:
     """Import past pairings (``program,seeker_id,provider_id,period[,kind]``) as committed runs.
 
@@ -123,7 +239,9 @@ def import_pairings(
                     f"{len(broken)} imported pairing(s) break the programs' rules; nothing was "
                     f"imported (fix the file, or import anyway with --force):\n{shown}{more}"
                 )
-        created = store.import_rows(rows, str(file), violations=broken, beside_committed=force)
+        created = store.import_rows(
+            rows, str(file), violations=broken, beside_committed=force, actor=by
+        )
     if broken:
         reporter.warn(
             f"imported {len(broken)} pairing(s) that break a rule (--force); they are "
@@ -163,11 +281,13 @@ def export_pairings(
     *,
     run_id: str | None = None,
     pseudonymizer: Pseudonymizer | None = None,
+    excel: bool = False,
 ) -> int:
     """Write one run's pairs, or every committed pairing, as CSV (the import format plus
-    ``kind`` and ``run_id``); returns the number of pairings written."""
+    ``kind`` and ``run_id``; ``excel``: with a UTF-8 byte order mark); returns the number of
+    pairings written."""
     rename = _renamer(pseudonymizer)
-    with History(db) as store:
+    with History(db, create=False) as store:
         if run_id:
             run = store.get(run_id)
             rows = [
@@ -176,8 +296,15 @@ def export_pairings(
             ]
         else:
             rows = [
-                [p.program, rename(p.seeker_id), rename(p.provider_id), p.period, p.kind or "", ""]
+                [
+                    p.program,
+                    rename(p.seeker_id),
+                    rename(p.provider_id),
+                    p.period,
+                    p.kind or "",
+                    p.run_id,
+                ]
                 for p in store.committed_pairs()
             ]
-    write_csv_file(out_file, EXPORT_COLUMNS, rows)
+    write_csv_file(out_file, EXPORT_COLUMNS, rows, bom=excel)
     return len(rows)

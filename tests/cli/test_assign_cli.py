@@ -83,6 +83,7 @@ def test_example_programs_run_and_pass_the_checker(
         "pairs.csv",
         "summary.json",
         "manifest.json",
+        "review.xlsx",
     }
     assignments = rows(out / "assignments.csv")
     assert len(assignments) == block["pairs"] and all(r["why"] for r in assignments)

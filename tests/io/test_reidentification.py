@@ -48,13 +48,25 @@ class Run:
         files = []
         if self.out is not None and self.out.is_dir():
             files = [
-                p.read_text(encoding="utf-8")
+                workbook_text(p) if p.suffix == ".xlsx" else p.read_text(encoding="utf-8")
                 for p in sorted(self.out.iterdir())
                 if p.suffix != ".npz"
             ]
         elif self.out is not None and self.out.is_file():
             files = [self.out.read_text(encoding="utf-8")]
         return "\n".join([self.stdout, self.stderr, *files])
+
+
+def workbook_text(path: Path) -> str:
+    """Every cell of a workbook (review.xlsx), as text."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    return "\n".join(
+        " ".join("" if v is None else str(v) for v in row)
+        for sheet in workbook
+        for row in sheet.iter_rows(values_only=True)
+    )
 
 
 def invoke(*args: str, out: Path | None = None) -> Run:
@@ -239,7 +251,11 @@ def test_with_names_warns_and_names_only_pairs(
     notes = json.loads((out / "summary.json").read_text())["notes"]
     assert any("--with-names" in note for note in notes)
     assert leaked_names((out / "pairs.csv").read_text(), people)  # asked for explicitly
-    others = "\n".join(p.read_text() for p in out.iterdir() if p.name != "pairs.csv")
+    others = "\n".join(
+        workbook_text(p) if p.suffix == ".xlsx" else p.read_text()
+        for p in out.iterdir()
+        if p.name != "pairs.csv"
+    )
     assert leaked_names(others, people) == set()
     assert leaked_ids(run.text(), people) == set()
 
