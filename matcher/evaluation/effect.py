@@ -60,14 +60,15 @@ class Effect:
     treated_share: float | None
     comparison_share: float | None
     note: str | None = None
+    min_group: int = 5
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "estimate": _round(self.estimate),
             "ci95": None if self.ci95 is None else [_round(v) for v in self.ci95],
             "method": self.method,
-            "treated": self.treated,
-            "comparison": self.comparison,
+            "treated": _size(self.treated, self.min_group),
+            "comparison": _size(self.comparison, self.min_group),
             "treated_share": _round(self.treated_share),
             "comparison_share": _round(self.comparison_share),
             "note": self.note,
@@ -79,17 +80,23 @@ def _round(value: float | None) -> float | None:
 
 
 def _too_small(treated: int, comparison: int, min_group: int) -> str | None:
+    # the groups are named, not counted: a count under ``min_group`` is itself suppressed
     small = [
-        f"{label} {count}"
+        label
         for label, count in (("matched", treated), ("comparison", comparison))
         if count < min_group
     ]
     if not small:
         return None
     return (
-        f"too few people to compare (fewer than {min_group} in a group: "
-        f"{', '.join(small)}): no estimate is shown"
+        f"too few people to compare (fewer than {min_group} in the "
+        f"{' and the '.join(small)} group): no estimate is shown"
     )
+
+
+def _size(count: int, min_group: int) -> int | None:
+    """A group's size as written: ``None`` under ``min_group`` (a suppressed figure)."""
+    return count if count >= min_group else None
 
 
 def share_difference(treated: np.ndarray, comparison: np.ndarray, *, min_group: int = 5) -> Effect:
@@ -109,7 +116,7 @@ def share_difference(treated: np.ndarray, comparison: np.ndarray, *, min_group: 
     nt, nc = len(t), len(c)
     note = _too_small(nt, nc, min_group)
     if note:
-        return Effect(None, None, NEWCOMBE, nt, nc, None, None, note)
+        return Effect(None, None, NEWCOMBE, nt, nc, None, None, note, min_group)
     xt, xc = int(t.sum()), int(c.sum())
     pt, pc = xt / nt, xc / nc
     lt, ut = wilson(xt, nt)
@@ -117,7 +124,7 @@ def share_difference(treated: np.ndarray, comparison: np.ndarray, *, min_group: 
     d = pt - pc
     low = d - math.sqrt((pt - lt) ** 2 + (uc - pc) ** 2)
     high = d + math.sqrt((ut - pt) ** 2 + (pc - lc) ** 2)
-    return Effect(d, (max(-1.0, low), min(1.0, high)), NEWCOMBE, nt, nc, pt, pc)
+    return Effect(d, (max(-1.0, low), min(1.0, high)), NEWCOMBE, nt, nc, pt, pc, None, min_group)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class DifferenceInDifferences:
     comparison_before: float | None
     comparison_after: float | None
     note: str | None = None
+    min_group: int = 5
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -146,8 +154,8 @@ class DifferenceInDifferences:
             "method": self.method,
             "seed": self.seed,
             "resamples": self.resamples,
-            "treated": self.treated,
-            "comparison": self.comparison,
+            "treated": _size(self.treated, self.min_group),
+            "comparison": _size(self.comparison, self.min_group),
             "treated_before": _round(self.treated_before),
             "treated_after": _round(self.treated_after),
             "comparison_before": _round(self.comparison_before),
@@ -185,7 +193,20 @@ def difference_in_differences(
     note = _too_small(nt, nc, min_group)
     if note:
         return DifferenceInDifferences(
-            outcome, None, None, BOOTSTRAP, seed, resamples, nt, nc, None, None, None, None, note
+            outcome,
+            None,
+            None,
+            BOOTSTRAP,
+            seed,
+            resamples,
+            nt,
+            nc,
+            None,
+            None,
+            None,
+            None,
+            note,
+            min_group,
         )
     change_t = ta.astype(np.int64) - tb
     change_c = ca.astype(np.int64) - cb
@@ -214,6 +235,8 @@ def difference_in_differences(
         float(ta.mean()),
         float(cb.mean()),
         float(ca.mean()),
+        None,
+        min_group,
     )
 
 

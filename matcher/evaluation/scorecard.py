@@ -317,15 +317,19 @@ def _flagged_effect(
         unmatched = np.zeros(state.n, bool)
         not_selected = outside
     comparison = unmatched | not_selected
-    for name, mask in (
-        ("flagged_matched", treated),
-        ("flagged_unmatched", unmatched),
-        ("flagged_not_selected", not_selected),
+    # the comparison group is shown whole: when one of its two parts is hidden, the other
+    # would give it away by subtraction, so it is hidden too
+    split = complementary_suppression([int(unmatched.sum()), int(not_selected.sum())], min_group)
+    for name, mask, hide in (
+        ("flagged_matched", treated, False),
+        ("flagged_unmatched", unmatched, split[0]),
+        ("flagged_not_selected", not_selected, split[1]),
     ):
         size = int(mask.sum())
-        card.figure(name, size, people=size if size else min_group)
+        people = 0 if hide and size else size
+        card.figure(name, size, people=people if size else min_group)
         share = float(new_tie[mask].mean()) if size else None
-        card.figure(f"{name}_tie_share", share, people=size)
+        card.figure(f"{name}_tie_share", share, people=people)
     if pairs.selected is None:
         block["flagged_unmatched"] = None
         block["flagged_unmatched_tie_share"] = None

@@ -208,6 +208,11 @@ def _quartile_rows(card: PeriodCard) -> str:
     )
 
 
+def _people(count: int | None) -> str:
+    """A group's size, or "fewer than 5" when it is suppressed."""
+    return "fewer than 5" if count is None else f"{count:,}"
+
+
 def _group_sizes(card: PeriodCard) -> str:
     items = []
     for name, program in card.programs.items():
@@ -221,8 +226,8 @@ def _group_sizes(card: PeriodCard) -> str:
                 else ""
             )
             + (
-                f"; the effect compares {effect.get('treated', 0)} flagged seekers it matched "
-                f"with {effect.get('comparison', 0)} flagged people it did not pair"
+                f"; the effect compares {_people(effect.get('treated'))} flagged seekers it "
+                f"matched with {_people(effect.get('comparison'))} flagged people it did not pair"
                 if effect
                 else ""
             )

@@ -1,0 +1,106 @@
+"""Defects found in review of ``matcher evaluate`` (issue #14), each pinned by a test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import scipy.sparse as sp
+
+from matcher.evaluation.outcomes import NEVER, PairOutcomes, Window
+from matcher.evaluation.scorecard import MIN_GROUP, PeriodState, ProgramPairs, program_card
+
+WINDOW = Window(dt.datetime(2026, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
+
+
+def card_of(
+    n: int,
+    seekers: list[int],
+    providers: list[int],
+    flagged: list[int],
+    selected: list[int] | None,
+    *,
+    kind: str = "mentor",
+    new_ties: list[int] = (),  # type: ignore[assignment]
+):
+    """A program card on a hand-made org of ``n`` people: ``flagged`` isolated before, the
+    ``new_ties`` people each gain a strong tie with person ``n - 1`` during the period."""
+    isolated = np.zeros(n, bool)
+    isolated[flagged] = True
+    before = sp.csr_matrix((n, n), dtype=bool)
+    after = sp.lil_matrix((n, n), dtype=bool)
+    for k in new_ties:
+        after[k, n - 1] = after[n - 1, k] = True
+    s, p = np.array(seekers, np.int64), np.array(providers, np.int64)
+    state = PeriodState(
+        n=n,
+        isolated_after=np.zeros(n, bool),
+        peripheral_after=np.zeros(n, bool),
+        strong_after=sp.csr_matrix(after),
+        isolated_before=isolated,
+        peripheral_before=np.zeros(n, bool),
+        strong_before=before,
+    )
+    outcomes = PairOutcomes(
+        seeker=s,
+        provider=p,
+        score=np.ones(len(s)),
+        first_met=np.full(len(s), NEVER, np.int64),
+        strong_before=np.zeros(len(s), bool),
+        strong_after=np.zeros(len(s), bool),
+    )
+    mask = None
+    if selected is not None:
+        mask = np.zeros(n, bool)
+        mask[selected] = True
+    pairs = ProgramPairs("p", kind, "2026Q4", ["p@2026Q4#1"], s, p, np.ones(len(s)), selected=mask)
+    paired = np.zeros(n, bool)
+    paired[s] = paired[p] = True
+    return program_card(pairs, outcomes, state, WINDOW, paired_in_period=paired)
+
+
+def small_numbers(value: object) -> list[int]:
+    """Every integer 1-4 that a JSON block states as a count of people."""
+    found: list[int] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("treated", "comparison") and isinstance(item, int) and 0 < item < MIN_GROUP:
+                found.append(item)
+            found += small_numbers(item)
+    elif isinstance(value, str):
+        found += [int(m) for m in re.findall(r"\b(?:matched|comparison) ([1-4])\b", value)]
+    return found
+
+
+def test_the_effect_does_not_state_the_size_of_a_group_under_five() -> None:
+    # 3 flagged seekers matched (0-2), 12 flagged people not paired (13-24)
+    card = card_of(40, [0, 1, 2], [30, 31, 32], [0, 1, 2, *range(13, 25)], None)
+    block = card.block
+    assert block["flagged_matched"] is None  # suppressed: 3 people
+    assert small_numbers(block["effect"]) == []
+    assert small_numbers(block["difference_in_differences"]) == []
+
+
+def test_the_comparison_split_hides_both_sides_when_one_could_be_recovered() -> None:
+    # 6 flagged seekers matched; 3 flagged seekers left unmatched (selected), 9 flagged people
+    # not selected: shown together as the comparison (12), so 9 shown would give away the 3
+    matched = list(range(6))
+    unmatched = [6, 7, 8]
+    not_selected = list(range(9, 18))
+    card = card_of(
+        40,
+        matched,
+        [30, 31, 32, 33, 34, 35],
+        matched + unmatched + not_selected,
+        matched + unmatched,
+        new_ties=[6, 9, 10],
+    )
+    block = card.block
+    assert block["flagged_unmatched"] is None and block["flagged_unmatched_tie_share"] is None
+    assert block["effect"]["comparison"] == 12  # shown: 12 people
+    # the not-selected side would give the unmatched side away by subtraction
+    assert block["flagged_not_selected"] is None
+    assert block["flagged_not_selected_tie_share"] is None
+    shown = {m for m, v, _, _ in card.rows if v is not None}
+    assert "flagged_not_selected" not in shown and "flagged_not_selected_tie_share" not in shown
