@@ -154,7 +154,6 @@ def program_card(
     window: Window,
     *,
     paired_in_period: np.ndarray,
-    seed: int = 0,
     min_group: int = MIN_GROUP,
 ) -> Card:
     """The figures of one program in one period.
@@ -170,8 +169,6 @@ def program_card(
     paired_in_period
         Per person: in any committed pair of the period, of any program (as seeker or
         provider): such people are never in the comparison group.
-    seed
-        Seed of the difference-in-differences bootstrap.
     """
     card = Card(min_group=min_group)
     block = card.block
@@ -269,7 +266,7 @@ def program_card(
     )
     block["providers"] = follow
 
-    _flagged_effect(card, pairs, outcomes, state, paired_in_period, seed, min_group)
+    _flagged_effect(card, pairs, outcomes, state, paired_in_period, min_group)
     block["suppressed"] = sorted(set(card.suppressed))
     return card
 
@@ -280,7 +277,6 @@ def _flagged_effect(
     outcomes: PairOutcomes,
     state: PeriodState,
     paired_in_period: np.ndarray,
-    seed: int,
     min_group: int,
 ) -> None:
     """flagged_matched / flagged_unmatched / flagged_not_selected, their new-tie shares, the
@@ -358,7 +354,6 @@ def _flagged_effect(
         tie_after[treated],
         tie_before[comparison],
         tie_after[comparison],
-        seed=seed,
         min_group=min_group,
     )
     block["difference_in_differences"] = did.as_dict()

@@ -405,9 +405,7 @@ def _evaluate_period(
         )
     blocks = {}
     for name, pairs, outcomes, _ in judged:
-        card = program_card(
-            pairs, outcomes, state, window, paired_in_period=paired, seed=request.seed
-        )
+        card = program_card(pairs, outcomes, state, window, paired_in_period=paired)
         formed = outcomes.tie_formed
         card.block["calibration"] = {
             "tie_probability": {

@@ -6,8 +6,10 @@ import datetime as dt
 import re
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
+from matcher.evaluation.effect import difference_in_differences
 from matcher.evaluation.outcomes import NEVER, PairOutcomes, Window
 from matcher.evaluation.scorecard import MIN_GROUP, PeriodState, ProgramPairs, program_card
 
@@ -104,3 +106,33 @@ def test_the_comparison_split_hides_both_sides_when_one_could_be_recovered() -> 
     assert block["flagged_not_selected_tie_share"] is None
     shown = {m for m, v, _, _ in card.rows if v is not None}
     assert "flagged_not_selected" not in shown and "flagged_not_selected_tie_share" not in shown
+
+
+@pytest.mark.parametrize(
+    ("n_treated", "n_comparison", "before", "after_treated", "after_comparison"),
+    [(5, 5, 0.2, 0.3, 0.2), (6, 10, 0.05, 0.1, 0.05), (8, 8, 0.1, 0.2, 0.1)],
+)
+def test_the_difference_in_differences_interval_covers_95_percent_of_small_groups(
+    n_treated: int, n_comparison: int, before: float, after_treated: float, after_comparison: float
+) -> None:
+    # the percentile bootstrap covered 79%, 63% and 83% of these
+    rng = np.random.default_rng(14)
+    truth = (after_treated - before) - (after_comparison - before)
+    covered, samples = 0, 400
+    for _ in range(samples):
+        did = difference_in_differences(
+            rng.random(n_treated) < before,
+            rng.random(n_treated) < after_treated,
+            rng.random(n_comparison) < before,
+            rng.random(n_comparison) < after_comparison,
+        )
+        assert did.ci95 is not None
+        covered += did.ci95[0] <= truth <= did.ci95[1]
+    assert covered / samples >= 0.93
+
+
+def test_no_change_in_anyone_is_not_a_certain_zero() -> None:
+    nobody = np.zeros(10, bool)
+    did = difference_in_differences(nobody, nobody, nobody[:7], nobody[:7])
+    assert did.estimate == 0 and did.ci95 is not None
+    assert did.ci95[0] < -0.1 and did.ci95[1] > 0.1
