@@ -304,6 +304,9 @@ def _flagged_effect(
     tie_after = has_strong_tie(state.strong_after)
     matched = np.zeros(state.n, bool)
     matched[outcomes.seeker] = True
+    if pairs.kind == "peer":
+        # peer pairs are mutual: both people were matched (as ``matcher assign`` counts them)
+        matched[outcomes.provider] = True
     treated = matched & flagged
     outside = flagged & ~paired_in_period
     if pairs.selected is not None:

@@ -136,3 +136,18 @@ def test_no_change_in_anyone_is_not_a_certain_zero() -> None:
     did = difference_in_differences(nobody, nobody, nobody[:7], nobody[:7])
     assert did.estimate == 0 and did.ci95 is not None
     assert did.ci95[0] < -0.1 and did.ci95[1] > 0.1
+
+
+def test_a_peer_program_matches_both_people_of_a_pair() -> None:
+    # peer pairs are mutual: assign counts both sides as matched; so must the scorecard.
+    # flagged people 0-9 in five pairs, half of them on the "provider" side
+    card = card_of(
+        40,
+        [0, 2, 4, 6, 8],
+        [1, 3, 5, 7, 9],
+        list(range(10)) + list(range(20, 26)),
+        None,
+        kind="peer",
+    )
+    assert card.block["flagged_matched"] == 10
+    assert card.block["effect"]["treated"] == 10
