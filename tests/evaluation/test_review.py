@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ import scipy.sparse as sp
 from matcher.evaluation.effect import difference_in_differences
 from matcher.evaluation.outcomes import NEVER, PairOutcomes, Window
 from matcher.evaluation.scorecard import MIN_GROUP, PeriodState, ProgramPairs, program_card
+from matcher.workflows.evaluate import EvaluateRequest, evaluate_files
+from tests.evaluation.conftest import PERIOD, Planted, Quarter
 
 WINDOW = Window(dt.datetime(2026, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
 
@@ -151,3 +154,24 @@ def test_a_peer_program_matches_both_people_of_a_pair() -> None:
     )
     assert card.block["flagged_matched"] == 10
     assert card.block["effect"]["treated"] == 10
+
+
+def test_since_moves_the_window_but_not_the_state_before_the_period(
+    committed_quarter: Quarter, planted: Planted, tmp_path: Path
+) -> None:
+    # "a tie formed when ... was not in the analysis before the period": a later --since
+    # must not move "before" into the period (ties formed in its first weeks would vanish)
+    outcome = evaluate_files(
+        EvaluateRequest(
+            db=committed_quarter.db,
+            employees=committed_quarter.files.employees,
+            interactions=planted.interactions,
+            before_interactions=committed_quarter.files.interactions,
+            period=PERIOD,
+            since=dt.date(2026, 11, 1),
+            out_dir=tmp_path / "out",
+            record=False,
+        )
+    )
+    assert outcome.summary["window"]["start"].startswith("2026-11-01")
+    assert "as of 2026-09-30" in outcome.summary["before"], outcome.summary["before"]
