@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from matcher.errors import ConfigError
 from matcher.evaluation.effect import difference_in_differences
 from matcher.evaluation.outcomes import NEVER, PairOutcomes, Window
 from matcher.evaluation.scorecard import MIN_GROUP, PeriodState, ProgramPairs, program_card
+from matcher.io.calibration import read_calibration
 from matcher.workflows.evaluate import EvaluateRequest, evaluate_files
 from tests.evaluation.conftest import PERIOD, Planted, Quarter
 
@@ -175,3 +178,36 @@ def test_since_moves_the_window_but_not_the_state_before_the_period(
     )
     assert outcome.summary["window"]["start"].startswith("2026-11-01")
     assert "as of 2026-09-30" in outcome.summary["before"], outcome.summary["before"]
+
+
+@pytest.mark.parametrize(
+    "programs",
+    [
+        {"mentoring": 3},
+        {"mentoring": {"kind": "mentor", "pairs": 20, "ties_formed": 4, "calibration": 7}},
+        {
+            "mentoring": {
+                "kind": "mentor",
+                "pairs": 20,
+                "ties_formed": 4,
+                "calibration": {"fit_effect": {"estimate": 0.5, "ci95": None}},
+            }
+        },
+    ],
+)
+def test_calibrate_names_a_malformed_evaluation_file(programs: object, tmp_path: Path) -> None:
+    path = tmp_path / "evaluation.json"
+    path.write_text(json.dumps({"period": "2026Q4", "programs": programs}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"evaluation\.json"):
+        read_calibration(path)
+
+
+def test_calibrate_from_an_evaluation_with_nothing_observed_is_an_error(tmp_path: Path) -> None:
+    # every figure suppressed (or no data from before): nothing to calibrate from
+    block = {"kind": "mentor", "pairs": 3, "ties_formed": None, "calibration": None}
+    path = tmp_path / "evaluation.json"
+    path.write_text(
+        json.dumps({"period": "2026Q4", "programs": {"mentoring": block}}), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="no program of 2026Q4 has figures to calibrate"):
+        read_calibration(path)
