@@ -154,7 +154,6 @@ def program_card(
     window: Window,
     *,
     paired_in_period: np.ndarray,
-    seed: int = 0,
     min_group: int = MIN_GROUP,
 ) -> Card:
     """The figures of one program in one period.
@@ -170,8 +169,6 @@ def program_card(
     paired_in_period
         Per person: in any committed pair of the period, of any program (as seeker or
         provider): such people are never in the comparison group.
-    seed
-        Seed of the difference-in-differences bootstrap.
     """
     card = Card(min_group=min_group)
     block = card.block
@@ -269,7 +266,7 @@ def program_card(
     )
     block["providers"] = follow
 
-    _flagged_effect(card, pairs, outcomes, state, paired_in_period, seed, min_group)
+    _flagged_effect(card, pairs, outcomes, state, paired_in_period, min_group)
     block["suppressed"] = sorted(set(card.suppressed))
     return card
 
@@ -280,7 +277,6 @@ def _flagged_effect(
     outcomes: PairOutcomes,
     state: PeriodState,
     paired_in_period: np.ndarray,
-    seed: int,
     min_group: int,
 ) -> None:
     """flagged_matched / flagged_unmatched / flagged_not_selected, their new-tie shares, the
@@ -308,6 +304,9 @@ def _flagged_effect(
     tie_after = has_strong_tie(state.strong_after)
     matched = np.zeros(state.n, bool)
     matched[outcomes.seeker] = True
+    if pairs.kind == "peer":
+        # peer pairs are mutual: both people were matched (as ``matcher assign`` counts them)
+        matched[outcomes.provider] = True
     treated = matched & flagged
     outside = flagged & ~paired_in_period
     if pairs.selected is not None:
@@ -317,15 +316,19 @@ def _flagged_effect(
         unmatched = np.zeros(state.n, bool)
         not_selected = outside
     comparison = unmatched | not_selected
-    for name, mask in (
-        ("flagged_matched", treated),
-        ("flagged_unmatched", unmatched),
-        ("flagged_not_selected", not_selected),
+    # the comparison group is shown whole: when one of its two parts is hidden, the other
+    # would give it away by subtraction, so it is hidden too
+    split = complementary_suppression([int(unmatched.sum()), int(not_selected.sum())], min_group)
+    for name, mask, hide in (
+        ("flagged_matched", treated, False),
+        ("flagged_unmatched", unmatched, split[0]),
+        ("flagged_not_selected", not_selected, split[1]),
     ):
         size = int(mask.sum())
-        card.figure(name, size, people=size if size else min_group)
+        people = 0 if hide and size else size
+        card.figure(name, size, people=people if size else min_group)
         share = float(new_tie[mask].mean()) if size else None
-        card.figure(f"{name}_tie_share", share, people=size)
+        card.figure(f"{name}_tie_share", share, people=people)
     if pairs.selected is None:
         block["flagged_unmatched"] = None
         block["flagged_unmatched_tie_share"] = None
@@ -354,7 +357,6 @@ def _flagged_effect(
         tie_after[treated],
         tie_before[comparison],
         tie_after[comparison],
-        seed=seed,
         min_group=min_group,
     )
     block["difference_in_differences"] = did.as_dict()

@@ -101,23 +101,10 @@ class Calibration:
         }
 
 
-def read_calibration(path: str | Path) -> Calibration:
-    """Read the observed figures of an ``evaluation.json``.
-
-    Raises
-    ------
-    ConfigError
-        When the file cannot be read or is not what ``matcher evaluate`` writes.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        period = str(data["period"])
-        programs = data["programs"]
-        if not isinstance(programs, dict):
-            raise TypeError("programs is not a table")
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{path}: not an evaluation.json of matcher evaluate ({exc})") from exc
+def _observed(
+    programs: dict[str, Any],
+) -> tuple[dict[str, Observed], Observed | None, list[str]]:
+    """The pooled tie probabilities, the fit effect and the notes of ``programs``."""
     known = {kind.value for kind in Kind}
     notes: list[str] = []
     pooled: dict[str, tuple[int, int, list[str]]] = {}
@@ -137,7 +124,7 @@ def read_calibration(path: str | Path) -> Calibration:
         fit = (block.get("calibration") or {}).get("fit_effect") or {}
         if fit.get("estimate") is not None and (best is None or fit["pairs"] > best[0]):
             best = (int(fit["pairs"]), name, fit)
-    tie_probability = {}
+    tie_probability: dict[str, Observed] = {}
     for kind, (count, total, names) in pooled.items():
         low, high = wilson(count, total)
         tie_probability[kind] = Observed(count / total, low, high, total, tuple(names))
@@ -154,6 +141,41 @@ def read_calibration(path: str | Path) -> Calibration:
             )
             estimate = min(max(estimate, lo), hi)
         fit_effect = Observed(estimate, low, high, pairs, (name,))
+    return tie_probability, fit_effect, notes
+
+
+def read_calibration(path: str | Path) -> Calibration:
+    """Read the observed figures of an ``evaluation.json``.
+
+    Raises
+    ------
+    ConfigError
+        When the file cannot be read or is not what ``matcher evaluate`` writes.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        period = str(data["period"])
+        programs = data["programs"]
+        if not isinstance(programs, dict):
+            raise TypeError("programs is not a table")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not an evaluation.json of matcher evaluate ({exc})") from exc
+    try:
+        tie_probability, fit_effect, notes = _observed(programs)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{path}: not an evaluation.json of matcher evaluate (a program block is not "
+            f"what it writes: {type(exc).__name__}: {exc})"
+        ) from exc
+    if not tie_probability and fit_effect is None:
+        # --calibrate asked for observed figures: a run on the model's own would not be one
+        raise ConfigError(
+            f"{path}: no program of {period} has figures to calibrate from ("
+            + "; ".join(notes or ["no programs"])
+            + "): evaluate with --before-interactions or --before-analysis, on programs of "
+            "at least 5 pairs"
+        )
     # the overrides must make a valid model: checked here, so the error names this file
     try:
         Dynamics.model_validate(

@@ -208,6 +208,11 @@ def _quartile_rows(card: PeriodCard) -> str:
     )
 
 
+def _people(count: int | None) -> str:
+    """A group's size, or "fewer than 5" when it is suppressed."""
+    return "fewer than 5" if count is None else f"{count:,}"
+
+
 def _group_sizes(card: PeriodCard) -> str:
     items = []
     for name, program in card.programs.items():
@@ -221,8 +226,8 @@ def _group_sizes(card: PeriodCard) -> str:
                 else ""
             )
             + (
-                f"; the effect compares {effect.get('treated', 0)} flagged seekers it matched "
-                f"with {effect.get('comparison', 0)} flagged people it did not pair"
+                f"; the effect compares {_people(effect.get('treated'))} flagged seekers it "
+                f"matched with {_people(effect.get('comparison'))} flagged people it did not pair"
                 if effect
                 else ""
             )
@@ -324,7 +329,7 @@ footer {{ color: #6b7785; font-size: .85rem; margin-top: 2rem; }}
 <li><b>Met</b>: the two had an interaction in the window on a mutual channel (in person, video, call, meeting, or a shared meeting of at most 25 people) or wrote to each other in both directions (chat, e-mail).</li>
 <li><b>New strong tie</b> (tie formed): the pair is a strong tie (reciprocated, at least the org-relative threshold) at the end of the window and was not one at the start of the period.</li>
 <li><b>Flagged</b>: isolated (no strong tie) or peripheral at the start of the period. <b>Matched</b>: a seeker in one of the program's committed pairs. <b>Not paired</b>: flagged people in no committed pair of the period, either seekers the program left unmatched or people it did not select.</li>
-<li><b>Effect</b>: the matched share who formed a new strong tie minus the not-paired share; its 95% interval is Newcombe's hybrid score interval (no resampling). A difference whose interval includes 0 is within the noise. The <b>difference in differences</b> in <code>evaluation.json</code> compares the change in the share with at least one strong tie, with a seeded bootstrap interval.</li>
+<li><b>Effect</b>: the matched share who formed a new strong tie minus the not-paired share; its 95% interval is Newcombe's hybrid score interval (no resampling). A difference whose interval includes 0 is within the noise. The <b>difference in differences</b> in <code>evaluation.json</code> compares the change in the share with at least one strong tie, with an Agresti–Min adjusted interval.</li>
 <li>Shares carry 95% Wilson intervals in brackets. Figures about fewer than 5 people are not shown (–), nor any figure from which one could be recovered.</li>
 </ul>
 <h2 id="caveats">Caveats</h2>

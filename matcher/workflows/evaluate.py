@@ -296,10 +296,14 @@ def _before(
         strength = view.strength.tocsr()
         strong = strength >= view.threshold if view.threshold > 0 else strength > 0
         return view, sp.csr_matrix(strong, dtype=bool)
-    start = window.start - dt.timedelta(seconds=1)
+    # before the period, whatever the window: a later --since must not move "before" into the
+    # period, and an earlier one (pairs introduced early) moves it back with the window
+    first = dt.datetime.combine(period_days(period)[0], dt.time(0, 0), tzinfo=dt.UTC)
+    begins = min(window.start, first)
+    start = begins - dt.timedelta(seconds=1)
     if not len(table) or int(table.timestamp.min()) > start.timestamp():
         reporter.warn(
-            f"no interactions from before {period} starts ({window.start.date()}): ties formed, "
+            f"no interactions from before {period} starts ({begins.date()}): ties formed, "
             "the flagged people's effect and isolation before are not known (give "
             "--before-interactions or --before-analysis)"
         )
@@ -405,9 +409,7 @@ def _evaluate_period(
         )
     blocks = {}
     for name, pairs, outcomes, _ in judged:
-        card = program_card(
-            pairs, outcomes, state, window, paired_in_period=paired, seed=request.seed
-        )
+        card = program_card(pairs, outcomes, state, window, paired_in_period=paired)
         formed = outcomes.tie_formed
         card.block["calibration"] = {
             "tie_probability": {
