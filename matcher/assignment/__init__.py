@@ -22,6 +22,7 @@ __all__ = [
     "certificate",
     "checks",
     "compile",
+    "edits",
     "explain",
     "fixed_pairs",
     "population",

@@ -29,7 +29,13 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 @click.option(
     "--all-periods", is_flag=True, help="Judge every committed period: the scorecard over time."
 )
-@click.option("--employees", "employees_path", type=FILE, required=True)
+@click.option(
+    "--employees",
+    "employees_path",
+    type=FILE,
+    required=True,
+    help="employees.csv: the org the committed runs were assigned in.",
+)
 @click.option(
     "--interactions",
     "interactions_path",
@@ -64,7 +70,13 @@ FILE = click.Path(dir_okay=False, path_type=Path)
     is_flag=True,
     help="Do not record the pairs' outcomes in the history database.",
 )
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for evaluation.json, scorecard.csv and scorecard.html.",
+)
 @pseudonym_options
 @common_options
 def evaluate(

@@ -21,5 +21,6 @@ __all__ = [
     "simreport",
     "survey",
     "tables",
+    "workbook",
     "write",
 ]  # the stage's modules

@@ -22,6 +22,7 @@ __all__ = [
     "generate",
     "history",
     "ingest",
+    "review",
     "simulate",
     "validate",
 ]
