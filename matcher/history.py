@@ -285,6 +285,16 @@ def _now() -> str:
     return dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class Evaluated:
+    """The outcomes of one run's pairs over one evaluation window (``matcher evaluate``)."""
+
+    run_id: str
+    outcomes: Sequence[Outcome]
+    window_start: str
+    as_of: str
+
+
 class History:
     """A connection to the history database at ``path``.
 
@@ -626,41 +636,50 @@ class History:
         HistoryError
             When the run is not committed, or an outcome names a pair the run does not hold.
         """
+        self.record_evaluation([Evaluated(run_id, tuple(outcomes), window_start, as_of)])
+
+    def record_evaluation(self, evaluated: Sequence[Evaluated]) -> None:
+        """Store the outcomes of several runs in one transaction: all of them or none (see
+        :meth:`record_outcomes`)."""
+        now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
         with self.transaction() as db:
-            run = self.get(run_id)
-            if run.state != "committed":
-                raise HistoryError(
-                    f"run {run_id!r} is {run.state}: only committed runs are evaluated"
-                )
-            held = {(s, p) for s, p, _ in self.run_pairs(run_id)}
-            strangers = [
-                (o.seeker_id, o.provider_id)
-                for o in outcomes
-                if (o.seeker_id, o.provider_id) not in held
-            ]
-            if strangers:
-                raise HistoryError(
-                    f"run {run_id!r} has no pair {strangers[0][0]!r}–{strangers[0][1]!r}"
-                )
-            now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
-            db.execute("DELETE FROM outcomes WHERE run_id = ?", (run_id,))
-            db.executemany(
-                "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        run_id,
-                        o.seeker_id,
-                        o.provider_id,
-                        int(o.met),
-                        o.first_met,
-                        None if o.tie_formed is None else int(o.tie_formed),
-                        window_start,
-                        as_of,
-                        now,
-                    )
-                    for o in outcomes
-                ],
+            for batch in evaluated:
+                self._store_outcomes(db, batch, now)
+
+    def _store_outcomes(self, db: sqlite3.Connection, batch: Evaluated, now: str) -> None:
+        run = self.get(batch.run_id)
+        if run.state != "committed":
+            raise HistoryError(
+                f"run {batch.run_id!r} is {run.state}: only committed runs are evaluated"
             )
+        held = {(s, p) for s, p, _ in self.run_pairs(batch.run_id)}
+        strangers = [
+            (o.seeker_id, o.provider_id)
+            for o in batch.outcomes
+            if (o.seeker_id, o.provider_id) not in held
+        ]
+        if strangers:
+            raise HistoryError(
+                f"run {batch.run_id!r} has no pair {strangers[0][0]!r}–{strangers[0][1]!r}"
+            )
+        db.execute("DELETE FROM outcomes WHERE run_id = ?", (batch.run_id,))
+        db.executemany(
+            "INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    batch.run_id,
+                    o.seeker_id,
+                    o.provider_id,
+                    int(o.met),
+                    o.first_met,
+                    None if o.tie_formed is None else int(o.tie_formed),
+                    batch.window_start,
+                    batch.as_of,
+                    now,
+                )
+                for o in batch.outcomes
+            ],
+        )
 
     def withdraw(self, run_id: str, *, actor: str | None = None) -> Run:
         """Take back a committed run: its pairs stop counting as history.

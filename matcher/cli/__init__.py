@@ -29,8 +29,9 @@ from matcher.errors import MatcherError, UsageProblem
 
 
 class MatcherGroup(click.Group):
-    """Turns every :class:`MatcherError` into exit code 1 with its message (a
-    :class:`UsageProblem` into 2, as for bad usage). With ``--json``, a failure also prints
+    """Turns every :class:`MatcherError` (and an operating-system refusal, such as a full
+    disk) into exit code 1 with its message (a :class:`UsageProblem` into 2, as for bad
+    usage). With ``--json``, a failure also prints
     a JSON error object on stdout: ``{"error": MESSAGE, "exit_code": N}``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -47,6 +48,12 @@ class MatcherGroup(click.Group):
                 raise click.UsageError(str(exc)) from exc
             except MatcherError as exc:
                 raise click.ClickException(str(exc)) from exc
+            except OSError as exc:  # a full disk, a folder without write permission: no bug
+                where = f": {exc.filename}" if exc.filename else ""
+                raise click.ClickException(
+                    f"the system refused ({exc.strerror or exc}){where}; nothing was written "
+                    "in its place"
+                ) from exc
         except click.ClickException as exc:
             if ctx.meta.get("matcher.json"):
                 click.echo(json.dumps({"error": exc.format_message(), "exit_code": exc.exit_code}))

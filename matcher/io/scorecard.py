@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from matcher.evaluation.outcomes import Window
 from matcher.evaluation.scorecard import MIN_GROUP, ORG, Card
 from matcher.io.scoreanswer import answer
 from matcher.io.scorehtml import scorecard_html
-from matcher.io.write import MANIFEST, atomic_output
+from matcher.io.write import MANIFEST, OutputDir
 from matcher.privacy import Pseudonymizer
 
 SCORECARD_FILES = frozenset(("evaluation.json", "scorecard.csv", "scorecard.html", MANIFEST))
@@ -58,13 +57,14 @@ def scorecard_rows(cards: Sequence[PeriodCard]) -> list[tuple[object, ...]]:
 
 
 def write_scorecard(
-    out_dir: str | Path,
+    out: OutputDir,
     cards: Sequence[PeriodCard],
     summary: dict[str, Any],
     pseudonymizer: Pseudonymizer | None = None,
     ids: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Write the three files; return what ``evaluation.json`` holds.
+    """Write the three files into ``out`` (a staged folder: the caller publishes it); return
+    what ``evaluation.json`` holds.
 
     The last period's figures sit at the top level (``period``, ``programs``, ``org``);
     ``periods`` holds every period evaluated, oldest first. With ``pseudonymizer``, any
@@ -88,9 +88,8 @@ def write_scorecard(
         data = scrub.deep(data)
         sentences = [scrub(s) for s in sentences]
     page = scorecard_html(cards, sentences, data)
-    with atomic_output(out_dir) as out:
-        out.write_json("evaluation.json", data)
-        out.write_csv("scorecard.csv", CSV_COLUMNS, rows)
-        with out.path("scorecard.html").open("w", encoding="utf-8") as handle:
-            handle.write(page)
+    out.write_json("evaluation.json", data)
+    out.write_csv("scorecard.csv", CSV_COLUMNS, rows)
+    with out.path("scorecard.html").open("w", encoding="utf-8") as handle:
+        handle.write(page)
     return data

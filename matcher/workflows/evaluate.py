@@ -41,12 +41,13 @@ from matcher.evaluation.scorecard import (
     org_card,
     program_card,
 )
-from matcher.history import History, Outcome
+from matcher.history import Evaluated, History, Outcome
 from matcher.io.configs import load_analysis_config
 from matcher.io.load import file_sha256, load_interactions, load_org
 from matcher.io.reports import read_analysis_view
 from matcher.io.scorecard import SCORECARD_FILES, PeriodCard, write_scorecard
 from matcher.io.survey import load_survey
+from matcher.io.write import published_folder
 from matcher.model import InteractionTable, Org
 from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent, check_out_dir
@@ -141,7 +142,7 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
         table = InteractionTable.concat([before_table, after]) if before_table else after
         surveys = _surveys(request, org)
         cards: list[PeriodCard] = []
-        recorded = 0
+        evaluated: list[Evaluated] = []
         for number, period in enumerate(periods):
             window = windows[period]
             with reporter.step(f"evaluating {period}"):
@@ -157,8 +158,8 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
                     reporter,
                 )
             cards.append(card)
-            if request.record:
-                recorded += _record(history, org, outcomes, window)
+            evaluated += _outcomes(org, outcomes, window)
+    recorded = sum(len(e.outcomes) for e in evaluated) if request.record else None
     summary: dict[str, Any] = {
         "db": str(request.db),
         "inputs": {
@@ -176,12 +177,20 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
         },
         "seed": request.seed,
         "min_group_size": MIN_GROUP,
-        "recorded_outcomes": recorded if request.record else None,
+        "recorded_outcomes": recorded,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    with reporter.step("writing outputs"):
-        summary = write_scorecard(request.out_dir, cards, summary, request.pseudonymizer, org.ids)
-    return EvaluateOutcome(summary=summary, periods=cards, recorded=recorded)
+    # the outputs are staged, the outcomes recorded in one transaction, then the outputs
+    # switched in: the folder never shows an evaluation the history does not hold
+    with (
+        reporter.step("writing outputs"),
+        published_folder(request.out_dir, ours=SCORECARD_FILES) as staged,
+    ):
+        summary = write_scorecard(staged, cards, summary, request.pseudonymizer, org.ids)
+        if request.record:
+            with History(request.db, create=False) as history:
+                history.record_evaluation(evaluated)
+    return EvaluateOutcome(summary=summary, periods=cards, recorded=recorded or 0)
 
 
 def _source(path: Path) -> str:
@@ -444,14 +453,13 @@ def _describe_before(
     return f"the interactions in {source}, analysed as of {before.as_of.date()}"
 
 
-def _record(
-    history: History,
+def _outcomes(
     org: Org,
     judged: list[tuple[str, ProgramPairs, PairOutcomes, list[str]]],
     window: Window,
-) -> int:
-    """Record each judged pair's outcome under its run (replacing an earlier evaluation)."""
-    count = 0
+) -> list[Evaluated]:
+    """Each judged pair's outcome, by the run that holds it (what the history records)."""
+    found: list[Evaluated] = []
     for _, pairs, outcomes, owners in judged:
         formed = outcomes.tie_formed
         by_run: dict[str, list[Outcome]] = {run_id: [] for run_id in pairs.run_ids}
@@ -468,12 +476,8 @@ def _record(
                     tie_formed=None if formed is None else bool(formed[k]),
                 )
             )
-        for run_id, outcomes_of_run in by_run.items():
-            history.record_outcomes(
-                run_id,
-                outcomes_of_run,
-                window_start=window.start.isoformat(),
-                as_of=window.end.isoformat(),
-            )
-            count += len(outcomes_of_run)
-    return count
+        found += [
+            Evaluated(run_id, tuple(items), window.start.isoformat(), window.end.isoformat())
+            for run_id, items in by_run.items()
+        ]
+    return found

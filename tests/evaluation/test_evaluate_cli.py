@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.history import History
+from matcher.history import History, HistoryError
 from tests.evaluation.conftest import PERIOD, Planted, Quarter, read_csv, write_follow_up
 from tests.support import RunCli
 
@@ -283,3 +283,35 @@ def test_options_that_do_not_fit_together_are_usage_errors(
     )
     result = run_cli(*args, *extra, code=2)
     assert message in result.stderr
+
+
+def test_outcomes_and_outputs_land_together_or_not_at_all(
+    committed_quarter: Quarter,
+    planted: Planted,
+    run_cli: RunCli,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failed write records no outcome; a failed record publishes no scorecard."""
+    db = committed_quarter.copy_db(tmp_path)
+    out = tmp_path / "out"
+
+    def full_disk(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("matcher.io.write.OutputDir.write_csv", full_disk)
+        result = run_cli(*evaluate_args(committed_quarter, planted, db, out), code=1)
+    assert "Traceback" not in result.output
+    assert outcomes_in(db) == {} and not (out / "evaluation.json").exists()
+
+    def locked(*_args: object, **_kwargs: object) -> None:
+        raise HistoryError(f"{db}: cannot write (database is locked)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("matcher.history.History.record_evaluation", locked)
+        run_cli(*evaluate_args(committed_quarter, planted, db, out), code=1)
+    assert outcomes_in(db) == {} and not (out / "evaluation.json").exists()
+    run_cli(*evaluate_args(committed_quarter, planted, db, out), "--quiet")
+    assert len(outcomes_in(db)) == len(committed_quarter.pairs)
+    assert (out / "evaluation.json").exists()
