@@ -234,8 +234,11 @@ def _check_windows(
     reporter: Reporter,
 ) -> dict[str, Window]:
     """Interactions that end before a period starts are an error; a window that runs past
-    the latest interaction (no ``--as-of``) is cut there, with a warning."""
+    the latest interaction (no ``--as-of``) is cut there, with a warning; interactions that
+    start after the window does, or end before an explicit ``--as-of``, are warned about
+    (meetings outside what the file covers cannot be counted)."""
     latest = int(after.timestamp.max()) if len(after) else None
+    earliest = int(after.timestamp.min()) if len(after) else None
     checked: dict[str, Window] = {}
     for period, window in windows.items():
         if latest is None or latest < window.start.timestamp():
@@ -256,6 +259,18 @@ def _check_windows(
                 ]
             )
         day = dt.datetime.fromtimestamp(latest, dt.UTC).date()
+        first = dt.datetime.fromtimestamp(earliest or latest, dt.UTC).date()
+        if first > window.start.date():
+            reporter.warn(
+                f"{request.interactions}: the interactions start on {first}, after the "
+                f"evaluation window of {period} does ({window.start.date()}): meetings before "
+                "then are not counted, so the met rate may be low"
+            )
+        if request.as_of is not None and day < window.end.date():
+            reporter.warn(
+                f"{request.interactions}: the interactions end on {day}, before --as-of "
+                f"({window.end.date()}): meetings after then are not counted"
+            )
         if request.as_of is None and day < window.end.date():
             reporter.warn(
                 f"{request.interactions}: the interactions end on {day}, before {period} does "
