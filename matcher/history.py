@@ -26,7 +26,7 @@ from typing import Any
 from matcher.assignment.programs import PERIOD_PATTERN, Kind
 from matcher.errors import HistoryError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RUNS_TABLE = """
 CREATE TABLE IF NOT EXISTS {name} (
     run_id       TEXT PRIMARY KEY,
@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS pairs (
     period      TEXT NOT NULL,
     seeker_id   TEXT NOT NULL,
     provider_id TEXT NOT NULL,
-    score       REAL
+    score       REAL,
+    round       INTEGER
 );
 CREATE INDEX IF NOT EXISTS pairs_by_run ON pairs(run_id);
 CREATE INDEX IF NOT EXISTS runs_by_program ON runs(program, period);
@@ -111,6 +112,8 @@ class History:
                 raise HistoryError(f"{self.path}: written by a newer matcher (schema {version})")
             if version == 1:
                 self._migrate_from_1()
+            if version in (1, 2):
+                self._migrate_from_2()
             with self.transaction():
                 for statement in SCHEMA.split(";"):
                     if statement.strip():
@@ -146,6 +149,15 @@ class History:
                 db.execute("PRAGMA user_version = 2")
         finally:
             self._db.execute("PRAGMA foreign_keys = ON")
+
+    def _migrate_from_2(self) -> None:
+        """Schema 2 → 3: pairs gain ``round`` (1…N for circles and plans over rounds; empty
+        for every other program and for older runs)."""
+        with self.transaction() as db:
+            if db.execute("PRAGMA user_version").fetchone()[0] != 2:
+                return
+            db.execute("ALTER TABLE pairs ADD COLUMN round INTEGER")
+            db.execute("PRAGMA user_version = 3")
 
     def close(self) -> None:
         self._db.close()
@@ -209,6 +221,7 @@ class History:
         period: str,
         status: str,
         pairs: Sequence[tuple[str, str, float | None]],
+        rounds: Sequence[int] | None = None,
         objective: float | None = None,
         bound: float | None = None,
         gap: float | None = None,
@@ -221,7 +234,8 @@ class History:
         """Insert a run and its pairs inside an open :meth:`transaction`.
 
         ``builds_on``: for an ``--incremental`` proposal, the committed runs of the same program
-        and period it adds to (``None``: a proposal from scratch)."""
+        and period it adds to (``None``: a proposal from scratch). ``rounds``: for circles and
+        plans over rounds, the round of each pair (``None``: no rounds)."""
         now = dt.datetime.now(tz=dt.UTC).isoformat(timespec="seconds")
         db.execute(
             "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
@@ -244,8 +258,12 @@ class History:
             ),
         )
         db.executemany(
-            "INSERT INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, program, kind, period, s, p, score) for s, p, score in pairs],
+            "INSERT INTO pairs (run_id, program, kind, period, seeker_id, provider_id, score, "
+            "round) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (run_id, program, kind, period, s, p, score, None if rounds is None else rounds[k])
+                for k, (s, p, score) in enumerate(pairs)
+            ],
         )
 
     def commit(self, run_id: str) -> Run:

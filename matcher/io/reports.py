@@ -54,7 +54,15 @@ TIES_FILE = "ties.npz"
 strengths, by position in the employees file (no ids, so pseudonymised runs need no key)."""
 TIES_VERSION = 1
 ANALYSIS_FILES = ("analysis.csv", "teams.csv", "rejects.csv", TIES_FILE, "summary.json")
-ASSIGN_FILES = ("assignments.csv", "unmatched.csv", "pairs.csv", "candidates.csv", "summary.json")
+ASSIGN_FILES = (
+    "assignments.csv",
+    "unmatched.csv",
+    "pairs.csv",
+    "candidates.csv",
+    "groups.csv",
+    "group-reasons.csv",
+    "summary.json",
+)
 OUTPUT_FILES = frozenset((*ANALYSIS_FILES, *ASSIGN_FILES, MANIFEST))
 """Every name ``analyze`` and ``assign`` write: a plain ``--out`` folder of an older matcher
 holding only these is taken over (see :func:`matcher.io.write.published_folder`)."""
@@ -342,6 +350,10 @@ def count_by_reason(rejects: pa.Table) -> dict[str, int]:
 
 ASSIGNMENT_COLUMNS = ("program", "seeker_id", "provider_id", "score")
 UNMATCHED_COLUMNS = ("program", "seeker_id", "reason")
+GROUP_COLUMNS = ("program", "period", "round", "group", "member_id")
+"""``groups.csv`` (circles and rounds; partner-facing: no reasons)."""
+GROUP_REASON_COLUMNS = ("program", "period", "round", "group", "size", "score", "why")
+"""``group-reasons.csv``: why each group, for HR."""
 
 
 @contextmanager
@@ -363,8 +375,9 @@ def write_assignments(
     with_names: bool = False,
     pseudonymizer: Pseudonymizer | None = None,
 ) -> list[str]:
-    """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json and,
-    with ``explain``, candidates.csv, all atomically. Returns the file names.
+    """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json, for
+    circles and rounds groups.csv (partner-facing) and group-reasons.csv, and, with
+    ``explain``, candidates.csv, all atomically. Returns the file names.
 
     ``out_dir`` may be a folder already staged by :func:`matcher.io.write.published_folder`:
     the files are then written into it and published when the caller's block ends."""
@@ -400,6 +413,17 @@ def write_assignments(
             ),
         )
         out.write_csv("pairs.csv", *_partner_rows(results, with_names, rename))
+        if any(result.groups for result in results):
+            out.write_csv("groups.csv", *_group_rows(results, with_names, rename))
+            out.write_csv(
+                "group-reasons.csv",
+                GROUP_REASON_COLUMNS,
+                (
+                    [g.program, g.period, g.round, g.group, len(g.members), g.score, scrub(g.why)]
+                    for result in results
+                    for g in result.groups
+                ),
+            )
         if explain:
             out.write_table("candidates.csv", _candidates_table(results, rename))
         out.write_json("summary.json", public_summary(summary, results, pseudonymizer))
@@ -427,6 +451,31 @@ def _partner_rows(
                 seeker, provider = people[row.seeker_id], people[row.provider_id]
                 line += [seeker.name, seeker.email, provider.name, provider.email]
             rows.append(line)
+    return header, rows
+
+
+def _group_rows(
+    results: list[ProgramResult], with_names: bool, rename: Callable[[str], str]
+) -> tuple[tuple[str, ...], list[list[object]]]:
+    """Who is in which group of which round: never why."""
+    header: tuple[str, ...] = GROUP_COLUMNS
+    if with_names:
+        header += ("member_name", "member_email")
+    rows: list[list[object]] = []
+    for result in results:
+        people = {e.id: e for e in result.problem.pop.org.employees}
+        for group in result.groups:
+            for member in group.members:
+                line: list[object] = [
+                    group.program,
+                    group.period,
+                    group.round,
+                    group.group,
+                    rename(member),
+                ]
+                if with_names:
+                    line += [people[member].name, people[member].email]
+                rows.append(line)
     return header, rows
 
 

@@ -228,6 +228,7 @@ def store_and_write(
                         period=result.spec.period,
                         status=result.solution.status,
                         pairs=[(a.seeker_id, a.provider_id, a.score) for a in result.assignments],
+                        rounds=result.pair_rounds,
                         objective=result.solution.objective,
                         bound=result.solution.bound,
                         gap=result.solution.gap,

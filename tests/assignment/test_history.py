@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matcher.history import History, HistoryError
+from matcher.history import SCHEMA_VERSION, History, HistoryError
 
 SCHEMA_1 = """
 CREATE TABLE runs (
@@ -48,11 +48,35 @@ def test_a_schema_1_database_is_migrated_with_its_runs_and_pairs(tmp_path: Path)
         store.withdraw("m@2026Q3#1")  # the new state is allowed
         assert store.committed_pairs() == []
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         assert db.execute("SELECT COUNT(*) FROM pairs").fetchone()[0] == 1
     # opening it again (another process that read version 1 before) migrates nothing twice
     History(path).close()
+
+
+def test_a_schema_2_database_gains_the_round_of_each_pair(tmp_path: Path) -> None:
+    """Schema 2 → 3: pairs gain ``round``; older pairs have none, a plan's pairs their round."""
+    path = tmp_path / "old.db"
+    schema_1_database(path)
+    History(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("SELECT round FROM pairs").fetchall() == [(None,)]
+    with History(path) as store, store.transaction() as db:
+        store.add_run(
+            db,
+            run_id="c@2026Q4#1",
+            program="c",
+            kind="circle",
+            period="2026Q4",
+            status="optimal",
+            pairs=[("A", "B", 1.0), ("A", "C", 1.0)],
+            rounds=[1, 2],
+        )
+    with sqlite3.connect(path) as db:
+        found = db.execute("SELECT seeker_id, provider_id, round FROM pairs WHERE program = 'c'")
+        assert found.fetchall() == [("A", "B", 1), ("A", "C", 2)]
 
 
 def test_import_beside_a_committed_run_is_refused(tmp_path: Path) -> None:
