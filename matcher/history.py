@@ -162,7 +162,8 @@ CREATE TABLE outcomes (
     evaluated_at TEXT NOT NULL,
     PRIMARY KEY (run_id, seeker_id, provider_id)
 )"""
-"""4: what ``matcher evaluate`` found of each committed pair."""
+"""4: what ``matcher evaluate`` found of each committed pair. (5: pairs gain ``round``, 1…N
+for circles and plans over rounds, empty otherwise.)"""
 
 Migration = tuple[int, str | Callable[[sqlite3.Connection], None]]
 MIGRATIONS: list[Migration] = [
@@ -170,6 +171,7 @@ MIGRATIONS: list[Migration] = [
     (2, _withdrawable),
     (3, _reviewable),
     (4, OUTCOMES_4),
+    (5, "ALTER TABLE pairs ADD COLUMN round INTEGER"),
 ]
 """The schema's history, oldest first: ``(version, SQL script or function of the
 connection)``. Each step runs inside the migration transaction, foreign keys off."""
@@ -400,6 +402,7 @@ class History:
         period: str,
         status: str,
         pairs: Sequence[tuple[str, str, float | None]],
+        rounds: Sequence[int] | None = None,
         objective: float | None = None,
         bound: float | None = None,
         gap: float | None = None,
@@ -418,7 +421,8 @@ class History:
         """Insert a run, its pairs and its unmatched seekers inside an open :meth:`transaction`.
 
         ``builds_on``: for an ``--incremental`` proposal, the committed runs of the same program
-        and period it adds to (``None``: a proposal from scratch). ``why``: each pair's reasons,
+        and period it adds to (``None``: a proposal from scratch). ``rounds``: for circles and
+        plans over rounds, the round of each pair (``None``: no rounds). ``why``: each pair's reasons,
         in the order of ``pairs``; ``unmatched``: ``(seeker_id, reason)``; ``summary``: the
         program's figures (coverage, provider loads); ``derived_from``: the run whose pairs a
         re-solve with locked or forbidden pairs started from. The action (``proposed``,
@@ -451,10 +455,15 @@ class History:
         reasons = list(why) + [None] * (len(pairs) - len(why))
         db.executemany(
             "INSERT INTO pairs (run_id, program, kind, period, seeker_id, provider_id, score, "
-            "why) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "why, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (run_id, program, kind, period, s, p, score, reason)
-                for (s, p, score), reason in zip(pairs, reasons, strict=True)
+                (run_id, program, kind, period, s, p, score, reason, None if rounds is None else r)
+                for (s, p, score), reason, r in zip(
+                    pairs,
+                    reasons,
+                    rounds if rounds is not None else [None] * len(pairs),
+                    strict=True,
+                )
             ],
         )
         db.executemany(

@@ -272,3 +272,44 @@ def surveys(draw: st.DrawFn, n: int) -> Survey:
         responded, np.datetime64("2026-09-25", "D"), np.datetime64("NaT", "D")
     ).astype("datetime64[D]")
     return Survey(responded, has_someone, nominations, submitted)
+
+
+@st.composite
+def circle_programs(draw: st.DrawFn, org: Org, *, rounds: int = 1) -> ProgramSpec:
+    """A circle over ``org``'s mentees with random symmetric rules, sizes and group rules."""
+    ids = [e.id for e in org.employees]
+    rules: dict[str, object] = {
+        name: draw(st.sampled_from(MODES))
+        for name in ("same_team", "reporting_line", "shared_language", "same_office")
+    }
+    if draw(st.booleans()):
+        rules["min_overlap_hours"] = draw(st.sampled_from([1.0, 4.0]))
+    if draw(st.booleans()):
+        rules["max_same_team_per_group"] = draw(st.integers(1, 2))
+    if draw(st.integers(0, 3)) == 0:
+        rules["min_per_group"] = [{"roles": ["mentor"], "count": 1}]
+    if draw(st.integers(0, 3)) == 0:
+        rules["max_per_group"] = [{"departments": ["x"], "count": 1}]
+    if rounds > 1 or draw(st.booleans()):
+        rules["no_repeat_pairs"] = draw(st.sampled_from(["required", "avoided"]))
+    pairs: dict[str, object] = {}
+    if draw(st.booleans()):
+        pairs["never"] = [draw(st.lists(st.sampled_from(ids), min_size=2, max_size=2, unique=True))]
+    smallest = draw(st.integers(2, 3))
+    return ProgramSpec.model_validate(
+        {
+            "name": "circles",
+            "kind": "circle",
+            "period": "2026Q4",
+            "seekers": {"roles": ["mentee"]},
+            "group_size": {"min": smallest, "max": draw(st.integers(smallest, 4))},
+            "rounds": rounds,
+            "rules": rules,
+            "weights": {
+                "interests": draw(st.sampled_from([0.0, 2.0])),
+                "existing_tie": -1.0,
+                "bridging": draw(st.sampled_from([0.0, 1.0, -1.0])),
+            },
+            "pairs": pairs,
+        }
+    )

@@ -163,6 +163,8 @@ def _block_conditions(
         )
     if spec.rules.no_repeat_periods is not None and history.recent.nnz:
         allowed["no_repeat_periods"] = ~lookup(history.recent, si, pi).astype(bool)
+    if spec.rules.no_repeat_pairs == "required" and history.met.nnz:
+        allowed["no_repeat_pairs"] = ~lookup(history.met, si, pi).astype(bool)
     return allowed
 
 
@@ -228,7 +230,7 @@ def compile_program(
     """
     _check_columns(spec, pop)
     rules = yes_no_rules(spec, pop)
-    peer = spec.kind is Kind.PEER
+    peer = spec.kind in (Kind.PEER, Kind.CIRCLE)
     seekers = np.flatnonzero(select(effective_selector(spec, "seekers"), pop))
     providers = (
         seekers.copy()
@@ -459,4 +461,6 @@ def _hard_rule_names(spec: ProgramSpec, rules: list[YesNoRule], history: History
             names.append(name)
     if spec.rules.no_repeat_periods is not None and history.recent.nnz:
         names.append("no_repeat_periods")
+    if spec.rules.no_repeat_pairs == "required" and history.met.nnz:
+        names.append("no_repeat_pairs")
     return names

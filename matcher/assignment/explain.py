@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.assignment.compile import MatchingProblem
+from matcher.assignment.groups import GroupProblem
 from matcher.assignment.programs import Kind, Mode
 from matcher.assignment.rules import overlap_hours, yes_no_rules
 from matcher.assignment.scoring import TERMS, pair_terms
@@ -211,4 +212,142 @@ def _unmatched_peers(problem: MatchingProblem, served: np.ndarray) -> list[Unmat
                 "more people or score higher"
             )
         rows.append(UnmatchedRow(spec.name, pop.ids[problem.seekers[person]], reason))
+    return rows
+
+
+# --------------------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """One group of one round: its members, the sum of its pair scores, and why."""
+
+    program: str
+    period: str
+    round: int
+    group: int
+    members: list[str]
+    score: float
+    why: str
+
+
+def _shared(bits: np.ndarray, vocabulary: list[str], limit: int = 3) -> list[str]:
+    """Items at least two of the rows of ``bits`` hold, most held first: ``chess (3)``."""
+    counts = [
+        (int(sum(int(row[k // 64]) >> (k % 64) & 1 for row in bits)), name)
+        for k, name in enumerate(vocabulary)
+    ]
+    held = sorted(((c, name) for c, name in counts if c >= 2), key=lambda item: (-item[0], item[1]))
+    return [f"{name} ({c})" for c, name in held[:limit]]
+
+
+def explain_groups(gp: GroupProblem, solution: Solution) -> list[GroupRow]:
+    """One row per group and round: shared interests, working hours, the parts of the org it
+    bridges, the quotas it meets and how many of its pairs meet for the first time."""
+    if not solution.groups:
+        return []
+    problem = gp.pairs
+    spec, pop = problem.spec, problem.pop
+    people = problem.seekers
+    arc_of = {
+        (int(a), int(b)): k
+        for k, (a, b) in enumerate(zip(problem.arc_seeker, problem.arc_provider, strict=True))
+    }
+    seen: set[int] = set()
+    rows = []
+    for r, groups in enumerate(solution.groups, start=1):
+        for g, members in enumerate(groups, start=1):
+            index = people[members]
+            arcs = [arc_of[a, b] for k, a in enumerate(members) for b in members[k + 1 :]]
+            score = float(problem.arc_score[arcs].sum()) if arcs else 0.0
+            reasons = []
+            interests = _shared(pop.interests[index], pop.interest_names)
+            if interests:
+                reasons.append("shared interests: " + ", ".join(interests))
+            si, pi = np.triu_indices(len(members), 1)
+            hours = overlap_hours(pop, index[si], index[pi])
+            if len(hours):
+                reasons.append(f"every pair shares at least {float(hours.min()):.0f} working hours")
+            communities = len(set(pop.community[index].tolist()))
+            if communities > 1:
+                reasons.append(f"bridges {communities} parts of the collaboration graph")
+            teams = len({t for t in pop.team[index].tolist() if t >= 0})
+            if teams > 1:
+                reasons.append(f"{teams} teams")
+            for quota in gp.quotas:
+                held = int(quota.members[members].sum())
+                if held:
+                    reasons.append(f"{held} with {quota.label} ({quota.rule} {quota.count})")
+            fresh = [k for k in arcs if not problem_met(gp, k) and k not in seen]
+            seen.update(arcs)
+            if gp.counts_new:
+                reasons.append(f"{len(fresh)} of {len(arcs)} pairs meet for the first time")
+            must = [pair for pair in problem.must if pair[0] in members and pair[1] in members]
+            if must:
+                reasons.append("required by pairs.must")
+            rows.append(
+                GroupRow(
+                    program=spec.name,
+                    period=spec.period,
+                    round=r,
+                    group=g,
+                    members=[pop.ids[i] for i in index],
+                    score=score,
+                    why="; ".join(reasons),
+                )
+            )
+    return rows
+
+
+def problem_met(gp: GroupProblem, arc: int) -> bool:
+    """Whether the pair of ``arc`` met before this run (committed history)."""
+    return bool(gp.met_before[arc])
+
+
+def explain_unplaced(gp: GroupProblem, solution: Solution) -> list[UnmatchedRow]:
+    """Everyone not placed in a round, with the reason (``round k:`` first, over rounds)."""
+    problem = gp.pairs
+    spec, pop = problem.spec, problem.pop
+    ids = [pop.ids[i] for i in problem.seekers]
+    if solution.status == "infeasible":
+        reason = "program infeasible: " + "; ".join(solution.conflicts)
+        return [UnmatchedRow(spec.name, who, reason) for who in ids]
+    partners = np.bincount(problem.arc_seeker, minlength=gp.n) + np.bincount(
+        problem.arc_provider, minlength=gp.n
+    )
+    rounds = solution.groups or [[] for _ in range(gp.rounds)]
+    placed_total = sum(len(m) for groups in rounds for m in groups)
+    rows = []
+    for r, groups in enumerate(rounds, start=1):
+        placed = {i for members in groups for i in members}
+        prefix = f"round {r}: " if gp.rounds > 1 else ""
+        for person in range(gp.n):
+            if person in placed:
+                continue
+            if partners[person] == 0:
+                detail = _removals(problem, person) or "nobody else takes part"
+                reason = f"no eligible partner: of {gp.n - 1} others, {detail}"
+            elif partners[person] < gp.size_min - 1:
+                reason = (
+                    f"only {partners[person]} eligible partner(s): a group of at least "
+                    f"{gp.size_min} needs {gp.size_min - 1}"
+                )
+            elif solution.status == "optimal":
+                reason = (
+                    f"left out by the proven optimum: groups of {gp.size_min} to {gp.size_max} "
+                    f"under the program's rules place {placed_total} of {gp.n * gp.rounds} "
+                    "places at most (flagged people first)"
+                )
+            elif solution.method == "heuristic":
+                reason = (
+                    f"not placed by the local search: {placed_total} of "
+                    f"{gp.n * gp.rounds} places filled, at most {solution.coverage_bound} can "
+                    "be (not proven: the group is too large for the exact model)"
+                )
+            else:
+                reason = (
+                    f"not placed within the time limit ({solution.status} plan, gap "
+                    f"{solution.gap:.2%}); raise --time-limit"
+                )
+            rows.append(UnmatchedRow(spec.name, ids[person], prefix + reason))
     return rows

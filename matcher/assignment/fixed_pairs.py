@@ -115,7 +115,7 @@ def must_positions(
     added to ``conflicts``. Returns the positions and how many must pairs were already
     committed.
     """
-    peer = spec.kind is Kind.PEER
+    peer = spec.kind in (Kind.PEER, Kind.CIRCLE)
     wanted: list[tuple[str, str]] = []
     done = 0
     for a, b in dict.fromkeys((a, b) for a, b in spec.pairs.must):

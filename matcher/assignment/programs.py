@@ -26,6 +26,7 @@ class Kind(StrEnum):
     MENTOR = "mentor"
     PEER_SUPPORT = "peer_support"
     PEER = "peer"  # mutual pairs among one group (peer circles, coffee pairs): non-bipartite
+    CIRCLE = "circle"  # the selected people in small groups (peer-support circles, cohorts)
 
 
 class Mode(StrEnum):
@@ -78,6 +79,43 @@ class Capacity(Strict):
     )
 
 
+class GroupSize(Strict):
+    """How many people a circle holds: ``min`` to ``max``."""
+
+    min: int = Field(default=3, ge=2, le=50)
+    max: int = Field(default=8, ge=2, le=50)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GroupSize:
+        if self.min > self.max:
+            raise ValueError(
+                f"group_size.min ({self.min}) is more than group_size.max ({self.max})"
+            )
+        return self
+
+
+class GroupQuota(Selector):
+    """``min_per_group`` / ``max_per_group``: a selector and how many of its people a group
+    holds at least (or at most)."""
+
+    count: int = Field(ge=0, le=50)
+
+    def describe(self) -> str:
+        """The selector in a few words (``roles peer_supporter``), for messages."""
+        given = {
+            name: value
+            for name, value in self.model_dump(exclude={"count"}).items()
+            if value is not None
+        }
+        return (
+            ", ".join(
+                f"{name} {' '.join(map(str, value)) if isinstance(value, list) else value}"
+                for name, value in given.items()
+            )
+            or "everyone"
+        )
+
+
 class Rules(Strict):
     """Hard and soft rules about a pair (seeker, provider).
 
@@ -104,6 +142,16 @@ class Rules(Strict):
         "matcher evaluate found to have met (a pair that never met may be tried again).",
     )
     max_same_team_per_provider: int | None = Field(default=None, ge=1)
+    max_same_team_per_group: int | None = Field(default=None, ge=1)
+    """Circles: at most this many members of any one team in a group."""
+    min_per_group: list[GroupQuota] = Field(default_factory=list)
+    """Circles: every group holds at least ``count`` people the selector picks."""
+    max_per_group: list[GroupQuota] = Field(default_factory=list)
+    """Circles: no group holds more than ``count`` people the selector picks."""
+    no_repeat_pairs: Literal["required", "avoided"] | None = None
+    """Circles and peers: two people meet at most once across the run's rounds and never
+    again after a committed pairing of this kind (``required``), or as rarely as possible
+    (``avoided``: new connections count first)."""
     same: dict[str, Mode] = Field(default_factory=dict)
 
     @model_validator(mode="before")
@@ -167,6 +215,64 @@ class ProgramSpec(Strict):
     weights: Weights = Field(default_factory=Weights)
     pairs: Pairs = Field(default_factory=Pairs)
     objective: Literal["coverage_first", "score"] = "coverage_first"
+    group_size: GroupSize | None = None
+    """Circles: how many people a group holds (default 3 to 8)."""
+    rounds: int = Field(default=1, ge=1, le=52)
+    """Circles and peers: how many rounds to plan in one run."""
+
+    @property
+    def sizes(self) -> GroupSize:
+        """The group sizes of a circle (``group_size`` or its default)."""
+        return self.group_size or GroupSize()
+
+    @property
+    def grouped(self) -> bool:
+        """Whether the program is solved as groups over rounds (circles; peers with rounds)."""
+        return self.kind is Kind.CIRCLE or (self.kind is Kind.PEER and self.rounds > 1)
+
+    @model_validator(mode="after")
+    def _group_rules(self) -> ProgramSpec:
+        rules = self.rules
+        if self.kind is not Kind.CIRCLE:
+            for key, value in (
+                ("group_size", self.group_size),
+                ("rules.max_same_team_per_group", rules.max_same_team_per_group),
+                ("rules.min_per_group", rules.min_per_group or None),
+                ("rules.max_per_group", rules.max_per_group or None),
+            ):
+                if value is not None:
+                    raise ValueError(f"{key} is available for kind = 'circle' only")
+        if self.kind not in (Kind.CIRCLE, Kind.PEER):
+            if self.rounds > 1 or rules.no_repeat_pairs is not None:
+                raise ValueError(
+                    "rounds and rules.no_repeat_pairs are available for kinds 'circle' and 'peer'"
+                )
+            return self
+        if self.kind is Kind.CIRCLE:
+            if any(v is not None for v in self.providers.model_dump().values()):
+                raise ValueError("a circle groups its seekers with each other: leave providers out")
+            for key in ("capacity", "per_seeker"):
+                if key in self.model_fields_set:
+                    raise ValueError(
+                        f"{key} does not apply to kind = 'circle' (each person is in one group "
+                        "per round): leave it out"
+                    )
+            for key in ("min_level_gap", "max_level_gap", "max_same_team_per_provider"):
+                if getattr(rules, key) is not None:
+                    raise ValueError(
+                        f"rules.{key} is not available for kind = 'circle' (pairs in a group have no direction)"
+                    )
+        capacity = self.capacity
+        if (
+            self.kind is Kind.PEER
+            and self.rounds > 1
+            and (capacity.default != 1 or capacity.column or capacity.min)
+        ):
+            raise ValueError(
+                "a peer program with rounds > 1 pairs each person at most once per round: "
+                "leave capacity out (or set default = 1)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _peer_rules(self) -> ProgramSpec:

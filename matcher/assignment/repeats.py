@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,12 +25,19 @@ class History:
     """Committed earlier pairings that matter to one program, as sparse matrices over the org.
 
     ``recent`` marks unordered pairs matched within the no-repeat window; ``penalty`` holds
-    Σ 0.5^(ago − 1) over earlier pairings (capped at 1), the decaying repeat term.
+    Σ 0.5^(ago − 1) over earlier pairings (capped at 1), the decaying repeat term; ``met``
+    marks the pairs ``no_repeat_pairs`` counts as met before (within ``no_repeat_periods``
+    when that is set, else in any period up to this one).
     """
 
     recent: sp.csr_matrix
     penalty: sp.csr_matrix
     pairs: int = 0
+    met: sp.csr_matrix = field(default_factory=lambda: sp.csr_matrix((0, 0), dtype=bool))
+
+    def __post_init__(self) -> None:
+        if self.met.shape != self.recent.shape:
+            self.met = sp.csr_matrix(self.recent.shape, dtype=bool)
 
     @staticmethod
     def empty(n: int) -> History:
@@ -53,6 +60,8 @@ def history_for(spec: ProgramSpec, org: Org, rows: Sequence[HistoryRow]) -> Hist
     pen_i: list[int] = []
     pen_j: list[int] = []
     pen_v: list[float] = []
+    met_i: list[int] = []
+    met_j: list[int] = []
     used = 0
     only_met = spec.rules.no_repeat_counts == "met"
     for row in rows:
@@ -71,6 +80,9 @@ def history_for(spec: ProgramSpec, org: Org, rows: Sequence[HistoryRow]) -> Hist
         if window is not None and ago <= window + 1e-9:
             recent_i += [a, b]
             recent_j += [b, a]
+        if window is None or ago <= window + 1e-9:
+            met_i += [a, b]
+            met_j += [b, a]
         if ago >= 1 - 1e-9:
             pen_i += [a, b]
             pen_j += [b, a]
@@ -79,4 +91,5 @@ def history_for(spec: ProgramSpec, org: Org, rows: Sequence[HistoryRow]) -> Hist
     penalty = sp.csr_matrix((pen_v, (pen_i, pen_j)), shape=(n, n))
     penalty.sum_duplicates()
     penalty.data = np.minimum(penalty.data, 1.0)
-    return History(recent.astype(bool), penalty, used)
+    met = sp.csr_matrix((np.ones(len(met_i), bool), (met_i, met_j)), shape=(n, n))
+    return History(recent.astype(bool), penalty, used, met.astype(bool))

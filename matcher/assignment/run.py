@@ -6,6 +6,7 @@ disk and writes nothing (the CLI and :mod:`matcher.io` do).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,18 +17,22 @@ from matcher.analysis.flags import WANTING_CONNECTION
 from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.analysis.survey import SAYS_NO_ONE
 from matcher.assignment.certificate import certify_flow
-from matcher.assignment.checks import HistoryPair, Violation, check_assignment
+from matcher.assignment.checks import HistoryPair, Violation, check_assignment, check_groups
 from matcher.assignment.compile import MatchingProblem, compile_program
 from matcher.assignment.explain import (
     AssignmentRow,
+    GroupRow,
     UnmatchedRow,
     explain_assignments,
+    explain_groups,
     explain_unmatched,
+    explain_unplaced,
 )
+from matcher.assignment.groups import GroupProblem, compile_groups
 from matcher.assignment.population import Population, population
 from matcher.assignment.programs import Kind, ProgramSpec
 from matcher.assignment.repeats import History, HistoryRow, history_for
-from matcher.assignment.solve import Solution, SolveOptions, solve
+from matcher.assignment.solve import Solution, SolveOptions, solve, solve_groups
 from matcher.errors import CertificateError
 from matcher.model import Org
 
@@ -47,6 +52,10 @@ class ProgramResult:
     assignments: list[AssignmentRow]
     unmatched: list[UnmatchedRow]
     summary: dict[str, Any] = field(default_factory=dict)
+    groups: list[GroupRow] = field(default_factory=list)
+    """Circles and rounds: every group of every round, with why."""
+    pair_rounds: list[int] | None = None
+    """Circles and rounds: the round of each row of ``assignments``."""
 
 
 def _load_figures(problem: MatchingProblem, solution: Solution) -> dict[str, Any]:
@@ -164,6 +173,9 @@ def assign_programs(
     results = []
     for spec in specs:
         past = history_for(spec, org, history) if history else History.empty(len(org))
+        if spec.grouped:
+            results.append(_assign_groups(spec, pop, past, org, history, options, threads))
+            continue
         problem = compile_program(
             spec,
             pop,
@@ -191,6 +203,131 @@ def assign_programs(
             )
         )
     return results
+
+
+def _assign_groups(
+    spec: ProgramSpec,
+    pop: Population,
+    past: History,
+    org: Org,
+    history: Sequence[HistoryRow],
+    options: SolveOptions,
+    threads: int,
+) -> ProgramResult:
+    """Compile, solve, check and explain a circle (or a peer program over rounds)."""
+    problem = compile_program(
+        spec, pop, past, threads=threads, top_per_seeker=options.candidates_per_seeker
+    )
+    groups = compile_groups(problem)
+    solution = solve_groups(groups, options)
+    verify_groups(groups, solution, org, history)
+    return ProgramResult(
+        spec=spec,
+        problem=problem,
+        solution=solution,
+        assignments=explain_assignments(problem, solution),
+        unmatched=explain_unplaced(groups, solution),
+        summary=summarise_groups(groups, solution, options),
+        groups=explain_groups(groups, solution),
+        pair_rounds=[
+            r
+            for r, plan in enumerate(solution.groups or [], start=1)
+            for members in plan
+            for _ in itertools.combinations(members, 2)
+        ],
+    )
+
+
+def summarise_groups(gp: GroupProblem, solution: Solution, options: SolveOptions) -> dict[str, Any]:
+    """The per-program block of ``summary.json`` for a circle or a peer program over rounds."""
+    problem = gp.pairs
+    rounds = solution.groups or []
+    placed = [{i for members in groups for i in members} for groups in rounds]
+    anyone = set().union(*placed) if placed else set()
+    places = sum(len(p) for p in placed)
+    sizes = [len(members) for groups in rounds for members in groups]
+    flagged = np.flatnonzero(gp.flagged).tolist()
+    return {
+        "kind": problem.spec.kind.value,
+        "period": problem.spec.period,
+        "status": solution.status,
+        "objective": round(solution.objective, 6),
+        "bound": round(solution.bound, 6),
+        "gap": round(solution.gap, 6),
+        "bound_scope": solution.bound_scope,
+        "method": solution.method,
+        "seekers": gp.n,
+        "matched": len(anyone),
+        "rounds": gp.rounds,
+        "placements": places,
+        "placements_bound": solution.coverage_bound,
+        "coverage": round(places / (gp.n * gp.rounds), 6) if gp.n else 1.0,
+        "groups": len(sizes),
+        "group_sizes": {str(k): sizes.count(k) for k in sorted(set(sizes))},
+        "pairs": len(solution.pairs),
+        "new_connections": solution.new_connections,
+        "flagged_seekers": len(flagged),
+        "flagged_matched": sum(1 for k in flagged if k in anyone),
+        "eligible_pairs": problem.arcs,
+        "seed": options.seed,
+        "time_limit": options.time_limit,
+        "solve_seconds": round(solution.seconds, 3),
+        "conflicts": solution.conflicts,
+        "notes": [*problem.notes, *solution.notes],
+    }
+
+
+def verify_groups(
+    gp: GroupProblem,
+    solution: Solution,
+    org: Org,
+    history: Sequence[HistoryRow] = (),
+) -> None:
+    """Check a plan of groups before anything is written, with code that shares nothing with
+    the solver (:func:`matcher.assignment.checks.check_groups`), and that its pairs are those
+    of its groups.
+
+    Raises
+    ------
+    CertificateError
+        When a check fails: the solver has a bug, and no output must claim otherwise.
+    """
+    problem = gp.pairs
+    spec, pop = problem.spec, problem.pop
+    failures: list[str] = []
+    if solution.status != "infeasible":
+        ids = [pop.ids[i] for i in problem.seekers]
+        rounds = [
+            [[ids[i] for i in members] for members in groups] for groups in solution.groups or []
+        ]
+        if len(rounds) != spec.rounds:
+            failures.append(f"round: {len(rounds)} rounds planned, {spec.rounds} asked")
+        found = check_groups(
+            spec,
+            org,
+            rounds,
+            flags=facts(pop),
+            history=[HistoryPair(*row) for row in history],
+            as_of=pop.as_of,
+        )
+        failures += [f"{v.rule}: {v.message}" for v in found[:10]]
+        if len(found) > 10:
+            failures.append(f"… and {len(found) - 10} more broken rule(s)")
+        listed = sorted(tuple(sorted((ids[a], ids[b]))) for a, b in solution.pairs)
+        met = sorted(
+            tuple(sorted(pair))
+            for groups in rounds
+            for members in groups
+            for pair in itertools.combinations(members, 2)
+        )
+        if listed != met:
+            failures.append("pairs: the pairs listed are not those that share a group")
+    if failures:
+        lines = "\n".join(f"  - {f}" for f in failures)
+        raise CertificateError(
+            f"program {spec.name!r}: the {solution.method} plan failed its independent "
+            f"check:\n{lines}\n{BUG_REPORT}"
+        )
 
 
 def verify(

@@ -32,6 +32,7 @@ KIND_DEFAULTS: dict[Kind, dict[str, Selector]] = {
         "providers": Selector(roles=["peer_supporter"]),
     },
     Kind.PEER: {"seekers": Selector(roles=["peer"]), "providers": Selector()},
+    Kind.CIRCLE: {"seekers": Selector(roles=["circle"]), "providers": Selector()},
 }
 
 

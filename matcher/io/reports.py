@@ -60,6 +60,8 @@ ASSIGN_FILES = (
     "unmatched.csv",
     "pairs.csv",
     "candidates.csv",
+    "groups.csv",
+    "group-reasons.csv",
     "summary.json",
     "review.xlsx",
 )
@@ -350,6 +352,10 @@ def count_by_reason(rejects: pa.Table) -> dict[str, int]:
 
 ASSIGNMENT_COLUMNS = ("program", "seeker_id", "provider_id", "score")
 UNMATCHED_COLUMNS = ("program", "seeker_id", "reason")
+GROUP_COLUMNS = ("program", "period", "round", "group", "member_id")
+"""``groups.csv`` (circles and rounds; partner-facing: no reasons)."""
+GROUP_REASON_COLUMNS = ("program", "period", "round", "group", "size", "score", "why")
+"""``group-reasons.csv``: why each group, for HR."""
 
 
 @contextmanager
@@ -372,10 +378,11 @@ def write_assignments(
     pseudonymizer: Pseudonymizer | None = None,
     excel: bool = False,
 ) -> list[str]:
-    """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json,
-    review.xlsx (the workbook HR opens: :mod:`matcher.io.workbook`) and, with ``explain``,
-    candidates.csv, all atomically (``excel``: the CSV files start with a UTF-8 byte order
-    mark). Returns the file names.
+    """Write assignments.csv, unmatched.csv, pairs.csv (partner-facing), summary.json, for
+    circles and rounds groups.csv (partner-facing) and group-reasons.csv, review.xlsx (the
+    workbook HR opens: :mod:`matcher.io.workbook`) and, with ``explain``, candidates.csv, all
+    atomically (``excel``: the CSV files start with a UTF-8 byte order mark). Returns the
+    file names.
 
     ``out_dir`` may be a folder already staged by :func:`matcher.io.write.published_folder`:
     the files are then written into it and published when the caller's block ends."""
@@ -412,6 +419,17 @@ def write_assignments(
             ),
         )
         out.write_csv("pairs.csv", *_partner_rows(results, with_names, rename))
+        if any(result.groups for result in results):
+            out.write_csv("groups.csv", *_group_rows(results, with_names, rename))
+            out.write_csv(
+                "group-reasons.csv",
+                GROUP_REASON_COLUMNS,
+                (
+                    [g.program, g.period, g.round, g.group, len(g.members), g.score, scrub(g.why)]
+                    for result in results
+                    for g in result.groups
+                ),
+            )
         if explain:
             out.write_table("candidates.csv", _candidates_table(results, rename))
         out.write_json("summary.json", public_summary(summary, results, pseudonymizer))
@@ -447,6 +465,31 @@ def _partner_rows(
                 seeker, provider = people[row.seeker_id], people[row.provider_id]
                 line += [seeker.name, seeker.email, provider.name, provider.email]
             rows.append(line)
+    return header, rows
+
+
+def _group_rows(
+    results: list[ProgramResult], with_names: bool, rename: Callable[[str], str]
+) -> tuple[tuple[str, ...], list[list[object]]]:
+    """Who is in which group of which round: never why."""
+    header: tuple[str, ...] = GROUP_COLUMNS
+    if with_names:
+        header += ("member_name", "member_email")
+    rows: list[list[object]] = []
+    for result in results:
+        people = {e.id: e for e in result.problem.pop.org.employees}
+        for group in result.groups:
+            for member in group.members:
+                line: list[object] = [
+                    group.program,
+                    group.period,
+                    group.round,
+                    group.group,
+                    rename(member),
+                ]
+                if with_names:
+                    line += [people[member].name, people[member].email]
+                rows.append(line)
     return header, rows
 
 

@@ -300,6 +300,7 @@ def store_and_write(
     """
     summary = {**summary, "programs": {}}
     recorded: list[str] = []
+    written_names: list[str] = []
     try:
         with published_folder(out_dir, ours=OUTPUT_FILES) as staged:
             with history.transaction() as db:
@@ -313,6 +314,7 @@ def store_and_write(
                         period=result.spec.period,
                         status=result.solution.status,
                         pairs=[(a.seeker_id, a.provider_id, a.score) for a in result.assignments],
+                        rounds=result.pair_rounds,
                         objective=result.solution.objective,
                         bound=result.solution.bound,
                         gap=result.solution.gap,
@@ -328,7 +330,7 @@ def store_and_write(
                         detail=derivation,
                     )
                     summary["programs"][result.spec.name] = {"run_id": run_id, **result.summary}
-                write_assignments(
+                written_names = write_assignments(
                     results,
                     staged,
                     summary,
@@ -347,10 +349,12 @@ def store_and_write(
             f"could not be written to {out_dir} ({exc}); run matcher assign again, or export "
             f"the pairs with: matcher history export --run RUN --out FILE --db {history.path}"
         ) from exc
-    if not explain:
-        # a folder shared with the user's files is written file by file: a candidates.csv of
-        # an earlier --explain run would otherwise stay beside this run's outputs
-        stale = Path(out_dir) / "candidates.csv"
-        if stale.is_file() and not Path(out_dir).is_symlink():
+    # a folder shared with the user's files is written file by file: a candidates.csv of an
+    # earlier --explain run, or the groups of an earlier circle run, would otherwise stay
+    # beside this run's outputs
+    written = set(written_names)
+    for name in ("candidates.csv", "groups.csv", "group-reasons.csv"):
+        stale = Path(out_dir) / name
+        if name not in written and stale.is_file() and not Path(out_dir).is_symlink():
             stale.unlink()
     return summary

@@ -178,6 +178,30 @@ def test_a_rejected_proposal_is_kept_and_never_committable(tmp_path: Path) -> No
         assert store.run_record("m@2026Q4#2")["summary"]["coverage"] == 0.667
 
 
+def test_an_old_database_gains_the_round_of_each_pair(tmp_path: Path) -> None:
+    """Migration 5: pairs gain ``round``; older pairs have none, a plan's pairs their round."""
+    path = tmp_path / "old.db"
+    schema_1_database(path)
+    History(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert db.execute("SELECT round FROM pairs").fetchall() == [(None,)]
+    with History(path) as store, store.transaction() as db:
+        store.add_run(
+            db,
+            run_id="c@2026Q4#1",
+            program="c",
+            kind="circle",
+            period="2026Q4",
+            status="optimal",
+            pairs=[("A", "B", 1.0), ("A", "C", 1.0)],
+            rounds=[1, 2],
+        )
+    with sqlite3.connect(path) as db:
+        found = db.execute("SELECT seeker_id, provider_id, round FROM pairs WHERE program = 'c'")
+        assert found.fetchall() == [("A", "B", 1), ("A", "C", 2)]
+
+
 def test_import_beside_a_committed_run_is_refused(tmp_path: Path) -> None:
     """Regression: history import stored rows of a program and period that already had a
     committed run, booking people twice."""

@@ -17,9 +17,11 @@ Modules:
 * :mod:`~matcher.assignment.checks.pair_rules`: the rules about one pair.
 * :mod:`~matcher.assignment.checks.two_sided` and :mod:`~matcher.assignment.checks.peer`:
   membership, loads and listed pairs of seeker–provider and peer programs.
+* :mod:`~matcher.assignment.checks.groups`: :func:`check_groups`, circles and rounds.
 * :mod:`~matcher.assignment.checks.verify`: :func:`check_assignment`, all of it.
 """
 
+from matcher.assignment.checks.groups import check_groups, met_before
 from matcher.assignment.checks.pair_rules import working_overlap_hours
 from matcher.assignment.checks.selection import DEFAULT_SELECTORS, capacities, select
 from matcher.assignment.checks.verify import check_assignment
@@ -33,6 +35,8 @@ __all__ = [
     "Violation",
     "capacities",
     "check_assignment",
+    "check_groups",
+    "met_before",
     "select",
     "working_overlap_hours",
 ]

@@ -38,6 +38,7 @@ DEFAULT_SELECTORS: dict[Kind, dict[str, Selector]] = {
         "providers": Selector(roles=["peer_supporter"]),
     },
     Kind.PEER: {"seekers": Selector(roles=["peer"]), "providers": Selector(roles=["peer"])},
+    Kind.CIRCLE: {"seekers": Selector(roles=["circle"]), "providers": Selector()},
 }
 """What an empty top-level selector means, per kind and side."""
 

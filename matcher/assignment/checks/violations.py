@@ -34,6 +34,13 @@ RULES: frozenset[str] = frozenset(
         "max_level_gap",
         "min_overlap_hours",
         "no_repeat_periods",
+        # circles and rounds
+        "round",
+        "group_size",
+        "max_same_team_per_group",
+        "min_per_group",
+        "max_per_group",
+        "no_repeat_pairs",
     }
 )
 """Every rule a :class:`Violation` can name, besides ``same_<column>`` for extra columns."""

@@ -27,6 +27,7 @@ import numpy as np
 
 from matcher.assignment.compile import MatchingProblem
 from matcher.assignment.programs import Kind
+from matcher.assignment.solve.circle import solve_groups
 from matcher.assignment.solve.common import (
     FLOW_SCALE,
     SAT_SCALE,
@@ -56,6 +57,7 @@ __all__ = [
     "quick_conflicts",
     "solve",
     "solve_flow",
+    "solve_groups",
 ]
 
 

@@ -60,6 +60,11 @@ class Solution:
     notes: list[str] = field(default_factory=list)
     potentials: FlowPotentials | None = None
     """For a flow solution: the node potentials that certify it (see :mod:`matcher.assignment.certificate`)."""
+    groups: list[list[list[int]]] | None = None
+    """Circles and rounds: per round, the groups as sorted member positions (``pairs`` then
+    holds every pair that met in a group, round after round)."""
+    new_connections: int = 0
+    """Circles and rounds: distinct pairs that met and had not met before."""
 
 
 def relative_gap(objective: float, bound: float) -> float:
