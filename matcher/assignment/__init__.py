@@ -25,6 +25,7 @@ __all__ = [
     "edits",
     "explain",
     "fixed_pairs",
+    "groups",
     "population",
     "programs",
     "repeats",
