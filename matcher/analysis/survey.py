@@ -17,6 +17,7 @@ Everything is arrays in org order; nothing is read or written here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -90,27 +91,27 @@ class Survey:
             submitted=np.full(n, np.datetime64("NaT"), "datetime64[D]"),
         )
 
-    @property
+    @functools.cached_property
     def names(self) -> np.ndarray:
         """How many people each person named."""
         return np.asarray(self.nominations.getnnz(axis=1), np.int64)
 
-    @property
+    @functools.cached_property
     def named_by(self) -> np.ndarray:
         """How many respondents named each person."""
         return np.asarray(self.nominations.getnnz(axis=0), np.int64)
 
-    @property
+    @functools.cached_property
     def says_no_one(self) -> np.ndarray:
         """Respondents who name nobody and do not say yes: they have no one to turn to."""
         return self.responded & (self.names == 0) & (self.has_someone != YES)
 
-    @property
+    @functools.cached_property
     def says_someone(self) -> np.ndarray:
         """Respondents who say yes or name someone."""
         return self.responded & ~self.says_no_one
 
-    @property
+    @functools.cached_property
     def mutual(self) -> sp.csr_matrix:
         """Symmetric: the two named each other."""
         nominated = self.nominations.astype(bool)
