@@ -415,12 +415,8 @@ def read_hris(path: Path, mapping: Mapping) -> HrisResult:
     converters = {f: _Converter(mapping, f) for f in order}
     problems = ProblemCollector()
     rows: list[list[str]] = []
-    first_row = sheet.rows[index][0] + 1
-    expected_row = first_row
+    numbers: list[int] = []  # each record's row in the report, for the validation below
     for number, cells in sheet.rows[index + 1 :]:
-        while expected_row < number:  # keep row numbers aligned for the validation below
-            rows.append([""] * len(order))
-            expected_row += 1
         record = []
         for field in order:
             column = where[field]
@@ -429,13 +425,13 @@ def read_hris(path: Path, mapping: Mapping) -> HrisResult:
                 problems.add(file, number, mapping.columns[field], f"{problem} ({field})")
             record.append(value)
         rows.append(record)
-        expected_row = number + 1
+        numbers.append(number)
     problems.raise_if_any()
     table = pa.table(
         {f: pa.array([r[i] or None for r in rows], pa.string()) for i, f in enumerate(order)}
     )
     try:
-        parse_employees(table, file, first_row)
+        parse_employees(table, file, numbers)
     except DataError as exc:
         raise _relabel(exc, mapping) from exc
     kept = [r for r in rows if any(r)]
