@@ -21,6 +21,19 @@ DEFAULT_CHANNEL_WEIGHTS: dict[Channel, float] = {
 }
 
 
+DATA_CHECK_FIELDS = frozenset(
+    {
+        "min_share_with_interactions",
+        "min_channels",
+        "min_window_coverage",
+        "interactions_per_week",
+        "max_one_way_share",
+    }
+)
+"""The thresholds of the data checks (:mod:`matcher.analysis.sufficiency`): they judge the
+interactions and change no flag, tie or metric."""
+
+
 class AnalysisConfig(BaseModel):
     """Parameters of tie strength, strong ties and the isolation flags.
 
