@@ -21,6 +21,19 @@ DEFAULT_CHANNEL_WEIGHTS: dict[Channel, float] = {
 }
 
 
+DATA_CHECK_FIELDS = frozenset(
+    {
+        "min_share_with_interactions",
+        "min_channels",
+        "min_window_coverage",
+        "interactions_per_week",
+        "max_one_way_share",
+    }
+)
+"""The thresholds of the data checks (:mod:`matcher.analysis.sufficiency`): they judge the
+interactions and change no flag, tie or metric."""
+
+
 class AnalysisConfig(BaseModel):
     """Parameters of tie strength, strong ties and the isolation flags.
 
@@ -92,6 +105,48 @@ class AnalysisConfig(BaseModel):
     )
     community_resolution: float = Field(1.0, gt=0)
     seed: int = Field(0, description="Seed of community detection and betweenness sampling.")
+    min_share_with_interactions: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Data check: at least this share of people take part in an interaction in "
+        "the window; below it, people without data would be flagged isolated.",
+    )
+    min_channels: int = Field(
+        2,
+        ge=0,
+        description="Data check: at least this many channels (chat, meeting …) in the window; "
+        "from one channel alone, people who connect on another look isolated.",
+    )
+    min_window_coverage: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Data check: the interactions span at least this share of the window's "
+        "days (first to last interaction in it).",
+    )
+    interactions_per_week: tuple[float, float] = Field(
+        (1.0, 1000.0),
+        description="Data check: the plausible range of the median person's interaction rows "
+        "per week (over the days the interactions span); below it the export is thin, above "
+        "it rows are likely repeated or sent by bots.",
+    )
+    max_one_way_share: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Data check: at most this share of the pairs in contact are one-way (one "
+        "wrote, the other never answered nor met them), as when only public channels were "
+        "exported: then almost nobody has a reciprocated tie.",
+    )
+
+    @field_validator("interactions_per_week")
+    @classmethod
+    def _ordered_range(cls, bounds: tuple[float, float]) -> tuple[float, float]:
+        low, high = bounds
+        if not 0 <= low <= high:
+            raise ValueError(f"expected 0 <= low <= high, found [{low}, {high}]")
+        return bounds
 
     @field_validator("channel_weights")
     @classmethod

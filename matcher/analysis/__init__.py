@@ -5,7 +5,8 @@ No files and no solver: :mod:`~matcher.analysis.graph` builds the graph from int
 tested against it), :mod:`~matcher.analysis.isolation` flags isolated and peripheral people
 and overloaded connectors (the closed set of :mod:`~matcher.analysis.flags`), each with
 plain-words reasons (:mod:`~matcher.analysis.reasons`), :mod:`~matcher.analysis.teams` finds
-siloed teams, and :mod:`~matcher.analysis.survey` hears what people say in a pulse survey.
+siloed teams, :mod:`~matcher.analysis.survey` hears what people say in a pulse survey, and
+:mod:`~matcher.analysis.sufficiency` judges whether the interactions can carry flags at all.
 """
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "measures",
     "metrics",
     "reasons",
+    "sufficiency",
     "survey",
     "teams",
 ]  # the stage's modules

@@ -112,29 +112,72 @@ class Block:
     top: np.ndarray
 
 
-def _check_columns(spec: ProgramSpec, pop: Population) -> None:
-    """A rule that needs a column the data lacks is an error naming both."""
+_RULE_COLUMNS = {
+    "same_team": "team",
+    "same_department": "department",
+    "same_location": "location",
+    "same_manager": "manager_id",
+    "reporting_line": "manager_id",
+    "shared_language": "languages",
+}
+
+
+def missing_columns(spec: ProgramSpec, pop: Population) -> list[str]:
+    """Every employee column the program's rules and capacity need and the data lacks, each
+    named with what needs it (empty when nothing is missing).
+
+    >>> from matcher.analysis.isolation import analyze
+    >>> from matcher.assignment.population import population
+    >>> from matcher.model import Employee, Org
+    >>> org = Org([Employee(id="A", roles="mentee"), Employee(id="B", roles="mentor")])
+    >>> spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4",
+    ...     "rules": {"same_office": "required", "min_level_gap": 1},
+    ...     "capacity": {"column": "seats"}})
+    >>> for line in missing_columns(spec, population(org, analyze(org))):
+    ...     print(line)
+    program 'm': rule min_level_gap needs the employee column 'level', which the data lacks
+    program 'm': rule same_office needs the employee column 'office', which the data lacks
+    program 'm': capacity.column 'seats' is not a column of the employees file
+    """
     org = pop.org
-    needs: list[tuple[str, str, bool]] = [
-        ("min_level_gap", "level", spec.rules.min_level_gap is not None),
-        ("max_level_gap", "level", spec.rules.max_level_gap is not None),
-        ("min_overlap_hours", "timezone", False),
-        ("max_same_team_per_provider", "team", spec.rules.max_same_team_per_provider is not None),
-    ]
-    for yes_no in yes_no_rules(spec, pop):
-        needs.append((yes_no.name, yes_no.column, True))
+    needs: list[tuple[str, str]] = []
+    if spec.rules.min_level_gap is not None:
+        needs.append(("min_level_gap", "level"))
+    if spec.rules.max_level_gap is not None:
+        needs.append(("max_level_gap", "level"))
+    if spec.rules.max_same_team_per_provider is not None:
+        needs.append(("max_same_team_per_provider", "team"))
+    for name, mode in spec.rules.yes_no_rules().items():
+        if mode is not Mode.IGNORED:
+            needs.append((name, _RULE_COLUMNS.get(name, name.removeprefix("same_"))))
     present = {
         "level": any(e.level is not None for e in org.employees),
         "team": any(e.team for e in org.employees),
         "department": any(e.department for e in org.employees),
         "location": any(e.location for e in org.employees),
         "languages": any(e.languages for e in org.employees),
+        "manager_id": True,
     }
-    for rule, column, needed in needs:
-        if needed and not present.get(column, True):
-            raise ConfigError(
-                f"program {spec.name!r}: rule {rule} needs the employee column {column!r}, which the data lacks"
-            )
+    missing = [
+        f"program {spec.name!r}: rule {rule} needs the employee column {column!r}, which the "
+        "data lacks"
+        for rule, column in needs
+        if not present.get(column, column in pop.attributes)
+    ]
+    column = spec.capacity.column
+    if column is not None and column not in pop.attributes:
+        missing.append(
+            f"program {spec.name!r}: capacity.column {column!r} is not a column of the "
+            "employees file"
+        )
+    return missing
+
+
+def _check_columns(spec: ProgramSpec, pop: Population) -> None:
+    """A rule that needs a column the data lacks is an error naming both (all of them)."""
+    missing = missing_columns(spec, pop)
+    if missing:
+        raise ConfigError("\n".join(missing))
 
 
 def _block_conditions(

@@ -3,7 +3,7 @@
 One module per command (:mod:`~matcher.cli.generate`, :mod:`~matcher.cli.analyze`,
 :mod:`~matcher.cli.assign`, :mod:`~matcher.cli.simulate`, :mod:`~matcher.cli.history`,
 :mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`, :mod:`~matcher.cli.evaluate`,
-:mod:`~matcher.cli.review`). Errors the user can fix (bad
+:mod:`~matcher.cli.review`, :mod:`~matcher.cli.introduce`). Errors the user can fix (bad
 data, bad configuration) exit with code 1 and a message, never a traceback; bad usage exits
 with 2.
 """
@@ -22,6 +22,7 @@ from matcher.cli import evaluate as evaluate_command
 from matcher.cli import generate as generate_command
 from matcher.cli import history as history_command
 from matcher.cli import ingest as ingest_command
+from matcher.cli import introduce as introduce_command
 from matcher.cli import review as review_command
 from matcher.cli import simulate as simulate_command
 from matcher.cli import validate as validate_command
@@ -79,6 +80,7 @@ for command in (
     validate_command.validate,
     ingest_command.ingest,
     review_command.review,
+    introduce_command.introduce,
 ):
     main.add_command(command)
 

@@ -56,6 +56,13 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     required=True,
     help="Folder to write the analysis to.",
 )
+@click.option(
+    "--strict-data",
+    is_flag=True,
+    help="Refuse (exit 1, nothing written) when the interactions are too thin to flag anyone "
+    "on (few people in them, one channel, a short span, contact mostly one-way), instead of "
+    "warning.",
+)
 @pseudonym_options
 @common_options
 def analyze(
@@ -66,6 +73,7 @@ def analyze(
     config_path: Path | None,
     seed: int | None,
     out_dir: Path,
+    strict_data: bool,
     pseudonymize: bool,
     key_file: Path | None,
     quiet: bool,
@@ -83,6 +91,7 @@ def analyze(
         survey=survey_path,
         seed=seed,
         pseudonymizer=make_pseudonymizer(pseudonymize, key_file),
+        strict_data=strict_data,
         reporter=Console(quiet),
     )
     summary = outcome.analysis.summary

@@ -22,10 +22,13 @@ from matcher.cli.options import common_options, echo
 def validate(
     files: tuple[Path, ...], employees_path: Path | None, quiet: bool, as_json: bool
 ) -> None:
-    """Check input files and program files without solving.
+    """Check input files, program files and mapping files without solving.
 
-    Files are recognised by their columns: an employees file has ``id``, an interactions file
-    has ``source`` and ``target`` (checked against ``--employees`` when given).
+    Data files are recognised by their columns: an employees file has ``id``, an interactions
+    file has ``source`` and ``target`` (checked against ``--employees`` when given). A TOML
+    file is a program file (checked as ``assign`` reads it: its [data] files, every column its
+    rules need, every program compiled), an HRIS mapping (a [columns] table) or a survey
+    mapping (a [survey] table), checked as ``ingest --mapping`` reads it.
     """
     from matcher.workflows.validate import validate_files
 
@@ -33,4 +36,12 @@ def validate(
     if as_json:
         click.echo(json.dumps(results))
     for line in results["files"]:
-        echo(f"{line['file']}: ok ({line['kind']}, {line['rows']:,} rows)", quiet)
+        if "programs" in line:
+            detail = f", {line['programs']:,} program(s)"
+        elif "rows" in line:
+            detail = f", {line['rows']:,} rows"
+        elif "fields" in line:
+            detail = f", {line['fields']:,} fields"
+        else:
+            detail = ""
+        echo(f"{line['file']}: ok ({line['kind']}{detail})", quiet)

@@ -105,7 +105,10 @@ class Mapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    columns: dict[str, str] = Field(description="our field = their header; needs id")
+    columns: dict[str, str | dict[str, str]] = Field(
+        description="our field = their header; needs id. roles may instead be a table of "
+        'role = "their opt-in header": a yes cell (yes, y, true, 1, x) gives the role'
+    )
     optional: list[str] = Field(
         default_factory=list, description="fields whose column may be absent"
     )
@@ -123,7 +126,19 @@ class Mapping(BaseModel):
             raise ValueError("the mapping must name the column of 'id'")
         for name, header in value.items():
             _field_name(name)
-            if not header.strip():
+            if isinstance(header, dict):
+                if name != "roles":
+                    raise ValueError(
+                        f"{name!r}: only roles may combine several columns (role = header)"
+                    )
+                if not header:
+                    raise ValueError("roles: name at least one role = header")
+                for role, role_header in header.items():
+                    if not role.strip() or ";" in role:
+                        raise ValueError(f"roles: {role!r} is not a role name")
+                    if not role_header.strip():
+                        raise ValueError(f"the header of role {role!r} is empty")
+            elif not header.strip():
                 raise ValueError(f"the header of {name!r} is empty")
         return value
 
@@ -148,7 +163,35 @@ class Mapping(BaseModel):
                     raise ValueError(f"{table}: {name!r} is not a field of [columns]")
         if "id" in self.optional:
             raise ValueError("optional: 'id' cannot be optional")
+        if self.role_columns:
+            for table in ("dates", "lists", "values", "extract"):
+                if "roles" in getattr(self, table):
+                    raise ValueError(
+                        f"{table}: roles reads yes/no opt-in columns here; leave it out"
+                    )
         return self
+
+    @property
+    def role_columns(self) -> dict[str, str]:
+        """Role → their opt-in header, when ``roles`` combines several columns."""
+        roles = self.columns.get("roles")
+        return dict(roles) if isinstance(roles, dict) else {}
+
+    def headers(self) -> dict[str, str]:
+        """Their header of each column to find, by key: our field, or ``roles:ROLE`` for each
+        opt-in column combined into ``roles``."""
+        found: dict[str, str] = {}
+        for field, header in self.columns.items():
+            if isinstance(header, dict):
+                found.update({f"{field}:{role}": h for role, h in header.items()})
+            else:
+                found[field] = header
+        return found
+
+    def header_of(self, field: str) -> str:
+        """Their header(s) of one of our fields, as problems name it."""
+        header = self.columns[field]
+        return ", ".join(header.values()) if isinstance(header, dict) else header
 
     def date_formats(self, name: str) -> list[str]:
         formats = self.dates.get(name, [])
@@ -263,7 +306,8 @@ def find_header(sheet: Sheet, mapping: Mapping, file: str) -> tuple[int, dict[st
     label merged down over two rows, or a group label above, is read as a spreadsheet shows
     it. The header row is the first row where the most mapped headers are found.
     """
-    wanted = {field: _label(header) for field, header in mapping.columns.items()}
+    headers = mapping.headers()
+    wanted = {key: _label(header) for key, header in headers.items()}
     labels: list[str] = []
     best: tuple[int, int, list[str]] = (-1, -1, [])
     last = len(sheet.rows) if mapping.header_row else min(len(sheet.rows), HEADER_SEARCH_ROWS)
@@ -296,16 +340,16 @@ def find_header(sheet: Sheet, mapping: Mapping, file: str) -> tuple[int, dict[st
             problems.add(
                 file,
                 header_row,
-                mapping.columns[field],
+                headers[field],
                 f"the header appears in {len(columns)} columns; rename one in the report",
             )
         elif columns:
             where[field] = columns[0]
-        elif field not in mapping.optional:
+        elif field.split(":")[0] not in mapping.optional:
             problems.add(
                 file,
                 header_row,
-                mapping.columns[field],
+                headers[field],
                 f"column for {field!r} not found (headers: {shown}); fix the mapping or list the field under optional",
             )
     problems.raise_if_any()
@@ -351,7 +395,7 @@ class _Converter:
 
     def __init__(self, mapping: Mapping, field: str) -> None:
         self.field = field
-        self.header = mapping.columns[field]
+        self.header = mapping.header_of(field)
         pattern = mapping.extract.get(field)
         self.pattern = re.compile(pattern) if pattern else None
         values = mapping.values.get(field, {})
@@ -388,6 +432,33 @@ class _Converter:
         return text, None
 
 
+YES = frozenset({"yes", "y", "true", "1", "x", "✓", "✔"})
+NO = frozenset({"", "no", "n", "false", "0"})
+
+
+def _roles(
+    cells: list[Any], columns: dict[str, int], mapping: Mapping
+) -> tuple[str, list[tuple[str, str]]]:
+    """``roles`` from opt-in columns (role → column): the roles whose cell says yes, and
+    ``(header, problem)`` for each cell that is neither yes nor blank/no."""
+    roles: list[str] = []
+    problems: list[tuple[str, str]] = []
+    for role, column in columns.items():
+        cell = cells[column] if column < len(cells) else None
+        answer = _text(cell).casefold()
+        if answer in YES:
+            roles.append(role)
+        elif answer not in NO:
+            problems.append(
+                (
+                    mapping.role_columns[role],
+                    f"expected yes or no (yes, y, true, 1, x; blank is no), found {cell!r} "
+                    f"(roles: {role})",
+                )
+            )
+    return ";".join(roles), problems
+
+
 @dataclass(frozen=True)
 class HrisResult:
     """The employees read from a report: our columns, their rows, and the source's labels."""
@@ -410,37 +481,42 @@ def read_hris(path: Path, mapping: Mapping) -> HrisResult:
     file = str(path)
     sheet = read_sheet(path, mapping.sheet)
     index, where = find_header(sheet, mapping, file)
-    fields = [f for f in mapping.columns if f in where]
+    role_columns = {
+        role: where[f"roles:{role}"] for role in mapping.role_columns if f"roles:{role}" in where
+    }
+    fields = [f for f in mapping.columns if f in where or (f == "roles" and role_columns)]
     order = [f for f in FIELD_ORDER if f in fields] + [f for f in fields if f not in FIELD_ORDER]
-    converters = {f: _Converter(mapping, f) for f in order}
+    converters = {f: _Converter(mapping, f) for f in order if f in where}
     problems = ProblemCollector()
     rows: list[list[str]] = []
-    first_row = sheet.rows[index][0] + 1
-    expected_row = first_row
+    numbers: list[int] = []  # each record's row in the report, for the validation below
     for number, cells in sheet.rows[index + 1 :]:
-        while expected_row < number:  # keep row numbers aligned for the validation below
-            rows.append([""] * len(order))
-            expected_row += 1
         record = []
         for field in order:
+            if field not in converters:  # roles from opt-in columns
+                value, found = _roles(cells, role_columns, mapping)
+                for header, message in found:
+                    problems.add(file, number, header, message)
+                record.append(value)
+                continue
             column = where[field]
             value, problem = converters[field](cells[column] if column < len(cells) else None)
             if problem is not None:
-                problems.add(file, number, mapping.columns[field], f"{problem} ({field})")
+                problems.add(file, number, mapping.header_of(field), f"{problem} ({field})")
             record.append(value)
         rows.append(record)
-        expected_row = number + 1
+        numbers.append(number)
     problems.raise_if_any()
     table = pa.table(
         {f: pa.array([r[i] or None for r in rows], pa.string()) for i, f in enumerate(order)}
     )
     try:
-        parse_employees(table, file, first_row)
+        parse_employees(table, file, numbers)
     except DataError as exc:
         raise _relabel(exc, mapping) from exc
     kept = [r for r in rows if any(r)]
     return HrisResult(
-        tuple(order), kept, sheet.rows[index][0], {f: mapping.columns[f] for f in order}
+        tuple(order), kept, sheet.rows[index][0], {f: mapping.header_of(f) for f in order}
     )
 
 
@@ -459,7 +535,7 @@ def _relabel(error: DataError, mapping: Mapping) -> DataError:
             Problem(
                 problem.file,
                 problem.row,
-                mapping.columns[field],
+                mapping.header_of(field),
                 f"{problem.message} ({field}){hint}",
             )
         )

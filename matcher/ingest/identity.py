@@ -73,7 +73,7 @@ def load_aliases(path: str | Path, employee_ids: Iterable[str]) -> Aliases:
         Naming file, row and column for a blank alias, a row with both or neither target, an
         id that is not an employee, or an alias listed twice.
     """
-    table, first_row = read_table(path, ("alias",))
+    table, rows = read_table(path, ("alias",))
     file = str(path)
     names = set(table.column_names)
     if not names & {"email", "id"}:
@@ -86,8 +86,7 @@ def load_aliases(path: str | Path, employee_ids: Iterable[str]) -> Aliases:
     emails: dict[str, str] = {}
     domains: dict[str, str] = {}
     first_seen: dict[str, int] = {}
-    for offset, row in enumerate(table.to_pylist()):
-        number = first_row + offset
+    for number, row in zip(rows.tolist(), table.to_pylist(), strict=True):
         alias = normalise_email(row.get("alias") or "")
         email = normalise_email(row.get("email") or "")
         identity = (row.get("id") or "").strip()

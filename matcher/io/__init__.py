@@ -1,7 +1,8 @@
 """Files in and out: the contract's tables into models (``load``, ``survey``, ``programs``,
 ``scenarios``, ``configs``), models into the contract's outputs (``reports``, ``public``,
 ``simreport``, ``simanswer``, ``scorecard``, ``scorehtml``, ``scoreanswer``; ``calibration``
-reads an evaluation back for the simulation), and the machinery under both (``tables``, ``write``).
+reads an evaluation back for the simulation), ``messages`` writes introductions (e-mails, Slack JSON, invites), and the machinery under both
+(``tables``, ``write``).
 
 Nothing here orchestrates a command: that is :mod:`matcher.workflows`.
 """
@@ -10,6 +11,7 @@ __all__ = [
     "calibration",
     "configs",
     "load",
+    "messages",
     "programs",
     "public",
     "reports",

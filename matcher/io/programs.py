@@ -6,6 +6,7 @@ from pathlib import Path
 
 from matcher.analysis.isolation import AnalysisView
 from matcher.assignment.programs import ProgramFile
+from matcher.config import DATA_CHECK_FIELDS
 from matcher.errors import ConfigError
 from matcher.io.configs import read_toml, validate_model
 from matcher.io.load import file_sha256
@@ -47,7 +48,8 @@ def check_saved_analysis(
     """A saved analysis (``assign --analysis``) must agree with the program file's
     ``[data] as_of`` and its ``[analysis]`` table, where the file has them.
 
-    The seed is not compared: it only picks the sampled pivots and Louvain's order.
+    The seed is not compared: it only picks the sampled pivots and Louvain's order; nor are
+    the data checks' thresholds, which change no flag.
     """
     if parsed.data.as_of is not None and parsed.data.as_of != view.as_of.date():
         raise ConfigError(
@@ -66,7 +68,8 @@ def check_saved_analysis(
     if "analysis" not in parsed.model_fields_set:
         return
     wanted = parsed.analysis.model_dump(mode="json")
-    differ = sorted(k for k in wanted if k != "seed" and wanted[k] != view.config.get(k))
+    ignored = {"seed", *DATA_CHECK_FIELDS}
+    differ = sorted(k for k in wanted if k not in ignored and wanted[k] != view.config.get(k))
     if differ:
         raise ConfigError(
             f"{program_file}: the [analysis] table differs from the settings of the analysis in "

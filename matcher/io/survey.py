@@ -94,11 +94,11 @@ def load_survey(path: str | Path, org: Org) -> tuple[Survey, SurveyLoad]:
     >>> survey.says_no_one.tolist(), bool(survey.mutual[0, 1]), load.unknown_nominees
     ([False, False, True], True, 1)
     """
-    table, first_row = read_table(path, SURVEY_COLUMNS)
+    table, rows = read_table(path, SURVEY_COLUMNS)
     reader = _Reader(org, SurveyLoad(file=str(path), rows=table.num_rows))
     columns = {name: table.column(name).to_pylist() for name in SURVEY_COLUMNS}
-    for offset in range(table.num_rows):
-        reader.add(first_row + offset, *(columns[name][offset] for name in SURVEY_COLUMNS))
+    for offset, number in enumerate(rows.tolist()):
+        reader.add(number, *(columns[name][offset] for name in SURVEY_COLUMNS))
     reader.problems.raise_if_any()
     return reader.survey(), reader.load
 

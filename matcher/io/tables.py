@@ -1,8 +1,10 @@
 """Reading tabular files (CSV, JSON, JSON Lines, Parquet, XLSX) as batches of string columns.
 
 Every reader yields ``pyarrow.RecordBatch`` objects whose columns are strings (Parquet
-timestamps are kept as timestamps), together with the spreadsheet row number of each batch's
-first record, so that validation can name file, row and column. Large files are streamed.
+timestamps are kept as timestamps), together with the row number of each record as a
+spreadsheet shows it, so that validation can name file, row and column. Blank rows (every cell
+empty) are left out of the records but keep their place in the numbering: a problem on the
+record after a blank row 3 is reported on row 4. Large files are streamed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -35,10 +38,27 @@ BLOCK_SIZE = 4 << 20
 
 @dataclass(frozen=True)
 class Batch:
-    """A batch of records; ``first_row`` is the row number of its first record."""
+    """A batch of records; ``rows[i]`` is the row number of record ``i`` (header = row 1)."""
 
     data: pa.RecordBatch
-    first_row: int
+    rows: np.ndarray
+
+    @classmethod
+    def numbered_from(cls, data: pa.RecordBatch, first_row: int) -> Batch:
+        """A batch whose records sit on consecutive rows from ``first_row``."""
+        return cls(data, np.arange(first_row, first_row + data.num_rows, dtype=np.int64))
+
+
+def _without_blank_records(data: pa.RecordBatch, first_row: int) -> Batch:
+    """The batch's records that have a value, numbered as consecutive rows from ``first_row``
+    with the blank ones (every cell empty) counted but left out."""
+    if data.num_columns == 0 or min(c.null_count for c in data.columns) == 0:
+        return Batch.numbered_from(data, first_row)  # some column is never empty: no blank row
+    blank = np.ones(data.num_rows, dtype=bool)
+    for column in data.columns:
+        blank &= column.is_null().to_numpy(zero_copy_only=False)
+    kept = np.flatnonzero(~blank)
+    return Batch(data.take(pa.array(kept)), first_row + kept.astype(np.int64))
 
 
 def _fail(path: Path, message: str, row: int | None = None, column: str | None = None) -> DataError:
@@ -151,7 +171,10 @@ def _iter_csv(
     read_options = pcsv.ReadOptions(
         column_names=names, skip_rows=1, block_size=block_size, use_threads=True
     )
-    parse_options = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=newlines_in_values)
+    # blank lines are read as records (all null) so that each record's number is its row
+    parse_options = pcsv.ParseOptions(
+        delimiter=delimiter, newlines_in_values=newlines_in_values, ignore_empty_lines=False
+    )
     convert_options = pcsv.ConvertOptions(
         column_types={n: pa.string() for n in names},
         strings_can_be_null=True,
@@ -167,7 +190,7 @@ def _iter_csv(
         )
         next_row = 2
         for record_batch in reader:
-            yield Batch(record_batch, next_row)
+            yield _without_blank_records(record_batch, next_row)
             next_row += record_batch.num_rows
     except pa.ArrowInvalid as exc:
         text = str(exc)
@@ -226,11 +249,15 @@ def _strings(table: pa.Table | pa.RecordBatch, path: Path) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, names=names)
 
 
-def _iter_table(path: Path, table: pa.Table, required: tuple[str, ...]) -> Iterator[Batch]:
+def _iter_table(
+    path: Path, table: pa.Table, required: tuple[str, ...], rows: np.ndarray | None = None
+) -> Iterator[Batch]:
+    """One batch of a whole table; ``rows`` numbers its records (default: from row 2 on)."""
     if table.num_rows == 0:
         raise _fail(path, "the file has no records")
     _check_columns(path, _normalise_names(table.column_names), required)
-    yield Batch(_strings(table, path), 2)
+    data = _strings(table, path)
+    yield Batch.numbered_from(data, 2) if rows is None else Batch(data, rows)
 
 
 def _read_json_array(path: Path) -> pa.Table:
@@ -309,7 +336,7 @@ def _iter_jsonl_fast(path: Path, required: tuple[str, ...], block_size: int) -> 
             if not checked:
                 _check_columns(path, _normalise_names(record_batch.schema.names), required)
                 checked = True
-            yield Batch(_strings(record_batch, path), next_row)
+            yield Batch.numbered_from(_strings(record_batch, path), next_row)
             next_row += record_batch.num_rows
     except pa.ArrowInvalid:
         yield from _iter_jsonl_exact(path, required, skip_rows=next_row - 1)
@@ -318,7 +345,7 @@ def _iter_jsonl_fast(path: Path, required: tuple[str, ...], block_size: int) -> 
 def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0) -> Iterator[Batch]:
     """JSON Lines parsed line by line with Python's json module (any mix of value types)."""
     chunk: list[dict[str, object]] = []
-    first_row = skip_rows + 1
+    numbers: list[int] = []
     checked = skip_rows > 0
     problems = ProblemCollector()
     with path.open(encoding="utf-8-sig", errors="strict") as handle:
@@ -338,14 +365,14 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
                     problems.add(str(path), line_number, None, "expected a JSON object")
                     continue
                 chunk.append(record)
+                numbers.append(line_number)
                 if len(chunk) >= 100_000 and not problems:
                     table = _records_table(chunk)
                     if not checked:
                         _check_columns(path, _normalise_names(table.column_names), required)
                         checked = True
-                    yield Batch(_strings(table, path), first_row)
-                    first_row = line_number + 1
-                    chunk = []
+                    yield Batch(_strings(table, path), np.array(numbers, dtype=np.int64))
+                    chunk, numbers = [], []
         except UnicodeDecodeError as exc:
             raise _fail(path, "the file is not UTF-8 text") from exc
     problems.raise_if_any()
@@ -353,7 +380,7 @@ def _iter_jsonl_exact(path: Path, required: tuple[str, ...], skip_rows: int = 0)
         table = _records_table(chunk)
         if not checked:
             _check_columns(path, _normalise_names(table.column_names), required)
-        yield Batch(_strings(table, path), first_row)
+        yield Batch(_strings(table, path), np.array(numbers, dtype=np.int64))
 
 
 def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
@@ -373,11 +400,12 @@ def _iter_parquet(path: Path, required: tuple[str, ...]) -> Iterator[Batch]:
             raise _fail(path, f"cannot be read as Parquet: {exc}", row=next_row) from exc
         if record_batch is None:
             return
-        yield Batch(_strings(record_batch, path), next_row)
+        yield Batch.numbered_from(_strings(record_batch, path), next_row)
         next_row += record_batch.num_rows
 
 
-def _read_xlsx(path: Path) -> pa.Table:
+def _read_xlsx(path: Path) -> tuple[pa.Table, np.ndarray]:
+    """The first worksheet's records and the row number of each (blank rows left out)."""
     try:
         import openpyxl  # ~60 ms at start-up, for XLSX files only
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -389,31 +417,35 @@ def _read_xlsx(path: Path) -> pa.Table:
     except Exception as exc:  # openpyxl raises many unrelated types for a broken file
         raise _fail(path, f"cannot be read as an Excel workbook: {exc}") from exc
     try:
-        names, values = _sheet_columns(workbook.worksheets[0], path)
+        names, values, rows = _sheet_columns(workbook.worksheets[0], path)
     except DataError:
         raise
     except Exception as exc:  # read-only sheets are parsed lazily, with the same many types
         raise _fail(path, f"cannot be read as an Excel workbook: {exc}") from exc
     finally:
         workbook.close()
-    return pa.table({n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)})
+    table = pa.table({n: pa.array(v, pa.string()) for n, v in zip(names, values, strict=True)})
+    return table, np.array(rows, dtype=np.int64)
 
 
-def _sheet_columns(sheet: Any, path: Path) -> tuple[list[str], list[list[str | None]]]:
-    """The header and the columns (as text) of a worksheet, blank rows left out."""
+def _sheet_columns(sheet: Any, path: Path) -> tuple[list[str], list[list[str | None]], list[int]]:
+    """The header, the columns (as text) and the row numbers of a worksheet's records, blank
+    rows left out (their numbers skipped)."""
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
     if header is None:
         raise _fail(path, "the first sheet is empty")
     names = ["" if h is None else str(h) for h in header]
     values: list[list[str | None]] = [[] for _ in names]
-    for row in rows:
+    numbers: list[int] = []
+    for number, row in enumerate(rows, start=2):
         if row is None or all(v is None for v in row):
             continue
+        numbers.append(number)
         for i in range(len(names)):
             cell = row[i] if i < len(row) else None
             values[i].append(None if cell is None else _cell_text(cell))
-    return names, values
+    return names, values, numbers
 
 
 def _cell_text(cell: object) -> str:
@@ -456,7 +488,8 @@ def iter_batches(
     elif suffix in PARQUET_SUFFIXES:
         yield from _iter_parquet(path, required)
     elif suffix in XLSX_SUFFIXES:
-        yield from _iter_table(path, _read_xlsx(path), required)
+        table, rows = _read_xlsx(path)
+        yield from _iter_table(path, table, required, rows)
     else:
         raise _fail(
             path,
@@ -464,9 +497,18 @@ def iter_batches(
         )
 
 
-def read_table(path: str | Path, required: tuple[str, ...]) -> tuple[pa.Table, int]:
-    """Read a whole (small) file; return the table and the row number of its first record."""
+def read_table(path: str | Path, required: tuple[str, ...]) -> tuple[pa.Table, np.ndarray]:
+    """Read a whole (small) file; return the table and the row number of each record.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("id,team\\nE1,A\\n\\nE2,B\\n")
+    >>> table, rows = read_table(path, ("id",))
+    >>> table.column("id").to_pylist(), rows.tolist()
+    (['E1', 'E2'], [2, 4])
+    """
     batches = list(iter_batches(path, required, newlines_in_values=True))
     if not batches or sum(b.data.num_rows for b in batches) == 0:
         raise _fail(Path(path), "the file has no records")
-    return pa.Table.from_batches([b.data for b in batches]), batches[0].first_row
+    rows = np.concatenate([b.rows for b in batches])
+    return pa.Table.from_batches([b.data for b in batches]), rows

@@ -12,6 +12,7 @@ report progress and warnings to a :class:`~matcher.workflows.common.Reporter`.
 * :func:`~matcher.workflows.validate.validate_files` (``matcher validate``)
 * :func:`~matcher.workflows.ingest.ingest_files` (``matcher ingest``)
 * :func:`~matcher.workflows.evaluate.evaluate_files` (``matcher evaluate``)
+* :func:`~matcher.workflows.introduce.introduce_run` (``matcher introduce``)
 """
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "generate",
     "history",
     "ingest",
+    "introduce",
     "review",
     "simulate",
     "validate",

@@ -10,8 +10,10 @@ from pathlib import Path
 from matcher.analysis.flags import Flag
 from matcher.analysis.isolation import Analysis
 from matcher.analysis.isolation import analyze as run_analysis
+from matcher.analysis.sufficiency import DataSufficiency, check_data
 from matcher.analysis.survey import Survey
 from matcher.config import AnalysisConfig
+from matcher.errors import DataError, Problem
 from matcher.io.configs import load_analysis_config
 from matcher.io.load import file_sha256, load_org
 from matcher.io.public import public_reasons
@@ -52,6 +54,7 @@ def analyze_files(
     survey: Path | None = None,
     seed: int | None = None,
     pseudonymizer: Pseudonymizer | None = None,
+    strict_data: bool = False,
     reporter: Reporter | None = None,
 ) -> AnalyzeOutcome:
     """Load the org, analyse it and write ``analysis.csv``, ``teams.csv``, ``summary.json``,
@@ -71,6 +74,9 @@ def analyze_files(
         A ``survey.csv`` (``matcher ingest`` of a forms export) to hear beside the graph.
     pseudonymizer
         Write keyed pseudonyms instead of ids.
+    strict_data
+        Refuse (raise) instead of warning when the interactions are too thin to flag anyone
+        on (:func:`~matcher.analysis.sufficiency.check_data`); nothing is written then.
     reporter
         Progress and warnings (default: silent).
 
@@ -82,7 +88,8 @@ def analyze_files(
     Raises
     ------
     DataError, ConfigError, OutputError
-        Bad input files or configuration, or an output folder that cannot be written.
+        Bad input files or configuration, or an output folder that cannot be written; with
+        ``strict_data``, a :class:`DataError` naming each data check that failed.
     """
     reporter = reporter or Silent()
     started = time.perf_counter()
@@ -99,6 +106,9 @@ def analyze_files(
         analysis = run_analysis(org, config, heard and heard[0])
     if heard is not None:
         analysis.summary["survey"] = {"read": heard[1].as_dict(), **analysis.summary["survey"]}  # type: ignore[dict-item]
+    data = check_data(org.interactions, len(org), analysis.graph, analysis.as_of, config)
+    judge_data(data, analysis, interactions, strict_data, reporter)
+    analysis.summary["data"] = data.as_dict()
     analysis.summary["seconds"] = round(time.perf_counter() - started, 2)
     with reporter.step("writing outputs"):
         write_analysis(analysis, out_dir, rejects=rejects, pseudonymizer=pseudonymizer)
@@ -109,6 +119,48 @@ def analyze_files(
         opted_out=org.report.opted_out,
         examples=_examples(analysis, pseudonymizer),
     )
+
+
+def judge_data(
+    data: DataSufficiency,
+    analysis: Analysis,
+    interactions: Path,
+    strict: bool,
+    reporter: Reporter,
+) -> None:
+    """Warn when flags would rest on thin data, or (``strict``) refuse.
+
+    Raises
+    ------
+    DataError
+        With ``strict``, one problem per failed check, each naming its threshold's key.
+    """
+    failed = data.failed
+    if not failed:
+        return
+    problems = [
+        Problem(str(interactions), None, None, f"{c.problem} [data check {c.name}]") for c in failed
+    ]
+    if strict:
+        raise DataError(
+            [*problems, Problem(str(interactions), None, None, _THRESHOLDS_HINT)],
+            len(problems) + 1,
+        )
+    flagged = sum(1 for p in analysis.people if _THIN_DATA_FLAGS.intersection(p.flags))
+    reporter.warn(
+        f"flags may rest on thin data ({flagged:,} of {data.people:,} people flagged isolated "
+        "or peripheral): "
+        + "; ".join(c.problem for c in failed)
+        + f". The figures are under 'data' in summary.json; {_THRESHOLDS_HINT}, or "
+        "--strict-data to refuse such data."
+    )
+
+
+_THIN_DATA_FLAGS = {Flag.ISOLATED, Flag.PERIPHERAL}
+_THRESHOLDS_HINT = (
+    "the thresholds are [analysis] keys (min_share_with_interactions, min_channels, "
+    "min_window_coverage, interactions_per_week, max_one_way_share)"
+)
 
 
 def _examples(

@@ -329,6 +329,10 @@ def test_saved_analysis_of_another_org_or_setting_is_refused(
     program.write_text(text + "\n[analysis]\nmin_group_size = 9\n", encoding="utf-8")
     stderr = run_cli(*base[:1], program, *base[2:], "--employees", employees, code=1).stderr
     assert "min_group_size" in stderr
+    # the data checks' thresholds change no flag: a saved analysis judged by others is fine
+    program.write_text(text + "\n[analysis]\nmin_channels = 1\n", encoding="utf-8")
+    accepted = ["--out", str(tmp_path / "accepted"), "--quiet"]  # the last --out counts
+    run_cli(*base[:1], program, *base[2:], "--employees", employees, *accepted)
     stderr = run_cli(*base[:-1], org_files.folder, "--employees", employees, code=1).stderr
     assert "no summary.json" in stderr
     assert not (tmp_path / "out").exists()

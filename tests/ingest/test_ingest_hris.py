@@ -4,10 +4,15 @@ employees file: expected rows, pseudonyms, located problems."""
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import openpyxl
+import pytest
 
+from matcher.errors import DataError
+from matcher.ingest.hris import Mapping, read_hris
+from matcher.io.configs import validate_model
 from matcher.io.load import load_employees
 from matcher.privacy import Pseudonymizer
 from tests.fixtures.make_hris_xlsx import ROWS, workers
@@ -229,3 +234,46 @@ def test_the_fixture_xlsx_is_what_the_script_makes() -> None:
     )
     values = [list(r) for r in sheet.iter_rows(min_row=4, values_only=True)]
     assert len(values) == ROWS and values == workers()
+
+
+# ------------------------------------------------- roles from several opt-in columns
+
+
+OPT_IN_MAPPING = """
+[columns]
+id = "Employee ID"
+roles = { mentor = "Mentor opt-in", buddy = "Buddy opt-in" }
+"""
+
+
+def test_several_opt_in_columns_combine_into_roles(tmp_path: Path) -> None:
+    mapping = validate_model(Mapping, tomllib.loads(OPT_IN_MAPPING), "hris.toml")
+    report = tmp_path / "workers.csv"
+    report.write_text(
+        "Employee ID,Mentor opt-in,Buddy opt-in\nE1,Yes,x\nE2,,no\nE3,TRUE,\n", encoding="utf-8"
+    )
+    result = read_hris(report, mapping)
+    assert result.header == ("id", "roles")
+    assert result.rows == [["E1", "mentor;buddy"], ["E2", ""], ["E3", "mentor"]]
+    assert result.columns["roles"] == "Mentor opt-in, Buddy opt-in"
+    report.write_text(
+        "Employee ID,Mentor opt-in,Buddy opt-in\nE1,Yes,\n\nE2,maybe,\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError) as error:
+        read_hris(report, mapping)
+    assert "row 4, column 'Mentor opt-in': expected yes or no" in str(error.value)
+    assert "found 'maybe' (roles: mentor)" in str(error.value)
+
+
+def test_a_missing_opt_in_column_is_named_unless_roles_is_optional(tmp_path: Path) -> None:
+    report = tmp_path / "workers.csv"
+    report.write_text("Employee ID,Mentor opt-in\nE1,yes\n", encoding="utf-8")
+    columns = {"id": "Employee ID", "roles": {"mentor": "Mentor opt-in", "buddy": "Buddy opt-in"}}
+    with pytest.raises(DataError, match="'Buddy opt-in': column for 'roles:buddy' not found"):
+        read_hris(report, Mapping(columns=columns))
+    result = read_hris(report, Mapping(columns=columns, optional=["roles"]))
+    assert result.rows == [["E1", "mentor"]]
+    with pytest.raises(ValueError, match="only roles may combine"):
+        Mapping(columns={"id": "ID", "team": {"a": "A"}})
+    with pytest.raises(ValueError, match="roles reads yes/no opt-in columns"):
+        Mapping(columns=columns, values={"roles": {"Y": "yes"}})

@@ -245,7 +245,7 @@ def test_large_file_is_streamed_in_batches(tmp_path: Path) -> None:
     path = write(tmp_path, "i.csv", "\n".join(lines) + "\n")
     batches = list(iter_batches(path, ("source",), block_size=1 << 12))
     assert len(batches) > 10
-    assert batches[1].first_row == 2 + batches[0].data.num_rows
+    assert batches[1].rows[0] == 2 + batches[0].data.num_rows
     loaded = load_interactions(path, [f"E{i}" for i in range(7)], block_size=1 << 12)
     assert len(loaded.table) == 5000
 

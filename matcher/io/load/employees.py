@@ -8,10 +8,11 @@ the manager chain.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
@@ -83,8 +84,13 @@ def _clean_columns(table: pa.Table) -> pa.Table:
     return pa.table(columns)
 
 
-def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Employee]:
+def parse_employees(
+    table: pa.Table, file: str, rows: Sequence[int] | np.ndarray | None = None
+) -> list[Employee]:
     """Validate a table of employee records (all cells strings) into :class:`Employee` models.
+
+    ``rows`` holds each record's row number in ``file``, for the problems (default: from row 2
+    on, one record a row).
 
     Raises
     ------
@@ -96,7 +102,8 @@ def parse_employees(table: pa.Table, file: str, first_row: int = 2) -> list[Empl
         if pa.types.is_timestamp(table.schema.field(k).type):  # JSON Lines and Parquet dates
             table = table.set_column(k, name, timestamp_text(table.column(k).combine_chunks()))
     with _collector_paused():
-        employees, links = _parse_rows(table, file, first_row, collector)
+        numbers = list(range(2, 2 + table.num_rows)) if rows is None else [int(r) for r in rows]
+        employees, links = _parse_rows(table, file, numbers, collector)
     if not employees and not collector:
         collector.add(file, None, None, "the file has no employee records")
     _check_links(links, collector, file)
@@ -118,7 +125,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _parse_rows(
-    table: pa.Table, file: str, first_row: int, collector: ProblemCollector
+    table: pa.Table, file: str, rows: list[int], collector: ProblemCollector
 ) -> tuple[list[Employee], list[tuple[int, str, str | None]]]:
     """The employees of the table's valid records, and ``(row, id, manager_id)`` of every
     record with an id (for the checks across records); problems go to ``collector``."""
@@ -126,8 +133,9 @@ def _parse_rows(
     links: list[tuple[int, str, str | None]] = []
     cleaned = {"cleaned": True}
     blank_lines = blank_rows(table)
-    for offset, row in enumerate(table_rows(_clean_columns(table))):
-        number = first_row + offset
+    for offset, (number, row) in enumerate(
+        zip(rows, table_rows(_clean_columns(table)), strict=True)
+    ):
         if blank_lines[offset]:
             continue
         identity = (row.get("id") or "").strip()
@@ -225,5 +233,5 @@ def load_employees(path: str | Path) -> list[Employee]:
     >>> [(e.id, e.manager_id, e.languages, e.attributes) for e in load_employees(path)]
     [('E1', None, ('en', 'de'), {'office': 'Berlin'}), ('E2', 'E1', ('en',), {'office': ''})]
     """
-    table, first_row = read_table(path, ("id",))
-    return parse_employees(table, str(path), first_row)
+    table, rows = read_table(path, ("id",))
+    return parse_employees(table, str(path), rows)

@@ -95,7 +95,7 @@ class _BadCells:
 
     collector: ProblemCollector
     file: str
-    first_row: int
+    rows: np.ndarray
     limit: int = 50
 
     def report(self, column: str, mask: np.ndarray, values: pa.Array, message: str) -> None:
@@ -107,7 +107,7 @@ class _BadCells:
         sample = [
             Problem(
                 self.file,
-                self.first_row + int(i),
+                int(self.rows[i]),
                 column,
                 message.format(value=values[int(i)].as_py()),
             )
@@ -365,11 +365,10 @@ def load_interactions(
         n = batch.data.num_rows
         report.interaction_rows += n
         columns = _columns(batch)
-        values = _parse_batch(columns, n, _BadCells(collector, file, batch.first_row))
+        values = _parse_batch(columns, n, _BadCells(collector, file, batch.rows))
         if collector or check_only:
             continue  # keep scanning for problems, build nothing
-        rows = np.arange(batch.first_row, batch.first_row + n, dtype=np.int64)
-        keep, source, target = _screen_rows(values, rows, screen, rejects, report)
+        keep, source, target = _screen_rows(values, batch.rows, screen, rejects, report)
         event = _event_codes(columns.get("event_id"), events, n)
         parts.append(
             InteractionTable(

@@ -121,10 +121,10 @@ def check_hire_dates(people: list[Employee], as_of: dt.datetime, file: str | Pat
     late = [e for e in people if e.hire_date is not None and e.hire_date > latest]
     if not late:
         return
-    table, first_row = read_table(file, ("id",))  # the error path only: find the rows
+    table, rows = read_table(file, ("id",))  # the error path only: find the rows
     row_of: dict[str, int] = {}
-    for offset, identity in enumerate(table.column("id").to_pylist()):
-        row_of.setdefault(str(identity or "").strip(), first_row + offset)
+    for number, identity in zip(rows.tolist(), table.column("id").to_pylist(), strict=True):
+        row_of.setdefault(str(identity or "").strip(), number)
     collector = ProblemCollector()
     for person in late:
         collector.add(
