@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from matcher.cli.options import Console, common_options, echo, parse_date, pseudonym_options
+from matcher.cli.options import Console, common_options, counts, echo, parse_date, pseudonym_options
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
 
 
@@ -100,11 +100,13 @@ def analyze(
     lines = [
         f"analysed {summary['employees']:,} people "
         f"as of {outcome.analysis.as_of.date()} in {summary['seconds']} s",
-        f"  flags: {summary['flags']}",
+        f"  flags: {counts(summary['flags'])}",
         f"  siloed teams: {summary['siloed_teams']} of {summary['teams']}",
     ]
     if outcome.dropped:
-        lines.append(f"  dropped interaction rows: {outcome.dropped} (see {outcome.rejects_file})")
+        lines.append(
+            f"  dropped interaction rows: {counts(outcome.dropped)} (see {outcome.rejects_file})"
+        )
     said = summary.get("survey")
     if isinstance(said, dict):
         lines.append(

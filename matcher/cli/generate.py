@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from matcher.cli.options import Console, common_options, echo, parse_date
+from matcher.cli.options import Console, common_options, counts, echo, parse_date
 
 
 @click.command()
@@ -75,7 +75,7 @@ def generate(
         click.echo(json.dumps(summary))
     echo(
         f"wrote {summary['employees']:,} employees and {summary['interactions']:,} interactions to {out_dir} "
-        f"(planted: {summary['planted']})"
+        f"(planted: {counts(summary['planted'])})"
         + (
             f", and {summary['survey']['responses']:,} survey responses"
             if "survey" in summary

@@ -143,3 +143,16 @@ def excel_option(func: F) -> F:
         help="Start CSV files with a UTF-8 byte order mark, so that Excel on Windows shows "
         "names with accents right (other tools may then see it in the first column's name).",
     )(func)
+
+
+def counts(values: object) -> str:
+    """``{"isolated": 3, "peripheral": 5}`` as people read it: ``isolated 3, peripheral 5``.
+
+    >>> counts({"isolated": 3, "new_hire": 1200})
+    'isolated 3, new_hire 1,200'
+    >>> counts({})
+    'none'
+    """
+    if not isinstance(values, dict) or not values:
+        return "none"
+    return ", ".join(f"{name} {count:,}" for name, count in values.items())
