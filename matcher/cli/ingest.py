@@ -16,11 +16,11 @@ import click
 
 from matcher.cli.options import Console, common_options, echo, pseudonym_options
 from matcher.cli.options import pseudonymizer as make_pseudonymizer
-from matcher.config import AnalysisConfig
 from matcher.errors import MatcherError, UsageProblem
-from matcher.ingest.records import Kind
 
-DEFAULT_BROADCAST_SIZE = int(AnalysisConfig.model_fields["broadcast_size"].default)
+KINDS = ("slack", "ics", "graph", "hris")
+"""The values of :class:`matcher.ingest.records.Kind` (spelled out here, so that ``--help``
+does not load the readers; a test keeps them equal)."""
 
 
 def parse_moment(text: str, *, end: bool) -> dt.datetime:
@@ -63,7 +63,7 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice([k.value for k in Kind]),
+    type=click.Choice(KINDS),
     help="What the sources are (default: recognised from each source).",
 )
 @click.option(
@@ -93,9 +93,8 @@ def _bound(end: bool) -> Callable[[click.Context, click.Parameter, str | None], 
 @click.option(
     "--broadcast-size",
     type=click.IntRange(min=2),
-    default=DEFAULT_BROADCAST_SIZE,
-    show_default=True,
-    help="Messages and meetings addressed to more people are broadcasts and left out.",
+    help="Messages and meetings addressed to more people are broadcasts and left out "
+    "(default: the analysis's broadcast_size, 25).",
 )
 @click.option(
     "--channel-posts",
@@ -132,7 +131,7 @@ def ingest(
     append: bool,
     start: dt.datetime | None,
     end: dt.datetime | None,
-    broadcast_size: int,
+    broadcast_size: int | None,
     channel_posts: bool,
     reactions: bool,
     aliases_path: Path | None,
@@ -156,6 +155,7 @@ def ingest(
     matcher ingest workers.xlsx --mapping workday --out employees.csv
     matcher ingest pulse.xlsx --mapping survey.toml --employees employees.csv --out survey.csv
     """
+    from matcher.ingest.records import Kind
     from matcher.workflows.ingest import (
         EmployeesIngested,
         IngestRequest,

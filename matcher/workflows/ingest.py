@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from matcher.config import AnalysisConfig
 from matcher.errors import UsageProblem
 from matcher.ingest.hris import HrisResult, load_mapping, pseudonymized, read_hris
 from matcher.ingest.identity import load_directory
@@ -18,6 +19,8 @@ from matcher.ingest.survey import SurveyReport, ingest_survey, is_survey_mapping
 from matcher.io.write import write_csv_file
 from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent
+
+DEFAULT_BROADCAST_SIZE = int(AnalysisConfig.model_fields["broadcast_size"].default)
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,8 @@ class IngestRequest:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     """Default: now."""
-    broadcast_size: int = 25
+    broadcast_size: int | None = None
+    """Default: the analysis's ``broadcast_size``."""
     channel_posts: bool = False
     reactions: bool = False
     aliases: Path | None = None
@@ -171,7 +175,7 @@ def ingest_interaction_sources(
         directory = load_directory(request.employees, request.aliases)
     options = ReadOptions(
         window=Window.of(request.start, end),
-        broadcast_size=request.broadcast_size,
+        broadcast_size=request.broadcast_size or DEFAULT_BROADCAST_SIZE,
         channel_posts=request.channel_posts,
         reactions=request.reactions,
     )
