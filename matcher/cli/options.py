@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -58,9 +59,15 @@ def pseudonym_options(func: F) -> F:
 
 @contextmanager
 def step(message: str, quiet: bool) -> Iterator[None]:
-    """Show a spinner on a terminal while a long step runs."""
-    if quiet or not sys.stderr.isatty():
+    """Show a long step: a spinner with the elapsed time on a terminal; elsewhere (a log, a
+    scheduler) one line when the step ends, ``matcher: loading data (1.2 s)``."""
+    if quiet:
         yield
+        return
+    started = time.perf_counter()
+    if not sys.stderr.isatty():
+        yield
+        click.echo(f"matcher: {message} ({time.perf_counter() - started:.1f} s)", err=True)
         return
     from rich.console import Console
 
