@@ -36,6 +36,7 @@ from matcher.evaluation.outcomes import (
 )
 from matcher.evaluation.scorecard import (
     MIN_GROUP,
+    Card,
     PeriodState,
     ProgramPairs,
     org_card,
@@ -53,6 +54,9 @@ from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent, check_out_dir
 
 SECONDS_PER_DAY = 86_400
+
+Judged = tuple[str, ProgramPairs, PairOutcomes, list[str]]
+"""A program's name, its committed pairs, what became of them, and each pair's run."""
 
 
 @dataclass(frozen=True)
@@ -131,36 +135,63 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
             f"{request.db}: no history database there (see matcher history list --db)"
         )
     with History(request.db, create=False) as history:
-        periods = _periods(history, request)
-        windows = {p: window_of(p, since=request.since, as_of=request.as_of) for p in periods}
-        latest_end = max(w.end for w in windows.values())
-        with reporter.step("loading data"):
-            org, _ = load_org(request.employees, request.interactions, as_of=latest_end)
-            before_table = _before_table(request, org)
-        after = org.interactions
-        windows = _check_windows(request, windows, after, reporter)
-        table = InteractionTable.concat([before_table, after]) if before_table else after
-        surveys = _surveys(request, org)
-        cards: list[PeriodCard] = []
-        evaluated: list[Evaluated] = []
-        for number, period in enumerate(periods):
-            window = windows[period]
-            with reporter.step(f"evaluating {period}"):
-                card, outcomes = _evaluate_period(
-                    history,
-                    org,
-                    table,
-                    period,
-                    window,
-                    request,
-                    config,
-                    surveys if number == len(periods) - 1 else (None, None),
-                    reporter,
-                )
-            cards.append(card)
-            evaluated += _outcomes(org, outcomes, window)
+        org, cards, evaluated = _judge_periods(history, request, config, reporter)
     recorded = sum(len(e.outcomes) for e in evaluated) if request.record else None
-    summary: dict[str, Any] = {
+    summary = _summary(request, org, recorded, started)
+    # the outputs are staged, the outcomes recorded in one transaction, then the outputs
+    # switched in: the folder never shows an evaluation the history does not hold
+    with (
+        reporter.step("writing outputs"),
+        published_folder(request.out_dir, ours=SCORECARD_FILES) as staged,
+    ):
+        summary = write_scorecard(staged, cards, summary, request.pseudonymizer, org.ids)
+        if request.record:
+            with History(request.db, create=False) as history:
+                history.record_evaluation(evaluated)
+    return EvaluateOutcome(summary=summary, periods=cards, recorded=recorded or 0)
+
+
+def _judge_periods(
+    history: History, request: EvaluateRequest, config: AnalysisConfig, reporter: Reporter
+) -> tuple[Org, list[PeriodCard], list[Evaluated]]:
+    """Load the data and judge each period asked about: the org, each period's card, and
+    the outcomes to record (the surveys go to the last period only)."""
+    periods = _periods(history, request)
+    windows = {p: window_of(p, since=request.since, as_of=request.as_of) for p in periods}
+    latest_end = max(w.end for w in windows.values())
+    with reporter.step("loading data"):
+        org, _ = load_org(request.employees, request.interactions, as_of=latest_end)
+        before_table = _before_table(request, org)
+    after = org.interactions
+    windows = _check_windows(request, windows, after, reporter)
+    table = InteractionTable.concat([before_table, after]) if before_table else after
+    surveys = _surveys(request, org)
+    cards: list[PeriodCard] = []
+    evaluated: list[Evaluated] = []
+    for number, period in enumerate(periods):
+        window = windows[period]
+        with reporter.step(f"evaluating {period}"):
+            card, outcomes = _evaluate_period(
+                history,
+                org,
+                table,
+                period,
+                window,
+                request,
+                config,
+                surveys if number == len(periods) - 1 else (None, None),
+                reporter,
+            )
+        cards.append(card)
+        evaluated += _outcomes(org, outcomes, window)
+    return org, cards, evaluated
+
+
+def _summary(
+    request: EvaluateRequest, org: Org, recorded: int | None, started: float
+) -> dict[str, Any]:
+    """The run's summary: its inputs (with their hashes), seed and timing."""
+    return {
         "db": str(request.db),
         "inputs": {
             **org.sources,
@@ -180,17 +211,6 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
         "recorded_outcomes": recorded,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    # the outputs are staged, the outcomes recorded in one transaction, then the outputs
-    # switched in: the folder never shows an evaluation the history does not hold
-    with (
-        reporter.step("writing outputs"),
-        published_folder(request.out_dir, ours=SCORECARD_FILES) as staged,
-    ):
-        summary = write_scorecard(staged, cards, summary, request.pseudonymizer, org.ids)
-        if request.record:
-            with History(request.db, create=False) as history:
-                history.record_evaluation(evaluated)
-    return EvaluateOutcome(summary=summary, periods=cards, recorded=recorded or 0)
 
 
 def _source(path: Path) -> str:
@@ -336,6 +356,15 @@ def _before(
     return analysis, analysis.graph.strong.tocsr()
 
 
+@dataclass
+class _Tally:
+    """Committed pairs of a period counted, those naming nobody in the org, and one of them."""
+
+    total: int = 0
+    unknown: int = 0
+    example: str = ""
+
+
 def _evaluate_period(
     history: History,
     org: Org,
@@ -346,51 +375,19 @@ def _evaluate_period(
     config: AnalysisConfig,
     surveys: tuple[Survey | None, Survey | None],
     reporter: Reporter,
-) -> tuple[PeriodCard, list[tuple[str, ProgramPairs, PairOutcomes, list[str]]]]:
+) -> tuple[PeriodCard, list[Judged]]:
     before, strong_before = _before(org, table, window, request, config, reporter, period)
-    after = run_analysis(_org_at(org, table, window.end), config)
-    state = PeriodState(
-        n=len(org),
-        isolated_after=_flags(after, Flag.ISOLATED),
-        peripheral_after=_flags(after, Flag.PERIPHERAL),
-        strong_after=after.graph.strong.tocsr(),
-        isolated_before=None if before is None else _flags(before, Flag.ISOLATED),
-        peripheral_before=None if before is None else _flags(before, Flag.PERIPHERAL),
-        strong_before=strong_before,
-        survey_before=surveys[0],
-        survey_after=surveys[1],
-    )
-    runs = history.committed_runs_of_period(period)
+    state = _period_state(org, table, window, config, before, strong_before, surveys)
     programs: dict[str, list[str]] = {}
     kinds: dict[str, str | None] = {}
-    for run in runs:
+    for run in history.committed_runs_of_period(period):
         programs.setdefault(run.program, []).append(run.run_id)
         kinds[run.program] = run.kind
-    judged: list[tuple[str, ProgramPairs, PairOutcomes, list[str]]] = []
+    judged: list[Judged] = []
     paired = np.zeros(len(org), bool)
-    known_ids = set(org.manager_of)
-    total = unknown = 0
-    example = ""
+    tally = _Tally()
     for name, run_ids in programs.items():
-        seekers: list[int] = []
-        providers: list[int] = []
-        scores: list[float] = []
-        owners: list[str] = []
-        left = 0
-        for run_id in run_ids:
-            for s, p, score in history.run_pairs(run_id):
-                total += 1
-                if s not in known_ids and p not in known_ids:
-                    unknown += 1
-                    example = example or s
-                a, b = org.index.get(s), org.index.get(p)
-                if a is None or b is None:
-                    left += 1
-                    continue
-                seekers.append(a)
-                providers.append(b)
-                scores.append(np.nan if score is None else float(score))
-                owners.append(run_id)
+        seekers, providers, scores, owners, left = _run_pairs(history, org, run_ids, tally)
         selected = (
             program_seekers(history.run_config(run_ids[-1]), org, before)
             if before is not None
@@ -425,13 +422,91 @@ def _evaluate_period(
                 f"{name} {period}: {left} committed pair(s) name someone no longer in "
                 f"{request.employees} (or who opted out): not judged"
             )
-    if total and unknown * 2 > total:
+    _check_org_matches(tally, period, request)
+    return (
+        PeriodCard(
+            period=period,
+            window=window,
+            before=_describe_before(request, before),
+            programs=_program_cards(judged, state, window, paired, request.seed),
+            org=org_card(state),
+        ),
+        judged,
+    )
+
+
+def _period_state(
+    org: Org,
+    table: InteractionTable,
+    window: Window,
+    config: AnalysisConfig,
+    before: Analysis | AnalysisView | None,
+    strong_before: sp.csr_matrix | None,
+    surveys: tuple[Survey | None, Survey | None],
+) -> PeriodState:
+    """The org before the period (when known) and at the end of the window."""
+    after = run_analysis(_org_at(org, table, window.end), config)
+    return PeriodState(
+        n=len(org),
+        isolated_after=_flags(after, Flag.ISOLATED),
+        peripheral_after=_flags(after, Flag.PERIPHERAL),
+        strong_after=after.graph.strong.tocsr(),
+        isolated_before=None if before is None else _flags(before, Flag.ISOLATED),
+        peripheral_before=None if before is None else _flags(before, Flag.PERIPHERAL),
+        strong_before=strong_before,
+        survey_before=surveys[0],
+        survey_after=surveys[1],
+    )
+
+
+def _run_pairs(
+    history: History, org: Org, run_ids: list[str], tally: _Tally
+) -> tuple[list[int], list[int], list[float], list[str], int]:
+    """The committed pairs of a program's runs as positions in the org: seekers, providers,
+    scores (NaN when unknown), the run of each, and how many name someone not in the org
+    (counted in ``tally`` when neither person was ever in it)."""
+    known_ids = set(org.manager_of)
+    seekers: list[int] = []
+    providers: list[int] = []
+    scores: list[float] = []
+    owners: list[str] = []
+    left = 0
+    for run_id in run_ids:
+        for s, p, score in history.run_pairs(run_id):
+            tally.total += 1
+            if s not in known_ids and p not in known_ids:
+                tally.unknown += 1
+                tally.example = tally.example or s
+            a, b = org.index.get(s), org.index.get(p)
+            if a is None or b is None:
+                left += 1
+                continue
+            seekers.append(a)
+            providers.append(b)
+            scores.append(np.nan if score is None else float(score))
+            owners.append(run_id)
+    return seekers, providers, scores, owners, left
+
+
+def _check_org_matches(tally: _Tally, period: str, request: EvaluateRequest) -> None:
+    """Raise :class:`HistoryError` when most committed pairs name nobody in the org."""
+    if tally.total and tally.unknown * 2 > tally.total:
         raise HistoryError(
-            f"{unknown} of the {total} committed pairs of {period} in {request.db} name nobody "
-            f"in {request.employees} (e.g. {example!r}): is this the history of another "
-            "organisation?"
+            f"{tally.unknown} of the {tally.total} committed pairs of {period} in {request.db} "
+            f"name nobody in {request.employees} (e.g. {tally.example!r}): is this the history "
+            "of another organisation?"
         )
-    blocks = {}
+
+
+def _program_cards(
+    judged: list[Judged],
+    state: PeriodState,
+    window: Window,
+    paired: np.ndarray,
+    seed: int,
+) -> dict[str, Card]:
+    """Each program's card, with the calibration of its scores."""
+    blocks: dict[str, Card] = {}
     for name, pairs, outcomes, _ in judged:
         card = program_card(pairs, outcomes, state, window, paired_in_period=paired)
         formed = outcomes.tie_formed
@@ -440,21 +515,12 @@ def _evaluate_period(
                 "estimate": card.block.get("tie_rate"),
                 "ci95": card.block.get("tie_rate_ci95"),
             },
-            "fit_effect": fit_effect(outcomes.score, formed, seed=request.seed).as_dict()
+            "fit_effect": fit_effect(outcomes.score, formed, seed=seed).as_dict()
             if formed is not None
             else None,
         }
         blocks[name] = card
-    return (
-        PeriodCard(
-            period=period,
-            window=window,
-            before=_describe_before(request, before),
-            programs=blocks,
-            org=org_card(state),
-        ),
-        judged,
-    )
+    return blocks
 
 
 def _describe_before(
@@ -470,7 +536,7 @@ def _describe_before(
 
 def _outcomes(
     org: Org,
-    judged: list[tuple[str, ProgramPairs, PairOutcomes, list[str]]],
+    judged: list[Judged],
     window: Window,
 ) -> list[Evaluated]:
     """Each judged pair's outcome, by the run that holds it (what the history records)."""
