@@ -23,7 +23,7 @@ from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.analysis.survey import Survey
 from matcher.config import AnalysisConfig
-from matcher.errors import DataError, HistoryError, Problem, UsageProblem
+from matcher.errors import HistoryError
 from matcher.evaluation.cohorts import program_seekers
 from matcher.evaluation.effect import fit_effect
 from matcher.evaluation.outcomes import (
@@ -31,7 +31,6 @@ from matcher.evaluation.outcomes import (
     PairOutcomes,
     Window,
     pair_outcomes,
-    period_days,
     window_of,
 )
 from matcher.evaluation.scorecard import (
@@ -44,14 +43,22 @@ from matcher.evaluation.scorecard import (
 )
 from matcher.history import Evaluated, History, Outcome
 from matcher.io.configs import load_analysis_config
-from matcher.io.load import file_sha256, load_interactions, load_org
-from matcher.io.reports import read_analysis_view
+from matcher.io.load import file_sha256, load_org
 from matcher.io.scorecard import SCORECARD_FILES, PeriodCard, write_scorecard
-from matcher.io.survey import load_survey
 from matcher.io.write import published_folder
 from matcher.model import InteractionTable, Org
 from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent, check_out_dir
+from matcher.workflows.evaluate_inputs import (
+    before_period,
+    check_request,
+    check_windows,
+    describe_before,
+    load_before_table,
+    load_surveys,
+    org_at,
+    periods_asked,
+)
 
 SECONDS_PER_DAY = 86_400
 
@@ -93,22 +100,6 @@ class EvaluateOutcome:
     recorded: int = 0
 
 
-def _check_request(request: EvaluateRequest) -> None:
-    if (request.period is None) == (not request.all_periods):
-        raise UsageProblem("give --period P or --all-periods (one of them)")
-    if request.before_interactions is not None and request.before_analysis is not None:
-        raise UsageProblem("give --before-interactions or --before-analysis, not both")
-    if request.all_periods and request.before_analysis is not None:
-        raise UsageProblem(
-            "--before-analysis describes one period's start: with --all-periods give "
-            "--before-interactions (each period's start is analysed from the interactions)"
-        )
-    if request.all_periods and (request.as_of is not None or request.since is not None):
-        raise UsageProblem(
-            "--as-of and --since set one period's window: leave them out with --all-periods"
-        )
-
-
 def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -> EvaluateOutcome:
     """Judge the committed runs of one period (or every committed period) and write
     ``evaluation.json``, ``scorecard.csv`` and ``scorecard.html`` to ``request.out_dir``.
@@ -126,7 +117,7 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
     """
     reporter = reporter or Silent()
     started = time.perf_counter()
-    _check_request(request)
+    check_request(request)
     check_out_dir(request.out_dir, SCORECARD_FILES, reporter)
     config = load_analysis_config(request.config_file) if request.config_file else AnalysisConfig()
     config = config.model_copy(update={"seed": request.seed})
@@ -156,16 +147,16 @@ def _judge_periods(
 ) -> tuple[Org, list[PeriodCard], list[Evaluated]]:
     """Load the data and judge each period asked about: the org, each period's card, and
     the outcomes to record (the surveys go to the last period only)."""
-    periods = _periods(history, request)
+    periods = periods_asked(history, request)
     windows = {p: window_of(p, since=request.since, as_of=request.as_of) for p in periods}
     latest_end = max(w.end for w in windows.values())
     with reporter.step("loading data"):
         org, _ = load_org(request.employees, request.interactions, as_of=latest_end)
-        before_table = _before_table(request, org)
+        before_table = load_before_table(request, org)
     after = org.interactions
-    windows = _check_windows(request, windows, after, reporter)
+    windows = check_windows(request, windows, after, reporter)
     table = InteractionTable.concat([before_table, after]) if before_table else after
-    surveys = _surveys(request, org)
+    surveys = load_surveys(request, org)
     cards: list[PeriodCard] = []
     evaluated: list[Evaluated] = []
     for number, period in enumerate(periods):
@@ -217,143 +208,10 @@ def _source(path: Path) -> str:
     return f"{path} sha256:{file_sha256(path)}"
 
 
-def _periods(history: History, request: EvaluateRequest) -> list[str]:
-    committed = history.committed_periods()
-    if request.all_periods:
-        if not committed:
-            raise HistoryError(
-                f"{request.db} has no committed run to evaluate (matcher history list)"
-            )
-        return sorted(committed, key=lambda p: period_days(p)[0])
-    assert request.period is not None
-    try:
-        period_days(request.period)
-    except ValueError as exc:
-        raise UsageProblem(f"--period: {exc}") from exc
-    if request.period not in committed:
-        known = ", ".join(committed) if committed else "none"
-        raise HistoryError(
-            f"{request.db} has no committed run for period {request.period} (committed periods: "
-            f"{known}); commit a proposal first (matcher history commit RUN)"
-        )
-    return [request.period]
-
-
-def _before_table(request: EvaluateRequest, org: Org) -> InteractionTable | None:
-    if request.before_interactions is None:
-        return None
-    opted = [i for i in org.manager_of if i not in org.index]
-    loaded = load_interactions(request.before_interactions, org.ids, opted_out=opted)
-    return loaded.table
-
-
-def _check_windows(
-    request: EvaluateRequest,
-    windows: dict[str, Window],
-    after: InteractionTable,
-    reporter: Reporter,
-) -> dict[str, Window]:
-    """Interactions that end before a period starts are an error; a window that runs past
-    the latest interaction (no ``--as-of``) is cut there, with a warning; interactions that
-    start after the window does, or end before an explicit ``--as-of``, are warned about
-    (meetings outside what the file covers cannot be counted)."""
-    latest = int(after.timestamp.max()) if len(after) else None
-    earliest = int(after.timestamp.min()) if len(after) else None
-    checked: dict[str, Window] = {}
-    for period, window in windows.items():
-        if latest is None or latest < window.start.timestamp():
-            last = (
-                "has no interactions"
-                if latest is None
-                else f"ends on {dt.datetime.fromtimestamp(latest, dt.UTC).date()}"
-            )
-            raise DataError(
-                [
-                    Problem(
-                        str(request.interactions),
-                        None,
-                        "timestamp",
-                        f"the file {last}, before the evaluation window of {period} starts "
-                        f"({window.start.date()}): give the interactions from after the run",
-                    )
-                ]
-            )
-        day = dt.datetime.fromtimestamp(latest, dt.UTC).date()
-        first = dt.datetime.fromtimestamp(earliest or latest, dt.UTC).date()
-        if first > window.start.date():
-            reporter.warn(
-                f"{request.interactions}: the interactions start on {first}, after the "
-                f"evaluation window of {period} does ({window.start.date()}): meetings before "
-                "then are not counted, so the met rate may be low"
-            )
-        if request.as_of is not None and day < window.end.date():
-            reporter.warn(
-                f"{request.interactions}: the interactions end on {day}, before --as-of "
-                f"({window.end.date()}): meetings after then are not counted"
-            )
-        if request.as_of is None and day < window.end.date():
-            reporter.warn(
-                f"{request.interactions}: the interactions end on {day}, before {period} does "
-                f"({window.end.date()}): judged as of {day} (give --as-of to choose)"
-            )
-            window = Window(
-                window.start, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
-            )
-        checked[period] = window
-    return checked
-
-
-def _surveys(request: EvaluateRequest, org: Org) -> tuple[Survey | None, Survey | None]:
-    before = load_survey(request.before_survey, org)[0] if request.before_survey else None
-    after = load_survey(request.survey, org)[0] if request.survey else None
-    return before, after
-
-
-def _org_at(org: Org, table: InteractionTable, as_of: dt.datetime) -> Org:
-    moved = Org(org.employees, table, as_of, org.report, dict(org.sources), org.manager_of)
-    return moved
-
-
 def _flags(view: Analysis | AnalysisView, flag: str) -> np.ndarray:
     if isinstance(view, Analysis):
         return np.array([flag in p.flags for p in view.people], bool)
     return np.array([flag in f for f in view.flags], bool)
-
-
-def _before(
-    org: Org,
-    table: InteractionTable,
-    window: Window,
-    request: EvaluateRequest,
-    config: AnalysisConfig,
-    reporter: Reporter,
-    period: str,
-) -> tuple[Analysis | AnalysisView | None, sp.csr_matrix | None]:
-    """The analysis at the start of the period and its strong ties (``None`` without data)."""
-    if request.before_analysis is not None:
-        view = read_analysis_view(
-            request.before_analysis, org, request.pseudonymizer or request.reader
-        )
-        # the saved analysis keeps tie strengths, not reciprocity: a pair at or above the
-        # threshold counts as strong before (at most a few more than the analysis had, so
-        # ties formed are, if anything, undercounted)
-        strength = view.strength.tocsr()
-        strong = strength >= view.threshold if view.threshold > 0 else strength > 0
-        return view, sp.csr_matrix(strong, dtype=bool)
-    # before the period, whatever the window: a later --since must not move "before" into the
-    # period, and an earlier one (pairs introduced early) moves it back with the window
-    first = dt.datetime.combine(period_days(period)[0], dt.time(0, 0), tzinfo=dt.UTC)
-    begins = min(window.start, first)
-    start = begins - dt.timedelta(seconds=1)
-    if not len(table) or int(table.timestamp.min()) > start.timestamp():
-        reporter.warn(
-            f"no interactions from before {period} starts ({begins.date()}): ties formed, "
-            "the flagged people's effect and isolation before are not known (give "
-            "--before-interactions or --before-analysis)"
-        )
-        return None, None
-    analysis = run_analysis(_org_at(org, table, start), config)
-    return analysis, analysis.graph.strong.tocsr()
 
 
 @dataclass
@@ -376,7 +234,7 @@ def _evaluate_period(
     surveys: tuple[Survey | None, Survey | None],
     reporter: Reporter,
 ) -> tuple[PeriodCard, list[Judged]]:
-    before, strong_before = _before(org, table, window, request, config, reporter, period)
+    before, strong_before = before_period(org, table, window, request, config, reporter, period)
     state = _period_state(org, table, window, config, before, strong_before, surveys)
     programs: dict[str, list[str]] = {}
     kinds: dict[str, str | None] = {}
@@ -427,7 +285,7 @@ def _evaluate_period(
         PeriodCard(
             period=period,
             window=window,
-            before=_describe_before(request, before),
+            before=describe_before(request, before),
             programs=_program_cards(judged, state, window, paired, request.seed),
             org=org_card(state),
         ),
@@ -445,7 +303,7 @@ def _period_state(
     surveys: tuple[Survey | None, Survey | None],
 ) -> PeriodState:
     """The org before the period (when known) and at the end of the window."""
-    after = run_analysis(_org_at(org, table, window.end), config)
+    after = run_analysis(org_at(org, table, window.end), config)
     return PeriodState(
         n=len(org),
         isolated_after=_flags(after, Flag.ISOLATED),
@@ -521,17 +379,6 @@ def _program_cards(
         }
         blocks[name] = card
     return blocks
-
-
-def _describe_before(
-    request: EvaluateRequest, before: Analysis | AnalysisView | None
-) -> str | None:
-    if before is None:
-        return None
-    if request.before_analysis is not None:
-        return f"the analysis in {request.before_analysis} (as of {before.as_of.date()})"
-    source = request.before_interactions or request.interactions
-    return f"the interactions in {source}, analysed as of {before.as_of.date()}"
 
 
 def _outcomes(
