@@ -234,6 +234,8 @@ def _evaluate_period(
     surveys: tuple[Survey | None, Survey | None],
     reporter: Reporter,
 ) -> tuple[PeriodCard, list[Judged]]:
+    """Judge each program's committed runs of ``period``: the period's card, and each
+    program's pairs and outcomes."""
     before, strong_before = before_period(org, table, window, request, config, reporter, period)
     state = _period_state(org, table, window, config, before, strong_before, surveys)
     programs: dict[str, list[str]] = {}
