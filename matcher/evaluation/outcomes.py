@@ -114,64 +114,85 @@ def first_meetings(
     keys = np.minimum(a, b) * n + np.maximum(a, b)
     order = np.argsort(keys, kind="stable")
     sorted_keys = keys[order]
-
-    def pair_of(i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Index into the sorted pair keys of each (i, j), or -1 for pairs not asked about."""
-        k = np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
-        at = np.searchsorted(sorted_keys, k)
-        at = np.minimum(at, len(sorted_keys) - 1)
-        return np.where(sorted_keys[at] == k, at, -1)
-
     begin, end = int(window.start.timestamp()), int(window.end.timestamp())
-    inside = (table.timestamp >= begin) & (table.timestamp <= end)
-    rows = table.select(inside)
+    rows = table.select((table.timestamp >= begin) & (table.timestamp <= end))
     mutual_channel = np.array([c.is_mutual for c in CHANNELS])
     is_mutual = mutual_channel[rows.channel]
-    keep = np.ones(len(rows), bool)
     # a row of an event takes the event's channel: a chat event's rows are messages
-    row_mutual = is_mutual.copy()
-
-    # events: a mutual-channel event of at most ``broadcast_size`` people is a meeting of all
-    # of them; its channel is that of its first row, as in the graph; broadcasts are ignored
-    in_event = np.flatnonzero(rows.event >= 0)
-    best = np.full(len(sorted_keys), NEVER, np.int64)
-    if len(in_event):
-        event = rows.event[in_event]
-        codes, first_pos, _, _ = arrays.groups(event)
-        people = np.concatenate([rows.source[in_event], rows.target[in_event]]).astype(np.int64)
-        both = np.concatenate([event, event])
-        participant = arrays.unique(both * n + people)
-        p_event, p_person = participant // n, participant % n
-        _, _, sizes, _ = arrays.groups(p_event)
-        size_of_row = sizes[np.searchsorted(codes, event)]
-        event_mutual = is_mutual[in_event[first_pos]]
-        event_time = rows.timestamp[in_event[first_pos]]
-        keep[in_event[size_of_row > broadcast_size]] = False
-        row_mutual[in_event] = event_mutual[np.searchsorted(codes, event)]
-        # rows of chat and e-mail events stay directed messages (below); mutual events meet
-        keep[in_event[event_mutual[np.searchsorted(codes, event)]]] = False
-        meeting = (sizes >= 2) & (sizes <= broadcast_size) & event_mutual
-        column = np.searchsorted(codes, p_event)
-        chosen = meeting[column]
-        incidence = sp.csr_matrix(
-            (
-                np.ones(int(chosen.sum()), bool),
-                (p_person[chosen], column[chosen]),
-            ),
-            shape=(n, len(codes)),
-        )
-        asked_a, asked_b = a[order], b[order]
-        together = incidence[asked_a].multiply(incidence[asked_b]).tocsr()
-        if together.nnz:
-            times = event_time[together.indices]
-            starts = together.indptr[:-1]
-            has = np.diff(together.indptr) > 0
-            earliest = np.minimum.reduceat(times, starts[has])
-            best[has] = np.minimum(best[has], earliest)
-
+    keep, row_mutual, best = _event_meetings(rows, is_mutual, n, a[order], b[order], broadcast_size)
     rows = rows.select(keep)
-    is_mutual = row_mutual[keep]
-    at = pair_of(rows.source, rows.target)
+    at = _pair_index(sorted_keys, n, rows.source, rows.target)
+    best = np.minimum(best, _row_meetings(rows, row_mutual[keep], at, len(sorted_keys)))
+    first[order] = best
+    return first
+
+
+def _pair_index(sorted_keys: np.ndarray, n: int, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """Index into the sorted pair keys of each (i, j), or -1 for pairs not asked about."""
+    k = np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j)
+    at = np.searchsorted(sorted_keys, k)
+    at = np.minimum(at, len(sorted_keys) - 1)
+    return np.where(sorted_keys[at] == k, at, -1)
+
+
+def _event_meetings(
+    rows: InteractionTable,
+    is_mutual: np.ndarray,
+    n: int,
+    asked_a: np.ndarray,
+    asked_b: np.ndarray,
+    broadcast_size: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events: a mutual-channel event of at most ``broadcast_size`` people is a meeting of
+    all of them; its channel is that of its first row, as in the graph; broadcasts are
+    ignored. Returns the rows to keep for the row-by-row pass, each row's mutual-ness (its
+    event's), and the earliest shared event of each asked pair (sorted order) or NEVER."""
+    keep = np.ones(len(rows), bool)
+    row_mutual = is_mutual.copy()
+    in_event = np.flatnonzero(rows.event >= 0)
+    best = np.full(len(asked_a), NEVER, np.int64)
+    if not len(in_event):
+        return keep, row_mutual, best
+    event = rows.event[in_event]
+    codes, first_pos, _, _ = arrays.groups(event)
+    people = np.concatenate([rows.source[in_event], rows.target[in_event]]).astype(np.int64)
+    both = np.concatenate([event, event])
+    participant = arrays.unique(both * n + people)
+    p_event, p_person = participant // n, participant % n
+    _, _, sizes, _ = arrays.groups(p_event)
+    size_of_row = sizes[np.searchsorted(codes, event)]
+    event_mutual = is_mutual[in_event[first_pos]]
+    event_time = rows.timestamp[in_event[first_pos]]
+    keep[in_event[size_of_row > broadcast_size]] = False
+    row_mutual[in_event] = event_mutual[np.searchsorted(codes, event)]
+    # rows of chat and e-mail events stay directed messages (below); mutual events meet
+    keep[in_event[event_mutual[np.searchsorted(codes, event)]]] = False
+    meeting = (sizes >= 2) & (sizes <= broadcast_size) & event_mutual
+    column = np.searchsorted(codes, p_event)
+    chosen = meeting[column]
+    incidence = sp.csr_matrix(
+        (
+            np.ones(int(chosen.sum()), bool),
+            (p_person[chosen], column[chosen]),
+        ),
+        shape=(n, len(codes)),
+    )
+    together = incidence[asked_a].multiply(incidence[asked_b]).tocsr()
+    if together.nnz:
+        times = event_time[together.indices]
+        starts = together.indptr[:-1]
+        has = np.diff(together.indptr) > 0
+        earliest = np.minimum.reduceat(times, starts[has])
+        best[has] = np.minimum(best[has], earliest)
+    return keep, row_mutual, best
+
+
+def _row_meetings(
+    rows: InteractionTable, is_mutual: np.ndarray, at: np.ndarray, pairs: int
+) -> np.ndarray:
+    """The earliest meeting of each asked pair (index ``at`` per row, -1 for others) from
+    single rows: a mutual-channel row, or the later of the first message each way."""
+    best = np.full(pairs, NEVER, np.int64)
     asked = at >= 0
     # mutual-channel rows between the two
     hit = asked & is_mutual
@@ -180,14 +201,11 @@ def first_meetings(
     directed = asked & ~is_mutual
     forward = directed & (rows.source < rows.target)
     backward = directed & (rows.source > rows.target)
-    first_forward = np.full(len(sorted_keys), NEVER, np.int64)
-    first_backward = np.full(len(sorted_keys), NEVER, np.int64)
+    first_forward = np.full(pairs, NEVER, np.int64)
+    first_backward = np.full(pairs, NEVER, np.int64)
     np.minimum.at(first_forward, at[forward], rows.timestamp[forward])
     np.minimum.at(first_backward, at[backward], rows.timestamp[backward])
-    both_ways = np.maximum(first_forward, first_backward)
-    best = np.minimum(best, both_ways)
-    first[order] = best
-    return first
+    return np.minimum(best, np.maximum(first_forward, first_backward))
 
 
 @dataclass(frozen=True)

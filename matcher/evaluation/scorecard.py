@@ -183,63 +183,79 @@ def program_card(
         }
     )
     met = outcomes.met
-    formed = outcomes.tie_formed
-    _pair_figures(card, "", met, formed, block)
+    _pair_figures(card, "", met, outcomes.tie_formed, block)
     days = outcomes.days_to_meet(window)[met]
     card.figure(
         "median_days_to_meet",
         float(np.median(days)) if len(days) else None,
         people=len(days),
     )
+    block["by_seeker_flag"] = _by_seeker_flag(card, outcomes, state.flagged_before, min_group)
+    block["by_score_quartile"] = _by_score_quartile(card, outcomes, min_group)
+    block["providers"] = _provider_follow_through(card, outcomes)
+    _flagged_effect(card, pairs, outcomes, state, paired_in_period, min_group)
+    block["suppressed"] = sorted(set(card.suppressed))
+    return card
 
-    # by seeker flag: flagged seekers are those isolated or peripheral before the period
-    flagged = state.flagged_before
-    if flagged is not None:
-        seeker_flagged = flagged[outcomes.seeker]
-        split: dict[str, Any] = {}
-        sizes = [int(seeker_flagged.sum()), int((~seeker_flagged).sum())]
-        hidden = complementary_suppression(sizes, min_group)
-        for label, mask, hide in (
-            ("flagged", seeker_flagged, hidden[0]),
-            ("not_flagged", ~seeker_flagged, hidden[1]),
-        ):
-            split[label] = {}
-            _pair_figures(
-                card,
-                f"seeker_{label}.",
-                met[mask],
-                None if formed is None else formed[mask],
-                split[label],
-                hide=hide,
-            )
-        block["by_seeker_flag"] = split
-    else:
-        block["by_seeker_flag"] = None
 
-    # by score quartile: did better-fitting pairs meet more?
+def _by_seeker_flag(
+    card: Card, outcomes: PairOutcomes, flagged: np.ndarray | None, min_group: int
+) -> dict[str, Any] | None:
+    """The pair figures of flagged seekers (isolated or peripheral before the period) and of
+    the others, a small group hidden with its complement; ``None`` without a before."""
+    if flagged is None:
+        return None
+    met, formed = outcomes.met, outcomes.tie_formed
+    seeker_flagged = flagged[outcomes.seeker]
+    split: dict[str, Any] = {}
+    sizes = [int(seeker_flagged.sum()), int((~seeker_flagged).sum())]
+    hidden = complementary_suppression(sizes, min_group)
+    for label, mask, hide in (
+        ("flagged", seeker_flagged, hidden[0]),
+        ("not_flagged", ~seeker_flagged, hidden[1]),
+    ):
+        split[label] = {}
+        _pair_figures(
+            card,
+            f"seeker_{label}.",
+            met[mask],
+            None if formed is None else formed[mask],
+            split[label],
+            hide=hide,
+        )
+    return split
+
+
+def _by_score_quartile(card: Card, outcomes: PairOutcomes, min_group: int) -> list[dict[str, Any]]:
+    """The pair figures by score quartile (did better-fitting pairs meet more?); none, and
+    suppressed, with fewer than ``4 × min_group`` scored pairs."""
+    met, formed = outcomes.met, outcomes.tie_formed
     quartiles: list[dict[str, Any]] = []
     scored = np.flatnonzero(~np.isnan(outcomes.score))
-    if len(scored) >= 4 * min_group:
-        order = scored[np.argsort(outcomes.score[scored], kind="stable")]
-        for q, members in enumerate(np.array_split(order, 4), start=1):
-            entry: dict[str, Any] = {
-                "quartile": q,
-                "score_low": round(float(outcomes.score[members].min()), 6),
-                "score_high": round(float(outcomes.score[members].max()), 6),
-            }
-            _pair_figures(
-                card,
-                f"score_q{q}.",
-                met[members],
-                None if formed is None else formed[members],
-                entry,
-            )
-            quartiles.append(entry)
-    else:
+    if len(scored) < 4 * min_group:
         card.suppressed.append("by_score_quartile")
-    block["by_score_quartile"] = quartiles
+        return quartiles
+    order = scored[np.argsort(outcomes.score[scored], kind="stable")]
+    for q, members in enumerate(np.array_split(order, 4), start=1):
+        entry: dict[str, Any] = {
+            "quartile": q,
+            "score_low": round(float(outcomes.score[members].min()), 6),
+            "score_high": round(float(outcomes.score[members].max()), 6),
+        }
+        _pair_figures(
+            card,
+            f"score_q{q}.",
+            met[members],
+            None if formed is None else formed[members],
+            entry,
+        )
+        quartiles.append(entry)
+    return quartiles
 
-    # provider follow-through: how many providers' pairs met
+
+def _provider_follow_through(card: Card, outcomes: PairOutcomes) -> dict[str, Any]:
+    """Provider follow-through: how many providers had all, or none, of their pairs meet."""
+    met = outcomes.met
     providers, inverse = np.unique(outcomes.provider, return_inverse=True)
     met_by_provider = np.bincount(inverse, weights=met, minlength=len(providers))
     pairs_by_provider = np.bincount(inverse, minlength=len(providers))
@@ -264,11 +280,60 @@ def program_card(
     card.figure(
         "provider_follow_through", share, ci, people=count, into=follow, key="follow_through"
     )
-    block["providers"] = follow
+    return follow
 
-    _flagged_effect(card, pairs, outcomes, state, paired_in_period, min_group)
-    block["suppressed"] = sorted(set(card.suppressed))
-    return card
+
+def _no_before(block: dict[str, Any]) -> None:
+    """The flagged people's figures when nothing is known from before the period."""
+    for key in (
+        "flagged_matched",
+        "flagged_unmatched",
+        "flagged_not_selected",
+        "flagged_matched_tie_share",
+        "flagged_unmatched_tie_share",
+        "comparison_tie_share",
+    ):
+        block[key] = None
+    block["effect"] = None
+    block["difference_in_differences"] = None
+    block["effect_note"] = (
+        "no data from before the period: give --before-interactions or --before-analysis"
+    )
+
+
+def _flagged_groups(
+    pairs: ProgramPairs,
+    outcomes: PairOutcomes,
+    state: PeriodState,
+    flagged: np.ndarray,
+    paired_in_period: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per person: flagged and matched by the program; flagged seekers it left unmatched;
+    flagged people it did not select (the last two never paired in the period)."""
+    matched = np.zeros(state.n, bool)
+    matched[outcomes.seeker] = True
+    if pairs.kind == "peer":
+        # peer pairs are mutual: both people were matched (as ``matcher assign`` counts them)
+        matched[outcomes.provider] = True
+    treated = matched & flagged
+    outside = flagged & ~paired_in_period
+    if pairs.selected is not None:
+        return treated, outside & pairs.selected, outside & ~pairs.selected
+    return treated, np.zeros(state.n, bool), outside
+
+
+def _estimate_row(
+    card: Card, name: str, estimate: float | None, ci95: tuple[float, float] | None
+) -> None:
+    """A row of the scorecard table for an estimate and its interval."""
+    card.rows.append(
+        (
+            name,
+            estimate,
+            None if ci95 is None else ci95[0],
+            None if ci95 is None else ci95[1],
+        )
+    )
 
 
 def _flagged_effect(
@@ -284,37 +349,14 @@ def _flagged_effect(
     block = card.block
     flagged = state.flagged_before
     if flagged is None or state.strong_before is None:
-        for key in (
-            "flagged_matched",
-            "flagged_unmatched",
-            "flagged_not_selected",
-            "flagged_matched_tie_share",
-            "flagged_unmatched_tie_share",
-            "comparison_tie_share",
-        ):
-            block[key] = None
-        block["effect"] = None
-        block["difference_in_differences"] = None
-        block["effect_note"] = (
-            "no data from before the period: give --before-interactions or --before-analysis"
-        )
+        _no_before(block)
         return
     new_tie = new_strong_tie(state.strong_after, state.strong_before)
     tie_before = has_strong_tie(state.strong_before)
     tie_after = has_strong_tie(state.strong_after)
-    matched = np.zeros(state.n, bool)
-    matched[outcomes.seeker] = True
-    if pairs.kind == "peer":
-        # peer pairs are mutual: both people were matched (as ``matcher assign`` counts them)
-        matched[outcomes.provider] = True
-    treated = matched & flagged
-    outside = flagged & ~paired_in_period
-    if pairs.selected is not None:
-        unmatched = outside & pairs.selected
-        not_selected = outside & ~pairs.selected
-    else:
-        unmatched = np.zeros(state.n, bool)
-        not_selected = outside
+    treated, unmatched, not_selected = _flagged_groups(
+        pairs, outcomes, state, flagged, paired_in_period
+    )
     comparison = unmatched | not_selected
     # the comparison group is shown whole: when one of its two parts is hidden, the other
     # would give it away by subtraction, so it is hidden too
@@ -344,14 +386,7 @@ def _flagged_effect(
         "unmatched and flagged people it did not select, none of them paired by another "
         "program in the period",
     }
-    card.rows.append(
-        (
-            "effect",
-            effect.estimate,
-            None if effect.ci95 is None else effect.ci95[0],
-            None if effect.ci95 is None else effect.ci95[1],
-        )
-    )
+    _estimate_row(card, "effect", effect.estimate, effect.ci95)
     did = difference_in_differences(
         tie_before[treated],
         tie_after[treated],
@@ -360,14 +395,7 @@ def _flagged_effect(
         min_group=min_group,
     )
     block["difference_in_differences"] = did.as_dict()
-    card.rows.append(
-        (
-            "difference_in_differences",
-            did.estimate,
-            None if did.ci95 is None else did.ci95[0],
-            None if did.ci95 is None else did.ci95[1],
-        )
-    )
+    _estimate_row(card, "difference_in_differences", did.estimate, did.ci95)
 
 
 def org_card(state: PeriodState, *, min_group: int = MIN_GROUP) -> Card:

@@ -9,6 +9,7 @@ Nothing here orchestrates a command: that is :mod:`matcher.workflows`.
 
 __all__ = [
     "calibration",
+    "cells",
     "configs",
     "load",
     "messages",

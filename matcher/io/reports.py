@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -266,52 +266,10 @@ def read_analysis_view(
         was pseudonymised and the key is missing or another one.
     """
     directory = Path(directory)
-    folder = directory.resolve()  # one version, should analyze switch the folder meanwhile
-    summary_file, ties_file = folder / "summary.json", folder / TIES_FILE
-    if not summary_file.is_file():
-        raise ConfigError(
-            f"{directory} is not the output of matcher analyze: it has no summary.json"
-        )
-    if not ties_file.is_file():
-        raise ConfigError(f"{directory} has no {TIES_FILE}: run matcher analyze again to write it")
-    try:
-        summary = json.loads(summary_file.read_text(encoding="utf-8"))
-        made_from = _sha256(summary["inputs"]["employees"])
-        as_of = dt.datetime.fromisoformat(summary["as_of"])
-        with np.load(ties_file, allow_pickle=False) as saved:
-            ties = {name: saved[name] for name in saved.files}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(f"{directory}: cannot read the analysis ({exc})") from exc
-    if int(ties["version"]) != TIES_VERSION:
-        raise ConfigError(
-            f"{ties_file} has version {int(ties['version'])}, this matcher reads {TIES_VERSION}: run matcher analyze again"
-        )
-    if made_from != _sha256(org.sources.get("employees", "")):
-        raise ConfigError(
-            f"the analysis in {directory} was made from another employees file "
-            f"({summary['inputs']['employees']}): run matcher analyze on {org.sources.get('employees', '?').rpartition(' sha256:')[0]}, or leave out --analysis"
-        )
+    summary, as_of, ties = _read_saved(directory, org)
     n = len(org)
-    if len(ties["flag_bits"]) != n:
-        raise ConfigError(
-            f"{ties_file} holds {len(ties['flag_bits'])} people, the employees file {n}"
-        )
-    order = np.arange(n)
-    if "key_check" in ties:
-        if pseudonymizer is None:
-            raise ConfigError(
-                f"the analysis in {directory} was pseudonymised: its rows can only be read with "
-                "the same key (--key-file FILE or the key's environment variable)"
-            )
-        if pseudonymizer.pseudonym(KEY_CHECK) != str(ties["key_check"]):
-            raise ConfigError(
-                f"the analysis in {directory} was pseudonymised with another key: give the key "
-                "it was made with"
-            )
-        keyed = _keyed_order(org.ids, pseudonymizer)
-        assert keyed is not None
-        order = keyed[0]
     # saved row k is the person at row order[k] of the employees file
+    order = _saved_order(directory, ties, org.ids, pseudonymizer)
     names = [str(name) for name in ties["flag_names"]]
     bits = np.empty_like(ties["flag_bits"])
     bits[order] = ties["flag_bits"]
@@ -338,6 +296,66 @@ def read_analysis_view(
         sources=dict(summary["inputs"]),
         says_no_one=says_no_one,
     )
+
+
+def _read_saved(directory: Path, org: Org) -> tuple[Any, dt.datetime, dict[str, np.ndarray]]:
+    """An analysis folder's summary, date and arrays (one version, should analyze switch the
+    folder meanwhile), checked: this matcher's version, made from ``org``'s employees file."""
+    folder = directory.resolve()
+    summary_file, ties_file = folder / "summary.json", folder / TIES_FILE
+    if not summary_file.is_file():
+        raise ConfigError(
+            f"{directory} is not the output of matcher analyze: it has no summary.json"
+        )
+    if not ties_file.is_file():
+        raise ConfigError(f"{directory} has no {TIES_FILE}: run matcher analyze again to write it")
+    try:
+        summary = json.loads(summary_file.read_text(encoding="utf-8"))
+        made_from = _sha256(summary["inputs"]["employees"])
+        as_of = dt.datetime.fromisoformat(summary["as_of"])
+        with np.load(ties_file, allow_pickle=False) as saved:
+            ties = {name: saved[name] for name in saved.files}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{directory}: cannot read the analysis ({exc})") from exc
+    if int(ties["version"]) != TIES_VERSION:
+        raise ConfigError(
+            f"{ties_file} has version {int(ties['version'])}, this matcher reads {TIES_VERSION}: run matcher analyze again"
+        )
+    if made_from != _sha256(org.sources.get("employees", "")):
+        raise ConfigError(
+            f"the analysis in {directory} was made from another employees file "
+            f"({summary['inputs']['employees']}): run matcher analyze on {org.sources.get('employees', '?').rpartition(' sha256:')[0]}, or leave out --analysis"
+        )
+    if len(ties["flag_bits"]) != len(org):
+        raise ConfigError(
+            f"{ties_file} holds {len(ties['flag_bits'])} people, the employees file {len(org)}"
+        )
+    return summary, as_of, ties
+
+
+def _saved_order(
+    directory: Path,
+    ties: dict[str, np.ndarray],
+    ids: list[str],
+    pseudonymizer: Pseudonymizer | None,
+) -> np.ndarray:
+    """Where each saved row goes in the employees file: in order, or, for a pseudonymised
+    analysis, in the keyed order of the same key (checked)."""
+    if "key_check" not in ties:
+        return np.arange(len(ids))
+    if pseudonymizer is None:
+        raise ConfigError(
+            f"the analysis in {directory} was pseudonymised: its rows can only be read with "
+            "the same key (--key-file FILE or the key's environment variable)"
+        )
+    if pseudonymizer.pseudonym(KEY_CHECK) != str(ties["key_check"]):
+        raise ConfigError(
+            f"the analysis in {directory} was pseudonymised with another key: give the key "
+            "it was made with"
+        )
+    keyed = _keyed_order(ids, pseudonymizer)
+    assert keyed is not None
+    return keyed[0]
 
 
 def count_by_reason(rejects: pa.Table) -> dict[str, int]:

@@ -262,10 +262,33 @@ CAVEATS = (
 )
 
 
-def scorecard_html(
-    cards: Sequence[PeriodCard], sentences: Sequence[str], data: dict[str, Any]
-) -> str:
-    """The page: answer, charts, tables, then definitions and caveats."""
+_STYLE = """body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d2733; line-height: 1.45; padding: 0 1rem; }
+.answer { background: #eef6ee; border-left: 5px solid #2f855a; padding: .8rem 1.1rem; font-size: 1.05rem; }
+figure { margin: 1.2rem 0; } img { max-width: 100%; border: 1px solid #dde3ea; }
+figcaption { color: #52606d; font-size: .9rem; }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; margin-bottom: 1rem; }
+th, td { border-bottom: 1px solid #dde3ea; padding: .35rem .5rem; text-align: right; vertical-align: top; }
+tbody th { text-align: left; font-weight: 600; } td.suppressed { color: #a0aec0; }
+small { color: #6b7785; } details { margin: .6rem 0; } summary { cursor: pointer; font-weight: 600; }
+footer { color: #6b7785; font-size: .85rem; margin-top: 2rem; }
+"""
+"""The page's style sheet (nothing is loaded from elsewhere)."""
+
+_DEFINITIONS = """<h2 id="definitions">Definitions</h2>
+<ul>
+<li><b>Met</b>: the two had an interaction in the window on a mutual channel (in person, video, call, meeting, or a shared meeting of at most 25 people) or wrote to each other in both directions (chat, e-mail).</li>
+<li><b>New strong tie</b> (tie formed): the pair is a strong tie (reciprocated, at least the org-relative threshold) at the end of the window and was not one at the start of the period.</li>
+<li><b>Flagged</b>: isolated (no strong tie) or peripheral at the start of the period. <b>Matched</b>: a seeker in one of the program's committed pairs. <b>Not paired</b>: flagged people in no committed pair of the period, either seekers the program left unmatched or people it did not select.</li>
+<li><b>Effect</b>: the matched share who formed a new strong tie minus the not-paired share; its 95% interval is Newcombe's hybrid score interval (no resampling). A difference whose interval includes 0 is within the noise. The <b>difference in differences</b> in <code>evaluation.json</code> compares the change in the share with at least one strong tie, with an Agresti–Min adjusted interval.</li>
+<li>Shares carry 95% Wilson intervals in brackets. Figures about fewer than 5 people are not shown (–), nor any figure from which one could be recovered.</li>
+</ul>
+"""
+"""The definitions section of the page."""
+
+
+def _figures(cards: Sequence[PeriodCard]) -> str:
+    """The charts as inline PNG figures: the last period's outcomes and effect, and the
+    trend when there are several periods."""
     esc = html.escape
     last = cards[-1]
     charts = [
@@ -288,11 +311,20 @@ def scorecard_html(
                 "Per period: met and tie rates of each program, and the share of employees isolated.",
             )
         )
-    images = "".join(
+    return "".join(
         f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
         f"<figcaption>{esc(caption)}</figcaption></figure>"
         for alt, png, caption in charts
     )
+
+
+def scorecard_html(
+    cards: Sequence[PeriodCard], sentences: Sequence[str], data: dict[str, Any]
+) -> str:
+    """The page: answer, charts, tables, then definitions and caveats."""
+    esc = html.escape
+    last = cards[-1]
+    images = _figures(cards)
     window = last.window
     before = esc(last.before or "no data from before the period")
     generated = dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -302,16 +334,7 @@ def scorecard_html(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Connection scorecard: {esc(periods)}</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d2733; line-height: 1.45; padding: 0 1rem; }}
-.answer {{ background: #eef6ee; border-left: 5px solid #2f855a; padding: .8rem 1.1rem; font-size: 1.05rem; }}
-figure {{ margin: 1.2rem 0; }} img {{ max-width: 100%; border: 1px solid #dde3ea; }}
-figcaption {{ color: #52606d; font-size: .9rem; }}
-table {{ border-collapse: collapse; width: 100%; font-size: .9rem; margin-bottom: 1rem; }}
-th, td {{ border-bottom: 1px solid #dde3ea; padding: .35rem .5rem; text-align: right; vertical-align: top; }}
-tbody th {{ text-align: left; font-weight: 600; }} td.suppressed {{ color: #a0aec0; }}
-small {{ color: #6b7785; }} details {{ margin: .6rem 0; }} summary {{ cursor: pointer; font-weight: 600; }}
-footer {{ color: #6b7785; font-size: .85rem; margin-top: 2rem; }}
-</style></head>
+{_STYLE}</style></head>
 <body>
 <h1>Connection scorecard</h1>
 <p>Period{"s" if len(cards) > 1 else ""} {esc(periods)}; window {window.start.date()} to {window.end.date()}; before the period: {before}.</p>
@@ -324,15 +347,7 @@ footer {{ color: #6b7785; font-size: .85rem; margin-top: 2rem; }}
 <details id="quartiles"><summary>By score quartile: did better-fitting pairs meet more?</summary>
 <table><thead><tr><th>program</th><th>score quartile</th><th>pairs</th><th>met</th><th>new strong tie</th></tr></thead>
 <tbody>{_quartile_rows(last)}</tbody></table></details>
-<h2 id="definitions">Definitions</h2>
-<ul>
-<li><b>Met</b>: the two had an interaction in the window on a mutual channel (in person, video, call, meeting, or a shared meeting of at most 25 people) or wrote to each other in both directions (chat, e-mail).</li>
-<li><b>New strong tie</b> (tie formed): the pair is a strong tie (reciprocated, at least the org-relative threshold) at the end of the window and was not one at the start of the period.</li>
-<li><b>Flagged</b>: isolated (no strong tie) or peripheral at the start of the period. <b>Matched</b>: a seeker in one of the program's committed pairs. <b>Not paired</b>: flagged people in no committed pair of the period, either seekers the program left unmatched or people it did not select.</li>
-<li><b>Effect</b>: the matched share who formed a new strong tie minus the not-paired share; its 95% interval is Newcombe's hybrid score interval (no resampling). A difference whose interval includes 0 is within the noise. The <b>difference in differences</b> in <code>evaluation.json</code> compares the change in the share with at least one strong tie, with an Agresti–Min adjusted interval.</li>
-<li>Shares carry 95% Wilson intervals in brackets. Figures about fewer than 5 people are not shown (–), nor any figure from which one could be recovered.</li>
-</ul>
-<h2 id="caveats">Caveats</h2>
+{_DEFINITIONS}<h2 id="caveats">Caveats</h2>
 <ul>{"".join(f"<li>{esc(c)}</li>" for c in CAVEATS)}</ul>
 <h3>Group sizes</h3>
 <ul id="sizes">{_group_sizes(last)}</ul>

@@ -1,4 +1,5 @@
-"""Writing outputs: atomic output folders, formula-safe CSV, JSON summaries.
+"""Writing outputs: atomic output folders, formula-safe CSV (:mod:`matcher.io.cells`), JSON
+summaries.
 
 Two ways to write a folder of outputs:
 
@@ -33,18 +34,19 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from matcher.errors import OutputError
+from matcher.io.cells import BOM as BOM
+from matcher.io.cells import FORMULA_STARTS as FORMULA_STARTS
+from matcher.io.cells import csv_cell, formula_safe_table
+from matcher.io.cells import formula_safe as formula_safe
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows has no flock: process ids alone decide
     fcntl = None  # type: ignore[assignment]
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-BOM = "\ufeff".encode()
 STAGING_PREFIX = ".staging-"
 MANIFEST = "manifest.json"
 """Written last into every published folder: each file's size and SHA-256."""
@@ -53,17 +55,6 @@ VERSIONS_MARKER = "MATCHER-VERSIONS.txt"
 MIGRATING = ".migrating"
 LEGACY_STAGING_AGE = 3600.0
 """Seconds after which a staging folder of an older matcher (no process id in its name) is stale."""
-
-
-def formula_safe(value: object) -> object:
-    """Neutralise a text cell a spreadsheet would run as a formula; numbers pass unchanged.
-
-    >>> formula_safe("=HYPERLINK(1)"), formula_safe(-2.5), formula_safe("E1")
-    ("'=HYPERLINK(1)", -2.5, 'E1')
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class OutputDir:
@@ -86,45 +77,21 @@ class OutputDir:
             writer = csv.writer(handle)
             writer.writerow(header)
             for row in rows:
-                writer.writerow([_cell(v) for v in row])
+                writer.writerow([csv_cell(v) for v in row])
 
     def write_table(self, name: str, table: pa.Table) -> None:
         """Write a (large) arrow table as CSV; text columns are made formula-safe first."""
         if not self.bom:
-            pcsv.write_csv(_safe_table(table), self.path(name))
+            pcsv.write_csv(formula_safe_table(table), self.path(name))
             return
         with self.path(name).open("wb") as handle:
             handle.write(BOM)
-            pcsv.write_csv(_safe_table(table), handle)
+            pcsv.write_csv(formula_safe_table(table), handle)
 
     def write_json(self, name: str, data: Any) -> None:
         with self.path(name).open("w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=False, default=str)
             handle.write("\n")
-
-
-def _cell(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value + 0.0:.6g}" if value != 0 else "0"
-    return formula_safe(value)
-
-
-def _safe_table(table: pa.Table) -> pa.Table:
-    columns = []
-    for column in table.columns:
-        if pa.types.is_string(column.type):
-            risky = pc.starts_with(column, "=")
-            for start in FORMULA_STARTS[1:]:
-                risky = pc.or_(risky, pc.starts_with(column, start))
-            column = pc.if_else(
-                pc.fill_null(risky, False), pc.binary_join_element_wise("'", column, ""), column
-            )
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
 
 
 @contextmanager
@@ -497,7 +464,7 @@ def write_csv_file(
             writer = csv.writer(stream)
             writer.writerow(header)
             for row in rows:
-                writer.writerow([_cell(v) for v in row])
+                writer.writerow([csv_cell(v) for v in row])
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

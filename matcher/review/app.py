@@ -47,6 +47,14 @@ def create_app(db: Path, *, out_root: Path, by: str | None, token: str | None = 
     app = Flask(__name__)
     state = ReviewState(db=db, out_root=out_root, by=by, token=token or secrets.token_urlsafe(24))
     app.config["REVIEW"] = state
+    _guard(app, state)
+    _pages(app, state)
+    _actions(app, state)
+    return app
+
+
+def _guard(app: Flask, state: ReviewState) -> None:
+    """The token on every request, the headers on every response, and the error pages."""
 
     @app.before_request
     def _check_token() -> None:
@@ -73,8 +81,9 @@ def create_app(db: Path, *, out_root: Path, by: str | None, token: str | None = 
     def _failed(error: MatcherError) -> tuple[str, int]:
         return render_template("error.html", token=state.token, message=str(error)), 400
 
-    def go(endpoint: str, **values: Any) -> Response:
-        return redirect(url_for(endpoint, token=state.token, **values), code=303)
+
+def _pages(app: Flask, state: ReviewState) -> None:
+    """The pages that only read: the proposals, one run, and the difference of two runs."""
 
     @app.get("/")
     def index() -> str:
@@ -97,6 +106,18 @@ def create_app(db: Path, *, out_root: Path, by: str | None, token: str | None = 
             command=resolve_command(state.db, run_id, draft) if draft else "",
             message=request.args.get("message", ""),
         )
+
+    @app.get("/diff")
+    def diff() -> str:
+        shown = diff_runs(state.db, request.args.get("a", ""), request.args.get("b", ""))
+        return render_template("diff.html", token=state.token, d=shown)
+
+
+def _actions(app: Flask, state: ReviewState) -> None:
+    """The forms that act: draft edits, re-solve, approve, reject; each redirects to the run."""
+
+    def go(endpoint: str, **values: Any) -> Response:
+        return redirect(url_for(endpoint, token=state.token, **values), code=303)
 
     @app.post("/run/edit")
     def edit() -> Response:
@@ -139,13 +160,6 @@ def create_app(db: Path, *, out_root: Path, by: str | None, token: str | None = 
         run_id = request.form.get("id", "")
         reject_run(state.db, run_id, state.by, request.form.get("note", ""))
         return go("run_page", id=run_id, message=f"rejected {run_id}")
-
-    @app.get("/diff")
-    def diff() -> str:
-        shown = diff_runs(state.db, request.args.get("a", ""), request.args.get("b", ""))
-        return render_template("diff.html", token=state.token, d=shown)
-
-    return app
 
 
 class ReviewServer:

@@ -72,6 +72,181 @@ def _epoch(day: dt.date) -> int:
     return int(dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC).timestamp())
 
 
+def _check_window(
+    start: dt.date, end: dt.date, met_rate: float, tie_given_met: float, background_rate: float
+) -> None:
+    """Raise :class:`ConfigError` for a rate outside [0, 1] or a window under four weeks."""
+    for name, value in (
+        ("met_rate", met_rate),
+        ("tie_given_met", tie_given_met),
+        ("background_rate", background_rate),
+    ):
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(f"{name} must be between 0 and 1, found {value}")
+    if end < start + dt.timedelta(days=27):
+        raise ConfigError("the follow-up window must be at least four weeks long")
+
+
+def _pair_key(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
+    """One integer per unordered pair of positions."""
+    return np.minimum(x, y) * n + np.maximum(x, y)
+
+
+def _shared_events(
+    events: list[str | None],
+    source: np.ndarray,
+    target: np.ndarray,
+    known: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+) -> set[str]:
+    """The events that both people of some committed pair attend."""
+    members: dict[str, set[int]] = {}
+    for k, event in enumerate(events):
+        if event and known[k]:
+            members.setdefault(event, set()).update((int(source[k]), int(target[k])))
+    partner: dict[int, set[int]] = {}
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        partner.setdefault(x, set()).add(y)
+        partner.setdefault(y, set()).add(x)
+    return {
+        event
+        for event, people in members.items()
+        if any(partner.get(p, set()) & people for p in people)
+    }
+
+
+def _usual_interactions(
+    interactions: pa.Table,
+    index: dict[str, int],
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    pair_keys: np.ndarray,
+    start: dt.date,
+    end: dt.date,
+) -> pa.Table:
+    """The org's interactions, without those between committed pairs (directly or at an
+    event both attend), shifted to end on ``end`` and cut to the window."""
+    source = np.array([index.get(s, -1) for s in interactions.column("source").to_pylist()])
+    target = np.array([index.get(t, -1) for t in interactions.column("target").to_pylist()])
+    stamps = pc.strptime(
+        pc.utf8_slice_codeunits(interactions.column("timestamp"), 0, 19),
+        format="%Y-%m-%dT%H:%M:%S",
+        unit="s",
+    )
+    seconds = pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False)
+    known = (source >= 0) & (target >= 0)
+    direct = known & np.isin(_pair_key(source, target, n), pair_keys)
+    events = interactions.column("event_id").to_pylist()
+    shared = _shared_events(events, source, target, known, a, b)
+    in_shared = np.array([bool(e) and e in shared for e in events], bool)
+    keep = ~direct & ~in_shared
+    old_end = dt.datetime.fromtimestamp(int(seconds.max()), tz=dt.UTC).date()
+    shift = (_epoch(end) - _epoch(old_end)) if len(seconds) else 0
+    base = interactions.filter(pa.array(keep))
+    base = base.set_column(
+        base.schema.get_field_index("timestamp"), "timestamp", _stamp(seconds[keep] + shift)
+    )
+    begin, stop = _epoch(start), _epoch(end) + 86_399
+    inside = pc.and_(
+        pc.greater_equal(pa.array(seconds[keep] + shift), begin),
+        pc.less_equal(pa.array(seconds[keep] + shift), stop),
+    )
+    return base.filter(inside)
+
+
+class _Rows:
+    """The planted interactions, appended row by row (positions, not ids)."""
+
+    def __init__(self, rng: np.random.Generator, begin: int, days: int) -> None:
+        self.rng, self.begin, self.days = rng, begin, days
+        self.source: list[int] = []
+        self.target: list[int] = []
+        self.time: list[int] = []
+        self.channel: list[str] = []
+        self.minutes: list[int] = []
+
+    def add(self, x: int, y: int, time: int, channel: str, minutes: int) -> None:
+        """One interaction from ``x`` to ``y`` (``minutes`` −1: no duration)."""
+        self.source.append(x)
+        self.target.append(y)
+        self.time.append(time)
+        self.channel.append(channel)
+        self.minutes.append(minutes)
+
+    def strong(self, x: int, y: int) -> int:
+        """Ten hour-long video calls over the window; returns the first call's time."""
+        days = self.rng.integers(0, self.days, STRONG_CALLS)
+        when = np.sort(self.begin + days * 86_400 + 14 * 3600)
+        for k, t in enumerate(when.tolist()):
+            self.add(x if k % 2 == 0 else y, y if k % 2 == 0 else x, t, "video", STRONG_MINUTES)
+        return int(when[0])
+
+    def once(self, x: int, y: int, call: bool) -> int:
+        """One light meeting early in the window; returns its time."""
+        day = self.begin + int(self.rng.integers(0, min(14, self.days))) * 86_400 + 10 * 3600
+        if call:  # one short call
+            self.add(x, y, day, "call", 15)
+            return day
+        # a message and its reply an hour later
+        self.add(x, y, day, "chat", -1)
+        self.add(y, x, day + 3600, "chat", -1)
+        return day + 3600
+
+    def table(self, ids: list[str]) -> pa.Table:
+        """The rows as an ``interactions.csv`` table."""
+        return pa.table(
+            {
+                "source": pa.array([ids[i] for i in self.source], pa.string()),
+                "target": pa.array([ids[i] for i in self.target], pa.string()),
+                "timestamp": _stamp(np.array(self.time, np.int64)),
+                "channel": pa.array(self.channel, pa.string()),
+                "duration_minutes": pa.array(
+                    np.array(self.minutes, np.int32), mask=np.array(self.minutes) < 0
+                ),
+                "event_id": pa.nulls(len(self.source), pa.string()),
+            }
+        )
+
+
+def _plant_pairs(
+    rows: _Rows, a: np.ndarray, b: np.ndarray, met_rate: float, tie_given_met: float
+) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+    """Draw which committed pairs meet and which form a tie, and plant their meetings;
+    returns ``met``, ``tie`` and each pair's first meeting (ISO, or ``None``)."""
+    rng = rows.rng
+    met = rng.random(len(a)) < met_rate
+    tie = met & (rng.random(len(a)) < tie_given_met)
+    light = rng.random(len(a)) < 0.5
+    first: list[str | None] = []
+    for k, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        if not met[k]:
+            first.append(None)
+            continue
+        when = rows.strong(x, y) if tie[k] else rows.once(x, y, call=bool(light[k]))
+        first.append(str(_stamp(np.array([when])).to_pylist()[0]))
+    return met, tie, first
+
+
+def _plant_background(
+    rows: _Rows, teams: np.ndarray, pair_keys: np.ndarray, background_rate: float
+) -> list[tuple[int, int]]:
+    """Ties formed anyway, with someone outside the team who is not a committed partner."""
+    rng, n = rows.rng, len(teams)
+    gained: list[tuple[int, int]] = []
+    committed = set(pair_keys.tolist())
+    for x in np.flatnonzero(rng.random(n) < background_rate).tolist():
+        for _ in range(20):
+            y = int(rng.integers(0, n))
+            key = min(x, y) * n + max(x, y)
+            if y != x and teams[y] != teams[x] and key not in committed:
+                rows.strong(x, y)
+                gained.append((x, y))
+                break
+    return gained
+
+
 def follow_up_quarter(
     employees: pa.Table,
     interactions: pa.Table,
@@ -103,135 +278,19 @@ def follow_up_quarter(
     -------
     FollowUp
     """
-    for name, value in (
-        ("met_rate", met_rate),
-        ("tie_given_met", tie_given_met),
-        ("background_rate", background_rate),
-    ):
-        if not 0.0 <= value <= 1.0:
-            raise ConfigError(f"{name} must be between 0 and 1, found {value}")
-    if end < start + dt.timedelta(days=27):
-        raise ConfigError("the follow-up window must be at least four weeks long")
+    _check_window(start, end, met_rate, tie_given_met, background_rate)
     rng = np.random.default_rng(seed)
     ids = employees.column("id").to_pylist()
     index = {identity: k for k, identity in enumerate(ids)}
     teams = np.array([t or "" for t in employees.column("team").to_pylist()], dtype=object)
-    n = len(ids)
     a = np.array([index[s] for s, _ in pairs], np.int64)
     b = np.array([index[p] for _, p in pairs], np.int64)
-    pair_keys = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
-
-    # the usual interactions, without those between committed pairs, shifted to the window
-    source = np.array([index.get(s, -1) for s in interactions.column("source").to_pylist()])
-    target = np.array([index.get(t, -1) for t in interactions.column("target").to_pylist()])
-    stamps = pc.strptime(
-        pc.utf8_slice_codeunits(interactions.column("timestamp"), 0, 19),
-        format="%Y-%m-%dT%H:%M:%S",
-        unit="s",
-    )
-    seconds = pc.cast(stamps, pa.int64()).to_numpy(zero_copy_only=False)
-    known = (source >= 0) & (target >= 0)
-    row_keys = np.minimum(source, target) * n + np.maximum(source, target)
-    direct = known & np.isin(row_keys, pair_keys)
-    events = interactions.column("event_id").to_pylist()
-    members: dict[str, set[int]] = {}
-    for k, event in enumerate(events):
-        if event and known[k]:
-            members.setdefault(event, set()).update((int(source[k]), int(target[k])))
-    partner: dict[int, set[int]] = {}
-    for x, y in zip(a.tolist(), b.tolist(), strict=True):
-        partner.setdefault(x, set()).add(y)
-        partner.setdefault(y, set()).add(x)
-    shared = {
-        event
-        for event, people in members.items()
-        if any(partner.get(p, set()) & people for p in people)
-    }
-    in_shared = np.array([bool(e) and e in shared for e in events], bool)
-    keep = ~direct & ~in_shared
-    old_end = dt.datetime.fromtimestamp(int(seconds.max()), tz=dt.UTC).date()
-    shift = (_epoch(end) - _epoch(old_end)) if len(seconds) else 0
-    base = interactions.filter(pa.array(keep))
-    base = base.set_column(
-        base.schema.get_field_index("timestamp"), "timestamp", _stamp(seconds[keep] + shift)
-    )
-    begin, stop = _epoch(start), _epoch(end) + 86_399
-    inside = pc.and_(
-        pc.greater_equal(pa.array(seconds[keep] + shift), begin),
-        pc.less_equal(pa.array(seconds[keep] + shift), stop),
-    )
-    base = base.filter(inside)
-
-    rows_source: list[int] = []
-    rows_target: list[int] = []
-    rows_time: list[int] = []
-    rows_channel: list[str] = []
-    rows_minutes: list[int] = []
-    days = (end - start).days + 1
-
-    def strong(x: int, y: int) -> int:
-        """Ten hour-long video calls over the window; returns the first call's time."""
-        when = np.sort(begin + rng.integers(0, days, STRONG_CALLS) * 86_400 + 14 * 3600)
-        for k, t in enumerate(when.tolist()):
-            rows_source.append(x if k % 2 == 0 else y)
-            rows_target.append(y if k % 2 == 0 else x)
-            rows_time.append(t)
-            rows_channel.append("video")
-            rows_minutes.append(STRONG_MINUTES)
-        return int(when[0])
-
-    met = rng.random(len(a)) < met_rate
-    tie = met & (rng.random(len(a)) < tie_given_met)
-    light = rng.random(len(a)) < 0.5
-    first: list[str | None] = []
-    for k, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
-        if not met[k]:
-            first.append(None)
-            continue
-        if tie[k]:
-            when = strong(x, y)
-        else:
-            day = begin + int(rng.integers(0, min(14, days))) * 86_400 + 10 * 3600
-            if light[k]:  # one short call
-                rows_source.append(x)
-                rows_target.append(y)
-                rows_time.append(day)
-                rows_channel.append("call")
-                rows_minutes.append(15)
-                when = day
-            else:  # a message and its reply an hour later
-                rows_source += [x, y]
-                rows_target += [y, x]
-                rows_time += [day, day + 3600]
-                rows_channel += ["chat", "chat"]
-                rows_minutes += [-1, -1]
-                when = day + 3600
-        first.append(str(_stamp(np.array([when])).to_pylist()[0]))
-
-    # ties formed anyway, with someone outside the team who is not a committed partner
-    gained: list[tuple[int, int]] = []
-    committed = set(pair_keys.tolist())
-    for x in np.flatnonzero(rng.random(n) < background_rate).tolist():
-        for _ in range(20):
-            y = int(rng.integers(0, n))
-            key = min(x, y) * n + max(x, y)
-            if y != x and teams[y] != teams[x] and key not in committed:
-                strong(x, y)
-                gained.append((x, y))
-                break
-
-    planted = pa.table(
-        {
-            "source": pa.array([ids[i] for i in rows_source], pa.string()),
-            "target": pa.array([ids[i] for i in rows_target], pa.string()),
-            "timestamp": _stamp(np.array(rows_time, np.int64)),
-            "channel": pa.array(rows_channel, pa.string()),
-            "duration_minutes": pa.array(
-                np.array(rows_minutes, np.int32), mask=np.array(rows_minutes) < 0
-            ),
-            "event_id": pa.nulls(len(rows_source), pa.string()),
-        }
-    )
+    pair_keys = np.unique(_pair_key(a, b, len(ids)))
+    base = _usual_interactions(interactions, index, len(ids), a, b, pair_keys, start, end)
+    rows = _Rows(rng, _epoch(start), (end - start).days + 1)
+    met, tie, first = _plant_pairs(rows, a, b, met_rate, tie_given_met)
+    gained = _plant_background(rows, teams, pair_keys, background_rate)
+    planted = rows.table(ids)
     table = pa.concat_tables([base.select(planted.column_names).cast(planted.schema), planted])
     order = pc.sort_indices(table, sort_keys=[("timestamp", "ascending")])
     return FollowUp(

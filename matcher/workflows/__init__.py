@@ -20,6 +20,7 @@ __all__ = [
     "assign",
     "common",
     "evaluate",
+    "evaluate_inputs",
     "generate",
     "history",
     "ingest",

@@ -23,7 +23,7 @@ from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.analysis.survey import Survey
 from matcher.config import AnalysisConfig
-from matcher.errors import DataError, HistoryError, Problem, UsageProblem
+from matcher.errors import HistoryError
 from matcher.evaluation.cohorts import program_seekers
 from matcher.evaluation.effect import fit_effect
 from matcher.evaluation.outcomes import (
@@ -31,11 +31,11 @@ from matcher.evaluation.outcomes import (
     PairOutcomes,
     Window,
     pair_outcomes,
-    period_days,
     window_of,
 )
 from matcher.evaluation.scorecard import (
     MIN_GROUP,
+    Card,
     PeriodState,
     ProgramPairs,
     org_card,
@@ -43,16 +43,27 @@ from matcher.evaluation.scorecard import (
 )
 from matcher.history import Evaluated, History, Outcome
 from matcher.io.configs import load_analysis_config
-from matcher.io.load import file_sha256, load_interactions, load_org
-from matcher.io.reports import read_analysis_view
+from matcher.io.load import file_sha256, load_org
 from matcher.io.scorecard import SCORECARD_FILES, PeriodCard, write_scorecard
-from matcher.io.survey import load_survey
 from matcher.io.write import published_folder
 from matcher.model import InteractionTable, Org
 from matcher.privacy import Pseudonymizer
 from matcher.workflows.common import Reporter, Silent, check_out_dir
+from matcher.workflows.evaluate_inputs import (
+    before_period,
+    check_request,
+    check_windows,
+    describe_before,
+    load_before_table,
+    load_surveys,
+    org_at,
+    periods_asked,
+)
 
 SECONDS_PER_DAY = 86_400
+
+Judged = tuple[str, ProgramPairs, PairOutcomes, list[str]]
+"""A program's name, its committed pairs, what became of them, and each pair's run."""
 
 
 @dataclass(frozen=True)
@@ -89,22 +100,6 @@ class EvaluateOutcome:
     recorded: int = 0
 
 
-def _check_request(request: EvaluateRequest) -> None:
-    if (request.period is None) == (not request.all_periods):
-        raise UsageProblem("give --period P or --all-periods (one of them)")
-    if request.before_interactions is not None and request.before_analysis is not None:
-        raise UsageProblem("give --before-interactions or --before-analysis, not both")
-    if request.all_periods and request.before_analysis is not None:
-        raise UsageProblem(
-            "--before-analysis describes one period's start: with --all-periods give "
-            "--before-interactions (each period's start is analysed from the interactions)"
-        )
-    if request.all_periods and (request.as_of is not None or request.since is not None):
-        raise UsageProblem(
-            "--as-of and --since set one period's window: leave them out with --all-periods"
-        )
-
-
 def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -> EvaluateOutcome:
     """Judge the committed runs of one period (or every committed period) and write
     ``evaluation.json``, ``scorecard.csv`` and ``scorecard.html`` to ``request.out_dir``.
@@ -122,7 +117,7 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
     """
     reporter = reporter or Silent()
     started = time.perf_counter()
-    _check_request(request)
+    check_request(request)
     check_out_dir(request.out_dir, SCORECARD_FILES, reporter)
     config = load_analysis_config(request.config_file) if request.config_file else AnalysisConfig()
     config = config.model_copy(update={"seed": request.seed})
@@ -131,36 +126,63 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
             f"{request.db}: no history database there (see matcher history list --db)"
         )
     with History(request.db, create=False) as history:
-        periods = _periods(history, request)
-        windows = {p: window_of(p, since=request.since, as_of=request.as_of) for p in periods}
-        latest_end = max(w.end for w in windows.values())
-        with reporter.step("loading data"):
-            org, _ = load_org(request.employees, request.interactions, as_of=latest_end)
-            before_table = _before_table(request, org)
-        after = org.interactions
-        windows = _check_windows(request, windows, after, reporter)
-        table = InteractionTable.concat([before_table, after]) if before_table else after
-        surveys = _surveys(request, org)
-        cards: list[PeriodCard] = []
-        evaluated: list[Evaluated] = []
-        for number, period in enumerate(periods):
-            window = windows[period]
-            with reporter.step(f"evaluating {period}"):
-                card, outcomes = _evaluate_period(
-                    history,
-                    org,
-                    table,
-                    period,
-                    window,
-                    request,
-                    config,
-                    surveys if number == len(periods) - 1 else (None, None),
-                    reporter,
-                )
-            cards.append(card)
-            evaluated += _outcomes(org, outcomes, window)
+        org, cards, evaluated = _judge_periods(history, request, config, reporter)
     recorded = sum(len(e.outcomes) for e in evaluated) if request.record else None
-    summary: dict[str, Any] = {
+    summary = _summary(request, org, recorded, started)
+    # the outputs are staged, the outcomes recorded in one transaction, then the outputs
+    # switched in: the folder never shows an evaluation the history does not hold
+    with (
+        reporter.step("writing outputs"),
+        published_folder(request.out_dir, ours=SCORECARD_FILES) as staged,
+    ):
+        summary = write_scorecard(staged, cards, summary, request.pseudonymizer, org.ids)
+        if request.record:
+            with History(request.db, create=False) as history:
+                history.record_evaluation(evaluated)
+    return EvaluateOutcome(summary=summary, periods=cards, recorded=recorded or 0)
+
+
+def _judge_periods(
+    history: History, request: EvaluateRequest, config: AnalysisConfig, reporter: Reporter
+) -> tuple[Org, list[PeriodCard], list[Evaluated]]:
+    """Load the data and judge each period asked about: the org, each period's card, and
+    the outcomes to record (the surveys go to the last period only)."""
+    periods = periods_asked(history, request)
+    windows = {p: window_of(p, since=request.since, as_of=request.as_of) for p in periods}
+    latest_end = max(w.end for w in windows.values())
+    with reporter.step("loading data"):
+        org, _ = load_org(request.employees, request.interactions, as_of=latest_end)
+        before_table = load_before_table(request, org)
+    after = org.interactions
+    windows = check_windows(request, windows, after, reporter)
+    table = InteractionTable.concat([before_table, after]) if before_table else after
+    surveys = load_surveys(request, org)
+    cards: list[PeriodCard] = []
+    evaluated: list[Evaluated] = []
+    for number, period in enumerate(periods):
+        window = windows[period]
+        with reporter.step(f"evaluating {period}"):
+            card, outcomes = _evaluate_period(
+                history,
+                org,
+                table,
+                period,
+                window,
+                request,
+                config,
+                surveys if number == len(periods) - 1 else (None, None),
+                reporter,
+            )
+        cards.append(card)
+        evaluated += _outcomes(org, outcomes, window)
+    return org, cards, evaluated
+
+
+def _summary(
+    request: EvaluateRequest, org: Org, recorded: int | None, started: float
+) -> dict[str, Any]:
+    """The run's summary: its inputs (with their hashes), seed and timing."""
+    return {
         "db": str(request.db),
         "inputs": {
             **org.sources,
@@ -180,118 +202,10 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
         "recorded_outcomes": recorded,
         "seconds": round(time.perf_counter() - started, 2),
     }
-    # the outputs are staged, the outcomes recorded in one transaction, then the outputs
-    # switched in: the folder never shows an evaluation the history does not hold
-    with (
-        reporter.step("writing outputs"),
-        published_folder(request.out_dir, ours=SCORECARD_FILES) as staged,
-    ):
-        summary = write_scorecard(staged, cards, summary, request.pseudonymizer, org.ids)
-        if request.record:
-            with History(request.db, create=False) as history:
-                history.record_evaluation(evaluated)
-    return EvaluateOutcome(summary=summary, periods=cards, recorded=recorded or 0)
 
 
 def _source(path: Path) -> str:
     return f"{path} sha256:{file_sha256(path)}"
-
-
-def _periods(history: History, request: EvaluateRequest) -> list[str]:
-    committed = history.committed_periods()
-    if request.all_periods:
-        if not committed:
-            raise HistoryError(
-                f"{request.db} has no committed run to evaluate (matcher history list)"
-            )
-        return sorted(committed, key=lambda p: period_days(p)[0])
-    assert request.period is not None
-    try:
-        period_days(request.period)
-    except ValueError as exc:
-        raise UsageProblem(f"--period: {exc}") from exc
-    if request.period not in committed:
-        known = ", ".join(committed) if committed else "none"
-        raise HistoryError(
-            f"{request.db} has no committed run for period {request.period} (committed periods: "
-            f"{known}); commit a proposal first (matcher history commit RUN)"
-        )
-    return [request.period]
-
-
-def _before_table(request: EvaluateRequest, org: Org) -> InteractionTable | None:
-    if request.before_interactions is None:
-        return None
-    opted = [i for i in org.manager_of if i not in org.index]
-    loaded = load_interactions(request.before_interactions, org.ids, opted_out=opted)
-    return loaded.table
-
-
-def _check_windows(
-    request: EvaluateRequest,
-    windows: dict[str, Window],
-    after: InteractionTable,
-    reporter: Reporter,
-) -> dict[str, Window]:
-    """Interactions that end before a period starts are an error; a window that runs past
-    the latest interaction (no ``--as-of``) is cut there, with a warning; interactions that
-    start after the window does, or end before an explicit ``--as-of``, are warned about
-    (meetings outside what the file covers cannot be counted)."""
-    latest = int(after.timestamp.max()) if len(after) else None
-    earliest = int(after.timestamp.min()) if len(after) else None
-    checked: dict[str, Window] = {}
-    for period, window in windows.items():
-        if latest is None or latest < window.start.timestamp():
-            last = (
-                "has no interactions"
-                if latest is None
-                else f"ends on {dt.datetime.fromtimestamp(latest, dt.UTC).date()}"
-            )
-            raise DataError(
-                [
-                    Problem(
-                        str(request.interactions),
-                        None,
-                        "timestamp",
-                        f"the file {last}, before the evaluation window of {period} starts "
-                        f"({window.start.date()}): give the interactions from after the run",
-                    )
-                ]
-            )
-        day = dt.datetime.fromtimestamp(latest, dt.UTC).date()
-        first = dt.datetime.fromtimestamp(earliest or latest, dt.UTC).date()
-        if first > window.start.date():
-            reporter.warn(
-                f"{request.interactions}: the interactions start on {first}, after the "
-                f"evaluation window of {period} does ({window.start.date()}): meetings before "
-                "then are not counted, so the met rate may be low"
-            )
-        if request.as_of is not None and day < window.end.date():
-            reporter.warn(
-                f"{request.interactions}: the interactions end on {day}, before --as-of "
-                f"({window.end.date()}): meetings after then are not counted"
-            )
-        if request.as_of is None and day < window.end.date():
-            reporter.warn(
-                f"{request.interactions}: the interactions end on {day}, before {period} does "
-                f"({window.end.date()}): judged as of {day} (give --as-of to choose)"
-            )
-            window = Window(
-                window.start, dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=dt.UTC)
-            )
-        checked[period] = window
-    return checked
-
-
-def _surveys(request: EvaluateRequest, org: Org) -> tuple[Survey | None, Survey | None]:
-    before = load_survey(request.before_survey, org)[0] if request.before_survey else None
-    after = load_survey(request.survey, org)[0] if request.survey else None
-    return before, after
-
-
-def _org_at(org: Org, table: InteractionTable, as_of: dt.datetime) -> Org:
-    moved = Org(org.employees, table, as_of, org.report, dict(org.sources), org.manager_of)
-    return moved
 
 
 def _flags(view: Analysis | AnalysisView, flag: str) -> np.ndarray:
@@ -300,40 +214,13 @@ def _flags(view: Analysis | AnalysisView, flag: str) -> np.ndarray:
     return np.array([flag in f for f in view.flags], bool)
 
 
-def _before(
-    org: Org,
-    table: InteractionTable,
-    window: Window,
-    request: EvaluateRequest,
-    config: AnalysisConfig,
-    reporter: Reporter,
-    period: str,
-) -> tuple[Analysis | AnalysisView | None, sp.csr_matrix | None]:
-    """The analysis at the start of the period and its strong ties (``None`` without data)."""
-    if request.before_analysis is not None:
-        view = read_analysis_view(
-            request.before_analysis, org, request.pseudonymizer or request.reader
-        )
-        # the saved analysis keeps tie strengths, not reciprocity: a pair at or above the
-        # threshold counts as strong before (at most a few more than the analysis had, so
-        # ties formed are, if anything, undercounted)
-        strength = view.strength.tocsr()
-        strong = strength >= view.threshold if view.threshold > 0 else strength > 0
-        return view, sp.csr_matrix(strong, dtype=bool)
-    # before the period, whatever the window: a later --since must not move "before" into the
-    # period, and an earlier one (pairs introduced early) moves it back with the window
-    first = dt.datetime.combine(period_days(period)[0], dt.time(0, 0), tzinfo=dt.UTC)
-    begins = min(window.start, first)
-    start = begins - dt.timedelta(seconds=1)
-    if not len(table) or int(table.timestamp.min()) > start.timestamp():
-        reporter.warn(
-            f"no interactions from before {period} starts ({begins.date()}): ties formed, "
-            "the flagged people's effect and isolation before are not known (give "
-            "--before-interactions or --before-analysis)"
-        )
-        return None, None
-    analysis = run_analysis(_org_at(org, table, start), config)
-    return analysis, analysis.graph.strong.tocsr()
+@dataclass
+class _Tally:
+    """Committed pairs of a period counted, those naming nobody in the org, and one of them."""
+
+    total: int = 0
+    unknown: int = 0
+    example: str = ""
 
 
 def _evaluate_period(
@@ -346,51 +233,21 @@ def _evaluate_period(
     config: AnalysisConfig,
     surveys: tuple[Survey | None, Survey | None],
     reporter: Reporter,
-) -> tuple[PeriodCard, list[tuple[str, ProgramPairs, PairOutcomes, list[str]]]]:
-    before, strong_before = _before(org, table, window, request, config, reporter, period)
-    after = run_analysis(_org_at(org, table, window.end), config)
-    state = PeriodState(
-        n=len(org),
-        isolated_after=_flags(after, Flag.ISOLATED),
-        peripheral_after=_flags(after, Flag.PERIPHERAL),
-        strong_after=after.graph.strong.tocsr(),
-        isolated_before=None if before is None else _flags(before, Flag.ISOLATED),
-        peripheral_before=None if before is None else _flags(before, Flag.PERIPHERAL),
-        strong_before=strong_before,
-        survey_before=surveys[0],
-        survey_after=surveys[1],
-    )
-    runs = history.committed_runs_of_period(period)
+) -> tuple[PeriodCard, list[Judged]]:
+    """Judge each program's committed runs of ``period``: the period's card, and each
+    program's pairs and outcomes."""
+    before, strong_before = before_period(org, table, window, request, config, reporter, period)
+    state = _period_state(org, table, window, config, before, strong_before, surveys)
     programs: dict[str, list[str]] = {}
     kinds: dict[str, str | None] = {}
-    for run in runs:
+    for run in history.committed_runs_of_period(period):
         programs.setdefault(run.program, []).append(run.run_id)
         kinds[run.program] = run.kind
-    judged: list[tuple[str, ProgramPairs, PairOutcomes, list[str]]] = []
+    judged: list[Judged] = []
     paired = np.zeros(len(org), bool)
-    known_ids = set(org.manager_of)
-    total = unknown = 0
-    example = ""
+    tally = _Tally()
     for name, run_ids in programs.items():
-        seekers: list[int] = []
-        providers: list[int] = []
-        scores: list[float] = []
-        owners: list[str] = []
-        left = 0
-        for run_id in run_ids:
-            for s, p, score in history.run_pairs(run_id):
-                total += 1
-                if s not in known_ids and p not in known_ids:
-                    unknown += 1
-                    example = example or s
-                a, b = org.index.get(s), org.index.get(p)
-                if a is None or b is None:
-                    left += 1
-                    continue
-                seekers.append(a)
-                providers.append(b)
-                scores.append(np.nan if score is None else float(score))
-                owners.append(run_id)
+        seekers, providers, scores, owners, left = _run_pairs(history, org, run_ids, tally)
         selected = (
             program_seekers(history.run_config(run_ids[-1]), org, before)
             if before is not None
@@ -425,13 +282,91 @@ def _evaluate_period(
                 f"{name} {period}: {left} committed pair(s) name someone no longer in "
                 f"{request.employees} (or who opted out): not judged"
             )
-    if total and unknown * 2 > total:
+    _check_org_matches(tally, period, request)
+    return (
+        PeriodCard(
+            period=period,
+            window=window,
+            before=describe_before(request, before),
+            programs=_program_cards(judged, state, window, paired, request.seed),
+            org=org_card(state),
+        ),
+        judged,
+    )
+
+
+def _period_state(
+    org: Org,
+    table: InteractionTable,
+    window: Window,
+    config: AnalysisConfig,
+    before: Analysis | AnalysisView | None,
+    strong_before: sp.csr_matrix | None,
+    surveys: tuple[Survey | None, Survey | None],
+) -> PeriodState:
+    """The org before the period (when known) and at the end of the window."""
+    after = run_analysis(org_at(org, table, window.end), config)
+    return PeriodState(
+        n=len(org),
+        isolated_after=_flags(after, Flag.ISOLATED),
+        peripheral_after=_flags(after, Flag.PERIPHERAL),
+        strong_after=after.graph.strong.tocsr(),
+        isolated_before=None if before is None else _flags(before, Flag.ISOLATED),
+        peripheral_before=None if before is None else _flags(before, Flag.PERIPHERAL),
+        strong_before=strong_before,
+        survey_before=surveys[0],
+        survey_after=surveys[1],
+    )
+
+
+def _run_pairs(
+    history: History, org: Org, run_ids: list[str], tally: _Tally
+) -> tuple[list[int], list[int], list[float], list[str], int]:
+    """The committed pairs of a program's runs as positions in the org: seekers, providers,
+    scores (NaN when unknown), the run of each, and how many name someone not in the org
+    (counted in ``tally`` when neither person was ever in it)."""
+    known_ids = set(org.manager_of)
+    seekers: list[int] = []
+    providers: list[int] = []
+    scores: list[float] = []
+    owners: list[str] = []
+    left = 0
+    for run_id in run_ids:
+        for s, p, score in history.run_pairs(run_id):
+            tally.total += 1
+            if s not in known_ids and p not in known_ids:
+                tally.unknown += 1
+                tally.example = tally.example or s
+            a, b = org.index.get(s), org.index.get(p)
+            if a is None or b is None:
+                left += 1
+                continue
+            seekers.append(a)
+            providers.append(b)
+            scores.append(np.nan if score is None else float(score))
+            owners.append(run_id)
+    return seekers, providers, scores, owners, left
+
+
+def _check_org_matches(tally: _Tally, period: str, request: EvaluateRequest) -> None:
+    """Raise :class:`HistoryError` when most committed pairs name nobody in the org."""
+    if tally.total and tally.unknown * 2 > tally.total:
         raise HistoryError(
-            f"{unknown} of the {total} committed pairs of {period} in {request.db} name nobody "
-            f"in {request.employees} (e.g. {example!r}): is this the history of another "
-            "organisation?"
+            f"{tally.unknown} of the {tally.total} committed pairs of {period} in {request.db} "
+            f"name nobody in {request.employees} (e.g. {tally.example!r}): is this the history "
+            "of another organisation?"
         )
-    blocks = {}
+
+
+def _program_cards(
+    judged: list[Judged],
+    state: PeriodState,
+    window: Window,
+    paired: np.ndarray,
+    seed: int,
+) -> dict[str, Card]:
+    """Each program's card, with the calibration of its scores."""
+    blocks: dict[str, Card] = {}
     for name, pairs, outcomes, _ in judged:
         card = program_card(pairs, outcomes, state, window, paired_in_period=paired)
         formed = outcomes.tie_formed
@@ -440,37 +375,17 @@ def _evaluate_period(
                 "estimate": card.block.get("tie_rate"),
                 "ci95": card.block.get("tie_rate_ci95"),
             },
-            "fit_effect": fit_effect(outcomes.score, formed, seed=request.seed).as_dict()
+            "fit_effect": fit_effect(outcomes.score, formed, seed=seed).as_dict()
             if formed is not None
             else None,
         }
         blocks[name] = card
-    return (
-        PeriodCard(
-            period=period,
-            window=window,
-            before=_describe_before(request, before),
-            programs=blocks,
-            org=org_card(state),
-        ),
-        judged,
-    )
-
-
-def _describe_before(
-    request: EvaluateRequest, before: Analysis | AnalysisView | None
-) -> str | None:
-    if before is None:
-        return None
-    if request.before_analysis is not None:
-        return f"the analysis in {request.before_analysis} (as of {before.as_of.date()})"
-    source = request.before_interactions or request.interactions
-    return f"the interactions in {source}, analysed as of {before.as_of.date()}"
+    return blocks
 
 
 def _outcomes(
     org: Org,
-    judged: list[tuple[str, ProgramPairs, PairOutcomes, list[str]]],
+    judged: list[Judged],
     window: Window,
 ) -> list[Evaluated]:
     """Each judged pair's outcome, by the run that holds it (what the history records)."""

@@ -153,6 +153,25 @@ def locate(
     """
     wanted = {key: answer_key(header) for key, header in mapping.headers().items()}
     region = rows[:HEADER_SEARCH_ROWS]
+    best_index, best_labels = _header_row(region, wanted)
+    last_header = best_index
+    for index in range(best_index + 1, min(len(region), best_index + 3)):
+        if any(_import_id(v) is not None for v in region[index][1]):
+            last_header = index  # Qualtrics: question texts, then the ImportId row
+    header = region[: last_header + 1]
+    columns = _mapped_columns(wanted, best_labels, header, mapping, file, mapping_file)
+    if mapping.timezone is not None:
+        zone: dt.tzinfo = zoneinfo.ZoneInfo(mapping.timezone)
+    else:
+        zone = _export_zone(region[best_index + 1 : last_header + 1], columns, mapping, file)
+    return Layout(columns, last_header + 1, tuple(number for number, _ in header), zone)
+
+
+def _header_row(
+    region: list[tuple[int, list[Any]]], wanted: dict[str, str]
+) -> tuple[int, list[set[str]]]:
+    """The first row by which the most mapped headers have been seen, and per column every
+    label seen from the top down to that row."""
     labels: list[set[str]] = []  # per column: every label seen from the top to this row
     best_index, best_found, best_labels = 0, -1, labels
     for index, (_, cells) in enumerate(region):
@@ -165,20 +184,29 @@ def locate(
             best_index, best_found, best_labels = index, found, labels
         if found == len(wanted):
             break
-    last_header = best_index
-    for index in range(best_index + 1, min(len(region), best_index + 3)):
-        if any(_import_id(v) is not None for v in region[index][1]):
-            last_header = index  # Qualtrics: question texts, then the ImportId row
+    return best_index, best_labels
+
+
+def _mapped_columns(
+    wanted: dict[str, str],
+    labels: list[set[str]],
+    header: list[tuple[int, list[Any]]],
+    mapping: SurveyColumns,
+    file: str,
+    mapping_file: str,
+) -> dict[str, int]:
+    """The column of each mapped key; :class:`ConfigError` listing every header missing or
+    found in two columns (with the export's column names, read from the ``header`` rows)."""
     shown: list[str] = []
-    for _, cells in region[: last_header + 1]:
+    for _, cells in header:
         for value in cells:
             text = " ".join(_text(value).split())
             if text and _import_id(value) is None and text not in shown:
                 shown.append(text)
     problems: list[str] = []
     columns: dict[str, int] = {}
-    for key, header in wanted.items():
-        matches = [c for c, names in enumerate(best_labels) if header in names]
+    for key, name in wanted.items():
+        matches = [c for c, names in enumerate(labels) if name in names]
         if len(matches) == 1:
             columns[key] = matches[0]
         elif matches:
@@ -194,34 +222,37 @@ def locate(
             )
     if problems:
         raise ConfigError("\n".join(problems))
+    return columns
+
+
+def _export_zone(
+    meta_rows: list[tuple[int, list[Any]]],
+    columns: dict[str, int],
+    mapping: SurveyColumns,
+    file: str,
+) -> dt.tzinfo:
+    """The time zone a Qualtrics export names in the ImportId cell of its submitted column
+    (the last one found), else UTC."""
     zone: dt.tzinfo = dt.UTC
-    if mapping.timezone is not None:
-        zone = zoneinfo.ZoneInfo(mapping.timezone)
-    else:
-        for number, cells in region[best_index + 1 : last_header + 1]:
-            column = columns["submitted"]
-            meta = _import_id(cells[column]) if column < len(cells) else None
-            name = meta.get("timeZone") if meta else None
-            if isinstance(name, str):
-                try:
-                    zone = _zone(name)
-                except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-                    raise DataError(
-                        [
-                            Problem(
-                                file,
-                                number,
-                                mapping.submitted,
-                                f"unknown timeZone {name!r}; set timezone in the mapping",
-                            )
-                        ]
-                    ) from exc
-    return Layout(
-        columns,
-        last_header + 1,
-        tuple(number for number, _ in region[: last_header + 1]),
-        zone,
-    )
+    for number, cells in meta_rows:
+        column = columns["submitted"]
+        meta = _import_id(cells[column]) if column < len(cells) else None
+        name = meta.get("timeZone") if meta else None
+        if isinstance(name, str):
+            try:
+                zone = _zone(name)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+                raise DataError(
+                    [
+                        Problem(
+                            file,
+                            number,
+                            mapping.submitted,
+                            f"unknown timeZone {name!r}; set timezone in the mapping",
+                        )
+                    ]
+                ) from exc
+    return zone
 
 
 # ----------------------------------------------------------------------------- cells

@@ -116,6 +116,30 @@ def _order(response: Response) -> tuple[dt.datetime, str, tuple[str, ...]]:
 def survey_rows(responses: Iterable[Response], people: People) -> SurveyRows:
     """Resolve, deduplicate and keep each respondent's latest response (see the module notes)."""
     result = SurveyRows()
+    latest = _latest_responses(responses, people, result)
+    for identity, response in latest.items():
+        named = _nominees(identity, response, people, result)
+        answer = {True: "true", False: "false", None: ""}[response.has_someone]
+        result.answers[
+            {True: "yes", False: "no", None: "other" if response.answered else "blank"}[
+                response.has_someone
+            ]
+        ] += 1
+        result.rows[identity] = (
+            identity,
+            response.submitted.isoformat(),
+            answer,
+            ";".join(named),
+        )
+    result.rejects.sort(key=lambda r: (r.file, r.row))
+    return result
+
+
+def _latest_responses(
+    responses: Iterable[Response], people: People, result: SurveyRows
+) -> dict[str, Response]:
+    """Each known respondent's latest response, by employee id; duplicates, opted-out and
+    unknown respondents and replaced responses are counted (or rejected) in ``result``."""
     seen: set[tuple[str, dt.datetime, str, tuple[str, ...]]] = set()
     latest: dict[str, Response] = {}
     for response in responses:
@@ -142,38 +166,28 @@ def survey_rows(responses: Iterable[Response], people: People) -> SurveyRows:
             if _order(before) >= _order(response):
                 continue
         latest[identity] = response
-    for identity, response in latest.items():
-        named: list[str] = []
-        for nominee in response.nominees:
-            other, opted_out = people.resolve(nominee)
-            reason: str | None = None
-            if other is None:
-                reason = UNKNOWN_NOMINEE
-            elif other == identity:
-                reason = SELF_NOMINATION
-            elif opted_out:
-                result.left_out[OPTED_OUT_NOMINEE] += 1
-            elif other in named:
-                result.left_out[NAMED_TWICE] += 1
-            else:
-                named.append(other)
-            if reason is not None:
-                result.rejects.append(
-                    Reject(
-                        response.file, response.row, response.respondent, identity, nominee, reason
-                    )
-                )
-        answer = {True: "true", False: "false", None: ""}[response.has_someone]
-        result.answers[
-            {True: "yes", False: "no", None: "other" if response.answered else "blank"}[
-                response.has_someone
-            ]
-        ] += 1
-        result.rows[identity] = (
-            identity,
-            response.submitted.isoformat(),
-            answer,
-            ";".join(named),
-        )
-    result.rejects.sort(key=lambda r: (r.file, r.row))
-    return result
+    return latest
+
+
+def _nominees(identity: str, response: Response, people: People, result: SurveyRows) -> list[str]:
+    """The employees a response names, in order, each once; unknown and self-nominations are
+    rejected, opted-out and repeated ones counted, in ``result``."""
+    named: list[str] = []
+    for nominee in response.nominees:
+        other, opted_out = people.resolve(nominee)
+        reason: str | None = None
+        if other is None:
+            reason = UNKNOWN_NOMINEE
+        elif other == identity:
+            reason = SELF_NOMINATION
+        elif opted_out:
+            result.left_out[OPTED_OUT_NOMINEE] += 1
+        elif other in named:
+            result.left_out[NAMED_TWICE] += 1
+        else:
+            named.append(other)
+        if reason is not None:
+            result.rejects.append(
+                Reject(response.file, response.row, response.respondent, identity, nominee, reason)
+            )
+    return named
