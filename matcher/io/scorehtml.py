@@ -276,7 +276,7 @@ footer { color: #6b7785; font-size: .85rem; margin-top: 2rem; }
 
 _DEFINITIONS = """<h2 id="definitions">Definitions</h2>
 <ul>
-<li><b>Met</b>: the two had an interaction in the window on a mutual channel (in person, video, call, meeting, or a shared meeting of at most 25 people) or wrote to each other in both directions (chat, e-mail).</li>
+<li><b>Met</b>: the two had an interaction in the window on a mutual channel (in person, video, call, meeting, or a shared meeting of at most {broadcast_size} people) or wrote to each other in both directions (chat, e-mail).</li>
 <li><b>New strong tie</b> (tie formed): the pair is a strong tie (reciprocated, at least the org-relative threshold) at the end of the window and was not one at the start of the period.</li>
 <li><b>Flagged</b>: isolated (no strong tie) or peripheral at the start of the period. <b>Matched</b>: a seeker in one of the program's committed pairs. <b>Not paired</b>: flagged people in no committed pair of the period, either seekers the program left unmatched or people it did not select.</li>
 <li><b>Effect</b>: the matched share who formed a new strong tie minus the not-paired share; its 95% interval is Newcombe's hybrid score interval (no resampling). A difference whose interval includes 0 is within the noise. The <b>difference in differences</b> in <code>evaluation.json</code> compares the change in the share with at least one strong tie, with an Agresti–Min adjusted interval.</li>
@@ -347,7 +347,7 @@ def scorecard_html(
 <details id="quartiles"><summary>By score quartile: did better-fitting pairs meet more?</summary>
 <table><thead><tr><th>program</th><th>score quartile</th><th>pairs</th><th>met</th><th>new strong tie</th></tr></thead>
 <tbody>{_quartile_rows(last)}</tbody></table></details>
-{_DEFINITIONS}<h2 id="caveats">Caveats</h2>
+{_DEFINITIONS.format(broadcast_size=int(data.get("broadcast_size", 25)))}<h2 id="caveats">Caveats</h2>
 <ul>{"".join(f"<li>{esc(c)}</li>" for c in CAVEATS)}</ul>
 <h3>Group sizes</h3>
 <ul id="sizes">{_group_sizes(last)}</ul>

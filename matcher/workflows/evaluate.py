@@ -129,6 +129,7 @@ def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -
         org, cards, evaluated = _judge_periods(history, request, config, reporter)
     recorded = sum(len(e.outcomes) for e in evaluated) if request.record else None
     summary = _summary(request, org, recorded, started)
+    summary["broadcast_size"] = config.broadcast_size
     # the outputs are staged, the outcomes recorded in one transaction, then the outputs
     # switched in: the folder never shows an evaluation the history does not hold
     with (
@@ -155,7 +156,7 @@ def _judge_periods(
         before_table = load_before_table(request, org)
     after = org.interactions
     windows = check_windows(request, windows, after, reporter)
-    table = InteractionTable.concat([before_table, after]) if before_table else after
+    table = _joined(before_table, after)
     surveys = load_surveys(request, org)
     cards: list[PeriodCard] = []
     evaluated: list[Evaluated] = []
@@ -176,6 +177,16 @@ def _judge_periods(
         cards.append(card)
         evaluated += _outcomes(org, outcomes, window)
     return org, cards, evaluated
+
+
+def _joined(before: InteractionTable | None, after: InteractionTable) -> InteractionTable:
+    """The interactions from before the period followed by those after: where the two files
+    overlap, the after file holds the overlap (a row in both would otherwise count twice)."""
+    if before is None:
+        return after
+    if len(after):
+        before = before.select(before.timestamp < int(after.timestamp.min()))
+    return InteractionTable.concat([before, after])
 
 
 def _summary(

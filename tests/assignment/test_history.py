@@ -118,7 +118,9 @@ def test_a_failed_migration_leaves_the_database_as_it_was(
         db.execute("CREATE TABLE half_done (x)")
         raise sqlite3.OperationalError("disk full")
 
-    monkeypatch.setattr("matcher.history.schema.MIGRATIONS", [*MIGRATIONS, (SCHEMA_VERSION + 1, broken)])
+    monkeypatch.setattr(
+        "matcher.history.schema.MIGRATIONS", [*MIGRATIONS, (SCHEMA_VERSION + 1, broken)]
+    )
     monkeypatch.setattr("matcher.history.schema.SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setattr("matcher.history.store.SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(HistoryError, match=r"could not be upgraded from schema 1.*disk full"):

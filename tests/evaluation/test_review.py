@@ -18,6 +18,7 @@ from matcher.evaluation.scorecard import MIN_GROUP, PeriodState, ProgramPairs, p
 from matcher.io.calibration import read_calibration
 from matcher.workflows.evaluate import EvaluateRequest, evaluate_files
 from tests.evaluation.conftest import PERIOD, Planted, Quarter
+from tests.support import RunCli
 
 WINDOW = Window(dt.datetime(2026, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 12, 31, tzinfo=dt.UTC))
 
@@ -211,3 +212,26 @@ def test_calibrate_from_an_evaluation_with_nothing_observed_is_an_error(tmp_path
     )
     with pytest.raises(ConfigError, match="no program of 2026Q4 has figures to calibrate"):
         read_calibration(path)
+
+
+def test_overlapping_before_and_after_files_count_a_row_once(
+    committed_quarter: Quarter, planted: Planted, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """Giving the quarter after also as the 'before' file (or files that overlap) must not
+    double the rows they share: the after file holds the overlap."""
+    db = committed_quarter.copy_db(tmp_path)
+    common = [
+        "evaluate", "--db", db, "--period", PERIOD, "--employees",
+        committed_quarter.files.employees, "--interactions", planted.interactions, "--no-record",
+    ]  # fmt: skip
+    alone = run_cli(*common, "--before-interactions", committed_quarter.files.interactions,
+                    "--out", tmp_path / "alone", "--json", "--quiet")  # fmt: skip
+    both = tmp_path / "both.csv"
+    both.write_bytes(
+        committed_quarter.files.interactions.read_bytes()
+        + b"".join(planted.interactions.read_bytes().splitlines(keepends=True)[1:])
+    )
+    overlapping = run_cli(*common, "--before-interactions", both, "--out", tmp_path / "both",
+                          "--json", "--quiet")  # fmt: skip
+    first, second = json.loads(alone.stdout), json.loads(overlapping.stdout)
+    assert first["programs"] == second["programs"] and first["org"] == second["org"]
