@@ -13,6 +13,7 @@ from matcher.cli.options import (
     Console,
     by_option,
     common_options,
+    db_option,
     echo,
     excel_option,
     optional_key,
@@ -58,14 +59,7 @@ from matcher.cli.options import pseudonymizer as make_pseudonymizer
     required=True,
     help="Folder to write the outputs to (assignments.csv, review.xlsx, …).",
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default="matcher.db",
-    show_default=True,
-    help="History database.",
-)
+@db_option()
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Random seed of the analysis and solver."
 )

@@ -11,6 +11,7 @@ import click
 from matcher.cli.options import (
     Console,
     common_options,
+    db_option,
     echo,
     optional_key,
     parse_date,
@@ -22,9 +23,7 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 
 
 @click.command()
-@click.option(
-    "--db", type=FILE, default=Path("matcher.db"), show_default=True, help="History database."
-)
+@db_option()
 @click.option("--period", default=None, help="The period whose committed runs to judge (2026Q4).")
 @click.option(
     "--all-periods", is_flag=True, help="Judge every committed period: the scorecard over time."
@@ -80,7 +79,7 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 @pseudonym_options
 @common_options
 def evaluate(
-    db: Path,
+    db_path: Path,
     period: str | None,
     all_periods: bool,
     employees_path: Path,
@@ -104,7 +103,7 @@ def evaluate(
     from matcher.workflows.evaluate import EvaluateRequest, evaluate_files
 
     request = EvaluateRequest(
-        db=db,
+        db=db_path,
         employees=employees_path,
         interactions=interactions_path,
         out_dir=out_dir,
@@ -131,6 +130,6 @@ def evaluate(
         *(f"  {sentence}" for sentence in summary["answer"]),
     ]
     if request.record:
-        lines.append(f"  recorded {outcome.recorded:,} pair outcome(s) in {db}")
+        lines.append(f"  recorded {outcome.recorded:,} pair outcome(s) in {db_path}")
     lines.append(f"  outputs in {out_dir}")
     echo("\n".join(lines), quiet)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -12,6 +11,7 @@ from matcher.cli.options import (
     Console,
     by_option,
     common_options,
+    db_option,
     echo,
     excel_option,
     pseudonym_options,
@@ -35,15 +35,7 @@ def history() -> None:
     """
 
 
-def _db_option(func: Any) -> Any:
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default="matcher.db",
-        show_default=True,
-        help="History database.",
-    )(func)
+_db_option = db_option()
 
 
 @history.command("list")

@@ -8,18 +8,12 @@ from pathlib import Path
 
 import click
 
-from matcher.cli.options import Console, common_options, echo, parse_date
+from matcher.cli.options import Console, common_options, db_option, echo, parse_date
 
 
 @click.command()
 @click.argument("run_id", metavar="RUN")
-@click.option(
-    "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("matcher.db"),
-    show_default=True,
-    help="The history database holding the run.",
-)
+@db_option("The history database holding the run.")
 @click.option(
     "--template",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -68,7 +62,7 @@ from matcher.cli.options import Console, common_options, echo, parse_date
 @common_options
 def introduce(
     run_id: str,
-    db: Path,
+    db_path: Path,
     template: Path,
     employees_path: Path,
     out_dir: Path,
@@ -85,7 +79,7 @@ def introduce(
     outcome = introduce_run(
         IntroduceRequest(
             run_id=run_id,
-            db=db,
+            db=db_path,
             template=template,
             employees=employees_path,
             out_dir=out_dir,

@@ -33,6 +33,19 @@ def parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) 
         raise click.BadParameter(f"expected a date such as 2026-10-01, found {value!r}") from exc
 
 
+def db_option(help: str = "History database.") -> Callable[[F], F]:
+    """``--db PATH`` (default ``matcher.db``): the history database, as every command that
+    reads or writes it names it."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default="matcher.db",
+        show_default=True,
+        help=help,
+    )
+
+
 def common_options(func: F) -> F:
     """Options every command takes."""
     func = click.option("--quiet", is_flag=True, help="Print nothing but errors.")(func)

@@ -7,18 +7,11 @@ from pathlib import Path
 
 import click
 
-from matcher.cli.options import by_option, common_options
+from matcher.cli.options import by_option, common_options, db_option
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default="matcher.db",
-    show_default=True,
-    help="History database to review (never created).",
-)
+@db_option("History database to review (never created).")
 @click.option(
     "--out",
     "out_root",
