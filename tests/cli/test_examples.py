@@ -69,7 +69,10 @@ def test_examples_with_org_are_ready_to_validate_and_assign(
     assert f"copied {len(NAMES)} example files to {out}" in result.stderr
     assert "generated 400 employees" in result.stderr
     assert f"next: matcher assign {out / 'buddy.toml'}" in result.stderr
-    assert "peer-support-survey.toml reads files not there yet: pulse/org/employees.csv" in result.stderr
+    assert (
+        "peer-support-survey.toml reads files not there yet: pulse/org/employees.csv"
+        in result.stderr
+    )
     assert "buddy.toml reads" not in result.stderr
     programs = ["buddy.toml", "mentoring.toml", "peer-support.toml", "peer-circles.toml"]
     run_cli("validate", *(out / name for name in programs))
