@@ -121,6 +121,7 @@ def assign_programs(
     prior: Callable[[ProgramSpec], Sequence[tuple[str, str]]] | None = None,
     options: SolveOptions | None = None,
     threads: int = 1,
+    on_program_done: Callable[[int, int], None] | None = None,
 ) -> list[ProgramResult]:
     """Compile, solve, check and explain each program on ``org``.
 
@@ -141,6 +142,9 @@ def assign_programs(
         Time limit, seed, workers and candidate sizes for the solver.
     threads : int
         Blocks of candidate pairs compiled at once (the result does not depend on it).
+    on_program_done : callable, optional
+        Called as ``on_program_done(done, total)`` each time a program is solved and checked
+        (for a progress bar).
 
     Returns
     -------
@@ -175,6 +179,8 @@ def assign_programs(
         past = history_for(spec, org, history) if history else History.empty(len(org))
         if spec.grouped:
             results.append(_assign_groups(spec, pop, past, org, history, options, threads))
+            if on_program_done is not None:
+                on_program_done(len(results), len(specs))
             continue
         problem = compile_program(
             spec,
@@ -202,6 +208,8 @@ def assign_programs(
                 summary=summarise(problem, solution, options),
             )
         )
+        if on_program_done is not None:
+            on_program_done(len(results), len(specs))
     return results
 
 

@@ -3,9 +3,9 @@
 One module per command (:mod:`~matcher.cli.generate`, :mod:`~matcher.cli.analyze`,
 :mod:`~matcher.cli.assign`, :mod:`~matcher.cli.simulate`, :mod:`~matcher.cli.history`,
 :mod:`~matcher.cli.validate`, :mod:`~matcher.cli.ingest`, :mod:`~matcher.cli.evaluate`,
-:mod:`~matcher.cli.review`, :mod:`~matcher.cli.introduce`). Errors the user can fix (bad
-data, bad configuration) exit with code 1 and a message, never a traceback; bad usage exits
-with 2.
+:mod:`~matcher.cli.review`, :mod:`~matcher.cli.introduce`, :mod:`~matcher.cli.examples`).
+Errors the user can fix (bad data, bad configuration) exit with code 1 and a message, never a
+traceback; bad usage exits with 2.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import click
 from matcher.cli import analyze as analyze_command
 from matcher.cli import assign as assign_command
 from matcher.cli import evaluate as evaluate_command
+from matcher.cli import examples as examples_command
 from matcher.cli import generate as generate_command
 from matcher.cli import history as history_command
 from matcher.cli import ingest as ingest_command
@@ -81,6 +82,7 @@ for command in (
     ingest_command.ingest,
     review_command.review,
     introduce_command.introduce,
+    examples_command.examples,
 ):
     main.add_command(command)
 

@@ -88,6 +88,34 @@ def step(message: str, quiet: bool) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def counted(message: str, total: int, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """Show a long step of ``total`` parts: a bar with ``2/5`` and the elapsed time on a
+    terminal; elsewhere one line when the step ends, as :func:`step`. Yields
+    ``advance(done, total)``."""
+    if quiet or not sys.stderr.isatty():
+        with step(message, quiet):
+            yield lambda _done, _total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        f"[bold]{message}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(message, total=total)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total, refresh=True)
+
+        yield advance
+
+
 def echo(text: str, quiet: bool) -> None:
     """Print a human-readable summary on stderr unless ``--quiet``."""
     if not quiet:
@@ -120,14 +148,20 @@ def pseudonymizer(enabled: bool, key_file: Path | None) -> Any:
 
 class Console:
     """The command line's :class:`~matcher.workflows.common.Reporter`: a spinner on a terminal
-    while a step runs (nothing with ``--quiet``), and ``warning:`` lines on stderr, printed
-    even with ``--quiet`` (they are about the data or the privacy of the outputs)."""
+    while a step runs, a bar while a counted step does (nothing with ``--quiet``), and
+    ``warning:`` lines on stderr, printed even with ``--quiet`` (they are about the data or the
+    privacy of the outputs)."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
 
     def step(self, message: str) -> AbstractContextManager[None]:
         return step(message, self.quiet)
+
+    def progress(
+        self, message: str, total: int
+    ) -> AbstractContextManager[Callable[[int, int], None]]:
+        return counted(message, total, self.quiet)
 
     def warn(self, message: str) -> None:
         click.echo(f"warning: {message}", err=True)

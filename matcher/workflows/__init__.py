@@ -13,6 +13,7 @@ report progress and warnings to a :class:`~matcher.workflows.common.Reporter`.
 * :func:`~matcher.workflows.ingest.ingest_files` (``matcher ingest``)
 * :func:`~matcher.workflows.evaluate.evaluate_files` (``matcher evaluate``)
 * :func:`~matcher.workflows.introduce.introduce_run` (``matcher introduce``)
+* :func:`~matcher.workflows.examples.copy_examples` (``matcher examples``)
 """
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "common",
     "evaluate",
     "evaluate_inputs",
+    "examples",
     "generate",
     "history",
     "ingest",

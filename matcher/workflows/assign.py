@@ -24,7 +24,13 @@ from matcher.io.write import published_folder
 from matcher.model import Org
 from matcher.privacy import WITH_NAMES_WARNING, Pseudonymizer
 from matcher.workflows.analyze import hear_survey
-from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_future
+from matcher.workflows.common import (
+    Reporter,
+    Silent,
+    check_out_dir,
+    counted_step,
+    warn_future,
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +121,7 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
             if request.incremental
             else None
         )
-        with reporter.step(f"solving {len(specs)} program(s)"):
+        with counted_step(reporter, f"solving {len(specs)} program(s)", len(specs)) as advance:
             results = assign_programs(
                 org,
                 analysis,
@@ -124,6 +130,7 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
                 prior=lambda spec: _prior(spec, committed, request.incremental),
                 options=options,
                 threads=request.threads or os.cpu_count() or 1,
+                on_program_done=advance,
             )
         summary = store_and_write(
             history,

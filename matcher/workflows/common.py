@@ -7,7 +7,7 @@ spinner and ``warning:`` lines on stderr), a notebook or a test the silent one.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -44,6 +44,28 @@ class Silent:
     def warn(self, message: str) -> None:
         """Keep the warning."""
         self.warnings.append(message)
+
+
+Advance = Callable[[int, int], None]
+"""``advance(done, total)``: how far a counted step has come."""
+
+
+@contextmanager
+def counted_step(reporter: Reporter, message: str, total: int) -> Iterator[Advance]:
+    """A long step of ``total`` parts: yields ``advance(done, total)`` to call as parts finish.
+
+    A reporter that has a ``progress(message, total)`` method (the command line's: a bar with
+    "2/5" on a terminal) shows the count; any other shows its plain :meth:`Reporter.step`.
+    """
+    progress: Callable[[str, int], AbstractContextManager[Advance]] | None = getattr(
+        reporter, "progress", None
+    )
+    if progress is not None:
+        with progress(message, total) as advance:
+            yield advance
+        return
+    with reporter.step(message):
+        yield lambda _done, _total: None
 
 
 def check_out_dir(out_dir: Path, ours: Collection[str], reporter: Reporter) -> None:
