@@ -51,7 +51,12 @@ def zone(name: str) -> ZoneInfo:
     """Return the IANA time zone ``name``; raise ``ValueError`` naming it when unknown."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    except (
+        ZoneInfoNotFoundError,
+        ValueError,
+        TypeError,
+        OSError,
+    ) as exc:  # OSError: a name too long for a file
         raise ValueError(
             f"unknown time zone {name!r} (expected an IANA name such as 'Europe/Berlin')"
         ) from exc

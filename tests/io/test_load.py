@@ -24,7 +24,7 @@ from matcher.io.load import (
     parse_employees,
 )
 from matcher.io.tables import iter_batches
-from matcher.model import CHANNELS, Channel, Employee
+from matcher.model import CHANNELS, Channel, Employee, zone
 
 EMPLOYEES = """id,name,manager_id,team,timezone,hire_date,level,languages,roles,opt_out,office
 E1,Ada,,Core,Europe/Berlin,2020-01-01,5,en;de,mentor,false,Berlin
@@ -353,3 +353,10 @@ def test_parquet_text_that_is_not_utf8_is_a_located_error(tmp_path: Path) -> Non
     with pytest.raises(DataError, match="not UTF-8") as caught:
         load_employees(tmp_path / "e.parquet")
     assert caught.value.problems[0].column == "name"
+
+
+def test_a_time_zone_name_too_long_for_a_file_is_an_unknown_zone() -> None:
+    """ZoneInfo looks a name up as a file: a 300-character name raised OSError (found by the
+    hostile-input fuzz), now the same located error as any unknown zone."""
+    with pytest.raises(ValueError, match="unknown time zone"):
+        zone("Europe/" + "x" * 300)
