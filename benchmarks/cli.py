@@ -1,7 +1,7 @@
 """``python -m benchmarks``: ``run`` and ``readme`` for people, and the workers they start.
 
 The workers (``graph``, ``metrics``, ``pipeline``, ``repeat-interactions``,
-``assign-inprocess``, ``assign-baseline``) are hidden commands run as child processes by
+``assign-inprocess``, ``assign-baseline``, ``evaluate-followup``) are hidden commands run as child processes by
 ``run``, so that each workload's peak memory is its own.
 """
 
@@ -290,3 +290,20 @@ def assign_screen(program: Path, seed: int, key: str, out: Path) -> None:
 def assign_baseline(method: str, arcs: Path, out: Path, budget: float, seed: int) -> None:
     """Worker: one baseline assignment on the eligible arcs of a compiled problem."""
     run_baseline(method, arcs, out, budget=budget, seed=seed)
+
+
+@main.command("evaluate-followup", hidden=True)
+@click.option("--employees", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--interactions", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option("--period", required=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def evaluate_followup(
+    employees: Path, interactions: Path, db: Path, period: str, seed: int, out: Path
+) -> None:
+    """Worker: the quarter after a committed period, with planted outcomes (and its truth)."""
+    # lazily: the other workers need not load the history and the generator
+    from benchmarks.evaluate_followup import write_follow_up
+
+    click.echo(json.dumps(write_follow_up(employees, interactions, db, period, seed, out)))

@@ -44,6 +44,7 @@ SUMMARY: tuple[tuple[str, str], ...] = (
     ("assign.team_cap.cli", "`matcher assign` with a per-team cap"),
     ("assign.min_load.cli", "`matcher assign` with a per-team cap and minimum loads"),
     ("assign.one_to_one.cli", "`matcher assign`, 1:1 on a square instance"),
+    ("evaluate.cli", "`matcher evaluate` of the committed mentoring program (a)"),
     ("simulate.parallel", "`matcher simulate`, a 20 × 4 × 5 scenario grid on 2 workers"),
 )
 """The figures of the README's summary: the largest size that measured each is quoted."""

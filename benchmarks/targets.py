@@ -316,6 +316,16 @@ TARGETS: tuple[TargetSpec, ...] = (
         "≥ 1.7× speed-up from 2 cores",
     ),
     TargetSpec(
+        "evaluate-l-time",
+        "evaluate",
+        ("L",),
+        "median wall time of evaluate.cli",
+        "at_most",
+        60.0,
+        "s",
+        "evaluate L (20k × 5k committed pairs) end to end ≤ 60 s",
+    ),
+    TargetSpec(
         "certify-share",
         "certify",
         ALL,

@@ -9,7 +9,7 @@ runs them with ``run_round_robin`` and returns the figures, quality rows and tar
 
 from __future__ import annotations
 
-from benchmarks.stages import analyze, assign, simulate, stream
+from benchmarks.stages import analyze, assign, evaluate, simulate, stream
 from benchmarks.stages.base import Stage, StageContext, StageResult
 
 STAGES: dict[str, Stage] = {
@@ -30,6 +30,13 @@ STAGES: dict[str, Stage] = {
         description="matcher assign end to end, against the bare flow, LSA, networkx, "
         "mentor-match, greedy and random pairing",
         run=assign.run,
+        by_default=lambda _size: True,
+    ),
+    "evaluate": Stage(
+        name="evaluate",
+        description="matcher evaluate on the committed mentoring program (a) and the quarter "
+        "after, with planted outcomes",
+        run=evaluate.run,
         by_default=lambda _size: True,
     ),
     "simulate": Stage(

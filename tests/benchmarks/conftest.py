@@ -57,3 +57,24 @@ def assign_results(results: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return folder
+
+
+@pytest.fixture(scope="session")
+def evaluate_results(results: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``--only evaluate`` on the first run's org, into a folder of its own."""
+    folder = tmp_path_factory.mktemp("evaluate")
+    done = benchmarks(
+        "run",
+        "--size",
+        "XS",
+        "--repeat",
+        "1",
+        "--only",
+        "evaluate",
+        "--results-dir",
+        str(folder),
+        "--work-dir",
+        str(results.parent / "work"),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return folder

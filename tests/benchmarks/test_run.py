@@ -9,6 +9,7 @@ extend rather than replace (the runs are fixtures of ``conftest.py``).
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,25 @@ def test_assign_outcomes_and_targets(assign_results: Path) -> None:
         assert len(rows) == 1, figure["label"]
     for heading in ("## Figures: analyze", "## Figures: assign", "## Assignments: matcher"):
         assert any(line.startswith(heading) for line in lines), heading
+
+
+def test_evaluate_judges_the_committed_program_against_what_was_planted(
+    evaluate_results: Path,
+) -> None:
+    report = json.loads(one(evaluate_results, "????-??-??-XS.json").read_text(encoding="utf-8"))
+    assert report["stages"] == ["evaluate"]
+    (figure,) = report["figures"]
+    assert figure["id"] == "evaluate.cli" and len(figure["seconds"]) == 1
+    assert figure["peak_rss_bytes"] > 0
+    for option in ("--db", "--period 2026Q4", "--interactions", "--before-interactions"):
+        assert f" {option} " in figure["command"], option
+    # evaluate found exactly the planted meetings, and printed its own step times
+    assert re.search(r"met: [\d,]+ \(planted [\d,]+: exact\)", figure["note"]), figure["note"]
+    assert "loading data" in figure["note"]
+    setup = [s["what"] for s in report["setup"] if s["stage"] == "evaluate"]
+    assert setup == ["commit the mentoring program (a)", "write the quarter after"]
+    (target,) = report["targets"]
+    assert target["key"] == "evaluate-l-time" and target["met"] is None  # L only
+    assert target["measured"].endswith(" s")
+    lines = one(evaluate_results, "????-??-??-XS.md").read_text(encoding="utf-8").splitlines()
+    assert "## Figures: evaluate" in lines
