@@ -161,7 +161,11 @@ def _distinct_labels_per_row(
 
 
 def analyze(
-    org: Org, config: AnalysisConfig | None = None, survey: Survey | None = None
+    org: Org,
+    config: AnalysisConfig | None = None,
+    survey: Survey | None = None,
+    *,
+    connectors: bool = True,
 ) -> Analysis:
     """Compute per-person network metrics, the flags and their reasons, and team siloing.
 
@@ -176,6 +180,10 @@ def analyze(
         What people said in a pulse survey (:func:`matcher.io.survey.load_survey`): its
         nominations become ties, and what respondents say about having someone to turn to
         decides whether they are isolated (see Notes).
+    connectors : bool, default True
+        Compute the sampled betweenness that the ``connector`` flag needs. ``False`` skips it
+        (the costliest metric at scale: every betweenness is 0 and nobody is a connector), for
+        callers that read only the isolation flags and the ties, such as ``matcher evaluate``.
 
     Returns
     -------
@@ -239,7 +247,7 @@ def analyze(
         heard = (survey, sensed)
     unit = group_unit(org)
     team, team_names = team_codes(org, unit)
-    network = _network_metrics(graph, team, config)
+    network = _network_metrics(graph, team, config, connectors=connectors)
     judgement = None if heard is None else judge(heard[0], heard[1], network.strong_ties)
     flags = _flag_arrays(network, tenure, config, judgement)
     reasons = Reasons(network, flags, tenure, team, team_names, unit, config, as_of, survey)
@@ -273,7 +281,7 @@ def _with_survey_shares(
 
 
 def _network_metrics(
-    graph: CollaborationGraph, team: np.ndarray, config: AnalysisConfig
+    graph: CollaborationGraph, team: np.ndarray, config: AnalysisConfig, *, connectors: bool
 ) -> Network:
     strong = graph.strong
     strong_teams, some_team = _distinct_labels_per_row(strong, team)
@@ -294,7 +302,9 @@ def _network_metrics(
         cross_community=_share_outside(graph.strength, community),
         betweenness=metrics.sampled_betweenness(
             strong, samples=config.betweenness_samples, seed=config.seed
-        ),
+        )
+        if connectors
+        else np.zeros(graph.n),
         pagerank=metrics.pagerank(graph.strength),
         strong_teams=strong_teams,
         some_team=some_team,

@@ -176,7 +176,7 @@ def before_period(
             "--before-interactions or --before-analysis)"
         )
         return None, None
-    analysis = run_analysis(org_at(org, table, start), config)
+    analysis = run_analysis(org_at(org, table, start), config, connectors=False)
     return analysis, analysis.graph.strong.tocsr()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -10,12 +11,13 @@ import pyarrow.csv as pcsv
 import pytest
 from hypothesis import given
 
+from matcher.analysis.flags import Flag
 from matcher.analysis.isolation import analyze
 from matcher.io.load import load_org
 from matcher.io.reports import write_analysis
 from matcher.io.write import atomic_output
 from matcher.model import Employee, Org
-from matcher.synthetic.generate import generate_org
+from matcher.synthetic.generate import SyntheticOrg, generate_org
 from tests import reference
 from tests.strategies import AS_OF, interaction_rows, table_of
 
@@ -143,3 +145,20 @@ def test_real_networks_give_sensible_flags(shared_data: Path) -> None:
     assert all(p.strength < 0.2 * median_strength for p in isolated)
     assert result.summary["team_unit"] == "department"
     assert any(t.suppressed for t in result.teams)  # SFLE has 4 members
+
+
+def test_without_connectors_the_isolation_flags_and_ties_are_the_same(
+    synthetic_org: Callable[[int, int], SyntheticOrg], tmp_path: Path
+) -> None:
+    """``connectors=False`` (what evaluate asks for) skips betweenness and changes nothing else."""
+    generated = synthetic_org(600, 4)
+    with atomic_output(tmp_path) as out:
+        out.write_table("employees.csv", generated.employees)
+        out.write_table("interactions.csv", generated.interactions)
+    org, _ = load_org(tmp_path / "employees.csv", tmp_path / "interactions.csv")
+    full, light = analyze(org), analyze(org, connectors=False)
+    assert any(Flag.CONNECTOR in p.flags for p in full.people)
+    for a, b in zip(full.people, light.people, strict=True):
+        assert set(a.flags) - {Flag.CONNECTOR} == set(b.flags)
+        assert (a.strong_ties, a.community, a.coreness) == (b.strong_ties, b.community, b.coreness)
+    assert (full.graph.strong != light.graph.strong).nnz == 0
