@@ -31,6 +31,8 @@ demo: $(STAMP)
 	$(BIN)/matcher assign scenarios/buddy.toml --analysis $(DEMO)/analysis --out $(DEMO)/buddy --db $(DEMO)/matcher.db
 	$(BIN)/matcher assign scenarios/mentoring.toml --analysis $(DEMO)/analysis --out $(DEMO)/mentoring --db $(DEMO)/matcher.db
 	$(BIN)/matcher assign scenarios/peer-support.toml --analysis $(DEMO)/analysis --out $(DEMO)/peer-support --db $(DEMO)/matcher.db
+	@echo "== 3a. a circle program: peer-support circles of 4 to 6, three monthly rounds, no pair twice (groups.csv)"
+	$(BIN)/matcher assign scenarios/peer-circles.toml --analysis $(DEMO)/analysis --out $(DEMO)/peer-circles --db $(DEMO)/matcher.db
 	@echo "== 3b. a pulse survey: who says they have no one at work to turn to (README: Surveys)"
 	$(BIN)/matcher generate --employees 2000 --seed 7 --survey 0.6 --out $(DEMO)/pulse/org --quiet
 	$(BIN)/matcher ingest $(DEMO)/pulse/org/survey-export.csv --mapping $(DEMO)/pulse/org/survey.toml --employees $(DEMO)/pulse/org/employees.csv --out $(DEMO)/pulse/survey.csv
@@ -44,7 +46,7 @@ demo: $(STAMP)
 		--set org.generate.employees=2000 --set org.generate.seed=7 \
 		--set 'variant.0.sweep={"org.trained_supporters" = [5, 10, 20, 40]}' \
 		--quarters 2 --replications 2
-	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, pulse/, simulation/, matcher.db)"
+	@echo "== done: outputs in $(DEMO)/ (analysis/, buddy/, mentoring/, peer-support/, peer-circles/, pulse/, simulation/, matcher.db)"
 	@echo "   open $(DEMO)/simulation/report.html in a browser for the simulation report"
 	@echo "== next: review, re-solve and approve the proposals in your browser:"
 	@echo "   $(BIN)/matcher review --db $(DEMO)/matcher.db --open"

@@ -25,6 +25,7 @@ from matcher.assignment.solve.common import (
     relative_gap,
 )
 from matcher.assignment.solve.conflicts import missing_must_conflicts, peer_conflicts
+from matcher.assignment.solve.matching import MATCHING_PAIRS, Matching, max_weight_matching
 from matcher.errors import SolveTimeout
 
 GREEDY_ALL_ARCS = 2_000_000  # peer pairs the greedy start scans in full (about 1 s)
@@ -167,6 +168,26 @@ def solve_peer(problem: MatchingProblem, options: SolveOptions, started: float) 
     deadline = started + options.time_limit
     coverage_first = problem.spec.objective == "coverage_first"
     n = len(problem.seekers)
+    if (
+        options.method == "auto"
+        and not fixed
+        and not problem.min_need.any()
+        and bool((problem.capacity == 1).all())
+        and problem.arcs <= MATCHING_PAIRS
+    ):
+        # one pair each: a matching, solved exactly by its LP and CP-SAT on the few pairs the
+        # LP's reduced costs leave (None: the number of pairs is not proven, use CP-SAT below)
+        found = max_weight_matching(
+            n,
+            problem.arc_seeker,
+            problem.arc_provider,
+            problem.arc_score,
+            cardinality=coverage_first,
+            options=options,
+            deadline=deadline,
+        )
+        if found is not None:
+            return _matching_solution(problem, found, coverage_first, started, deadline)
     candidates = _peer_candidates(problem, options, fixed, deadline, coverage_first)
     greedy = candidates.greedy
     greedy_load = np.bincount(problem.arc_seeker[greedy], minlength=n) + np.bincount(
@@ -509,4 +530,36 @@ def _peer_solution(
         seconds=time.perf_counter() - started,
         coverage_bound=int((partners > 0).sum()),
         notes=[note],
+    )
+
+
+def _matching_solution(
+    problem: MatchingProblem,
+    found: Matching,
+    coverage_first: bool,
+    started: float,
+    deadline: float,
+) -> Solution:
+    """A matching of :func:`max_weight_matching` as a solution: with ``coverage_first`` the
+    most pairs are proven, so at most twice as many people can be covered."""
+    n = len(problem.seekers)
+    chosen = np.zeros(problem.arcs, dtype=bool)
+    chosen[found.chosen] = True
+    partners = np.bincount(problem.arc_seeker, minlength=n) + np.bincount(
+        problem.arc_provider, minlength=n
+    )
+    notes = []
+    if not found.proven and time.perf_counter() >= deadline - 0.05:
+        notes.append("the time limit ended the search; raise --time-limit to close the gap")
+    return Solution(
+        status="optimal" if found.proven else "feasible",
+        pairs=chosen_pairs(problem, chosen),
+        objective=found.score,
+        bound=found.bound,
+        gap=relative_gap(found.score, found.bound),
+        bound_scope="all_eligible_pairs",
+        method="matching_lp",
+        seconds=time.perf_counter() - started,
+        coverage_bound=2 * found.pairs if coverage_first else int((partners > 0).sum()),
+        notes=notes,
     )

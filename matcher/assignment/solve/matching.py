@@ -1,0 +1,453 @@
+"""Peer pairs of capacity one: a maximum weight matching, proven by its linear relaxation.
+
+The model: choose pairs (edges ``{a, b}`` with score ``s``) so that nobody is in two pairs;
+with ``cardinality = True`` first the most pairs, then the most score (coverage first: with one
+pair each, the people covered are twice the pairs); else only the score.
+
+The method, in three steps, each valid over every eligible pair:
+
+1. **The number of pairs.** A greedy matching (best score first) plus augmenting paths on
+   the candidate pairs reaches ``ν`` pairs; no matching has more than the sum over the
+   connected components of ``⌊size / 2⌋`` (people without a partner cannot be covered, and a
+   component of odd size leaves one out). When the two meet, ``ν`` is the maximum.
+2. **A bound.** The fractional matching LP with ``Σ x = ν`` (HiGHS, on each person's best
+   pairs, with every other pair priced in by its reduced cost until none is positive) has a
+   dual ``y ≥ 0``, ``μ`` with ``y_a + y_b + μ ≥ s`` for every pair (checked over all of them,
+   and raised where a pair still violates it): then every matching ``M`` of ``ν`` pairs has
+   ``w(M) = Σ_M (y_a + y_b + μ + rc) ≤ Σ y + ν μ + Σ_M rc`` with reduced costs ``rc ≤ 0``.
+3. **The optimum.** Hence a matching better than an incumbent ``w₀`` uses only pairs with
+   ``rc > w₀ − (Σ y + ν μ)``: CP-SAT on those pairs (hinted with the incumbent) finds the best
+   such matching, and when it proves it, that is the optimum over all eligible pairs.
+
+The LP relaxation of matchings is half-integral and its gap comes from a few odd cycles, so the
+bound is tight and the third step's pairs are few.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.sat.python import cp_model
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+from matcher.assignment.solve.common import SAT_SCALE, SolveOptions, cp_solver
+
+CANDIDATES_PER_PERSON = 12
+"""Best pairs per person the LP starts from (the rest are priced in)."""
+PRICE_ROUNDS = 8
+"""LP solves at most, each adding the pairs with a positive reduced cost."""
+PRICE_BATCH = 20
+"""Pairs priced in per person and round, at most."""
+EXACT_PAIRS = 400_000
+"""Most pairs the final CP-SAT model may hold (above it the incumbent stands, bounded)."""
+TOLERANCE = 1e-7
+LP_SHARE = 0.5
+"""Share of the time left that pricing may start LP rounds in."""
+MATCHING_PAIRS = 2_000_000
+"""Most eligible pairs a peer program is solved by this module at (above it, pricing does not
+converge in a minute: 10,000 people with 27M pairs left millions of pairs with a positive
+reduced cost after each round)."""
+INCUMBENT_SHARE = 0.3
+"""Share of the time left for an incumbent."""
+INCUMBENT_SECONDS = 2.0
+"""At most this long for the incumbent from the LP's whole pairs."""
+INCUMBENT_GAP = 1e-4
+"""An incumbent this close to the bound (relative) is good enough to start the proof from."""
+
+
+@dataclass(frozen=True)
+class Matching:
+    """A matching and what is known about it."""
+
+    chosen: np.ndarray
+    """Indices of the chosen pairs."""
+    pairs: int
+    """How many pairs at most any matching has (``cardinality``), else ``len(chosen)``."""
+    pairs_proven: bool
+    score: float
+    bound: float
+    """Upper bound on the score of any matching with ``pairs`` pairs (any matching when
+    ``cardinality`` is false), over all eligible pairs."""
+    proven: bool
+    """Whether ``score`` is proven optimal (``bound`` is then ``score``)."""
+
+
+def _greedy(n: int, a: np.ndarray, b: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Pairs in ``order`` while both people are free: a maximal matching (indices)."""
+    free = np.ones(n, dtype=bool)
+    chosen = []
+    for k, x, y in zip(order.tolist(), a[order].tolist(), b[order].tolist(), strict=True):
+        if free[x] and free[y]:
+            free[x] = free[y] = False
+            chosen.append(k)
+    return np.asarray(chosen, dtype=np.int64)
+
+
+Adjacency = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Per person (CSR): where their pairs start, the other person of each and the pair's index."""
+
+
+def _adjacency(n: int, a: np.ndarray, b: np.ndarray) -> Adjacency:
+    """Each person's pairs, grouped by person (a counting sort, in C)."""
+    m = len(a)
+    graph = sp.csr_matrix(
+        (
+            np.concatenate([np.arange(1, m + 1), np.arange(1, m + 1)]),
+            (np.concatenate([a, b]), np.concatenate([b, a])),
+        ),
+        shape=(n, n),
+    )
+    return graph.indptr, graph.indices, graph.data - 1
+
+
+def _cover_greedy(adjacency: Adjacency, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """A maximal matching that covers many people: the free person with the fewest partners
+    first, paired with their best-scoring free partner (indices)."""
+    start, others, arcs = adjacency
+    n = len(start) - 1
+    degree = np.diff(start)
+    free = np.ones(n, dtype=bool)
+    chosen = []
+    for person in np.argsort(degree, kind="stable").tolist():
+        if not free[person] or not degree[person]:
+            continue
+        near = slice(start[person], start[person + 1])
+        open_ = free[others[near]]
+        if not open_.any():
+            continue
+        options = arcs[near][open_]
+        k = int(options[np.argmax(s[options])])
+        free[a[k]] = free[b[k]] = False
+        chosen.append(k)
+    return np.asarray(sorted(chosen), dtype=np.int64)
+
+
+def _augment(
+    n: int, a: np.ndarray, b: np.ndarray, chosen: np.ndarray, deadline: float
+) -> np.ndarray:
+    """More pairs by alternating paths of length three (free–matched–matched–free), repeated
+    until none is found or the deadline passes: a partner of a matched pair each takes a
+    free person."""
+    mate = np.full(n, -1, dtype=np.int64)
+    mate[a[chosen]], mate[b[chosen]] = b[chosen], a[chosen]
+    edge = {
+        (int(x), int(y)): k for k, x, y in zip(range(len(a)), a.tolist(), b.tolist(), strict=True)
+    }
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for x, y in zip(a.tolist(), b.tolist(), strict=True):
+        neighbours[x].append(y)
+        neighbours[y].append(x)
+    found = True
+    while found and time.perf_counter() < deadline:
+        found = False
+        for u in np.flatnonzero(mate < 0).tolist():
+            if mate[u] >= 0:
+                continue
+            for v in neighbours[u]:
+                w = int(mate[v])
+                if w < 0:  # a free neighbour: pair them
+                    mate[u], mate[v] = v, u
+                    found = True
+                    break
+                spare = next((z for z in neighbours[w] if mate[z] < 0 and z != u), None)
+                if spare is not None:  # u–v, w–spare instead of v–w
+                    mate[u], mate[v], mate[w], mate[spare] = v, u, spare, w
+                    found = True
+                    break
+    pairs = [edge[(min(x, int(mate[x])), max(x, int(mate[x])))] for x in range(n) if mate[x] > x]
+    return np.asarray(sorted(pairs), dtype=np.int64)
+
+
+def _most_pairs(n: int, a: np.ndarray, b: np.ndarray) -> int:
+    """At most how many pairs any matching has: per connected component, half its size."""
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    sizes = np.bincount(label, minlength=1)
+    return int((sizes // 2).sum())
+
+
+def _best_per_person(adjacency: Adjacency, s: np.ndarray, k: int) -> np.ndarray:
+    """Each person's ``k`` best-scoring pairs (indices, each once)."""
+    start, _, arcs = adjacency
+    best = []
+    for person in range(len(start) - 1):
+        mine = arcs[start[person] : start[person + 1]]
+        if len(mine) > k:
+            mine = mine[np.argpartition(-s[mine], k - 1)[:k]]
+        best.append(mine)
+    return np.unique(np.concatenate(best)) if best else np.zeros(0, dtype=np.int64)
+
+
+def _lp_duals(
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    s: np.ndarray,
+    pairs: int | None,
+    start: np.ndarray,
+    deadline: float,
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+    """Duals ``(y, μ)`` of the fractional matching LP (``Σ x = pairs`` when given) valid for
+    every pair (``y_a + y_b + μ ≥ s``), the pairs the LP was last solved on and the pairs its
+    solution takes whole (``x = 1``)."""
+    cols = start
+    y = np.zeros(n)
+    mu = 0.0
+    whole = np.zeros(0, dtype=np.int64)
+    for _ in range(PRICE_ROUNDS):
+        if time.perf_counter() >= deadline:
+            break  # no time for another round: the duals so far, repaired below
+        m = len(cols)
+        rows = np.concatenate([a[cols], b[cols]])
+        matrix = sp.csr_matrix(
+            (np.ones(2 * m), (rows, np.concatenate([np.arange(m), np.arange(m)]))), shape=(n, m)
+        )
+        equality = (np.ones((1, m)), [pairs]) if pairs is not None else (None, None)
+        result = linprog(
+            -s[cols],
+            A_ub=matrix,
+            b_ub=np.ones(n),
+            A_eq=equality[0],
+            b_eq=equality[1],
+            bounds=(0, 1),
+            method="highs",
+        )
+        if result.status != 0:
+            break
+        y = np.maximum(-result.ineqlin.marginals, 0.0)
+        whole = cols[result.x > 1 - TOLERANCE]
+        mu = float(-result.eqlin.marginals[0]) if pairs is not None else 0.0
+        reduced = s - y[a] - y[b] - mu
+        violated = np.flatnonzero(reduced > TOLERANCE)
+        if not len(violated):
+            break
+        worst = violated[np.argsort(-reduced[violated], kind="stable")]
+        ends = np.concatenate([a[worst], b[worst]])
+        rank = np.concatenate([np.arange(len(worst)), np.arange(len(worst))])
+        order = np.lexsort((rank, ends))
+        first = np.searchsorted(ends[order], ends[order], side="left")
+        picked = np.concatenate([worst, worst])[order][
+            (np.arange(len(order)) - first) < PRICE_BATCH
+        ]
+        cols = np.union1d(cols, picked)
+    # whatever still violates the dual constraint raises y at one end: y stays a valid dual
+    reduced = s - y[a] - y[b] - mu
+    over = reduced > 0
+    if over.any():
+        np.maximum.at(y, a[over], y[a[over]] + reduced[over])
+    return y, mu, cols, whole
+
+
+def _exact(
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    s: np.ndarray,
+    arcs: np.ndarray,
+    pairs: int | None,
+    hint: np.ndarray,
+    options: SolveOptions,
+    seconds: float,
+) -> tuple[np.ndarray, bool] | None:
+    """The best matching on ``arcs`` (with ``pairs`` pairs when given) by CP-SAT, hinted with
+    ``hint``, and whether it is proven; ``None`` when none was found in time."""
+    model = cp_model.CpModel()
+    x = [model.new_bool_var(f"x_{k}") for k in arcs.tolist()]
+    touching: list[list[int]] = [[] for _ in range(n)]
+    for j, (p, q) in enumerate(zip(a[arcs].tolist(), b[arcs].tolist(), strict=True)):
+        touching[p].append(j)
+        touching[q].append(j)
+    # nobody is in two pairs
+    for js in touching:
+        if len(js) > 1:
+            model.add_at_most_one([x[j] for j in js])
+    # coverage first: as many pairs as the most any matching has
+    if pairs is not None:
+        model.add(cp_model.LinearExpr.sum(x) == pairs)
+    weights = np.rint(s[arcs] * SAT_SCALE).astype(np.int64).tolist()
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, weights))
+    hinted = set(hint.tolist())
+    model.proto.solution_hint.vars.extend([v.index for v in x])
+    model.proto.solution_hint.values.extend([int(k in hinted) for k in arcs.tolist()])
+    solver = cp_solver(options, seconds)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    chosen = arcs[[solver.boolean_value(v) for v in x]]
+    return chosen, status == cp_model.OPTIMAL
+
+
+def max_weight_matching(
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    s: np.ndarray,
+    *,
+    cardinality: bool,
+    options: SolveOptions,
+    deadline: float,
+) -> Matching | None:
+    """The best matching of ``n`` people over pairs ``(a[k], b[k])`` scored ``s[k]``.
+
+    Parameters
+    ----------
+    n : int
+        People (positions ``0 … n-1``).
+    a, b : numpy.ndarray
+        The two people of each eligible pair (each unordered pair once).
+    s : numpy.ndarray
+        The score of each pair.
+    cardinality : bool
+        Most pairs first, then score (coverage first); else only the score.
+    options : SolveOptions
+        Seed and workers of CP-SAT.
+    deadline : float
+        ``time.perf_counter()`` value to finish by.
+
+    Returns
+    -------
+    Matching or None
+        ``None`` when the number of pairs could not be proven maximal (coverage first), so
+        that the caller's general method answers.
+
+    Notes
+    -----
+    The method is the module's: pairs, LP bound with pricing, reduced-cost fixing, CP-SAT.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a, b, s = np.array([0, 1, 0]), np.array([1, 2, 3]), np.array([5.0, 4.0, 1.0])
+    >>> m = max_weight_matching(4, a, b, s, cardinality=True, options=SolveOptions(),
+    ...                         deadline=float("inf"))
+    >>> sorted(m.chosen.tolist()), m.score, m.proven
+    ([1, 2], 5.0, True)
+    """
+    a, b, s = a.astype(np.int64), b.astype(np.int64), s.astype(np.float64)
+    if not cardinality:
+        keep = np.flatnonzero(s > 0)
+        return _lift(_solve(n, a[keep], b[keep], s[keep], None, options, deadline), keep)
+    adjacency = _adjacency(n, a, b)
+    first = _best_per_person(adjacency, s, CANDIDATES_PER_PERSON)
+    greedy = _cover_greedy(adjacency, a, b, s)
+    most = _most_pairs(n, a, b)
+    first = np.union1d(first, greedy)
+    if len(greedy) < most:
+        # more pairs by augmenting paths on each person's best pairs
+        position = np.searchsorted(first, greedy)
+        greedy = first[_augment(n, a[first], b[first], position, deadline)]
+    for arcs in (first, np.arange(len(a))):
+        if len(greedy) >= most or len(arcs) > EXACT_PAIRS:
+            continue
+        # the most pairs by CP-SAT, on each person's best pairs, then on every pair (where
+        # a proven maximum is the maximum)
+        found = _exact(
+            n,
+            a,
+            b,
+            np.full(len(a), 1.0 / SAT_SCALE),
+            arcs,
+            None,
+            greedy,
+            options,
+            (deadline - time.perf_counter()) / 2,
+        )
+        if found is not None and len(found[0]) > len(greedy):
+            greedy = found[0]
+        if found is not None and found[1] and len(arcs) == len(a):
+            most = len(found[0])
+    if len(greedy) < most:
+        return None
+    return _solve(n, a, b, s, most, options, deadline, greedy, first)
+
+
+def _lift(found: Matching, keep: np.ndarray) -> Matching:
+    """``found`` on the pairs ``keep`` selected, as indices of all pairs."""
+    return Matching(
+        keep[found.chosen], found.pairs, found.pairs_proven, found.score, found.bound, found.proven
+    )
+
+
+def _solve(
+    n: int,
+    a: np.ndarray,
+    b: np.ndarray,
+    s: np.ndarray,
+    pairs: int | None,
+    options: SolveOptions,
+    deadline: float,
+    start: np.ndarray | None = None,
+    best_pairs: np.ndarray | None = None,
+) -> Matching:
+    """Steps two and three of the module docstring, from the matching ``start`` and each
+    person's best pairs ``best_pairs`` (both found here when not given)."""
+    if best_pairs is None:
+        best_pairs = _best_per_person(_adjacency(n, a, b), s, CANDIDATES_PER_PERSON)
+    if start is None:
+        start = best_pairs[
+            _greedy(n, a[best_pairs], b[best_pairs], np.argsort(-s[best_pairs], kind="stable"))
+        ]
+    if not len(a):
+        return Matching(start, 0, True, 0.0, 0.0, True)
+    first = np.union1d(best_pairs, start)
+    lp_deadline = time.perf_counter() + LP_SHARE * (deadline - time.perf_counter())
+    y, mu, cols, whole = _lp_duals(n, a, b, s, pairs, first, lp_deadline)
+    count = len(start) if pairs is None else pairs
+    bound = float(y.sum()) + (mu * pairs if pairs is not None else 0.0)
+    reduced = s - y[a] - y[b] - mu
+    best, proven = start, False
+    # a good incumbent first: the LP's whole pairs, and the best matching of everyone else
+    # over all their pairs (the LP leaves few: those on its odd cycles of halves)
+    rest = np.ones(n, dtype=bool)
+    rest[a[whole]] = rest[b[whole]] = False
+    among = np.flatnonzero(rest[a] & rest[b])
+    for arcs, seconds in ((np.union1d(whole, among), INCUMBENT_SECONDS), (cols, None)):
+        if len(arcs) > EXACT_PAIRS:
+            continue
+        left = deadline - time.perf_counter()
+        found = _exact(
+            n, a, b, s, arcs, pairs, best, options, min(seconds or left, INCUMBENT_SHARE * left)
+        )
+        if found is not None and float(s[found[0]].sum()) >= float(s[best].sum()):
+            best = found[0]
+        if bound - float(s[best].sum()) <= INCUMBENT_GAP * max(1.0, abs(bound)):
+            break
+    for _ in range(3):
+        score = float(s[best].sum())
+        if bound - score <= TOLERANCE * max(1.0, abs(bound)):
+            proven = True
+            break
+        seconds = deadline - time.perf_counter()
+        if seconds <= 0.05:
+            break
+        # only pairs with rc > score − bound can be in a better matching
+        arcs = np.flatnonzero(reduced > score - bound - TOLERANCE)
+        arcs = np.union1d(arcs, best)
+        if len(arcs) > EXACT_PAIRS:
+            # too many: a better incumbent first, on each person's best pairs
+            arcs = np.union1d(first, best)
+            complete = False
+        else:
+            complete = True
+        found = _exact(n, a, b, s, arcs, pairs, best, options, seconds)
+        if found is None:
+            break
+        chosen, optimal = found
+        if float(s[chosen].sum()) >= score:
+            best = chosen
+        if optimal and complete:
+            proven = True
+            break
+        if not complete:
+            continue
+        break
+    score = float(s[best].sum())
+    if proven:
+        bound = score
+    if pairs is None:
+        count = len(best)
+    return Matching(best, count, True, score, max(bound, score), proven)
