@@ -280,6 +280,7 @@ def compile_program(
         if peer
         else np.flatnonzero(select(effective_selector(spec, "providers"), pop))
     )
+    selected = (set(seekers.tolist()), set(providers.tolist()))
     # distinct committed pairs: two committed runs that list the same pair count it once
     prior_pairs = prior_positions(prior, pop, peer)
     sides = commit_prior(
@@ -301,7 +302,15 @@ def compile_program(
     )
     conflicts: list[str] = []
     must, done = must_positions(
-        spec, pop, seeker_position, provider_position, prior_pairs, sides.full_before, conflicts
+        spec,
+        pop,
+        seeker_position,
+        provider_position,
+        prior_pairs,
+        sides.full_before,
+        conflicts,
+        selected=selected,
+        remaining=None if peer else sides.capacity,
     )
     notes = list(sides.notes)
     if done:

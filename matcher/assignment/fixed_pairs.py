@@ -108,40 +108,80 @@ def must_positions(
     prior_pairs: set[tuple[int, int]],
     full_before: dict[int, list[int]],
     conflicts: list[str],
+    *,
+    selected: tuple[set[int], set[int]] = (set(), set()),
+    remaining: np.ndarray | None = None,
 ) -> tuple[list[tuple[int, int]], int]:
     """Distinct must pairs as positions, less those already committed this period.
 
-    A must pair whose seeker is already fully served by committed pairs cannot hold: it is
-    added to ``conflicts``. Returns the positions and how many must pairs were already
-    committed.
+    A must pair ``(a, b)`` is ``a`` the seeker and ``b`` the provider when the selectors allow
+    it, else the other way round (as the independent checker reads it; ``selected``: the
+    seekers and providers before the committed pairs were taken off). It is already committed
+    only in that orientation. A must pair whose seeker the committed pairs already fully
+    serve, or whose provider they fill (``remaining``: capacity left per provider position),
+    cannot hold: it is added to ``conflicts``. Returns the positions and how many must pairs
+    were already committed.
     """
     peer = spec.kind in (Kind.PEER, Kind.CIRCLE)
     wanted: list[tuple[str, str]] = []
     done = 0
     for a, b in dict.fromkeys((a, b) for a, b in spec.pairs.must):
         ia, ib = pop.org.index.get(a), pop.org.index.get(b)
-        if ia is not None and ib is not None:
-            key = (min(ia, ib), max(ia, ib)) if peer else (ia, ib)
-            if key in prior_pairs or (not peer and (ib, ia) in prior_pairs):
-                done += 1
-                continue
-            for s, p in ((ia, ib), (ib, ia)):
-                if s in full_before and (peer or provider_position[p] >= 0):
-                    given = ", ".join(pop.ids[q] for q in full_before[s])
-                    limit = "capacity" if peer else f"per_seeker ({spec.per_seeker})"
-                    conflicts.append(
-                        f"pairs.must ({pop.ids[s]}, {pop.ids[p]}) cannot hold: {pop.ids[s]} already "
-                        f"has the committed pair(s) this period that fill their {limit} "
-                        f"({given}); withdraw that run or drop the must pair"
-                    )
-                    break
-            else:
-                wanted.append((a, b))
-                continue
+        if ia is None or ib is None:
+            wanted.append((a, b))
             continue
-        wanted.append((a, b))
+        if peer:
+            if (min(ia, ib), max(ia, ib)) in prior_pairs:
+                done += 1
+            elif not _seeker_full(spec, pop, ia, ib, full_before, conflicts, peer=True):
+                wanted.append((a, b))
+            continue
+        s, p = (ia, ib) if ia in selected[0] and ib in selected[1] else (ib, ia)
+        if (s, p) in prior_pairs:
+            done += 1
+        elif s in full_before and provider_position[p] >= 0:
+            _seeker_full(spec, pop, s, p, full_before, conflicts, peer=False)
+        elif (
+            remaining is not None
+            and provider_position[p] >= 0
+            and remaining[provider_position[p]] == 0
+            and any(q == p for _, q in prior_pairs)
+        ):
+            given = ", ".join(sorted(pop.ids[r] for r, q in prior_pairs if q == p))
+            conflicts.append(
+                f"pairs.must ({pop.ids[s]}, {pop.ids[p]}) cannot hold: {pop.ids[p]} already has "
+                f"the committed pair(s) this period that fill their capacity ({given}); withdraw "
+                "that run or drop the must pair"
+            )
+        else:
+            wanted.append((a, b))
     positions = pair_positions(spec, wanted, pop, seeker_position, provider_position, both=False)
     return list(dict.fromkeys(positions)), done
+
+
+def _seeker_full(
+    spec: ProgramSpec,
+    pop: Population,
+    ia: int,
+    ib: int,
+    full_before: dict[int, list[int]],
+    conflicts: list[str],
+    *,
+    peer: bool,
+) -> bool:
+    """Whether the committed pairs already fill one side of a must pair (recorded as a
+    conflict); for peers either person may be the full one."""
+    for s, p in ((ia, ib), (ib, ia)) if peer else ((ia, ib),):
+        if s in full_before:
+            given = ", ".join(pop.ids[q] for q in full_before[s])
+            limit = "capacity" if peer else f"per_seeker ({spec.per_seeker})"
+            conflicts.append(
+                f"pairs.must ({pop.ids[s]}, {pop.ids[p]}) cannot hold: {pop.ids[s]} already "
+                f"has the committed pair(s) this period that fill their {limit} "
+                f"({given}); withdraw that run or drop the must pair"
+            )
+            return True
+    return False
 
 
 def pair_positions(

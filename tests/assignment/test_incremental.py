@@ -286,3 +286,39 @@ def test_a_peer_must_pair_for_someone_already_full_is_a_named_conflict() -> None
     result = incremental(org, spec, [("P0", "P1")])
     assert result.solution.status == "infeasible"
     assert "P0 already has the committed pair" in result.solution.conflicts[0]
+
+
+def test_a_must_pair_whose_provider_committed_pairs_fill_is_a_named_conflict() -> None:
+    """Found by the randomized workflow test: P0←P1 and P1←P5 committed (P1 and P5 are both
+    mentees and mentors), then must (P5, P1). P5 is the seeker and P1 the provider, whose one
+    place P0 holds: the solver used to read the committed P1←P5 as the must pair and the
+    checker refused the answer; now it is a conflict that names the committed pair."""
+    people = [
+        Employee(id="P0", roles=("mentee",)),
+        Employee(id="P1", roles=("mentee", "mentor")),
+        Employee(id="P5", roles=("mentee", "mentor")),
+    ]
+    org = org_of(people)
+    spec = ProgramSpec.model_validate(
+        {
+            "name": "prog",
+            "kind": "mentor",
+            "period": "2026Q4",
+            "seekers": {"roles": ["mentee"]},
+            "providers": {"roles": ["mentor"]},
+            "capacity": {"default": 1},
+            "pairs": {"must": [["P5", "P1"]]},
+        }
+    )
+    committed = [("P0", "P1"), ("P1", "P5")]
+    history = [("mentor", s, p, "2026Q4") for s, p in committed]
+    (result,) = assign_programs(
+        org,
+        analyze(org),
+        [spec],
+        history=history,
+        prior=lambda _spec: committed,
+        options=SolveOptions(time_limit=5, seed=0),
+    )
+    assert result.solution.status == "infeasible"
+    assert any("P1 already has the committed pair(s)" in c for c in result.solution.conflicts)
