@@ -25,24 +25,9 @@ from matcher.io.load import (
 )
 from matcher.io.tables import iter_batches
 from matcher.model import CHANNELS, Channel, Employee, zone
+from tests.support import TINY_EMPLOYEES, TINY_INTERACTIONS
 
-EMPLOYEES = """id,name,manager_id,team,timezone,hire_date,level,languages,roles,opt_out,office
-E1,Ada,,Core,Europe/Berlin,2020-01-01,5,en;de,mentor,false,Berlin
-E2,Bo,E1,Core,Europe/Berlin,2021-02-03,3,en,mentee;buddy,,Berlin
-E3,Cy,E1,Apps,America/New_York,2026-09-01,2,en;es,,no,NYC
-E4,Di,E2,Apps,Asia/Kolkata,,1,,,true,Remote
-"""
-
-INTERACTIONS = """source,target,timestamp,channel,duration_minutes,event_id,weight
-E1,E2,2026-09-28T10:00:00+02:00,video,30,,
-E2,E1,2026-09-28T11:00:00Z,chat,,,
-E2,E3,2026-09-29T10:00:00,meeting,45,ev1,
-E1,E3,2026-09-29T10:00:00,meeting,45,ev1,
-E3,E3,2026-09-29T10:00:00,chat,,,
-E9,E1,2026-09-29T10:00:00,email,,,
-E4,E1,2026-09-29T10:00:00,email,,,
-E1,E2,2026-09-30,,,,2
-"""
+EMPLOYEES, INTERACTIONS = TINY_EMPLOYEES, TINY_INTERACTIONS  # the tiny org of tests.support
 
 
 def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
