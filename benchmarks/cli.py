@@ -166,6 +166,24 @@ def certify(size: str, seed: int, repeat: int) -> None:
     click.echo(render(run_certify(size, seed, repeat), command))
 
 
+@main.command()
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the orgs and runs.")
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(["peer-1000", "peer-10000", "circles-2000", "rounds-200"]),
+    help="Workloads to run (default: all).",
+)
+def groups(seed: int, repeat: int, only: tuple[str, ...]) -> None:
+    """Peer pairing at scale, circles and a 12-round plan against random and greedy groups."""
+    # lazily: it imports matcher's solvers (OR-Tools), which the workers must not load
+    from benchmarks.groups import run_groups
+
+    command = display_command(["python", "-m", "benchmarks", *sys.argv[1:]], ROOT)
+    click.echo(run_groups(only, repeat, seed) + f"\nCommand: `{command}`\n")
+
+
 @main.command(hidden=True)
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def render(result: Path) -> None:

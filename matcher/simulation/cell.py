@@ -35,6 +35,8 @@ UNMATCHED = (
     "unmatched_other",
 )
 """Why seekers were left unmatched, as metric names (every one is reported, zeros included)."""
+ONE_GROUP = (Kind.PEER, Kind.CIRCLE)
+"""Kinds whose pairs join two of the program's seekers (no providers)."""
 
 AGGREGATES: dict[str, Literal["final", "mean", "total"]] = {
     "isolated_share": "final",
@@ -168,6 +170,8 @@ def random_pairing(problem: MatchingProblem, rng: np.random.Generator) -> Outcom
     arcs = set(zip(problem.arc_seeker.tolist(), problem.arc_provider.tolist(), strict=True))
     unmatched: dict[str, int] = {}
     pairs: list[tuple[int, int]] = []
+    if problem.spec.kind is Kind.CIRCLE:
+        return _random_circles(problem, rng)
     if problem.spec.kind is Kind.PEER:
         order = rng.permutation(len(problem.seekers)).tolist()
         for a, b in zip(order[0::2], order[1::2], strict=False):
@@ -193,6 +197,39 @@ def random_pairing(problem: MatchingProblem, rng: np.random.Generator) -> Outcom
         if not got:
             category = "unmatched_capacity" if not (room > 0).any() else "unmatched_rule_broken"
             unmatched[category] = unmatched.get(category, 0) + 1
+    return Outcome(problem.spec, problem, pairs, unmatched)
+
+
+def _random_circles(problem: MatchingProblem, rng: np.random.Generator) -> Outcome:
+    """Circles the way chat bots make them: each round the people shuffled and cut into groups
+    of ``group_size.max`` (the last, smaller group spread over the others while they have
+    room, else left out). A group with a pair that breaks a hard rule is vetoed (HR would not
+    send it): its people stay unmatched."""
+    arcs = set(zip(problem.arc_seeker.tolist(), problem.arc_provider.tolist(), strict=True))
+    sizes = problem.spec.sizes
+    low, high = (sizes.min, sizes.max) if sizes else (2, 2)
+    unmatched: dict[str, int] = {}
+    pairs: list[tuple[int, int]] = []
+    for _ in range(problem.spec.rounds):
+        order = rng.permutation(len(problem.seekers)).tolist()
+        count = len(order) // high
+        groups = [order[k * high : (k + 1) * high] for k in range(count)]
+        rest = order[count * high :]
+        if len(rest) >= low:
+            groups.append(rest)
+        else:
+            for k, person in enumerate(rest):
+                if count and len(groups[k % count]) < high + low - 1:
+                    groups[k % count].append(person)
+                else:
+                    unmatched["unmatched_capacity"] = unmatched.get("unmatched_capacity", 0) + 1
+        for members in groups:
+            inside = [(a, b) for k, a in enumerate(members) for b in members[k + 1 :]]
+            if all((min(a, b), max(a, b)) in arcs for a, b in inside):
+                pairs += [(min(a, b), max(a, b)) for a, b in inside]
+            else:
+                broken = unmatched.get("unmatched_rule_broken", 0) + len(members)
+                unmatched["unmatched_rule_broken"] = broken
     return Outcome(problem.spec, problem, pairs, unmatched)
 
 
@@ -291,9 +328,9 @@ def _program_rows(
     repeats = 0
     for s, p in outcome.pairs:
         a = int(problem.seekers[s])
-        b = int(problem.providers[p]) if spec.kind is not Kind.PEER else int(problem.seekers[p])
+        b = int(problem.providers[p]) if spec.kind not in ONE_GROUP else int(problem.seekers[p])
         served.add(a)
-        if spec.kind is Kind.PEER:
+        if spec.kind in ONE_GROUP:
             served.add(b)
         else:
             load[p] += 1
@@ -357,7 +394,7 @@ def _pair_quarter(
     active = world.active()
     for outcome in outcomes:
         problem, spec = outcome.problem, outcome.spec
-        partner = problem.seekers if spec.kind is Kind.PEER else problem.providers
+        partner = problem.seekers if spec.kind in ONE_GROUP else problem.providers
         org_pairs = [(int(problem.seekers[s]), int(partner[p])) for s, p in outcome.pairs]
         formed = world.form_ties(
             [(int(active[a]), int(active[b])) for a, b in org_pairs],

@@ -23,8 +23,16 @@ from matcher.config import AnalysisConfig
 
 OverrideValue = int | float | str | bool | list[Any] | dict[str, Any]
 RANDOM_SUFFIX = " · random pairing"
-TIE_PROBABILITY = {Kind.BUDDY: 0.65, Kind.MENTOR: 0.5, Kind.PEER_SUPPORT: 0.5, Kind.PEER: 0.35}
-"""Default chance that a matched pair becomes a lasting tie, by program kind."""
+TIE_PROBABILITY = {
+    Kind.BUDDY: 0.65,
+    Kind.MENTOR: 0.5,
+    Kind.PEER_SUPPORT: 0.5,
+    Kind.PEER: 0.35,
+    Kind.CIRCLE: 0.2,
+}
+"""Default chance that a matched pair becomes a lasting tie, by program kind; for ``circle``,
+each pair of people who share a group (a circle of six holds fifteen pairs, and attention is
+shared among them, so each pair forms a tie less often than a pair that meets alone)."""
 
 
 class Strict(BaseModel):

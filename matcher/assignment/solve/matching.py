@@ -6,10 +6,12 @@ pair each, the people covered are twice the pairs); else only the score.
 
 The method, in three steps, each valid over every eligible pair:
 
-1. **The number of pairs.** A greedy matching (best score first) plus augmenting paths on
-   the candidate pairs reaches ``ν`` pairs; no matching has more than the sum over the
-   connected components of ``⌊size / 2⌋`` (people without a partner cannot be covered, and a
-   component of odd size leaves one out). When the two meet, ``ν`` is the maximum.
+1. **The number of pairs.** A greedy matching (the person with the fewest partners first,
+   with their best free partner), then short augmenting paths and, on up to 400,000 pairs,
+   CP-SAT reach ``ν`` pairs; no matching has more than the sum over the connected components
+   of ``⌊size / 2⌋`` (people without a partner cannot be covered, and a component of odd size
+   leaves one out), or than CP-SAT's proven maximum over every pair. When they meet, ``ν`` is
+   the maximum; otherwise the caller's general method answers.
 2. **A bound.** The fractional matching LP with ``Σ x = ν`` (HiGHS, on each person's best
    pairs, with every other pair priced in by its reduced cost until none is positive) has a
    dual ``y ≥ 0``, ``μ`` with ``y_a + y_b + μ ≥ s`` for every pair (checked over all of them,
