@@ -299,7 +299,10 @@ class ProgramSpec(Strict):
 
 
 class DataSection(Strict):
-    employees: str
+    """Where a program file's data is; ``matcher assign --employees`` (and ``--interactions``,
+    ``--analysis``) may give it instead, so a program file may leave ``[data]`` out."""
+
+    employees: str | None = None
     interactions: str | None = None
     survey: str | None = None
     """A ``survey.csv`` (``matcher ingest`` of a forms export) heard by the analysis."""
@@ -309,7 +312,7 @@ class DataSection(Strict):
 class ProgramFile(Strict):
     """A whole program file: ``[data]``, optional ``[analysis]``, and ``[[program]]`` tables."""
 
-    data: DataSection
+    data: DataSection = Field(default_factory=DataSection)
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     program: list[ProgramSpec] = Field(min_length=1)
 

@@ -198,8 +198,50 @@ class Mapping(BaseModel):
         return [formats] if isinstance(formats, str) else list(formats)
 
 
+MERGED_TABLES = ("columns", "dates", "lists", "values", "extract")
+"""Tables a mapping file's ``extends`` merges field by field (the file's own entries win)."""
+
+
+def extended(tables: dict[str, Any], label: str | Path) -> dict[str, Any]:
+    """A mapping file's tables with ``extends = "workday"`` resolved: the built-in mapping's
+    tables, with the file's own fields added or replacing theirs, and ``optional`` the union
+    (``sheet`` and ``header_row`` from the file when it sets them).
+
+    Examples
+    --------
+    >>> tables = extended({"extends": "workday", "columns": {"languages": "Languages"}}, "x")
+    >>> tables["columns"]["id"], tables["columns"]["languages"]
+    ('Employee ID', 'Languages')
+    >>> extended({"extends": "bamboo"}, "hris.toml")
+    Traceback (most recent call last):
+    ...
+    matcher.errors.ConfigError: hris.toml: extends: 'bamboo' is not a built-in mapping (workday)
+    """
+    own = dict(tables)
+    name = own.pop("extends", None)
+    if name is None:
+        return own
+    names = ", ".join(sorted(BUILT_IN))
+    if not isinstance(name, str) or name.lower() not in BUILT_IN:
+        raise ConfigError(f"{label}: extends: {name!r} is not a built-in mapping ({names})")
+    merged = tomllib.loads(BUILT_IN[name.lower()])
+    for key, value in own.items():
+        if key in MERGED_TABLES and isinstance(value, dict):
+            merged[key] = {**merged.get(key, {}), **value}
+        elif key == "optional" and isinstance(value, list):
+            base = merged.get("optional", [])
+            merged[key] = [*base, *(v for v in value if v not in base)]
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_mapping(spec: str | Path) -> tuple[Mapping, str]:
-    """A mapping from a TOML file or a built-in name (``workday``); returns it and its label."""
+    """A mapping from a TOML file or a built-in name (``workday``); returns it and its label.
+
+    A file may start from a built-in mapping with ``extends = "workday"`` and add its own
+    columns (opt-ins, languages, an office) or replace any of the built-in fields.
+    """
     text = str(spec)
     if text.lower() in BUILT_IN and not Path(text).exists():
         label = f"{text.lower()} (built-in mapping)"
@@ -208,7 +250,7 @@ def load_mapping(spec: str | Path) -> tuple[Mapping, str]:
     if not path.is_file():
         names = ", ".join(sorted(BUILT_IN))
         raise ConfigError(f"{path}: mapping file not found (built-in mappings: {names})")
-    return validate_model(Mapping, read_toml(path), path), str(path)
+    return validate_model(Mapping, extended(read_toml(path), path), path), str(path)
 
 
 # ----------------------------------------------------------------------------- reading

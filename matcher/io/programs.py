@@ -27,7 +27,9 @@ def load_program_file(path: str | Path) -> ProgramFile:
     section = parsed.data
     resolved = section.model_copy(
         update={
-            "employees": str((base / section.employees).resolve()),
+            "employees": None
+            if section.employees is None
+            else str((base / section.employees).resolve()),
             "interactions": None
             if section.interactions is None
             else str((base / section.interactions).resolve()),
@@ -35,6 +37,26 @@ def load_program_file(path: str | Path) -> ProgramFile:
         }
     )
     return parsed.model_copy(update={"data": resolved})
+
+
+def employees_file(
+    parsed: ProgramFile, program_file: str | Path, given: Path | None = None
+) -> str | Path:
+    """The employees file: ``given`` (``--employees``), else the program file's ``[data]``.
+
+    Raises
+    ------
+    ConfigError
+        When neither names one.
+    """
+    if given is not None:
+        return given
+    if parsed.data.employees is None:
+        raise ConfigError(
+            f"{program_file}: no [data] employees: name the employees file there "
+            "(or give --employees)"
+        )
+    return parsed.data.employees
 
 
 def validate_program_file(path: str | Path) -> int:

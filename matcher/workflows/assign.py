@@ -17,7 +17,7 @@ from matcher.assignment.solve import SolveOptions
 from matcher.errors import OutputError, UsageProblem
 from matcher.history import History, StoredPair
 from matcher.io.load import load_org
-from matcher.io.programs import check_saved_analysis, load_program_file
+from matcher.io.programs import check_saved_analysis, employees_file, load_program_file
 from matcher.io.public import public_summary
 from matcher.io.reports import OUTPUT_FILES, read_analysis_view, write_assignments
 from matcher.io.write import published_folder
@@ -240,7 +240,7 @@ def _org_and_analysis(
     interactions = request.interactions or parsed.data.interactions
     with reporter.step("loading data"):
         org, _ = load_org(
-            request.employees or parsed.data.employees,
+            employees_file(parsed, request.program_file, request.employees),
             None if request.analysis else interactions,
             as_of=parsed.data.as_of,
         )

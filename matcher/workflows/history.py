@@ -17,7 +17,7 @@ from matcher.assignment.run import check_imported
 from matcher.errors import HistoryError
 from matcher.history import Action, History, Run
 from matcher.io.load import load_org
-from matcher.io.programs import load_program_file
+from matcher.io.programs import employees_file, load_program_file
 from matcher.io.tables import read_table
 from matcher.io.write import write_csv_file
 from matcher.privacy import Pseudonymizer
@@ -256,7 +256,9 @@ def _broken_rules(
     """The rules of ``program_file``'s programs that the imported ``rows`` break."""
     parsed = load_program_file(program_file)
     with reporter.step("checking the pairings against the programs' rules"):
-        org, _ = load_org(parsed.data.employees, parsed.data.interactions, as_of=parsed.data.as_of)
+        org, _ = load_org(
+            employees_file(parsed, program_file), parsed.data.interactions, as_of=parsed.data.as_of
+        )
         analysis = run_analysis(org, parsed.analysis)
         pairs = store.committed_pairs()
         broken, unchecked = check_imported(

@@ -19,7 +19,7 @@ from matcher.ingest.hris import load_mapping
 from matcher.ingest.survey import load_survey_mapping
 from matcher.io.configs import read_toml
 from matcher.io.load import load_employees, load_interactions, load_org
-from matcher.io.programs import load_program_file
+from matcher.io.programs import employees_file, load_program_file
 from matcher.io.tables import iter_batches
 from matcher.workflows.analyze import hear_survey
 from matcher.workflows.common import Silent
@@ -57,19 +57,20 @@ def toml_kind(path: Path) -> str:
     data = read_toml(path)
     if "survey" in data and "program" not in data:
         return "survey mapping"
-    if "columns" in data and "program" not in data and "data" not in data:
+    if ("columns" in data or "extends" in data) and "program" not in data and "data" not in data:
         return "HRIS mapping"
     return "program file"
 
 
-def check_program_file(path: Path) -> int:
+def check_program_file(path: Path, employees: Path | None = None) -> int:
     """Check a program file as ``matcher assign`` does before it solves; return its programs.
 
     The file is parsed and validated; its ``[data]`` files must exist and parse (employees,
     interactions, survey), the survey is heard as ``assign`` hears it, the org analysed, and
     then every program checked: every employee column its rules and capacity need and the
     data lacks is reported at once, for all programs, before each is compiled (selectors,
-    capacities, must and never pairs). Nothing is solved.
+    capacities, must and never pairs). Nothing is solved. ``employees`` (``--employees``)
+    replaces ``[data] employees``, as in ``matcher assign``.
 
     Raises
     ------
@@ -88,7 +89,7 @@ def check_program_file(path: Path) -> int:
     ]
     if absent:
         raise DataError(absent)
-    org, _ = load_org(data.employees, data.interactions, as_of=data.as_of)
+    org, _ = load_org(employees_file(parsed, path, employees), data.interactions, as_of=data.as_of)
     heard = hear_survey(org, Path(data.survey) if data.survey else None, Silent())
     pop = population(org, analyze(org, parsed.analysis, heard and heard[0]))
     missing = [line for spec in parsed.program for line in missing_columns(spec, pop)]
@@ -105,7 +106,7 @@ def check_program_file(path: Path) -> int:
     return len(parsed.program)
 
 
-def _check_toml(path: Path) -> dict[str, Any]:
+def _check_toml(path: Path, employees: Path | None) -> dict[str, Any]:
     kind = toml_kind(path)
     if kind == "survey mapping":
         load_survey_mapping(path)
@@ -113,7 +114,7 @@ def _check_toml(path: Path) -> dict[str, Any]:
     if kind == "HRIS mapping":
         mapping, _ = load_mapping(path)
         return {"file": str(path), "kind": kind, "fields": len(mapping.columns)}
-    programs = check_program_file(path)
+    programs = check_program_file(path, employees)
     return {"file": str(path), "kind": kind, "programs": programs, "rows": programs}
 
 
@@ -139,7 +140,7 @@ def validate_files(files: list[Path], employees: Path | None) -> dict[str, Any]:
     for path in files:
         try:
             if path.suffix.lower() == ".toml":
-                checked.append(_check_toml(path))
+                checked.append(_check_toml(path, employees))
                 continue
             kind = _kind(path)
             if kind == "employees":
