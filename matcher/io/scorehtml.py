@@ -77,7 +77,8 @@ def outcomes_chart(card: PeriodCard) -> bytes:
     ax.set_ylabel("% of pairs")
     ax.set_title(f"Pairs that met and ties that formed, {card.period} (95% intervals)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no bar drawn when every group is under 5
+        ax.legend(fontsize=8)
     data = _png(figure)
     plt.close(figure)
     return data
@@ -108,7 +109,8 @@ def effect_chart(card: PeriodCard) -> bytes:
     ax.set_ylabel("% who formed a new strong tie")
     ax.set_title("Flagged people: matched against not paired (95% Wilson intervals)")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no bar drawn when every group is under 5
+        ax.legend(fontsize=8)
     data = _png(figure)
     plt.close(figure)
     return data

@@ -158,6 +158,7 @@ def _judge_periods(
     windows = check_windows(request, windows, after, reporter)
     table = _joined(before_table, after)
     surveys = load_surveys(request, org)
+    periods = [p for p in periods if p in windows]
     cards: list[PeriodCard] = []
     evaluated: list[Evaluated] = []
     for number, period in enumerate(periods):

@@ -81,14 +81,26 @@ def check_windows(
     after: InteractionTable,
     reporter: Reporter,
 ) -> dict[str, Window]:
-    """Interactions that end before a period starts are an error; a window that runs past
+    """Interactions that end before a period starts are an error (with ``--all-periods``,
+    such a period is left out with a warning while another one has started); a window that runs past
     the latest interaction (no ``--as-of``) is cut there, with a warning; interactions that
     start after the window does, or end before an explicit ``--as-of``, are warned about
     (meetings outside what the file covers cannot be counted)."""
     latest = int(after.timestamp.max()) if len(after) else None
     earliest = int(after.timestamp.min()) if len(after) else None
     checked: dict[str, Window] = {}
+    started = {
+        p: w for p, w in windows.items() if latest is not None and latest >= w.start.timestamp()
+    }
     for period, window in windows.items():
+        if request.all_periods and started and period not in started:
+            assert latest is not None
+            reporter.warn(
+                f"{period}: not judged: the interactions end on "
+                f"{dt.datetime.fromtimestamp(latest, dt.UTC).date()}, before its evaluation "
+                f"window starts ({window.start.date()})"
+            )
+            continue
         if latest is None or latest < window.start.timestamp():
             last = (
                 "has no interactions"

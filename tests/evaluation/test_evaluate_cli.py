@@ -169,6 +169,31 @@ def test_all_periods_give_the_scorecard_over_time(
     assert (out / "scorecard.html").read_text().count("<img") == 3
 
 
+def test_all_periods_leave_out_a_period_the_interactions_have_not_reached(
+    committed_quarter: Quarter, planted: Planted, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """HR committed next quarter already: ``--all-periods`` judges the periods the interactions
+    reach and says which it left out; ``--period`` of that quarter is an error (exit 1)."""
+    db = committed_quarter.copy_db(tmp_path)
+    later = tmp_path / "q1.csv"
+    later.write_text(
+        "program,seeker_id,provider_id,period\n"
+        + "".join(f"mentoring,{s},{p},2027Q1\n" for s, p in committed_quarter.pairs[:10])
+    )
+    run_cli("history", "import", later, "--db", db, "--quiet")
+    files = committed_quarter.files
+    common = ["--employees", files.employees, "--interactions", planted.interactions]
+    out = tmp_path / "out"
+    result = run_cli("evaluate", "--db", db, "--all-periods", *common, "--out", out)
+    assert "2027Q1: not judged" in result.output
+    data = json.loads((out / "evaluation.json").read_text())
+    assert [p["period"] for p in data["periods"]] == [PERIOD]
+    refused = run_cli(
+        "evaluate", "--db", db, "--period", "2027Q1", *common, "--out", tmp_path / "x", code=1
+    )
+    assert "before the evaluation window of 2027Q1 starts" in refused.output
+
+
 def test_a_survey_gives_the_share_who_say_they_have_someone(
     committed_quarter: Quarter, planted: Planted, run_cli: RunCli, tmp_path: Path
 ) -> None:
