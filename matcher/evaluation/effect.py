@@ -234,7 +234,8 @@ class FitEffect:
     The simulation gives a pair the tie probability ``p × (1 + fit_effect × (fit − ½))``,
     ``fit`` the provider's rank among the seeker's options; here ``fit`` is the pair's score
     rank among the program's committed pairs (a proxy: the options are not stored), and the
-    effect is the least-squares slope of the tie rate on the fit, divided by the mean rate.
+    effect is the least-squares slope of the tie rate on the fit, divided by the mean rate
+    (tied scores share their mid-rank: :func:`score_fit`).
     """
 
     estimate: float | None
@@ -253,6 +254,21 @@ class FitEffect:
             "pairs": self.pairs,
             "note": self.note,
         }
+
+
+def score_fit(scores: np.ndarray) -> np.ndarray:
+    """Each score's mid-rank fraction in (0, 1): ``(rank + ½) / n``, tied scores sharing the
+    mean of their ranks, so that the order the pairs come in never changes a figure.
+
+    Examples
+    --------
+    >>> score_fit(np.array([3.0, 1.0, 3.0, 2.0])).tolist()
+    [0.75, 0.125, 0.75, 0.375]
+    """
+    s = np.asarray(scores, np.float64)
+    ordered = np.sort(s)
+    rank = (np.searchsorted(ordered, s, "left") + np.searchsorted(ordered, s, "right") - 1) / 2
+    return (rank + 0.5) / max(len(s), 1)
 
 
 def _slope_over_mean(fit: np.ndarray, formed: np.ndarray) -> np.ndarray:
@@ -285,6 +301,8 @@ def fit_effect(
     y = np.asarray(formed, bool)
     known = ~np.isnan(s)
     s, y = s[known], y[known]
+    canonical = np.lexsort((y, s))  # the same pairs in any order give the same resamples
+    s, y = s[canonical], y[canonical]
     n = len(s)
     method = f"least squares on score rank, {BOOTSTRAP} ({resamples} resamples)"
     if n < 4 * min_group or not y.any():
@@ -294,8 +312,9 @@ def fit_effect(
             else "no tie formed"
         )
         return FitEffect(None, None, method, seed, n, f"{why}: no estimate")
-    order = np.argsort(np.argsort(s, kind="stable"), kind="stable")
-    fit = (order + 0.5) / n
+    fit = score_fit(s)
+    if np.ptp(fit) == 0:
+        return FitEffect(None, None, method, seed, n, "every pair has the same score: no estimate")
     estimate = float(_slope_over_mean(fit, y.astype(np.float64)[None, :])[0])
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, n, size=(resamples, n))

@@ -235,7 +235,11 @@ def _by_score_quartile(card: Card, outcomes: PairOutcomes, min_group: int) -> li
     if len(scored) < 4 * min_group:
         card.suppressed.append("by_score_quartile")
         return quartiles
-    order = scored[np.argsort(outcomes.score[scored], kind="stable")]
+    # equal scores are ordered by the pair (seeker, then provider), not by where they came
+    # in the history, so the same pairs always give the same quartiles
+    order = scored[
+        np.lexsort((outcomes.provider[scored], outcomes.seeker[scored], outcomes.score[scored]))
+    ]
     for q, members in enumerate(np.array_split(order, 4), start=1):
         entry: dict[str, Any] = {
             "quartile": q,

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.evaluation.effect import (
     difference_in_differences,
     fit_effect,
+    score_fit,
     share_difference,
     wilson,
 )
@@ -106,6 +107,32 @@ def test_fit_effect_recovers_a_planted_slope() -> None:
     effect = fit_effect(scores, formed, seed=1)
     assert effect.ci95 is not None and effect.ci95[0] <= 0.8 <= effect.ci95[1]
     assert fit_effect(scores[:10], formed[:10]).estimate is None
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0]), min_size=20, max_size=60),
+    st.data(),
+)
+def test_fit_effect_does_not_depend_on_the_order_of_tied_pairs(
+    scores: list[float], data: st.DataObject
+) -> None:
+    """Scores tie often (a few score terms): the estimate and its interval are the same
+    whatever order the pairs come in, and a constant score gives no estimate."""
+    formed = np.array(
+        data.draw(st.lists(st.booleans(), min_size=len(scores), max_size=len(scores)))
+    )
+    s = np.array(scores)
+    shuffled = np.array(data.draw(st.permutations(range(len(s)))))
+    one, other = fit_effect(s, formed, seed=2), fit_effect(s[shuffled], formed[shuffled], seed=2)
+    assert one == other
+    if len(set(scores)) == 1:
+        assert one.estimate is None
+
+
+def test_mid_ranks_share_ties() -> None:
+    fit = score_fit(np.array([2.0, 2.0, 1.0, 3.0, 2.0]))
+    assert fit.tolist() == pytest.approx([0.5, 0.5, 0.1, 0.9, 0.5])
 
 
 def test_evaluate_recovers_the_planted_effect_over_seeds(
