@@ -279,6 +279,32 @@ def _slope_over_mean(fit: np.ndarray, formed: np.ndarray) -> np.ndarray:
     return np.divide(slope, mean, out=np.full(mean.shape, np.nan), where=mean > 0)
 
 
+def _blocks(resamples: int, n: int, cells: int = 4_000_000) -> list[int]:
+    """Resamples per block so that a block's draws hold about ``cells`` numbers; the blocks
+    draw from one generator in turn, so the draws do not depend on the block size."""
+    rows = max(1, cells // max(n, 1))
+    return [min(rows, resamples - start) for start in range(0, resamples, rows)]
+
+
+def _resampled_ratios(fit: np.ndarray, y: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    """Slope over mean of each resample (row of ``picks``), from four sums per row:
+    ``Σf``, ``Σf²``, ``Σy``, ``Σyf`` (no centred copy of the draws)."""
+    n = picks.shape[1]
+    f = fit[picks]
+    yf = np.where(y[picks], f, 0.0)
+    sum_f, sum_ff = f.sum(axis=1), np.einsum("ij,ij->i", f, f)
+    sum_y, sum_yf = np.count_nonzero(y[picks], axis=1).astype(np.float64), yf.sum(axis=1)
+    spread = sum_ff - sum_f**2 / n
+    slope = np.divide(
+        sum_yf - sum_y * sum_f / n,
+        spread,
+        out=np.full(n_rows := len(picks), np.nan),
+        where=spread > 1e-12,
+    )
+    mean = sum_y / n
+    return np.divide(slope, mean, out=np.full(n_rows, np.nan), where=(mean > 0) & ~np.isnan(slope))
+
+
 def fit_effect(
     scores: np.ndarray,
     formed: np.ndarray,
@@ -317,13 +343,12 @@ def fit_effect(
         return FitEffect(None, None, method, seed, n, "every pair has the same score: no estimate")
     estimate = float(_slope_over_mean(fit, y.astype(np.float64)[None, :])[0])
     rng = np.random.default_rng(seed)
-    picks = rng.integers(0, n, size=(resamples, n))
-    fits = fit[picks]
-    formed_draws = y[picks].astype(np.float64)
-    centred = fits - fits.mean(axis=1, keepdims=True)
-    slope = (formed_draws * centred).sum(axis=1) / (centred**2).sum(axis=1)
-    mean = formed_draws.mean(axis=1)
-    ratio = np.divide(slope, mean, out=np.full(mean.shape, np.nan), where=mean > 0)
+    ratio = np.concatenate(
+        [
+            _resampled_ratios(fit, y, rng.integers(0, n, size=(rows, n)))
+            for rows in _blocks(resamples, n)
+        ]
+    )
     ratio = ratio[~np.isnan(ratio)]
     low, high = np.quantile(ratio, [0.025, 0.975])
     return FitEffect(estimate, (float(low), float(high)), method, seed, n)
