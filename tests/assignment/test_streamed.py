@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from matcher.analysis.isolation import analyze
@@ -20,8 +20,9 @@ from matcher.assignment.programs import ProgramSpec
 from matcher.assignment.repeats import history_for
 from matcher.assignment.run import verify
 from matcher.assignment.solve import SolveOptions, solve
-from matcher.model import Org
+from matcher.model import Employee, Org
 from tests.assignment.support import HistoryRows, instances
+from tests.strategies import org_of
 
 
 def _both(
@@ -126,8 +127,32 @@ def test_the_certificate_prices_the_pairs_left_out(
     assert local.potentials is not None
     failures = certify_flow(streamed, local.pairs, local.potentials)
     worse = len(local.pairs) < len(best.pairs) or local.objective < best.objective - 1e-6
+    event("the candidates alone are worse" if worse else "the candidates alone are optimal")
     if worse:
         assert failures
     if not failures:
         assert len(local.pairs) == len(best.pairs)
         assert local.objective == pytest.approx(best.objective, abs=1e-6)
+
+
+def test_the_certificate_refuses_the_candidates_alone_when_a_pair_left_out_serves_more() -> None:
+    """Both seekers' best pair is with mentor A (capacity 1): from one candidate each, the
+    flow on the candidates serves one seeker; the pair with B, left out, serves both."""
+    people = [
+        Employee(id="A", roles=("mentor",), interests=("chess",)),
+        Employee(id="B", roles=("mentor",)),
+        Employee(id="S0", roles=("mentee",), interests=("chess",)),
+        Employee(id="S1", roles=("mentee",), interests=("chess",)),
+    ]
+    org = org_of(people)
+    spec = ProgramSpec.model_validate(
+        {"name": "m", "kind": "mentor", "period": "2026Q4", "capacity": {"default": 1}}
+    )
+    full, streamed = _both(org, spec, (), 1, 10_000)
+    assert streamed.arcs == 2 and full.arcs == 4
+    local = solve(dataclasses.replace(streamed, left_out=None), SolveOptions(prune_above=10**9))
+    assert len(local.pairs) == 1 and local.potentials is not None
+    assert certify_flow(streamed, local.pairs, local.potentials)
+    found = solve(streamed)
+    assert len(found.pairs) == 2 and streamed.arcs > 2  # pairs with B were priced in
+    assert certify_flow(streamed, found.pairs, found.potentials) == []
