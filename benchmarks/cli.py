@@ -20,7 +20,7 @@ from benchmarks.baselines.e2e import pipeline as pipeline_worker
 from benchmarks.baselines.metrics import BASELINES
 from benchmarks.errors import BenchmarkError
 from benchmarks.markdown import render_report
-from benchmarks.measure import display_command, shown_path
+from benchmarks.measure import display_command, matcher_command, shown_path
 from benchmarks.orgs import write_graph
 from benchmarks.performance import generate, write_docs
 from benchmarks.pipelines import GraphInputs, run_matcher
@@ -164,6 +164,45 @@ def certify(size: str, seed: int, repeat: int) -> None:
 
     command = display_command(["python", "-m", "benchmarks", *sys.argv[1:]], ROOT)
     click.echo(render(run_certify(size, seed, repeat), command))
+
+
+@main.command("assign-scale")
+@click.option("--size", type=click.Choice(["L", "XL"]), default="L", show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--repeat", type=int, default=3, show_default=True)
+@click.option(
+    "--copies",
+    type=int,
+    default=3,
+    show_default=True,
+    help="XL: copies of the L org side by side (until the generator reaches 1,000,000).",
+)
+def assign_scale(size: str, seed: int, repeat: int, copies: int) -> None:
+    """Assign at L (20,000 × 5,000) or XL (200,000 × 50,000), timed with peak memory against
+    the issue's targets; writes benchmarks/results/<date>-assign-<size>.md."""
+    import datetime as dt
+
+    from benchmarks.assign_xl import render, replicate_org, run_scale
+    from benchmarks.measure import run_measured
+
+    work = ROOT / "benchmarks" / "work"
+    org = work / "org-100000-seed1"
+    if not (org / "employees.csv").is_file():
+        run_measured(
+            [*matcher_command(), "generate", "--employees", "100000", "--seed", "1",
+             "--out", str(org), "--quiet"],
+            cwd=ROOT,
+            log_dir=work / "logs" / "generate-L",
+        )  # fmt: skip
+    if size == "XL":
+        source, org = org, work / f"org-100000-seed1-x{copies}"
+        replicate_org(source, copies, org)
+    figures = run_scale(size, org, work / "runs" / f"assign-scale-{size}", repeat, seed)
+    command = display_command(["python", "-m", "benchmarks", *sys.argv[1:]], ROOT)
+    page = render(size, figures, command, org.relative_to(ROOT), repeat)
+    out = ROOT / "benchmarks" / "results" / f"{dt.date.today().isoformat()}-assign-{size}.md"
+    out.write_text(page, encoding="utf-8")
+    click.echo(page)
 
 
 @main.command()

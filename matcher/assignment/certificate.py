@@ -181,9 +181,11 @@ def certify_flow(
     loads = _Loads(*nodes, *_binding_groups(problem, fixed, free_chosen, failures))
     if failures:
         return failures
-    if (with_minimum or problem.arcs <= bfs_arcs) and _augmenting_path(
-        problem, ~fixed & ~chosen, free_chosen, loads
-    ):
+    if problem.left_out is not None and with_minimum:
+        return ["a program with minimum loads cannot be certified without all its eligible pairs"]
+    if (
+        with_minimum or (problem.left_out is None and problem.arcs <= bfs_arcs)
+    ) and _augmenting_path(problem, ~fixed & ~chosen, free_chosen, loads):
         failures.append(
             "coverage is not maximum: an augmenting path from the source to the sink remains"
         )
@@ -285,6 +287,11 @@ def _optimality_failures(
     negative, cost_bound = _negative_pair_arcs(
         problem, potentials, loads, group_pot, taken, free_chosen
     )
+    if problem.left_out is not None:
+        if problem.team_cap is not None:
+            return ["a program with per-team caps cannot be certified without all its pairs"]
+        negative += _negative_left_out(problem, potentials, taken)
+        cost_bound = max(cost_bound, float(np.ceil(problem.left_out.largest * potentials.scale)))
     if not with_minimum:
         # duality: with every residual arc of non-negative reduced cost, an augmenting path
         # would cost at least sink − source; no path of at most n_s + n_p + 1 costed arcs can
@@ -342,6 +349,54 @@ def _negative_pair_arcs(
     negative -= int(np.count_nonzero(reduced < 0))
     negative += int(np.count_nonzero(reduced[free_chosen[taken]] > 0))
     return negative, cost_bound
+
+
+def _negative_left_out(
+    problem: MatchingProblem, potentials: FlowPotentials, taken: np.ndarray
+) -> int:
+    """How many eligible pairs that are not arcs have a negative reduced cost, without listing
+    them all: a left-out pair of seeker s and provider p scores at most the smaller of their
+    cuts, so only a seeker with a provider of potential above ``π_s - seeker_cut[s]`` and with
+    ``π_p + provider_cut[p] > π_s`` can have one. Those seekers' pairs are listed again, block
+    by block, against every provider of potential above that, and priced exactly; the chosen
+    pairs are left to :func:`_negative_pair_arcs`."""
+    left = problem.left_out
+    assert left is not None
+    scale = potentials.scale
+
+    def units(cut: np.ndarray) -> np.ndarray:
+        out = np.full(len(cut), -(1 << 60), dtype=np.int64)
+        out[np.isfinite(cut)] = np.rint(cut[np.isfinite(cut)] * scale).astype(np.int64)
+        return out
+
+    seeker_pot = potentials.seeker.astype(np.int64)
+    provider_pot = potentials.provider.astype(np.int64)
+    n_p = len(provider_pot)
+    down = np.argsort(-provider_pot, kind="stable")  # highest potential first
+    prefix_best = np.maximum.accumulate((provider_pot + units(left.provider_cut))[down])
+    # providers above the seeker's threshold: a prefix of ``down``
+    above = np.searchsorted(
+        -provider_pot[down], -(seeker_pot - units(left.seeker_cut)), side="left"
+    )
+    best = np.where(above > 0, prefix_best[np.maximum(above - 1, 0)], -(1 << 62))
+    rows = np.flatnonzero(best > seeker_pot)
+    if not len(rows):
+        return 0
+    width = max(n_p, 1)
+    chosen = problem.arc_seeker[taken].astype(np.int64) * width + problem.arc_provider[taken]
+    negative = 0
+    rows = rows[np.argsort(-above[rows], kind="stable")]
+    start = 0
+    while start < len(rows):
+        part = rows[start : start + max(1, CHUNK // max(int(above[rows[start]]), 1))]
+        start += len(part)
+        cols = np.sort(down[: int(above[part].max())])
+        s, p, score = left.pairs(part, cols)
+        reduced = seeker_pot[s] - provider_pot[p] - np.rint(score * scale).astype(np.int64)
+        bad = reduced < 0
+        if bad.any():
+            negative += int((~np.isin(s[bad].astype(np.int64) * width + p[bad], chosen)).sum())
+    return negative
 
 
 def _negative_node_arcs(potentials: FlowPotentials, loads: _Loads, group_pot: np.ndarray) -> int:

@@ -39,6 +39,12 @@ from matcher.errors import ConfigError
 
 BLOCK_CELLS = 4_000_000  # seekers × providers evaluated at once
 TOP_PER_SEEKER = 40  # best arcs per seeker remembered for pruned solves
+STREAM_BLOCK_CELLS = 500_000
+"""Cells of one streamed block: small enough for the CPU caches (at 20,000 × 5,000, 4M-cell
+blocks took 65 ns a cell to score, 250k-cell blocks 32 ns)."""
+STREAM_ABOVE = 25_000_000
+"""Above this many seeker × provider cells, a two-sided program without per-team caps or
+minimum loads keeps only its candidate pairs (:class:`LeftOut`): each seeker's best pairs."""
 
 
 # ------------------------------------------------------------------------------- problem
@@ -81,6 +87,36 @@ class MatchingProblem:
     fully served this period): the solver reports them as infeasible."""
     prior_load: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     """Per provider: pairs committed earlier in this program and period (``--incremental``)."""
+    left_out: LeftOut | None = None
+    """When set, the arcs are only candidates (each seeker's best pairs, the must pairs and the
+    pairs a solver admitted); the other eligible pairs are bounded and listed again on demand."""
+
+    @property
+    def eligible_pairs(self) -> int:
+        """Number of eligible (seeker, provider) pairs, kept as arcs or not."""
+        return self.arcs if self.left_out is None else self.left_out.eligible_pairs
+
+    def eligible_per_seeker(self) -> np.ndarray:
+        """How many eligible pairs each seeker has, kept as arcs or not."""
+        if self.left_out is not None:
+            return self.left_out.per_seeker
+        return np.bincount(self.arc_seeker, minlength=len(self.seekers))
+
+    def admit(self, seeker: np.ndarray, provider: np.ndarray, score: np.ndarray) -> None:
+        """Add eligible pairs left out of the arcs (a solver pricing them in); the arcs stay in
+        seeker, then provider order, each pair once."""
+        width = max(len(self.providers), 1)
+        keys = np.concatenate(
+            [
+                self.arc_seeker.astype(np.int64) * width + self.arc_provider,
+                seeker.astype(np.int64) * width + provider,
+            ]
+        )
+        keys, first = np.unique(keys, return_index=True)
+        self.arc_seeker = (keys // width).astype(np.int32)
+        self.arc_provider = (keys % width).astype(np.int32)
+        self.arc_score = np.concatenate([self.arc_score, score])[first]
+        self.top_arcs = np.arange(len(keys))
 
     @property
     def seeker_ids(self) -> list[str]:
@@ -100,6 +136,57 @@ class MatchingProblem:
     def seeker_team(self) -> np.ndarray:
         """Team code of each seeker."""
         return self.pop.team[self.seekers]
+
+
+@dataclass
+class LeftOut:
+    """The eligible pairs a streamed compile did not keep as arcs: counted, bounded, and listed
+    again block by block when asked (:meth:`pairs`), never all held at once.
+
+    ``seeker_cut[s]`` and ``provider_cut[p]`` bound the score of every eligible pair of that
+    seeker (provider) that is not among the arcs (``-inf``: there is none); ``largest`` bounds
+    |score| over all eligible pairs.
+    """
+
+    eligible_pairs: int
+    per_seeker: np.ndarray
+    seeker_cut: np.ndarray
+    provider_cut: np.ndarray
+    largest: float
+    blocks: _Blocks
+
+    def pairs(
+        self, rows: np.ndarray, cols: np.ndarray, block_cells: int = BLOCK_CELLS
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The eligible pairs among seekers ``rows`` × providers ``cols`` (positions), with
+        their scores, as three arrays (seeker, provider, score), ``block_cells`` at a time."""
+        found = []
+        step = max(1, block_cells // max(len(cols), 1))
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            eligible, dense = self.blocks.cells(part, cols)
+            r, c = np.nonzero(eligible)
+            found.append((part[r], cols[c], dense[r, c]))
+        if not found:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        return (
+            np.concatenate([f[0] for f in found]),
+            np.concatenate([f[1] for f in found]),
+            np.concatenate([f[2] for f in found]),
+        )
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """What a streamed compile keeps of one block of seekers."""
+
+    seeker: np.ndarray
+    provider: np.ndarray
+    score: np.ndarray
+    eligible: np.ndarray  # per seeker of the block
+    seeker_cut: np.ndarray
+    provider_cut: np.ndarray
+    lowest: float
 
 
 @dataclass(frozen=True)
@@ -220,6 +307,8 @@ def compile_program(
     threads: int = 1,
     top_per_seeker: int = TOP_PER_SEEKER,
     block_cells: int = BLOCK_CELLS,
+    keep_all_pairs: bool = False,
+    stream_above: int = STREAM_ABOVE,
 ) -> MatchingProblem:
     """Select seekers and providers, apply the hard rules, and score every eligible pair.
 
@@ -244,6 +333,13 @@ def compile_program(
     block_cells : int
         Seekers are taken in blocks of about this many seeker × provider cells against all
         providers. The result depends on neither ``threads`` nor ``block_cells``.
+    keep_all_pairs : bool
+        Keep every eligible pair as an arc, however many (``--explain`` lists them all).
+    stream_above : int
+        Above this many seeker × provider cells, a two-sided program without per-team caps or
+        minimum loads keeps only candidates: each seeker's ``top_per_seeker`` best pairs and the
+        must pairs, with bounds on the rest (:attr:`MatchingProblem.left_out`); the solver
+        prices the rest in block by block, so the optimum is still over all eligible pairs.
 
     Returns
     -------
@@ -318,8 +414,25 @@ def compile_program(
             f"{done} must pair(s) were already committed this period and are kept as they are"
         )
     blocks = _Blocks(spec, pop, history, rules, seekers, providers, prior_pairs, never)
-    found = blocks.find_all(threads=threads, top_per_seeker=top_per_seeker, block_cells=block_cells)
-    arc_seeker, arc_provider, arc_score, top_arcs = _concatenate(found)
+    min_need = np.maximum(spec.capacity.min - sides.prior_load, 0)
+    streamed = (
+        not keep_all_pairs
+        and not peer
+        and spec.rules.max_same_team_per_provider is None
+        and not min_need.any()
+        and len(seekers) * len(providers) > stream_above
+    )
+    left_out = None
+    if streamed:
+        arc_seeker, arc_provider, arc_score, left_out = blocks.stream(
+            threads=threads, top_per_seeker=top_per_seeker, block_cells=block_cells, must=must
+        )
+        top_arcs = np.arange(len(arc_seeker))
+    else:
+        found = blocks.find_all(
+            threads=threads, top_per_seeker=top_per_seeker, block_cells=block_cells
+        )
+        arc_seeker, arc_provider, arc_score, top_arcs = _concatenate(found)
     problem = MatchingProblem(
         spec=spec,
         pop=pop,
@@ -328,7 +441,7 @@ def compile_program(
         providers=providers,
         capacity=sides.capacity,
         min_load=spec.capacity.min,
-        min_need=np.maximum(spec.capacity.min - sides.prior_load, 0),
+        min_need=min_need,
         per_seeker=spec.per_seeker,
         supply=sides.supply,
         prior_team_load=sides.prior_team_load,
@@ -344,6 +457,7 @@ def compile_program(
         prior_load=sides.prior_load,
         removed_by={k: v for k, v in blocks.removed.items() if v.any() or k != "never"},
         team_cap=spec.rules.max_same_team_per_provider,
+        left_out=left_out,
     )
     return _symmetrize(problem) if peer else problem
 
@@ -407,43 +521,244 @@ class _Blocks:
                 return [b for b in pool.map(one, starts) if b is not None]
         return [b for b in map(one, starts) if b is not None]
 
-    def block(self, block: slice, top_per_seeker: int) -> Block | None:
-        """The eligible pairs of the seekers at ``block`` and their scores (``None``: none)."""
-        providers = self.providers
-        si = self.seekers[block][:, None]
-        pi = providers[None, :]
+    def eligibility(
+        self, rows: np.ndarray, cols: np.ndarray, *, count: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Which pairs of seekers ``rows`` × providers ``cols`` (positions) are eligible; with
+        ``count`` (the rows' positions in :attr:`removed`), add each rule's removals there."""
+        si = self.seekers[rows][:, None]
+        pi = self.providers[cols][None, :]
         distinct = si != pi
         eligible = distinct.copy()
         conditions = _block_conditions(self.spec, self.pop, self.history, self.rules, si, pi)
         for name, allowed in conditions.items():
-            self.removed[name][block] += (~allowed & distinct).sum(axis=1)
+            if count is not None:
+                self.removed[name][count] += (~allowed & distinct).sum(axis=1)
             eligible &= allowed
         if self.prior_pairs:
             # a pair committed earlier this period is not proposed again (either orientation)
-            block_seekers = self.seekers[block]
+            block_seekers = self.seekers[rows]
+            block_providers = self.providers[cols]
             for a, b in self.prior_pairs:
                 for x, y in ((a, b), (b, a)):
                     hit = np.flatnonzero(block_seekers == x)
-                    col = np.flatnonzero(providers == y)
+                    col = np.flatnonzero(block_providers == y)
                     if len(hit) and len(col):
                         eligible[hit[0], col[0]] = False
         if self.never_matrix.nnz:
-            banned = self.never_matrix[block].toarray()
-            self.removed["never"][block] += banned.sum(axis=1)
+            banned = self.never_matrix[rows][:, cols].toarray()
+            if count is not None:
+                self.removed["never"][count] += banned.sum(axis=1)
             eligible &= ~banned
+        return eligible
+
+    def cells(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Eligibility and scores of seekers ``rows`` × providers ``cols`` (positions)."""
+        eligible = self.eligibility(rows, cols)
+        si = self.seekers[rows][:, None]
+        pi = self.providers[cols][None, :]
+        return eligible, pair_scores(self.spec, self.pop, self.history, si, pi)
+
+    def block(self, block: slice, top_per_seeker: int) -> Block | None:
+        """The eligible pairs of the seekers at ``block`` and their scores (``None``: none)."""
+        rows = np.arange(block.start, block.stop)
+        cols = np.arange(len(self.providers))
+        eligible = self.eligibility(rows, cols, count=rows)
         flat = np.flatnonzero(eligible)
         if not len(flat):
             return None
-        dense = pair_scores(self.spec, self.pop, self.history, si, pi)
-        rows, cols = np.divmod(flat, len(providers))
+        dense = pair_scores(
+            self.spec, self.pop, self.history, self.seekers[block][:, None], self.providers[None, :]
+        )
+        rows_found, cols_found = np.divmod(flat, len(self.providers))
         score = dense.ravel()[flat]
         dense[~eligible] = -np.inf
         return Block(
-            (rows + block.start).astype(np.int32),
-            cols.astype(np.int32),
+            (rows_found + block.start).astype(np.int32),
+            cols_found.astype(np.int32),
             score,
             _top_per_row(dense, flat, top_per_seeker),
         )
+
+    def kept(
+        self, rows: np.ndarray, cols: np.ndarray, top_per_seeker: int, must: np.ndarray
+    ) -> _Kept:
+        """A streamed block of seekers ``rows`` × providers ``cols`` (every provider these
+        seekers may be paired with): each seeker's ``top_per_seeker`` best eligible pairs and
+        the must pairs among them (``must``: sorted ``seeker * providers + provider`` keys),
+        the eligible count per seeker, and the best score left out per seeker and per provider
+        (over all providers: ``-inf`` outside ``cols``)."""
+        n_p = len(self.providers)
+        width = len(cols)
+        eligible, dense = self.cells(rows, cols)
+        counts = eligible.sum(axis=1)
+        np.copyto(dense, -np.inf, where=~eligible)
+        lowest = float(np.min(dense, where=eligible, initial=np.inf))
+        k = min(top_per_seeker, width)
+        if k < width:
+            part = np.argpartition(dense, width - k - 1, axis=1)
+            top = part[:, width - k :]
+            cut = np.take_along_axis(dense, part[:, width - k - 1 : width - k], axis=1)[:, 0]
+        else:
+            top = np.broadcast_to(np.arange(width), (len(rows), width))
+            cut = np.full(len(rows), -np.inf)
+        keys = (
+            np.arange(len(rows), dtype=np.int64)[:, None] * width + np.sort(top, axis=1)
+        ).ravel()
+        if len(must):  # must pairs are candidates whatever they score
+            key_of = np.full(n_p, -1, dtype=np.int64)
+            key_of[cols] = np.arange(width)
+            wanted = np.isin(must // n_p, rows)
+            if wanted.any():
+                row_of = {int(r): k for k, r in enumerate(rows.tolist())}
+                ms, mp = np.divmod(must[wanted], n_p)
+                local = np.array([row_of[int(x)] for x in ms], dtype=np.int64)
+                inside = key_of[mp] >= 0
+                extra = local[inside] * width + key_of[mp[inside]]
+                keys = np.unique(np.concatenate([keys, extra]))
+        r, c = np.divmod(keys, width)
+        take = eligible[r, c]
+        r, c = r[take], c[take]
+        score = dense[r, c]
+        dense[r, c] = -np.inf
+        provider_cut = np.full(n_p, -np.inf)
+        if len(rows):
+            provider_cut[cols] = dense.max(axis=0)
+        return _Kept(
+            seeker=rows[r].astype(np.int32),
+            provider=cols[c].astype(np.int32),
+            score=score,
+            eligible=counts,
+            seeker_cut=cut,
+            provider_cut=provider_cut,
+            lowest=lowest,
+        )
+
+    def groups(self, block_cells: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Blocks of seekers (positions) with the providers they may be paired with.
+
+        Seekers are grouped by what the rules that read one attribute of each side compare
+        (language set, working window, level: ``shared_language``, ``min_overlap_hours``,
+        ``min_level_gap``, ``max_level_gap``); each group is scored only against the providers
+        those rules allow (at 20,000 × 5,000, 44% of the cells are not). The other rules are
+        applied to each block as usual, so this only skips cells that are not eligible."""
+        spec, pop = self.spec, self.pop
+        n_s, n_p = len(self.seekers), len(self.providers)
+        rules = spec.rules
+        parts: list[np.ndarray] = []
+        language = rules.shared_language is Mode.REQUIRED
+        if language:
+            parts.append(pop.language_id[self.seekers])
+        if rules.min_overlap_hours is not None:
+            parts.append(pop.window_id[self.seekers])
+        if rules.min_level_gap is not None or rules.max_level_gap is not None:
+            level = pop.level[self.seekers]
+            parts.append(
+                np.where(np.isnan(level), -1, np.nan_to_num(level * 1000)).astype(np.int64)
+            )
+        if parts:
+            _, group = np.unique(np.column_stack(parts), axis=0, return_inverse=True)
+            group = group.ravel()
+        else:
+            group = np.zeros(n_s, dtype=np.int64)
+        order = np.argsort(group, kind="stable")
+        bounds = np.flatnonzero(np.diff(group[order])) + 1
+        provider = self.providers
+        blocks: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def flush(members: np.ndarray, allowed: np.ndarray) -> None:
+            cols = np.flatnonzero(allowed)
+            if not len(cols):  # no eligible pair: counted as such, explained in stream()
+                return
+            members = np.sort(members)
+            step = max(1, block_cells // len(cols))
+            for start in range(0, len(members), step):
+                blocks.append((members[start : start + step], cols))
+
+        # neighbouring groups share a block when the union of their providers is barely larger
+        # (small groups would otherwise pay numpy's per-call cost many times over)
+        current: tuple[list[np.ndarray], np.ndarray] | None = None
+        for members in np.split(order, bounds):
+            if not len(members):
+                continue
+            first = self.seekers[members[0]]
+            allowed = np.ones(n_p, dtype=bool)
+            if language:
+                allowed &= pop.language_shared[pop.language_id[first], pop.language_id[provider]]
+            if rules.min_overlap_hours is not None:
+                hours = pop.window_overlap[pop.window_id[first], pop.window_id[provider]]
+                allowed &= hours >= rules.min_overlap_hours - 1e-9
+            gap = pop.level[provider] - pop.level[first]
+            if rules.min_level_gap is not None:
+                allowed &= gap >= rules.min_level_gap
+            if rules.max_level_gap is not None:
+                allowed &= gap <= rules.max_level_gap
+            if current is not None:
+                union = current[1] | allowed
+                wide = int(union.sum())
+                rows = sum(len(m) for m in current[0]) + len(members)
+                if wide <= 1.15 * max(int(current[1].sum()), int(allowed.sum()), 1) and (
+                    rows * wide <= block_cells
+                ):
+                    current = ([*current[0], members], union)
+                    continue
+                flush(np.concatenate(current[0]), current[1])
+            current = ([members], allowed)
+        if current is not None:
+            flush(np.concatenate(current[0]), current[1])
+        return blocks
+
+    def stream(
+        self, *, threads: int, top_per_seeker: int, block_cells: int, must: list[tuple[int, int]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, LeftOut]:
+        """Every block of seekers once, keeping only candidates: the arcs (seeker, provider,
+        score) and what bounds the rest."""
+        n_s, n_p = len(self.seekers), len(self.providers)
+        tasks = self.groups(min(block_cells, STREAM_BLOCK_CELLS))
+        must_keys = np.unique(np.array([s * n_p + p for s, p in must], dtype=np.int64))
+
+        def one(task: tuple[np.ndarray, np.ndarray]) -> _Kept:
+            return self.kept(task[0], task[1], top_per_seeker, must_keys)
+
+        provider_cut = np.full(n_p, -np.inf)
+        per_seeker = np.zeros(n_s, dtype=np.int64)
+        seeker_cut = np.full(n_s, -np.inf)
+        arcs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        lowest, largest = np.inf, -np.inf
+        if threads > 1 and len(tasks) > 1:
+            for matrix in (self.pop.strength, self.history.penalty, self.history.recent):
+                matrix.sort_indices()
+            pool = ThreadPoolExecutor(min(threads, len(tasks)))
+            found = pool.map(one, tasks)
+        else:
+            pool, found = None, map(one, tasks)
+        try:
+            for (rows, _), kept in zip(tasks, found, strict=True):  # fold bounds as they arrive
+                np.maximum(provider_cut, kept.provider_cut, out=provider_cut)
+                per_seeker[rows] = kept.eligible
+                seeker_cut[rows] = kept.seeker_cut
+                lowest = min(lowest, kept.lowest)
+                largest = max(largest, float(kept.score.max(initial=-np.inf)))
+                arcs.append((kept.seeker, kept.provider, kept.score))
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        zero = np.flatnonzero(per_seeker == 0)
+        if len(zero):  # why a seeker has no eligible provider: each rule's removals
+            self.eligibility(zero, np.arange(n_p), count=zero)
+        seeker = np.concatenate([a[0] for a in arcs] or [np.zeros(0, np.int32)])
+        provider = np.concatenate([a[1] for a in arcs] or [np.zeros(0, np.int32)])
+        score = np.concatenate([a[2] for a in arcs] or [np.zeros(0)])
+        order = np.argsort(seeker.astype(np.int64) * max(n_p, 1) + provider, kind="stable")
+        left_out = LeftOut(
+            eligible_pairs=int(per_seeker.sum()),
+            per_seeker=per_seeker,
+            seeker_cut=seeker_cut,
+            provider_cut=provider_cut,
+            largest=max(abs(lowest), abs(largest)) if np.isfinite(lowest) else 0.0,
+            blocks=self,
+        )
+        return seeker[order], provider[order], score[order], left_out
 
 
 def _must_blockers(

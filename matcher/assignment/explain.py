@@ -121,13 +121,16 @@ def explain_unmatched(problem: MatchingProblem, solution: Solution) -> list[Unma
         load[p] += 1
         key = (p, int(seeker_team[s_pos]))
         team_load[key] = team_load.get(key, 0) + 1
-    eligible_count = np.bincount(problem.arc_seeker, minlength=len(problem.seekers))
+    arc_count = np.bincount(problem.arc_seeker, minlength=len(problem.seekers))
+    eligible_count = problem.eligible_per_seeker()
     arcs_by_seeker = np.argsort(problem.arc_seeker, kind="stable")
     starts = np.searchsorted(problem.arc_seeker[arcs_by_seeker], np.arange(len(problem.seekers)))
     rows = []
     for s in np.flatnonzero(served == 0).tolist():
-        arcs = arcs_by_seeker[starts[s] : starts[s] + eligible_count[s]]
-        reason = _unserved_reason(problem, solution, s, arcs, load, team_load)
+        arcs = arcs_by_seeker[starts[s] : starts[s] + arc_count[s]]
+        reason = _unserved_reason(
+            problem, solution, s, arcs, load, team_load, eligible=int(eligible_count[s])
+        )
         rows.append(UnmatchedRow(spec.name, pop.ids[problem.seekers[s]], reason))
     return rows
 
@@ -139,9 +142,16 @@ def _unserved_reason(
     arcs: np.ndarray,
     load: np.ndarray,
     team_load: dict[tuple[int, int], int],
+    *,
+    eligible: int,
 ) -> str:
-    """Why the seeker at position ``s`` (eligible ``arcs``) is left out, given each provider's
-    ``load`` and per-team loads in the solution."""
+    """Why the seeker at position ``s`` (``eligible`` pairs, of which ``arcs`` are the
+    problem's arcs: all of them unless the problem keeps only candidates) is left out, given
+    each provider's ``load`` and per-team loads in the solution.
+
+    A problem that keeps only candidates has no per-team caps or minimum loads, and its flow
+    solution is certified to serve the most seekers: every eligible provider of a seeker left
+    out is then full, its candidates or not (one with room would serve one more)."""
     n_providers = len(problem.providers)
     if n_providers == 0:
         return "no providers in this program (check the providers selector)"
@@ -152,7 +162,7 @@ def _unserved_reason(
     full = load[providers] >= problem.capacity[providers]
     if full.all():
         return (
-            f"capacity exhausted: all {len(providers)} eligible providers are at capacity "
+            f"capacity exhausted: all {eligible} eligible providers are at capacity "
             "with seekers who had fewer alternatives or scored higher"
         )
     open_providers = providers[~full]

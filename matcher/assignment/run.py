@@ -102,7 +102,7 @@ def summarise(
         "coverage": round(len(served) / seekers, 6) if seekers else 1.0,
         "flagged_seekers": len(flagged),
         "flagged_matched": sum(1 for k in flagged if k in served),
-        "eligible_pairs": problem.arcs,
+        "eligible_pairs": problem.eligible_pairs,
         "provider_load": _load_figures(problem, solution),
         "seed": options.seed,
         "time_limit": options.time_limit,
@@ -122,6 +122,7 @@ def assign_programs(
     options: SolveOptions | None = None,
     threads: int = 1,
     on_program_done: Callable[[int, int], None] | None = None,
+    keep_all_pairs: bool = False,
 ) -> list[ProgramResult]:
     """Compile, solve, check and explain each program on ``org``.
 
@@ -145,6 +146,10 @@ def assign_programs(
     on_program_done : callable, optional
         Called as ``on_program_done(done, total)`` each time a program is solved and checked
         (for a progress bar).
+    keep_all_pairs : bool
+        Keep every eligible pair in memory, however many (``--explain`` lists them); otherwise
+        large two-sided programs keep only candidates and price the rest block by block
+        (:func:`matcher.assignment.compile.compile_program`).
 
     Returns
     -------
@@ -189,6 +194,7 @@ def assign_programs(
             prior=prior(spec) if prior else (),
             threads=threads,
             top_per_seeker=options.candidates_per_seeker,
+            keep_all_pairs=keep_all_pairs,
         )
         solution = solve(problem, options)
         verify(

@@ -131,6 +131,7 @@ def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> di
                 options=options,
                 threads=request.threads or os.cpu_count() or 1,
                 on_program_done=advance,
+                keep_all_pairs=request.explain,  # candidates.csv lists every eligible pair
             )
         summary = store_and_write(
             history,

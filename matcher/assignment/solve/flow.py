@@ -11,8 +11,13 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from matcher.assignment.certificate import FlowPotentials
-from matcher.assignment.compile import MatchingProblem
-from matcher.assignment.solve.common import FLOW_SCALE, SolveOptions, best_per_seeker
+from matcher.assignment.compile import BLOCK_CELLS, MatchingProblem
+from matcher.assignment.solve.common import (
+    FLOW_SCALE,
+    SolveOptions,
+    arc_positions,
+    best_per_seeker,
+)
 from matcher.errors import MatcherError
 
 
@@ -402,7 +407,11 @@ def solve_flow(
     # the largest |cost| of any arc, must pairs included (rounding is monotone)
     cost_bound = int(np.rint(np.abs(problem.arc_score).max(initial=0) * FLOW_SCALE))
     potential: np.ndarray | None = None
-    if problem.arcs <= options.prune_above or not len(free):
+    if problem.left_out is not None:
+        cost_bound = max(cost_bound, int(np.ceil(problem.left_out.largest * FLOW_SCALE)))
+        network, flows, flow, potential, chosen = _priced_left_out(problem, cost_bound)
+        met = True
+    elif problem.arcs <= options.prune_above or not len(free):
         network = _build_network(problem, free, chosen)
         if problem.min_need.any():
             flows, flow, met = _solve_min_loads(network)
@@ -504,6 +513,90 @@ def _priced(
         if not len(violators):
             return network, flows, flow, potential
         in_subset[violators] = True
+
+
+NEVER = -(1 << 60)
+"""A cut of ``-inf`` in cost units: no left-out pair, so nothing to price."""
+
+
+def _cut_units(cut: np.ndarray) -> np.ndarray:
+    """Score bounds in cost units, rounded as costs are (rounding is monotone)."""
+    finite = np.isfinite(cut)
+    units = np.full(len(cut), NEVER, dtype=np.int64)
+    units[finite] = np.rint(cut[finite] * FLOW_SCALE).astype(np.int64)
+    return units
+
+
+def _priced_left_out(
+    problem: MatchingProblem, cost_bound: int
+) -> tuple[_Network, np.ndarray, _Flow, np.ndarray, np.ndarray]:
+    """Solve on the candidate arcs of a streamed problem, price the pairs left out block by
+    block, admit those of negative reduced cost and solve again, until none is left.
+
+    Returns the final network, its flows, the flow problem, the node potentials and the must
+    arcs (ids in the final arcs)."""
+    assert problem.left_out is not None
+    while True:
+        fixed, _ = arc_positions(problem, problem.must)
+        chosen = np.zeros(problem.arcs, dtype=bool)
+        chosen[fixed] = True
+        network = _build_network(problem, np.flatnonzero(~chosen), chosen)
+        flow = _max_flow(network)
+        flows = flow.run(network)
+        potential = _potentials(network, flows, flow, cost_bound=cost_bound)
+        seeker, provider, score = _negative_left_out(problem, potential)
+        if not len(seeker):
+            return network, flows, flow, potential, chosen
+        problem.admit(seeker, provider, score)
+
+
+def _negative_left_out(
+    problem: MatchingProblem, potential: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The eligible pairs that are not arcs and have a negative reduced cost under
+    ``potential``, found without listing the others.
+
+    A left-out pair (s, p) scores at most ``min(seeker_cut[s], provider_cut[p])``, so its
+    reduced cost ``-cost + π_s - π_p`` can only be negative when ``π_p > π_s - seeker_cut[s]``
+    and ``π_p + provider_cut[p] > π_s``: providers sorted by potential make the first a suffix,
+    and a running maximum of the second over that suffix rules out whole seekers. The pairs of
+    the seekers left are listed again (their eligibility and scores, a block at a time) against
+    the providers that pass both tests, and priced exactly.
+    """
+    left = problem.left_out
+    assert left is not None
+    n_s, n_p = len(problem.seekers), len(problem.providers)
+    seeker_pot = potential[1 : n_s + 1]
+    provider_pot = potential[n_s + 1 : n_s + n_p + 1]
+    seeker_cut, provider_cut = _cut_units(left.seeker_cut), _cut_units(left.provider_cut)
+    order = np.argsort(provider_pot, kind="stable")
+    sorted_pot = provider_pot[order]
+    reach = (provider_pot + provider_cut)[order]
+    suffix_best = np.append(np.maximum.accumulate(reach[::-1])[::-1], NEVER)
+    first = np.searchsorted(sorted_pot, seeker_pot - seeker_cut, side="right")
+    suspects = np.flatnonzero(suffix_best[first] > seeker_pot)
+    suspects = suspects[np.argsort(first[suspects], kind="stable")]
+    width = max(n_p, 1)
+    keys = problem.arc_seeker.astype(np.int64) * width + problem.arc_provider
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    start = 0
+    while start < len(suspects):
+        columns = n_p - int(first[suspects[start]])
+        rows = suspects[start : start + max(1, BLOCK_CELLS // max(columns, 1))]
+        start += len(rows)
+        cols = order[int(first[rows].min()) :]
+        cols = np.sort(cols[(provider_pot + provider_cut)[cols] > seeker_pot[rows].min()])
+        s, p, score = left.pairs(rows, cols)
+        reduced = -np.rint(score * FLOW_SCALE).astype(np.int64) + seeker_pot[s] - provider_pot[p]
+        negative = reduced < 0
+        s, p, score = s[negative], p[negative], score[negative]
+        key = s.astype(np.int64) * width + p
+        at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+        new = keys[at] != key if len(keys) else np.ones(len(key), dtype=bool)
+        found.append((s[new], p[new], score[new]))
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    return tuple(np.concatenate(part) for part in zip(*found, strict=True))  # type: ignore[return-value]
 
 
 def _starting_arcs(problem: MatchingProblem, free: np.ndarray, k: int) -> np.ndarray:

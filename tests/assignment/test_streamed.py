@@ -1,0 +1,158 @@
+"""Programs compiled in blocks that keep only candidates (``left_out``): the bounds hold for
+every pair left out, the priced flow reaches the optimum over all eligible pairs, the checker
+accepts it, and the certificate catches a solution that ignored the pairs left out."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from matcher.analysis.isolation import analyze
+from matcher.assignment.certificate import certify_flow
+from matcher.assignment.compile import MatchingProblem, compile_program
+from matcher.assignment.explain import explain_unmatched
+from matcher.assignment.population import population
+from matcher.assignment.programs import ProgramSpec
+from matcher.assignment.repeats import history_for
+from matcher.assignment.run import verify
+from matcher.assignment.solve import SolveOptions, solve
+from matcher.model import Employee, Org
+from tests.assignment.support import HistoryRows, instances
+from tests.strategies import org_of
+
+
+def _both(
+    org: Org, spec: ProgramSpec, history: HistoryRows, k: int, cells: int
+) -> tuple[MatchingProblem, MatchingProblem]:
+    """The program with every eligible pair, and streamed from each seeker's k best."""
+    pop = population(org, analyze(org))
+    past = history_for(spec, org, history)
+    full = compile_program(spec, pop, past)
+    streamed = compile_program(
+        spec, pop, past, stream_above=0, top_per_seeker=k, block_cells=cells, threads=2
+    )
+    return full, streamed
+
+
+def _flow_programs(
+    case: tuple[Org, ProgramSpec, HistoryRows],
+) -> tuple[Org, ProgramSpec, HistoryRows]:
+    """The program without per-team caps and minimum loads (the programs that stream)."""
+    org, spec, history = case
+    rules = spec.rules.model_copy(update={"max_same_team_per_provider": None})
+    capacity = spec.capacity.model_copy(update={"min": 0})
+    return org, spec.model_copy(update={"rules": rules, "capacity": capacity}), history
+
+
+@given(instances(), st.integers(1, 3), st.sampled_from([1, 7, 10_000]))
+def test_left_out_pairs_are_counted_and_bounded(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int, cells: int
+) -> None:
+    """Every eligible pair is an arc or scores at most both its seeker's and its provider's
+    cut; the counts are those of the full compile; the arcs are eligible pairs with their
+    scores, in seeker then provider order."""
+    org, spec, history = _flow_programs(case)
+    full, streamed = _both(org, spec, history, k, cells)
+    left = streamed.left_out
+    if spec.kind.value == "peer" or not len(full.seekers) * len(full.providers):
+        assert left is None
+        return
+    assert left is not None
+    assert left.eligible_pairs == full.arcs
+    assert (
+        left.per_seeker.tolist()
+        == np.bincount(full.arc_seeker, minlength=len(full.seekers)).tolist()
+    )
+    width = max(len(full.providers), 1)
+    full_keys = full.arc_seeker.astype(np.int64) * width + full.arc_provider
+    kept_keys = streamed.arc_seeker.astype(np.int64) * width + streamed.arc_provider
+    assert np.all(np.diff(kept_keys) > 0)
+    at = np.searchsorted(full_keys, kept_keys)
+    assert np.array_equal(full_keys[at], kept_keys)
+    assert np.array_equal(full.arc_score[at], streamed.arc_score)
+    out = np.ones(full.arcs, dtype=bool)
+    out[at] = False
+    s, p, score = full.arc_seeker[out], full.arc_provider[out], full.arc_score[out]
+    assert np.all(score <= left.seeker_cut[s])
+    assert np.all(score <= left.provider_cut[p])
+    assert np.all(np.abs(full.arc_score) <= left.largest)
+    for seeker in range(len(full.seekers)):  # each seeker keeps its min(k, eligible) best
+        mine = full.arc_seeker == seeker
+        assert (streamed.arc_seeker == seeker).sum() >= min(k, int(mine.sum()))
+
+
+@given(instances(), st.integers(1, 3), st.sampled_from([1, 7, 10_000]))
+def test_streamed_flow_is_the_optimum_over_all_pairs(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int, cells: int
+) -> None:
+    """Priced block by block from each seeker's k best pairs, the flow serves as many seekers
+    and scores as much as the flow over every eligible pair; the checker and the certificate
+    accept it (``verify`` raises otherwise) and unmatched seekers are explained."""
+    org, spec, history = _flow_programs(case)
+    full, streamed = _both(org, spec, history, k, cells)
+    if streamed.left_out is None:
+        return
+    expected, found = solve(full), solve(streamed)
+    assert found.status == expected.status
+    if found.status == "infeasible":
+        return
+    assert found.bound_scope == "all_eligible_pairs" and found.gap == 0
+    assert len(found.pairs) == len(expected.pairs)
+    assert found.objective == pytest.approx(expected.objective, abs=1e-6)
+    verify(streamed, found, org, history)
+    reasons = explain_unmatched(streamed, found)
+    assert [r.reason for r in reasons] == [r.reason for r in explain_unmatched(full, expected)]
+
+
+@given(instances(), st.integers(1, 2))
+def test_the_certificate_prices_the_pairs_left_out(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int
+) -> None:
+    """A flow optimal on the candidates alone, with its own potentials, is refused when a pair
+    left out would serve more seekers or score more (its potentials may also be refused when
+    the flow is optimal: duals are not unique, so only this direction is a property)."""
+    org, spec, history = _flow_programs(case)
+    full, streamed = _both(org, spec, history, k, 10_000)
+    if streamed.left_out is None or full.spec.pairs.must:
+        return
+    candidates_only = dataclasses.replace(streamed, left_out=None)
+    local = solve(candidates_only, SolveOptions(prune_above=10**9))
+    best = solve(full)
+    if local.status != "optimal" or best.status != "optimal":
+        return
+    assert local.potentials is not None
+    failures = certify_flow(streamed, local.pairs, local.potentials)
+    worse = len(local.pairs) < len(best.pairs) or local.objective < best.objective - 1e-6
+    event("the candidates alone are worse" if worse else "the candidates alone are optimal")
+    if worse:
+        assert failures
+    if not failures:
+        assert len(local.pairs) == len(best.pairs)
+        assert local.objective == pytest.approx(best.objective, abs=1e-6)
+
+
+def test_the_certificate_refuses_the_candidates_alone_when_a_pair_left_out_serves_more() -> None:
+    """Both seekers' best pair is with mentor A (capacity 1): from one candidate each, the
+    flow on the candidates serves one seeker; the pair with B, left out, serves both."""
+    people = [
+        Employee(id="A", roles=("mentor",), interests=("chess",)),
+        Employee(id="B", roles=("mentor",)),
+        Employee(id="S0", roles=("mentee",), interests=("chess",)),
+        Employee(id="S1", roles=("mentee",), interests=("chess",)),
+    ]
+    org = org_of(people)
+    spec = ProgramSpec.model_validate(
+        {"name": "m", "kind": "mentor", "period": "2026Q4", "capacity": {"default": 1}}
+    )
+    full, streamed = _both(org, spec, (), 1, 10_000)
+    assert streamed.arcs == 2 and full.arcs == 4
+    local = solve(dataclasses.replace(streamed, left_out=None), SolveOptions(prune_above=10**9))
+    assert len(local.pairs) == 1 and local.potentials is not None
+    assert certify_flow(streamed, local.pairs, local.potentials)
+    found = solve(streamed)
+    assert len(found.pairs) == 2 and streamed.arcs > 2  # pairs with B were priced in
+    assert certify_flow(streamed, found.pairs, found.potentials) == []
