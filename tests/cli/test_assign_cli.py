@@ -423,3 +423,27 @@ def test_a_second_full_run_cannot_be_committed_over_the_first(
     assign("mentoring.toml", tmp_path / "c", db, "--incremental")
     run_cli("history", "commit", "mentoring-2026q4@2026Q4#3", "--db", db)
     assert "builds on" in run_cli("history", "withdraw", second, "--db", db, code=1).stderr
+
+
+def test_assign_finds_connectors_when_a_program_selects_them(
+    org_files: OrgFiles, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """Assign skips betweenness unless a selector names the connector flag; when one does,
+    its providers are exactly the people ``matcher analyze`` flags as connectors."""
+    program = tmp_path / "connectors.toml"
+    program.write_text(
+        f'[data]\nemployees = "{org_files.employees}"\ninteractions = "{org_files.interactions}"\n'
+        '[[program]]\nname = "bridges"\nkind = "mentor"\nperiod = "2026Q4"\n'
+        'providers = { flags = ["connector"] }\ncapacity = { default = 50 }\n',
+        encoding="utf-8",
+    )
+    run_cli("assign", program, "--out", tmp_path / "out", "--db", tmp_path / "m.db", "--quiet")
+    run_cli(
+        "analyze", "--employees", org_files.employees, "--interactions",
+        org_files.interactions, "--out", tmp_path / "analysis", "--quiet",
+    )  # fmt: skip
+    with (tmp_path / "analysis" / "analysis.csv").open(encoding="utf-8") as handle:
+        connectors = {r["id"] for r in csv.DictReader(handle) if "connector" in r["flags"]}
+    with (tmp_path / "out" / "pairs.csv").open(encoding="utf-8") as handle:
+        providers = {r["provider_id"] for r in csv.DictReader(handle)}
+    assert connectors and providers and providers <= connectors
