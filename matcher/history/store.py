@@ -36,6 +36,7 @@ class History(HistoryReader):
             self._db = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
             raise HistoryError(f"{self.path}: cannot be opened ({exc})") from exc
+        self._db.text_factory = self._text
         try:
             self._db.execute("PRAGMA foreign_keys = ON")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
@@ -49,18 +50,31 @@ class History(HistoryReader):
                 raise HistoryError(f"{self.path}: written by a newer matcher (schema {version})")
             if version < SCHEMA_VERSION:
                 migrate(self._db, self.path)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            # a damaged schema can make SQLite's own message undecodable text
             self._db.close()
             reason = (
                 "the history database is damaged; restore it from a backup, or recover it "
                 "with: sqlite3 OLD.db .recover | sqlite3 NEW.db"
-                if "malformed" in str(exc)
+                if "malformed" in str(exc) or isinstance(exc, UnicodeDecodeError)
                 else "not a matcher history database"
             )
             raise HistoryError(f"{self.path}: {reason} ({exc})") from exc
         except HistoryError:
             self._db.close()
             raise
+
+    def _text(self, raw: bytes) -> str:
+        """A TEXT value as a string; text that is not UTF-8 (matcher writes only UTF-8) means
+        damage, reported as such wherever it is read, not as a traceback."""
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HistoryError(
+                f"{self.path}: the history database is damaged (a text value is not UTF-8: "
+                f"{raw[:40]!r}); restore it from a backup, or recover it with: "
+                "sqlite3 OLD.db .recover | sqlite3 NEW.db"
+            ) from exc
 
     def close(self) -> None:
         self._db.close()

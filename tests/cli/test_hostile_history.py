@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,3 +83,25 @@ def test_fuzz_history_database(scratch_dir: Path, data: st.DataObject) -> None:
             store.committed_pairs()
 
     harmless(read)
+
+
+def test_text_that_is_not_utf8_is_damage_not_a_traceback(tmp_path: Path) -> None:
+    """A row whose text bytes are not UTF-8 passes SQLite's page checks; reading it is a
+    HistoryError naming the database as damaged (it was a UnicodeDecodeError)."""
+    import sqlite3
+
+    from matcher.errors import HistoryError
+
+    db = tmp_path / "m.db"
+    with History(db) as store:
+        store.import_rows(
+            [{"program": "p", "seeker_id": "E1", "provider_id": "E2", "period": "2026Q3"}],
+            "seed",
+        )
+    raw = sqlite3.connect(db)
+    raw.execute("UPDATE pairs SET seeker_id = CAST(X'ff45' AS TEXT)")
+    raw.commit()
+    raw.close()
+    with History(db) as store, pytest.raises(HistoryError, match="damaged"):
+        for run in store.runs():
+            store.run_pairs(run.run_id)
