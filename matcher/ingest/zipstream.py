@@ -19,9 +19,8 @@ import struct
 import zlib
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -52,9 +51,9 @@ class ZipError(ValueError):
     """The archive cannot be read (the message says why)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One member: its name, where its local header is, its sizes, method and CRC."""
+class Entry(NamedTuple):
+    """One member: its name, where its local header is, its sizes, method and CRC (a named
+    tuple: millions are made, one per day file of a large export, on each walk)."""
 
     name: str
     offset: int
@@ -92,6 +91,29 @@ def _directory(handle: BinaryIO) -> tuple[int, int, int]:
     if offset + size > length:
         raise ZipError("damaged archive (the central directory lies past the end of the file)")
     return offset, size, entries
+
+
+DIRECTORY_CHUNK = 1 << 20
+"""Bytes of the central directory read at a time."""
+
+
+def _refill(
+    handle: BinaryIO, chunk: bytes, at: int, left: int, need: int
+) -> tuple[bytes, int, int]:
+    """``chunk[at:]`` followed by the next bytes of the directory, at least ``need`` of them
+    in all: ``(chunk, 0, bytes still unread)``.
+
+    Raises
+    ------
+    ZipError
+        When the directory ends before ``need`` bytes.
+    """
+    more = handle.read(min(left, max(DIRECTORY_CHUNK, need)))
+    chunk = chunk[at:] + more
+    left -= len(more)
+    if len(chunk) < need:
+        raise ZipError("damaged archive (central directory cut short)")
+    return chunk, 0, left
 
 
 def _zip64(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
@@ -182,25 +204,30 @@ class ZipReader:
             )
 
     def entries(self) -> Iterator[Entry]:
-        """Every entry, read from disk as the iteration goes (folders included)."""
-        with self.path.open("rb") as directory:
+        """Every entry, read from disk as the iteration goes (folders included), a chunk of
+        the central directory at a time."""
+        fixed_size = CENTRAL.size
+        unpack = CENTRAL.unpack_from
+        with self.path.open("rb", buffering=0) as directory:
             directory.seek(self._offset)
+            left = self._size  # bytes of the directory not read yet
+            chunk, at = b"", 0
             for _ in range(self._count):
-                fixed = directory.read(CENTRAL.size)
-                if len(fixed) < CENTRAL.size:
-                    raise ZipError("damaged archive (central directory cut short)")
-                fields = CENTRAL.unpack(fixed)
+                if len(chunk) - at < fixed_size:
+                    chunk, at, left = _refill(directory, chunk, at, left, fixed_size)
+                fields = unpack(chunk, at)
                 if fields[0] != CENTRAL_SIGNATURE:
                     raise ZipError("damaged archive (bad central directory entry)")
                 flags, method, crc = fields[5], fields[6], fields[9]
                 compressed, size = fields[10], fields[11]
                 name_length, extra_length, comment_length = fields[12], fields[13], fields[14]
                 offset = fields[18]
-                raw_name = directory.read(name_length)
-                extra = directory.read(extra_length)
-                if len(raw_name) < name_length or len(extra) < extra_length:
-                    raise ZipError("damaged archive (central directory cut short)")
-                directory.seek(comment_length, os.SEEK_CUR)
+                length = fixed_size + name_length + extra_length + comment_length
+                if len(chunk) - at < length:
+                    chunk, at, left = _refill(directory, chunk, at, left, length)
+                start = at + fixed_size
+                raw_name = chunk[start : start + name_length]
+                at += length
                 try:
                     name = raw_name.decode("utf-8" if flags & UTF8_NAMES else "cp437")
                 except UnicodeDecodeError:
@@ -208,6 +235,7 @@ class ZipReader:
                         f"damaged archive (the file name {raw_name!r} is not valid UTF-8)"
                     ) from None
                 if MASK32 in (size, compressed, offset):
+                    extra = chunk[start + name_length : start + name_length + extra_length]
                     try:
                         size, compressed, offset = _zip64(extra, size, compressed, offset)
                     except ZipError as exc:
