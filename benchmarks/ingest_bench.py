@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import random
 import shlex
@@ -181,7 +182,7 @@ class Generator:
         for entry in meta["mpims.json"]:
             plan.append((str(entry["name"]), list(entry["members"]), "mpim", 0.15 / self.mpims))
         for folder, members, kind, share in plan:
-            count = max(1, round(share * self.messages))
+            count = math.ceil(share * self.messages)  # at least the budget in all
             # every draw of the conversation at once (numpy calls cost more than messages)
             drawn = np.minimum(
                 rng.exponential(self.days / 2, size=count).astype(np.int64), self.days - 1
