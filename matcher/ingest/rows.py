@@ -84,9 +84,16 @@ def format_number(value: float | None) -> str:
     """
     if value is None:
         return ""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.6g}"
+    shown = _NUMBERS.get(value)
+    if shown is None:
+        shown = str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+        if len(_NUMBERS) < 10_000:
+            _NUMBERS[value] = shown
+    return shown
+
+
+_NUMBERS: dict[float, str] = {}
+"""Numbers as :func:`format_number` shows them (weights and durations repeat)."""
 
 
 @dataclass

@@ -18,7 +18,7 @@ import os
 import struct
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -150,8 +150,11 @@ class ZipReader:
 
     Opening walks the central directory once and refuses the archive when an entry's data
     would overlap another's or run past the directory (16 bytes per entry are kept for that
-    check). :meth:`read` refuses an entry that inflates past ``max_size`` bytes, or more than
-    ``max_ratio`` times its compressed size once past :data:`RATIO_FLOOR` bytes.
+    check); with ``check=False`` that walk waits for :meth:`scan` or the first :meth:`read`
+    (a caller that only lists names, or that scans for some entries anyway, saves a walk of
+    a directory of millions of entries). :meth:`read` refuses an entry that inflates past
+    ``max_size`` bytes, or more than ``max_ratio`` times its compressed size once past
+    :data:`RATIO_FLOOR` bytes.
 
     >>> import io, tempfile, zipfile
     >>> folder = tempfile.mkdtemp()
@@ -163,18 +166,29 @@ class ZipReader:
     """
 
     def __init__(
-        self, path: Path, *, max_size: int = MAX_ENTRY_SIZE, max_ratio: float = MAX_RATIO
+        self,
+        path: Path,
+        *,
+        max_size: int = MAX_ENTRY_SIZE,
+        max_ratio: float = MAX_RATIO,
+        check: bool = True,
     ) -> None:
         self.path = path
         self.max_size = max_size
         self.max_ratio = max_ratio
+        self._checked = False
         self._data = path.open("rb")
         try:
             self._offset, self._size, self._count = _directory(self._data)
-            self._check_spans()
         except (ZipError, struct.error, OSError, OverflowError) as exc:
             self._data.close()
             raise ZipError(str(exc) or "not a zip file") from exc
+        if check:
+            try:
+                self.scan()
+            except ZipError:
+                self._data.close()
+                raise
 
     def __enter__(self) -> ZipReader:
         return self
@@ -185,23 +199,38 @@ class ZipReader:
     def close(self) -> None:
         self._data.close()
 
-    def _check_spans(self) -> None:
-        """Every entry's header and data lie before the central directory, apart from the
-        others' (an overlap is how a few kilobytes inflate to gigabytes many times over)."""
+    def scan(self, keep: Callable[[str], bool] | None = None) -> list[Entry]:
+        """Check that every entry's header and data lie before the central directory, apart
+        from the others' (an overlap is how a few kilobytes inflate to gigabytes many times
+        over); returns the entries whose name ``keep`` accepts, found on the same walk.
+
+        Raises
+        ------
+        ZipError
+            For an overlap, data past the entries, or a damaged directory.
+        """
+        kept: list[Entry] = []
         spans = array("Q")
-        for entry in self.entries():
-            end = entry.offset + LOCAL.size + entry.compressed
-            if end > self._offset:
-                raise ZipError(
-                    f"{entry.name}: damaged archive (its data runs past the end of the entries)"
-                )
-            spans.extend((entry.offset, end))
-        bounds = np.frombuffer(spans, dtype=np.uint64).reshape(-1, 2)
-        bounds = bounds[np.argsort(bounds[:, 0], kind="stable")]
+        try:
+            for entry in self.entries():
+                end = entry.offset + LOCAL.size + entry.compressed
+                if end > self._offset:
+                    raise ZipError(
+                        f"{entry.name}: damaged archive (its data runs past the end of the entries)"
+                    )
+                spans.extend((entry.offset, end))
+                if keep is not None and keep(entry.name):
+                    kept.append(entry)
+            bounds = np.frombuffer(spans, dtype=np.uint64).reshape(-1, 2)
+            bounds = bounds[np.argsort(bounds[:, 0], kind="stable")]
+        except (struct.error, OSError, OverflowError) as exc:
+            raise ZipError(str(exc) or "not a zip file") from exc
         if (bounds[:-1, 1] > bounds[1:, 0]).any():
             raise ZipError(
                 "damaged archive (entries overlap: a crafted archive, such as a zip bomb)"
             )
+        self._checked = True
+        return kept
 
     def entries(self) -> Iterator[Entry]:
         """Every entry, read from disk as the iteration goes (folders included), a chunk of
@@ -251,6 +280,8 @@ class ZipReader:
             For an encrypted entry, an unsupported method, damage, a CRC mismatch, or an
             entry larger than ``max_size`` or more compressed than ``max_ratio`` allows.
         """
+        if not self._checked:
+            self.scan()
         if entry.flags & ENCRYPTED:
             raise ZipError(f"{entry.name}: encrypted entries cannot be read")
         if entry.method not in (STORED, DEFLATED):
