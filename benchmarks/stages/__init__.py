@@ -9,7 +9,7 @@ runs them with ``run_round_robin`` and returns the figures, quality rows and tar
 
 from __future__ import annotations
 
-from benchmarks.stages import analyze, assign, evaluate, simulate, stream
+from benchmarks.stages import analyze, assign, evaluate, ingest, simulate, stream
 from benchmarks.stages.base import Stage, StageContext, StageResult
 
 STAGES: dict[str, Stage] = {
@@ -45,6 +45,13 @@ STAGES: dict[str, Stage] = {
         "5,000-person org, with 2 workers against 1",
         run=simulate.run,
         by_default=lambda size: size.label in ("S", "M"),
+    ),
+    "ingest": Stage(
+        name="ingest",
+        description="matcher ingest on a generated Slack export of 10 messages per employee "
+        "(10M messages at 1,000,000 employees)",
+        run=ingest.run,
+        by_default=lambda size: size.employees >= 1_000_000,
     ),
 }
 

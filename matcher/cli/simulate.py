@@ -48,7 +48,11 @@ from matcher.cli.options import common_options, echo
     show_default=True,
     help="Run the grid on local processes or on a Dask cluster.",
 )
-@click.option("--scheduler", help="Dask scheduler address, with --executor dask.")
+@click.option(
+    "--scheduler",
+    help="Dask scheduler address, with --executor dask; 'local' starts a Dask cluster of "
+    "--workers processes on this machine for the run.",
+)
 @click.option(
     "--fresh", is_flag=True, help="Ignore results kept from an earlier run in OUT/cells/."
 )

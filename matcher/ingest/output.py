@@ -1,16 +1,16 @@
 """Write ``interactions.csv`` and the rejects file: streamed, deduplicated, atomic, appendable.
 
-Rows are streamed to a staging file while their keys are kept as 64-bit hashes (8 bytes a
-row); at the end the rows already present, in the existing file or earlier in the run, are
-left out and the result is moved into place. A row's key is its ``event_id``, source and
-target (the whole row when it has no ``event_id``), so ingesting a source twice, or in two
-parts, leaves the same rows as ingesting it once.
+Rows are streamed to a staging file in batches of :data:`BATCH` through pyarrow's CSV writer
+while their keys are kept as 64-bit hashes (8 bytes a row); at the end the rows already
+present, in the existing file or earlier in the run, are left out and the result is moved
+into place. A row's key is its ``event_id``, source and target (the whole row when it has no
+``event_id``), so ingesting a source twice, or in two parts, leaves the same rows as
+ingesting it once. Memory holds one batch and the keys, whatever the number of rows.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,8 +18,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
 
 from matcher.errors import DataError, Problem
 from matcher.ingest.rows import INTERACTION_HEADER, Row, Unresolved
@@ -30,8 +33,17 @@ from matcher.privacy import Pseudonymizer
 REJECTS_HEADER = ("file", "kind", "account", "email", "reason", "rows")
 
 
+BATCH = 1 << 16
+"""Rows written at a time (a few MiB of text)."""
+_PLAIN = pcsv.WriteOptions(include_header=False, quoting_style="none")
+_QUOTED = pcsv.WriteOptions(include_header=False, quoting_style="needed")
+
+
 def row_key(row: Sequence[str]) -> int:
     """The 64-bit key of a row in :data:`INTERACTION_HEADER` order.
+
+    Python's string hash, salted per process: keys are compared only within one run (the
+    rows of an existing file are keyed again when appending), never stored.
 
     >>> a = ("E1", "E2", "2026-10-01T10:00:00+00:00", "chat", "", "slack-1", "1")
     >>> row_key(a) == row_key(("E1", "E2", "2026-10-02T10:00:00+00:00", "chat", "", "slack-1", "1"))
@@ -40,9 +52,42 @@ def row_key(row: Sequence[str]) -> int:
     False
     """
     event = row[5]
-    text = "\x1f".join((event, row[0], row[1])) if event else "\x1f".join(row)
-    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "little")
+    return hash((event, row[0], row[1]) if event else tuple(row))
+
+
+class _CsvBatches:
+    """Rows of :data:`INTERACTION_HEADER` to an open binary file, :data:`BATCH` at a time.
+
+    A batch is written unquoted (as the :mod:`csv` module writes such values); a batch
+    holding a comma, quote or line break is written with every value quoted. Lines end in
+    ``\\n``.
+    """
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.batch: list[Sequence[str]] = []
+        handle.write((",".join(INTERACTION_HEADER) + "\n").encode("utf-8"))
+
+    def add(self, row: Sequence[str]) -> None:
+        self.batch.append(row)
+        if len(self.batch) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.batch:
+            return
+        columns = zip(*self.batch, strict=True)
+        table = pa.table(
+            [pa.array(column, pa.string()) for column in columns], names=INTERACTION_HEADER
+        )
+        buffer = pa.BufferOutputStream()
+        try:
+            pcsv.write_csv(table, buffer, _PLAIN)
+        except pa.ArrowInvalid:  # a value that needs quotes: this batch quotes every value
+            buffer = pa.BufferOutputStream()
+            pcsv.write_csv(table, buffer, _QUOTED)
+        self.handle.write(buffer.getvalue().to_pybytes())
+        self.batch = []
 
 
 @dataclass(frozen=True)
@@ -117,9 +162,9 @@ def _keep_mask(new: np.ndarray, existing: np.ndarray) -> np.ndarray | None:
     """True for the first occurrence of each key of ``new`` that is not in ``existing``;
     ``None`` when that is every key (the common case, checked in 17 bytes a row).
 
-    >>> _keep_mask(np.array([3, 1, 3, 2], np.uint64), np.array([2], np.uint64)).tolist()
+    >>> _keep_mask(np.array([3, 1, 3, 2], np.int64), np.array([2], np.int64)).tolist()
     [True, True, False, False]
-    >>> _keep_mask(np.array([3, 1], np.uint64), np.array([2], np.uint64)) is None
+    >>> _keep_mask(np.array([3, 1], np.int64), np.array([2], np.int64)) is None
     True
     """
     if len(new) == 0:
@@ -185,39 +230,48 @@ class InteractionWriter:
         """Write the existing rows (with ``append``) and the new rows not already present."""
         staging = self._stage(self.out)
         candidates = staging.staging / ".candidates.csv"
-        new_keys = array("Q")
-        with candidates.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(INTERACTION_HEADER)
+        new_keys = array("q")
+        safe: dict[str, str] = {}  # ids repeat: each is made formula-safe once
+        with candidates.open("wb") as handle:
+            writer = _CsvBatches(handle)
             for row in rows:
-                safe = (_safe(row[0]), _safe(row[1]), *row[2:])
-                new_keys.append(row_key(safe))
-                writer.writerow(safe)
+                sender, receiver = row[0], row[1]
+                a = safe.get(sender)
+                if a is None:
+                    a = safe[sender] = _safe(sender)
+                b = safe.get(receiver)
+                if b is None:
+                    b = safe[receiver] = _safe(receiver)
+                if a is not sender or b is not receiver:
+                    row = (a, b, *row[2:])
+                new_keys.append(hash((row[5], a, b)) if row[5] else hash(row))
+                writer.add(row)
+            writer.flush()
         appending = self.append and self.out.exists() and self.out.stat().st_size > 0
         target = staging.path(self.out.name)
         keep = None
         if not appending:
-            keep = _keep_mask(np.frombuffer(new_keys, np.uint64), np.empty(0, np.uint64))
+            keep = _keep_mask(np.frombuffer(new_keys, np.int64), np.empty(0, np.int64))
             if keep is None:  # the common case: no second pass over the rows
                 os.replace(candidates, target)
                 return WriteReport(0, len(new_keys), 0)
-        existing_keys = array("Q")
-        with target.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(INTERACTION_HEADER)
+        existing_keys = array("q")
+        with target.open("wb") as handle:
+            writer = _CsvBatches(handle)
             if appending:
                 for _, record in _read_existing(self.out):
                     existing_keys.append(row_key(record))
-                    writer.writerow(record)
+                    writer.add(record)
                 keep = _keep_mask(
-                    np.frombuffer(new_keys, np.uint64), np.frombuffer(existing_keys, np.uint64)
+                    np.frombuffer(new_keys, np.int64), np.frombuffer(existing_keys, np.int64)
                 )
             with candidates.open(newline="", encoding="utf-8") as staged:
                 reader = csv.reader(staged)
                 next(reader)
                 for index, staged_row in enumerate(reader):
                     if keep is None or keep[index]:
-                        writer.writerow(staged_row)
+                        writer.add(staged_row)
+            writer.flush()
         candidates.unlink()
         added = len(new_keys) if keep is None else int(keep.sum())
         return WriteReport(len(existing_keys), added, len(new_keys) - added)

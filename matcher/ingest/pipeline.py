@@ -41,7 +41,7 @@ def detect_kind(path: Path) -> Kind:
         names = [p.name for p in path.rglob("*") if p.is_file()]
     elif suffix == ".zip":
         try:
-            with ZipReader(path) as archive:
+            with ZipReader(path, check=False) as archive:  # names only: nothing is read
                 names = [entry.name for entry in archive.entries()]
         except (ZipError, OSError) as exc:
             raise DataError(

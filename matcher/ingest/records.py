@@ -11,7 +11,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from matcher.model import Channel
 
@@ -30,9 +30,9 @@ class Kind(StrEnum):
     HRIS = "hris"
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Someone as a source names them.
+class Person(NamedTuple):
+    """Someone as a source names them (a named tuple: it keys the directory's cache, looked
+    up for every row).
 
     ``key`` is what the source calls them (a Slack user id, or the e-mail address itself);
     ``email`` the address to match against ``employees.csv`` (``None`` when the source has
@@ -45,9 +45,8 @@ class Person:
     excluded: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One message, reaction or meeting occurrence.
+class Event(NamedTuple):
+    """One message, reaction or meeting occurrence (a named tuple: one is made per message).
 
     ``sender`` initiated it; ``recipients`` are the other participants. A message becomes one
     row per recipient (sender → recipient). A meeting (``meeting=True``) is one multi-party

@@ -56,12 +56,24 @@ def event_id(kind: str, key: str) -> str:
 
 
 def format_timestamp(seconds: int) -> str:
-    """ISO 8601 in UTC with an explicit offset.
+    """ISO 8601 in UTC with an explicit offset (the date formatted once per day).
 
-    >>> format_timestamp(1790848800)
-    '2026-10-01T10:00:00+00:00'
+    >>> format_timestamp(1790848800), format_timestamp(0), format_timestamp(-1)
+    ('2026-10-01T10:00:00+00:00', '1970-01-01T00:00:00+00:00', '1969-12-31T23:59:59+00:00')
     """
-    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(seconds))
+    day, second = divmod(seconds, 86_400)
+    date = _DATES.get(day)
+    if date is None:
+        if len(_DATES) >= 100_000:
+            _DATES.clear()
+        date = _DATES[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86_400))
+    hour, second = divmod(second, 3600)
+    minute, second = divmod(second, 60)
+    return f"{date}{hour:02d}:{minute:02d}:{second:02d}+00:00"
+
+
+_DATES: dict[int, str] = {}
+"""``YYYY-MM-DDT`` by day since the epoch."""
 
 
 def format_number(value: float | None) -> str:
@@ -72,9 +84,16 @@ def format_number(value: float | None) -> str:
     """
     if value is None:
         return ""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.6g}"
+    shown = _NUMBERS.get(value)
+    if shown is None:
+        shown = str(int(value)) if float(value).is_integer() else f"{value:.6g}"
+        if len(_NUMBERS) < 10_000:
+            _NUMBERS[value] = shown
+    return shown
+
+
+_NUMBERS: dict[float, str] = {}
+"""Numbers as :func:`format_number` shows them (weights and durations repeat)."""
 
 
 @dataclass

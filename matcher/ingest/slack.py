@@ -75,12 +75,11 @@ class _Export:
         if path.is_dir():
             return
         try:
-            self.zip = ZipReader(path)
+            self.zip = ZipReader(path, check=False)
             found: dict[str, dict[str, Entry]] = {}
-            for entry in self.zip.entries():
+            for entry in self.zip.scan(_top_file):  # the archive's check finds them
                 folder, _, name = entry.name.rpartition("/")
-                if name in TOP_FILES and folder.count("/") == 0:
-                    found.setdefault(folder + "/" if folder else "", {})[name] = entry
+                found.setdefault(folder + "/" if folder else "", {})[name] = entry
         except (ZipError, OSError) as exc:
             self.close()
             raise _fail(path, f"cannot be read as a zip file: {exc}") from exc
@@ -147,6 +146,12 @@ class _Export:
             self.zip.close()
 
 
+def _top_file(name: str) -> bool:
+    """Whether ``name`` is a metadata file at the top of an export (or of its one folder)."""
+    folder, _, base = name.rpartition("/")
+    return base in TOP_FILES and "/" not in folder
+
+
 def _fail(path: Path, message: str) -> DataError:
     return _fail_at(str(path), message)
 
@@ -161,7 +166,7 @@ def is_slack_export(path: Path) -> bool:
         return (path / "users.json").is_file()
     if path.suffix.lower() == ".zip" and path.is_file():
         try:
-            with ZipReader(path) as archive:
+            with ZipReader(path, check=False) as archive:  # names only: nothing is read
                 return any(
                     e.name.rpartition("/")[2] == "users.json" and e.name.count("/") <= 1
                     for e in archive.entries()
@@ -320,7 +325,7 @@ class SlackReader:
             tally.skip("records that are not messages")
             return
         subtype = message.get("subtype")
-        if not isinstance(subtype, str | None):
+        if subtype is not None and not isinstance(subtype, str):
             tally.skip("records that are not messages")
             return
         if subtype == "bot_message" or (message.get("bot_id") and not message.get("user")):
@@ -365,7 +370,7 @@ class SlackReader:
             else:
                 others = tuple(self._person(people, m) for m in members if m != uid)
                 yield Event(key, seconds, Channel.CHAT, sender, others, len(members))
-        if self.reactions:
+        if self.reactions and "reactions" in message:
             yield from self._reactions(message, key, seconds, sender, people)
 
     def _reactions(

@@ -18,10 +18,9 @@ import os
 import struct
 import zlib
 from array import array
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -52,9 +51,9 @@ class ZipError(ValueError):
     """The archive cannot be read (the message says why)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One member: its name, where its local header is, its sizes, method and CRC."""
+class Entry(NamedTuple):
+    """One member: its name, where its local header is, its sizes, method and CRC (a named
+    tuple: millions are made, one per day file of a large export, on each walk)."""
 
     name: str
     offset: int
@@ -94,6 +93,29 @@ def _directory(handle: BinaryIO) -> tuple[int, int, int]:
     return offset, size, entries
 
 
+DIRECTORY_CHUNK = 1 << 20
+"""Bytes of the central directory read at a time."""
+
+
+def _refill(
+    handle: BinaryIO, chunk: bytes, at: int, left: int, need: int
+) -> tuple[bytes, int, int]:
+    """``chunk[at:]`` followed by the next bytes of the directory, at least ``need`` of them
+    in all: ``(chunk, 0, bytes still unread)``.
+
+    Raises
+    ------
+    ZipError
+        When the directory ends before ``need`` bytes.
+    """
+    more = handle.read(min(left, max(DIRECTORY_CHUNK, need)))
+    chunk = chunk[at:] + more
+    left -= len(more)
+    if len(chunk) < need:
+        raise ZipError("damaged archive (central directory cut short)")
+    return chunk, 0, left
+
+
 def _zip64(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
     """Sizes and offset from the ZIP64 extra field where the 32-bit ones are saturated.
 
@@ -128,8 +150,11 @@ class ZipReader:
 
     Opening walks the central directory once and refuses the archive when an entry's data
     would overlap another's or run past the directory (16 bytes per entry are kept for that
-    check). :meth:`read` refuses an entry that inflates past ``max_size`` bytes, or more than
-    ``max_ratio`` times its compressed size once past :data:`RATIO_FLOOR` bytes.
+    check); with ``check=False`` that walk waits for :meth:`scan` or the first :meth:`read`
+    (a caller that only lists names, or that scans for some entries anyway, saves a walk of
+    a directory of millions of entries). :meth:`read` refuses an entry that inflates past
+    ``max_size`` bytes, or more than ``max_ratio`` times its compressed size once past
+    :data:`RATIO_FLOOR` bytes.
 
     >>> import io, tempfile, zipfile
     >>> folder = tempfile.mkdtemp()
@@ -141,18 +166,29 @@ class ZipReader:
     """
 
     def __init__(
-        self, path: Path, *, max_size: int = MAX_ENTRY_SIZE, max_ratio: float = MAX_RATIO
+        self,
+        path: Path,
+        *,
+        max_size: int = MAX_ENTRY_SIZE,
+        max_ratio: float = MAX_RATIO,
+        check: bool = True,
     ) -> None:
         self.path = path
         self.max_size = max_size
         self.max_ratio = max_ratio
+        self._checked = False
         self._data = path.open("rb")
         try:
             self._offset, self._size, self._count = _directory(self._data)
-            self._check_spans()
         except (ZipError, struct.error, OSError, OverflowError) as exc:
             self._data.close()
             raise ZipError(str(exc) or "not a zip file") from exc
+        if check:
+            try:
+                self.scan()
+            except ZipError:
+                self._data.close()
+                raise
 
     def __enter__(self) -> ZipReader:
         return self
@@ -163,44 +199,64 @@ class ZipReader:
     def close(self) -> None:
         self._data.close()
 
-    def _check_spans(self) -> None:
-        """Every entry's header and data lie before the central directory, apart from the
-        others' (an overlap is how a few kilobytes inflate to gigabytes many times over)."""
+    def scan(self, keep: Callable[[str], bool] | None = None) -> list[Entry]:
+        """Check that every entry's header and data lie before the central directory, apart
+        from the others' (an overlap is how a few kilobytes inflate to gigabytes many times
+        over); returns the entries whose name ``keep`` accepts, found on the same walk.
+
+        Raises
+        ------
+        ZipError
+            For an overlap, data past the entries, or a damaged directory.
+        """
+        kept: list[Entry] = []
         spans = array("Q")
-        for entry in self.entries():
-            end = entry.offset + LOCAL.size + entry.compressed
-            if end > self._offset:
-                raise ZipError(
-                    f"{entry.name}: damaged archive (its data runs past the end of the entries)"
-                )
-            spans.extend((entry.offset, end))
-        bounds = np.frombuffer(spans, dtype=np.uint64).reshape(-1, 2)
-        bounds = bounds[np.argsort(bounds[:, 0], kind="stable")]
+        try:
+            for entry in self.entries():
+                end = entry.offset + LOCAL.size + entry.compressed
+                if end > self._offset:
+                    raise ZipError(
+                        f"{entry.name}: damaged archive (its data runs past the end of the entries)"
+                    )
+                spans.extend((entry.offset, end))
+                if keep is not None and keep(entry.name):
+                    kept.append(entry)
+            bounds = np.frombuffer(spans, dtype=np.uint64).reshape(-1, 2)
+            bounds = bounds[np.argsort(bounds[:, 0], kind="stable")]
+        except (struct.error, OSError, OverflowError) as exc:
+            raise ZipError(str(exc) or "not a zip file") from exc
         if (bounds[:-1, 1] > bounds[1:, 0]).any():
             raise ZipError(
                 "damaged archive (entries overlap: a crafted archive, such as a zip bomb)"
             )
+        self._checked = True
+        return kept
 
     def entries(self) -> Iterator[Entry]:
-        """Every entry, read from disk as the iteration goes (folders included)."""
-        with self.path.open("rb") as directory:
+        """Every entry, read from disk as the iteration goes (folders included), a chunk of
+        the central directory at a time."""
+        fixed_size = CENTRAL.size
+        unpack = CENTRAL.unpack_from
+        with self.path.open("rb", buffering=0) as directory:
             directory.seek(self._offset)
+            left = self._size  # bytes of the directory not read yet
+            chunk, at = b"", 0
             for _ in range(self._count):
-                fixed = directory.read(CENTRAL.size)
-                if len(fixed) < CENTRAL.size:
-                    raise ZipError("damaged archive (central directory cut short)")
-                fields = CENTRAL.unpack(fixed)
+                if len(chunk) - at < fixed_size:
+                    chunk, at, left = _refill(directory, chunk, at, left, fixed_size)
+                fields = unpack(chunk, at)
                 if fields[0] != CENTRAL_SIGNATURE:
                     raise ZipError("damaged archive (bad central directory entry)")
                 flags, method, crc = fields[5], fields[6], fields[9]
                 compressed, size = fields[10], fields[11]
                 name_length, extra_length, comment_length = fields[12], fields[13], fields[14]
                 offset = fields[18]
-                raw_name = directory.read(name_length)
-                extra = directory.read(extra_length)
-                if len(raw_name) < name_length or len(extra) < extra_length:
-                    raise ZipError("damaged archive (central directory cut short)")
-                directory.seek(comment_length, os.SEEK_CUR)
+                length = fixed_size + name_length + extra_length + comment_length
+                if len(chunk) - at < length:
+                    chunk, at, left = _refill(directory, chunk, at, left, length)
+                start = at + fixed_size
+                raw_name = chunk[start : start + name_length]
+                at += length
                 try:
                     name = raw_name.decode("utf-8" if flags & UTF8_NAMES else "cp437")
                 except UnicodeDecodeError:
@@ -208,6 +264,7 @@ class ZipReader:
                         f"damaged archive (the file name {raw_name!r} is not valid UTF-8)"
                     ) from None
                 if MASK32 in (size, compressed, offset):
+                    extra = chunk[start + name_length : start + name_length + extra_length]
                     try:
                         size, compressed, offset = _zip64(extra, size, compressed, offset)
                     except ZipError as exc:
@@ -223,6 +280,8 @@ class ZipReader:
             For an encrypted entry, an unsupported method, damage, a CRC mismatch, or an
             entry larger than ``max_size`` or more compressed than ``max_ratio`` allows.
         """
+        if not self._checked:
+            self.scan()
         if entry.flags & ENCRYPTED:
             raise ZipError(f"{entry.name}: encrypted entries cannot be read")
         if entry.method not in (STORED, DEFLATED):

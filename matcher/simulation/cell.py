@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from matcher.assignment.programs import Kind, ProgramSpec
 from matcher.assignment.repeats import History
 from matcher.assignment.run import assign_programs
 from matcher.assignment.solve import SolveOptions
+from matcher.config import AnalysisConfig
 from matcher.model import Org
 from matcher.simulation.scenario import OrgSection, ResolvedVariant, shift_period
 from matcher.simulation.world import MODEL_VERSION, World
@@ -438,6 +440,55 @@ SUMMED = ("seekers", "matched", "repeats", "ties_formed", "solve_seconds")
 """Program metrics also totalled over the programs (as are the ``unmatched_*`` reasons)."""
 
 
+def needs_connectors(specs: Sequence[ProgramSpec]) -> bool:
+    """Whether a program selects people by the ``connector`` flag (in its seekers, providers or
+    group quotas): only then does a quarter's analysis need the sampled betweenness, the
+    costliest metric, which nothing else in a cell reads.
+
+    >>> from matcher.assignment.programs import ProgramSpec
+    >>> spec = {"name": "p", "kind": "mentor", "period": "2026Q4"}
+    >>> needs_connectors([ProgramSpec(**spec, seekers={"flags": ["isolated"]})])
+    False
+    >>> needs_connectors([ProgramSpec(**spec, providers={"any_of": [{"flags": ["connector"]}]})])
+    True
+    """
+
+    def mentions(value: object) -> bool:
+        if isinstance(value, dict):
+            flags = value.get("flags")
+            if isinstance(flags, list) and Flag.CONNECTOR in flags:
+                return True
+            return any(mentions(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(mentions(v) for v in value)
+        return False
+
+    return any(mentions(spec.model_dump()) for spec in specs)
+
+
+_FIRST: dict[tuple[int, str, bool, str], tuple[Org, Analysis]] = {}
+"""Quarter 0's analysis by its inputs, in this process: before the first quarter moves, the
+org is the base org in every variant and replication of a grid, so it is analysed once per
+process instead of once per cell (the base org is held with it, so its ``id`` stays its own)."""
+
+
+def _first_analysis(
+    base: Org, org: Org, config: AnalysisConfig, survey: Survey | None, connectors: bool
+) -> Analysis:
+    """Quarter 0's analysis of ``org`` (the world's org made from ``base``), shared by the
+    cells of this process that start from the same ``base``, config and survey answers."""
+    said = "" if survey is None else hashlib.sha256(pickle.dumps(survey)).hexdigest()
+    key = (id(base), config.model_dump_json(), connectors, said)
+    kept = _FIRST.get(key)
+    if kept is not None and kept[0] is base:
+        return kept[1]
+    analysis = analyze(org, config, survey, connectors=connectors)
+    if len(_FIRST) >= 4:
+        _FIRST.clear()
+    _FIRST[key] = (base, analysis)
+    return analysis
+
+
 def run_cell(cell: Cell) -> CellResult:
     """Play one variant in one replication through every quarter; deterministic in the cell.
 
@@ -459,8 +510,10 @@ def run_cell(cell: Cell) -> CellResult:
     started = time.perf_counter()
     variant, scenario = cell.variant, cell.variant.scenario
     header = scenario.scenario
+    base = cell.load_org(scenario.org)
+    connectors = needs_connectors(scenario.program)
     world = World.start(
-        cell.load_org(scenario.org),
+        base,
         scenario.org,
         scenario.dynamics,
         seed=header.seed,
@@ -478,7 +531,10 @@ def run_cell(cell: Cell) -> CellResult:
             rows += [(quarter, "left", float(left)), (quarter, "hired", float(hired))]
         org = world.org()
         said = cell.load_survey(scenario.org, org) if cell.load_survey else None
-        analysis = analyze(org, scenario.analysis, said)
+        if quarter:
+            analysis = analyze(org, scenario.analysis, said, connectors=connectors)
+        else:
+            analysis = _first_analysis(base, org, scenario.analysis, said, connectors)
         rows += _network_rows(quarter, analysis)
         if quarter:
             gained = sum(

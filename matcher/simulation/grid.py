@@ -9,6 +9,7 @@ import os
 import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import ExitStack
 from typing import Literal
 
 from matcher.analysis.survey import Survey
@@ -18,6 +19,8 @@ from matcher.simulation.cell import Cell, CellResult, run_cell
 from matcher.simulation.scenario import OrgSection, ResolvedVariant
 
 Executor = Literal["local", "dask"]
+LOCAL_SCHEDULER = "local"
+"""The ``scheduler`` that starts a Dask cluster of local processes for one run (no address)."""
 
 
 def grid(
@@ -54,9 +57,11 @@ def run_grid(
         ``"local"`` uses ``workers`` processes (1 runs in this process); ``"dask"`` submits to
         the ``dask.distributed`` scheduler at ``scheduler``.
     workers : int
-        Processes for the local executor.
+        Processes for the local executor, and for a local Dask cluster.
     scheduler : str, optional
-        The Dask scheduler's address (``tcp://host:8786``), for ``executor="dask"``.
+        The Dask scheduler's address (``tcp://host:8786``), for ``executor="dask"``; ``"local"``
+        starts a Dask cluster of ``workers`` single-threaded processes on this machine for the
+        run (:data:`LOCAL_SCHEDULER`).
 
     Returns
     -------
@@ -77,7 +82,7 @@ def run_grid(
             on_result(result)
 
     if todo and executor == "dask":
-        _run_dask(todo, scheduler, record)
+        _run_dask(todo, scheduler, record, workers=workers)
     elif todo and workers > 1:
         context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
         pool = ProcessPoolExecutor(
@@ -110,23 +115,37 @@ def _quiet_interrupt() -> None:
 
 
 def _run_dask(
-    cells: list[Cell], scheduler: str | None, record: Callable[[CellResult], None]
+    cells: list[Cell],
+    scheduler: str | None,
+    record: Callable[[CellResult], None],
+    *,
+    workers: int = 1,
 ) -> None:
     try:
-        from distributed import Client, as_completed  # optional dependency (the dask extra)
+        from distributed import Client, LocalCluster, as_completed  # optional (the dask extra)
     except ImportError as exc:
         raise ConfigError(
             "--executor dask needs the optional dependency: pip install 'workplace-matcher[dask]'"
         ) from exc
     if not scheduler:
         raise ConfigError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-    try:
-        client = Client(scheduler, timeout="20s")
-    except OSError as exc:
-        raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
-    try:
+    with ExitStack() as stack:
+        if scheduler == LOCAL_SCHEDULER:
+            # Processes, not threads: a cell is Python-bound, and a worker keeps its own
+            # per-process caches (the base org, quarter 0's analysis) as the local pool does.
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=min(workers, len(cells)),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
+            scheduler = str(cluster.scheduler_address)
+        try:
+            client = stack.enter_context(Client(scheduler, timeout="20s"))
+        except OSError as exc:
+            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
         futures = client.map(run_cell, cells, pure=False)
         for future in as_completed(futures):
             record(future.result())
-    finally:
-        client.close()

@@ -216,3 +216,39 @@ def test_calendar_twice_or_in_two_windows_gives_the_rows_of_once(quarter_hours: 
         assert ingest("once.csv", True, Window.of(START, end)) == once
         ingest("halves.csv", True, Window.of(START, split))
         assert sorted(ingest("halves.csv", True, Window.of(split, end))) == sorted(once)
+
+
+_CELLS = st.text(alphabet=st.sampled_from('ab,"\n\r é=\x1f'), max_size=6)
+
+
+@given(
+    rows=st.lists(st.tuples(*[_CELLS] * 7), max_size=12),
+    batch=st.integers(min_value=1, max_value=5),
+)
+@settings(max_examples=60, deadline=None)
+def test_csv_batches_read_back_as_the_rows_written(rows: list[tuple[str, ...]], batch: int) -> None:
+    """Whatever the cells hold (commas, quotes, line breaks) and wherever the batches cut,
+    the file reads back as the rows, in order, under the header."""
+    import io
+    from unittest import mock
+
+    from matcher.ingest import output
+
+    handle = io.BytesIO()
+    with mock.patch.object(output, "BATCH", batch):
+        writer = output._CsvBatches(handle)
+        for row in rows:
+            writer.add(row)
+        writer.flush()
+    text = handle.getvalue().decode("utf-8")
+    back = list(csv.reader(io.StringIO(text, newline="")))
+    assert back[0] == list(output.INTERACTION_HEADER)
+    assert [tuple(r) for r in back[1:]] == rows
+
+
+@given(st.integers(min_value=0, max_value=253_402_300_799))
+def test_timestamps_are_iso_8601_in_utc(seconds: int) -> None:
+    from matcher.ingest.rows import format_timestamp
+
+    expected = dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+    assert format_timestamp(seconds) == expected

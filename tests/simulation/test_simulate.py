@@ -392,6 +392,27 @@ def test_dask_cluster_gives_the_same_results(staffing: Path, tmp_path: Path) -> 
     assert results(tmp_path) == results(staffing)
 
 
+def test_local_dask_cluster_of_processes_gives_the_process_pools_results(
+    staffing: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    code, output = simulate(
+        str(SCENARIOS / "peer-support-staffing.toml"),
+        "--out",
+        str(tmp_path),
+        *STAFFING,
+        "--executor",
+        "dask",
+        "--scheduler",
+        "local",
+        "--workers",
+        "2",
+        "--quiet",
+    )
+    assert code == 0, output
+    assert results(tmp_path) == results(staffing)
+
+
 def test_dask_without_a_scheduler_is_a_usage_error(tmp_path: Path) -> None:
     code, output = simulate(
         str(SCENARIOS / "hiring-wave.toml"), "--out", str(tmp_path), "--executor", "dask"
@@ -406,6 +427,36 @@ def test_cells_run_alone_equal_cells_run_in_a_grid(staffing: Path) -> None:
     again = run_grid([cell])[0]
     strip = [r for r in alone.rows if not r[1].endswith(TIMING)]
     assert strip == [r for r in again.rows if not r[1].endswith(TIMING)]
+
+
+def test_quarter_zero_is_analysed_once_and_betweenness_only_for_connector_programs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matcher.simulation.cell as cell_module
+
+    calls: list[bool] = []
+
+    def counted(*args: object, connectors: bool = True) -> object:
+        calls.append(connectors)
+        return analyze(*args, connectors=connectors)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cell_module, "analyze", counted)
+    monkeypatch.setattr(cell_module, "_FIRST", {})
+    settings = (*STAFFING_SETTINGS[:3], ("scenario.quarters", 1))
+    _, variants = load_scenario(SCENARIOS / "peer-support-staffing.toml", settings)
+    first, second = grid(variants[:2], 1, load_base_org)
+    one, two = run_cell(first), run_cell(second)
+    assert calls == [False, False, False], "quarter 0 once, then each cell's quarter 1"
+    network = ("employees", "isolated", "peripheral", "flagged", "strong_ties_mean")
+    assert [r for r in one.rows if r[0] == 0 and r[1] in network] == [
+        r for r in two.rows if r[0] == 0 and r[1] in network
+    ], "the same org at quarter 0"
+    calls.clear()
+    monkeypatch.setattr(cell_module, "_FIRST", {})
+    connector = ("program.peer-support.providers", {"flags": ["connector"]})
+    _, variants = load_scenario(SCENARIOS / "peer-support-staffing.toml", (*settings, connector))
+    run_cell(grid(variants[:1], 1, load_base_org)[0])
+    assert calls == [True, True]
 
 
 # ---------------------------------------------------------------------------- the report
