@@ -7,13 +7,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from typing import Literal
 
 from matcher.analysis.survey import Survey
-from matcher.errors import ConfigError
+from matcher.errors import ConfigError, MatcherError
 from matcher.model import Org
 from matcher.simulation.cell import Cell, CellResult, run_cell
 from matcher.simulation.scenario import OrgSection, ResolvedVariant
@@ -96,6 +98,15 @@ def run_grid(
                 finished, futures = wait(futures, return_when=FIRST_COMPLETED)
                 for future in finished:
                     record(future.result())
+        except BrokenProcessPool as exc:
+            pool.shutdown(wait=False, cancel_futures=True)
+            # Ctrl-C reaches the workers and this process at once, and the pool may notice
+            # its workers gone first: a moment lets the interrupt arrive here as itself
+            time.sleep(0.5)
+            raise MatcherError(
+                "a simulation worker process ended abruptly (out of memory, or killed); the "
+                "finished runs are kept: run the same command again to resume"
+            ) from exc
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
             raise

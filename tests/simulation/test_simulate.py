@@ -372,6 +372,44 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path: Path) -> No
     assert not (tmp_path / "results.csv").exists()
 
 
+def test_a_worker_killed_is_a_clear_error_that_keeps_finished_runs(tmp_path: Path) -> None:
+    """A worker that dies (the kernel's out-of-memory killer) ends the run with exit 1 and a
+    message, not a BrokenProcessPool traceback; the finished runs stay for a resume."""
+    matcher = Path(sys.executable).with_name("matcher")
+    command = [
+        str(matcher),
+        "simulate",
+        str(SCENARIOS / "hiring-wave.toml"),
+        "--out",
+        str(tmp_path),
+    ]
+    command += ["--set=org.generate.employees=300", "--replications=6", "--workers=2"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list((tmp_path / "cells").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    children = subprocess.run(
+        ["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+
+    def cmdline(pid: str) -> bytes:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:  # it has just ended
+            return b""
+
+    workers = [c for c in children if b"spawn_main" in cmdline(c)]
+    assert workers, "no worker process found"  # (not the resource tracker: it is no worker)
+    for child in workers:
+        os.kill(int(child), signal.SIGKILL)
+    _, err = process.communicate(timeout=60)
+    if process.returncode == 0:  # every cell finished before the kill landed
+        return
+    assert process.returncode == 1, err
+    assert "ended abruptly" in err and "Traceback" not in err
+    assert list((tmp_path / "cells").glob("*.json"))
+
+
 def test_dask_cluster_gives_the_same_results(staffing: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
