@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -86,35 +87,56 @@ def run_grid(
     if todo and executor == "dask":
         _run_dask(todo, scheduler, record, workers=workers)
     elif todo and workers > 1:
-        context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
-        pool = ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)),
-            mp_context=context,
-            initializer=_quiet_interrupt,
-        )
-        try:
-            futures: set[Future[CellResult]] = {pool.submit(run_cell, cell) for cell in todo}
-            while futures:
-                finished, futures = wait(futures, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    record(future.result())
-        except BrokenProcessPool as exc:
-            pool.shutdown(wait=False, cancel_futures=True)
-            # Ctrl-C reaches the workers and this process at once, and the pool may notice
-            # its workers gone first: a moment lets the interrupt arrive here as itself
-            time.sleep(0.5)
-            raise MatcherError(
-                "a simulation worker process ended abruptly (out of memory, or killed); the "
-                "finished runs are kept: run the same command again to resume"
-            ) from exc
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
-            raise
-        pool.shutdown()
+        _run_pool(todo, workers, record)
     else:
         for cell in todo:
             record(run_cell(cell))
     return [done[cell.key] for cell in cells]
+
+
+def _run_pool(cells: list[Cell], workers: int, record: Callable[[CellResult], None]) -> None:
+    """Run ``cells`` on a pool of ``workers`` spawned processes, recording each result.
+
+    Ctrl-C reaches the workers and this process at once; the pool may notice its workers gone
+    before this process raises the interrupt, and an interrupt raised inside the pool's own
+    callbacks can be swallowed there, so the interrupt is also noted by a handler of our own
+    and a broken pool after it reads as the interrupt it was.
+    """
+    interrupted = False
+
+    def on_interrupt(signum: int, frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_interrupt) if main else None
+    context = multiprocessing.get_context("spawn")  # no fork: OpenMP and OR-Tools threads
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(cells)), mp_context=context, initializer=_quiet_interrupt
+    )
+    try:
+        futures: set[Future[CellResult]] = {pool.submit(run_cell, cell) for cell in cells}
+        while futures:
+            finished, futures = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record(future.result())
+    except BrokenProcessPool as exc:
+        pool.shutdown(wait=False, cancel_futures=True)
+        time.sleep(0.2)  # a Ctrl-C still on its way is raised here as itself
+        if interrupted:
+            raise KeyboardInterrupt from exc
+        raise MatcherError(
+            "a simulation worker process ended abruptly (out of memory, or killed); the "
+            "finished runs are kept: run the same command again to resume"
+        ) from exc
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # an interrupt stops at once
+        raise
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous if previous is not None else signal.SIG_DFL)
+    pool.shutdown()
 
 
 def _quiet_interrupt() -> None:
