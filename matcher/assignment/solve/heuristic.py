@@ -261,23 +261,45 @@ class Round:
 
 
 def greedy_round(
-    gp: GroupProblem, value: np.ndarray, allowed: np.ndarray, rng: np.random.Generator
+    gp: GroupProblem,
+    value: np.ndarray,
+    allowed: np.ndarray,
+    rng: np.random.Generator,
+    kept: np.ndarray | None = None,
+    shuffle: float = 0.0,
 ) -> Round:
-    """Groups built one at a time: the hardest unplaced person (flagged, fewest partners)
-    first, then whoever adds the most and may join everyone already in the group."""
+    """Groups built one at a time: the hardest unplaced person (flagged, fewest partners among
+    the unplaced) first, then whoever adds the most and may join everyone already in the group.
+
+    ``kept`` (a person's group or ``-1``) holds groups that stay as they are; the others are
+    built around them. ``shuffle`` > 0 perturbs the order of the seeds (each person's partner
+    count times a random factor in ``[1, 1 + shuffle)``), for a different build each call.
+    """
     n = gp.n
     np.fill_diagonal(allowed, False)
-    partners = allowed.sum(axis=1)
-    candidates = np.flatnonzero(partners >= gp.size_min - 1)
+    group = np.full(n, -1, dtype=np.int64)
+    built: list[int] = []
+    if kept is not None:
+        labels = np.unique(kept[kept >= 0])
+        for g in labels.tolist():
+            members = kept == g
+            group[members] = len(built)
+            built.append(int(members.sum()))
+    free = group < 0
+    partners = allowed[:, free].sum(axis=1) * (1.0 + shuffle * rng.random(n))
+    candidates = np.flatnonzero(free & (allowed[:, free].sum(axis=1) >= gp.size_min - 1))
     sizes = target_sizes(gp, len(candidates))
     order = sorted(candidates.tolist(), key=lambda i: (not gp.flagged[i], partners[i], i))
-    group = np.full(n, -1, dtype=np.int64)
     quota_min = [(q.members, q.count) for q in gp.quotas if q.rule == "min_per_group"]
     quota_max = [(q.members, q.count) for q in gp.quotas if q.rule == "max_per_group"]
-    built: list[int] = []
     tried: set[int] = set()
     jitter = rng.random(n) * 1e-9
-    for target in sizes:
+    # the target sizes first; then, while some unplaced person can still seed a group (in later
+    # rounds groups fill less), more groups of up to size_max
+    targets = [*sizes, *([gp.size_max] * (len(candidates) // max(gp.size_min, 1)))]
+    for target in targets:
+        if all(group[i] >= 0 or i in tried for i in order):
+            break
         while True:
             seeds = [i for i in order if group[i] < 0 and i not in tried]
             for members_of, count in quota_min:
@@ -326,14 +348,18 @@ def greedy_round(
     return state
 
 
-def local_search(state: Round, rng: np.random.Generator, deadline: float) -> Round:
-    """Insert, replace, move and swap until no step improves or the deadline passes."""
+def local_search(
+    state: Round, rng: np.random.Generator, deadline: float, people: np.ndarray | None = None
+) -> Round:
+    """Insert, replace, move and swap until no step improves or the deadline passes; only
+    ``people``'s moves when given (they may still swap with anyone)."""
     gp = state.gp
     rank = gp.flagged.astype(np.int64)
+    movers = np.arange(gp.n) if people is None else people
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
-        for person in rng.permutation(gp.n).tolist():
+        for person in rng.permutation(movers).tolist():
             if time.perf_counter() >= deadline:
                 break
             if state.group[person] < 0:
