@@ -12,17 +12,21 @@ The method, in three steps, each valid over every eligible pair:
    of ``⌊size / 2⌋`` (people without a partner cannot be covered, and a component of odd size
    leaves one out), or than CP-SAT's proven maximum over every pair. When they meet, ``ν`` is
    the maximum; otherwise the caller's general method answers.
-2. **A bound.** The fractional matching LP with ``Σ x = ν`` (HiGHS, on each person's best
-   pairs, with every other pair priced in by its reduced cost until none is positive) has a
-   dual ``y ≥ 0``, ``μ`` with ``y_a + y_b + μ ≥ s`` for every pair (checked over all of them,
-   and raised where a pair still violates it): then every matching ``M`` of ``ν`` pairs has
-   ``w(M) = Σ_M (y_a + y_b + μ + rc) ≤ Σ y + ν μ + Σ_M rc`` with reduced costs ``rc ≤ 0``.
-3. **The optimum.** Hence a matching better than an incumbent ``w₀`` uses only pairs with
-   ``rc > w₀ − (Σ y + ν μ)``: CP-SAT on those pairs (hinted with the incumbent) finds the best
+2. **A bound.** The matching LP with ``Σ x = ν`` and odd-set cuts
+   (:mod:`matcher.assignment.solve.matching_lp`: a live HiGHS model, each person's best pairs
+   first, every other pair priced in by its reduced cost, blossom inequalities added while the
+   solution is fractional) has duals valid for every pair (checked over all of them, and
+   repaired where a pair still violates its constraint): every matching ``M`` of ``ν`` pairs
+   has ``w(M) ≤ bound + Σ_M rc`` with reduced costs ``rc ≤ 0``. When the cuts leave the LP's
+   solution integral, it is a matching that meets the bound: the optimum, and step 3 is not
+   needed.
+3. **The optimum** (otherwise). A matching better than an incumbent ``w₀`` uses only pairs with
+   ``rc > w₀ − bound``: CP-SAT on those pairs (hinted with the incumbent) finds the best
    such matching, and when it proves it, that is the optimum over all eligible pairs.
 
-The LP relaxation of matchings is half-integral and its gap comes from a few odd cycles, so the
-bound is tight and the third step's pairs are few.
+The plain LP relaxation of matchings is half-integral and its gap comes from a few odd cycles,
+which the odd-set cuts close (Edmonds' matching polytope); where they do not in time, the
+bound is still tight and the third step's pairs are few.
 """
 
 from __future__ import annotations
@@ -33,17 +37,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from ortools.sat.python import cp_model
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from matcher.assignment.solve.common import SAT_SCALE, SolveOptions, cp_solver
+from matcher.assignment.solve.matching_lp import relax
 
 CANDIDATES_PER_PERSON = 12
 """Best pairs per person the LP starts from (the rest are priced in)."""
-PRICE_ROUNDS = 8
-"""LP solves at most, each adding the pairs with a positive reduced cost."""
-PRICE_BATCH = 20
-"""Pairs priced in per person and round, at most."""
 EXACT_PAIRS = 400_000
 """Most pairs the final CP-SAT model may hold (above it the incumbent stands, bounded)."""
 TOLERANCE = 1e-7
@@ -184,64 +184,12 @@ def _best_per_person(adjacency: Adjacency, s: np.ndarray, k: int) -> np.ndarray:
     return np.unique(np.concatenate(best)) if best else np.zeros(0, dtype=np.int64)
 
 
-def _lp_duals(
-    n: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    s: np.ndarray,
-    pairs: int | None,
-    start: np.ndarray,
-    deadline: float,
-) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """Duals ``(y, μ)`` of the fractional matching LP (``Σ x = pairs`` when given) valid for
-    every pair (``y_a + y_b + μ ≥ s``), the pairs the LP was last solved on and the pairs its
-    solution takes whole (``x = 1``)."""
-    cols = start
-    y = np.zeros(n)
-    mu = 0.0
-    whole = np.zeros(0, dtype=np.int64)
-    for _ in range(PRICE_ROUNDS):
-        if time.perf_counter() >= deadline:
-            break  # no time for another round: the duals so far, repaired below
-        m = len(cols)
-        rows = np.concatenate([a[cols], b[cols]])
-        matrix = sp.csr_matrix(
-            (np.ones(2 * m), (rows, np.concatenate([np.arange(m), np.arange(m)]))), shape=(n, m)
-        )
-        equality = (np.ones((1, m)), [pairs]) if pairs is not None else (None, None)
-        result = linprog(
-            -s[cols],
-            A_ub=matrix,
-            b_ub=np.ones(n),
-            A_eq=equality[0],
-            b_eq=equality[1],
-            bounds=(0, 1),
-            method="highs",
-        )
-        if result.status != 0:
-            break
-        y = np.maximum(-result.ineqlin.marginals, 0.0)
-        whole = cols[result.x > 1 - TOLERANCE]
-        mu = float(-result.eqlin.marginals[0]) if pairs is not None else 0.0
-        reduced = s - y[a] - y[b] - mu
-        violated = np.flatnonzero(reduced > TOLERANCE)
-        if not len(violated):
-            break
-        worst = violated[np.argsort(-reduced[violated], kind="stable")]
-        ends = np.concatenate([a[worst], b[worst]])
-        rank = np.concatenate([np.arange(len(worst)), np.arange(len(worst))])
-        order = np.lexsort((rank, ends))
-        first = np.searchsorted(ends[order], ends[order], side="left")
-        picked = np.concatenate([worst, worst])[order][
-            (np.arange(len(order)) - first) < PRICE_BATCH
-        ]
-        cols = np.union1d(cols, picked)
-    # whatever still violates the dual constraint raises y at one end: y stays a valid dual
-    reduced = s - y[a] - y[b] - mu
-    over = reduced > 0
-    if over.any():
-        np.maximum.at(y, a[over], y[a[over]] + reduced[over])
-    return y, mu, cols, whole
+def _is_matching(
+    n: int, a: np.ndarray, b: np.ndarray, chosen: np.ndarray, pairs: int | None
+) -> bool:
+    """Whether ``chosen`` puts nobody in two pairs (and has ``pairs`` pairs when given)."""
+    load = np.bincount(a[chosen], minlength=n) + np.bincount(b[chosen], minlength=n)
+    return bool((load <= 1).all()) and (pairs is None or len(chosen) == pairs)
 
 
 def _exact(
@@ -397,17 +345,25 @@ def _solve(
         return Matching(start, 0, True, 0.0, 0.0, True)
     first = np.union1d(best_pairs, start)
     lp_deadline = time.perf_counter() + LP_SHARE * (deadline - time.perf_counter())
-    y, mu, cols, whole = _lp_duals(n, a, b, s, pairs, first, lp_deadline)
+    relaxation = relax(n, a, b, s, pairs, first, lp_deadline)
     count = len(start) if pairs is None else pairs
-    bound = float(y.sum()) + (mu * pairs if pairs is not None else 0.0)
-    reduced = s - y[a] - y[b] - mu
+    bound = relaxation.bound(pairs)
+    reduced = relaxation.reduced(a, b, s)
+    cols, whole = relaxation.cols, relaxation.whole
     best, proven = start, False
+    integral = relaxation.integral and _is_matching(n, a, b, whole, pairs)
+    if integral and float(s[whole].sum()) >= float(s[best].sum()):
+        # the LP's solution is a matching (the odd-set cuts made it integral): the optimum
+        # when its score meets the bound
+        best = whole
     # a good incumbent first: the LP's whole pairs, and the best matching of everyone else
     # over all their pairs (the LP leaves few: those on its odd cycles of halves)
     rest = np.ones(n, dtype=bool)
     rest[a[whole]] = rest[b[whole]] = False
     among = np.flatnonzero(rest[a] & rest[b])
     for arcs, seconds in ((np.union1d(whole, among), INCUMBENT_SECONDS), (cols, None)):
+        if bound - float(s[best].sum()) <= INCUMBENT_GAP * max(1.0, abs(bound)):
+            break
         if len(arcs) > EXACT_PAIRS:
             continue
         left = deadline - time.perf_counter()
@@ -416,8 +372,6 @@ def _solve(
         )
         if found is not None and float(s[found[0]].sum()) >= float(s[best].sum()):
             best = found[0]
-        if bound - float(s[best].sum()) <= INCUMBENT_GAP * max(1.0, abs(bound)):
-            break
     for _ in range(3):
         score = float(s[best].sum())
         if bound - score <= TOLERANCE * max(1.0, abs(bound)):
