@@ -98,10 +98,26 @@ class Round:
         self.quota_max = np.array(
             [q.count if q.rule == "max_per_group" else 10**6 for q in gp.quotas]
         )
-        self.not_allowed = (~self.allowed).astype(np.int64)
+        self.not_allowed = (~self.allowed).astype(np.int8)
         np.fill_diagonal(self.not_allowed, 0)
-        for person in np.flatnonzero(self.group >= 0).tolist():
-            self._add(person, int(self.group[person]))
+        placed = np.flatnonzero(self.group >= 0)
+        if len(placed):
+            # the bookkeeping of _add for everyone placed at once (members sorted by group):
+            # per group the sum of its members' columns, its size, team and quota counts
+            labels = self.group[placed]
+            order = np.argsort(labels, kind="stable")
+            members, labels = placed[order], labels[order]
+            used, starts = np.unique(labels, return_index=True)
+            self.sum[:, used] = np.add.reduceat(self.value[:, members], starts, axis=1)
+            self.bad[:, used] = np.add.reduceat(
+                self.not_allowed[:, members], starts, axis=1, dtype=np.int64
+            )
+            self.size = np.bincount(labels, minlength=self.count).astype(np.int64)
+            np.add.at(self.team_count, (labels, self.team[members]), 1)
+            for q in range(len(gp.quotas)):
+                self.quota_count[q] = np.bincount(
+                    labels, weights=self.quota_members[q, members], minlength=self.count
+                ).astype(np.int64)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -342,10 +358,7 @@ def greedy_round(
                 group[members] = len(built)
                 built.append(len(members))
                 break
-    state = Round(gp, value, allowed, np.full(n, -1, dtype=np.int64), [gp.size_max] * len(built))
-    for person in np.flatnonzero(group >= 0).tolist():
-        state._add(person, int(group[person]))
-    return state
+    return Round(gp, value, allowed, group, [gp.size_max] * len(built))
 
 
 def local_search(

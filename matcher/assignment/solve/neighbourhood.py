@@ -34,7 +34,9 @@ Key = tuple[int, int, int, float]
 PATIENCE = 300
 """Steps without a strict improvement after which the search stops before its deadline."""
 WHOLE_ROUND = 0.1
-"""Share of the steps that rebuild a whole round."""
+"""Share of the steps that rebuild a whole round (of at most ``WHOLE_ROUND_PEOPLE``)."""
+WHOLE_ROUND_PEOPLE = 400
+"""Above this many people a step never rebuilds a whole round (seconds per step)."""
 
 
 def _met_elsewhere(gp: GroupProblem, dense: Dense, plan: Plan, skip: int) -> np.ndarray:
@@ -61,9 +63,10 @@ def _neighbourhood(
     groups: np.ndarray, value: np.ndarray, allowed: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
     """Labels of the groups to dissolve: a random placed person's group and the groups of
-    their most valuable allowed partners (two to six groups), or every group."""
+    their most valuable allowed partners (two to six groups), or (in small rounds, now and
+    then) every group."""
     labels = np.unique(groups[groups >= 0])
-    if not len(labels) or rng.random() < WHOLE_ROUND:
+    if not len(labels) or (len(groups) <= WHOLE_ROUND_PEOPLE and rng.random() < WHOLE_ROUND):
         return labels
     placed = np.flatnonzero(groups >= 0)
     person = int(rng.choice(placed))
@@ -116,14 +119,21 @@ def improve_plan(
     best = (-_broken(gp, plan), key(plan))
     weight = new_weight(gp, dense) if gp.counts_new else 0.0
     idle = 0
+    fixed: tuple[np.ndarray, np.ndarray] | None = None
     while time.perf_counter() < deadline and idle < PATIENCE:
         idle += 1
         r = int(rng.integers(len(plan)))
-        allowed = dense.eligible.copy()
-        met = _met_elsewhere(gp, dense, plan, r)
-        if gp.no_repeat == "required":
-            allowed &= ~met
-        value = dense.score + weight * (dense.eligible & ~met) + MUST_VALUE * dense.must
+        if fixed is None:
+            # who may meet in round r, and what meeting is worth, given the other rounds
+            allowed = dense.eligible.copy()
+            met = _met_elsewhere(gp, dense, plan, r)
+            if gp.no_repeat == "required":
+                allowed &= ~met
+            value = dense.score + weight * (dense.eligible & ~met) + MUST_VALUE * dense.must
+            if len(plan) == 1:
+                fixed = allowed, value  # no other round: the same every step
+        else:
+            allowed, value = fixed
         groups = plan[r]
         dissolved = np.isin(groups, _neighbourhood(groups, value, allowed, rng))
         kept = np.where(dissolved, -1, groups)
