@@ -186,9 +186,11 @@ def _augment(
     return np.asarray(sorted(pair_of.values()), dtype=np.int64)
 
 
-def _most_pairs(n: int, a: np.ndarray, b: np.ndarray) -> int:
+def _most_pairs(adjacency: Adjacency) -> int:
     """At most how many pairs any matching has: per connected component, half its size."""
-    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    start, others, _ = adjacency
+    n = len(start) - 1
+    graph = sp.csr_matrix((np.ones(len(others), dtype=np.int8), others, start), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     sizes = np.bincount(label, minlength=1)
     return int((sizes // 2).sum())
@@ -331,7 +333,7 @@ def max_weight_matching(
     adjacency = _adjacency(n, a, b)
     first = _best_per_person(adjacency, s, CANDIDATES_PER_PERSON)
     greedy = _cover_greedy(adjacency, a, b, s)
-    most = _most_pairs(n, a, b)
+    most = _most_pairs(adjacency)
     first = _union(len(a), first, greedy)
     if len(greedy) < most:
         # more pairs by augmenting paths over every pair

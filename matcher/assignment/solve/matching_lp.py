@@ -97,12 +97,27 @@ class Relaxation:
         return rc
 
     def repair(self, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """Raise ``y`` where a pair still has ``rc > 0``; the reduced costs after it (``≤ 0``)."""
+        """Raise ``y`` where a pair still has ``rc > 0``; the reduced costs after it (``≤ 0``).
+
+        Either each person's ``y`` rises by half the largest positive reduced cost of their
+        pairs, or each pair's first person's by the largest of the pairs they are first in;
+        whichever adds less (both leave every ``rc ≤ 0``)."""
         rc = self.reduced(a, b, s)
-        over = rc > 0
-        if over.any():
-            np.maximum.at(self.y, a[over], self.y[a[over]] + rc[over])
+        over = np.flatnonzero(rc > 0)
+        if len(over):
+            n = len(self.y)
+            half = np.zeros(n)
+            np.maximum.at(half, a[over], rc[over] / 2)
+            np.maximum.at(half, b[over], rc[over] / 2)
+            first = np.zeros(n)
+            np.maximum.at(first, a[over], rc[over])
+            self.y += half if half.sum() <= first.sum() else first
             rc = self.reduced(a, b, s)
+            # rounding may leave a few pairs a hair above zero: the first person covers them
+            over = np.flatnonzero(rc > 0)
+            if len(over):
+                np.maximum.at(self.y, a[over], self.y[a[over]] + rc[over])
+                rc = self.reduced(a, b, s)
         return rc
 
     def bound(self, pairs: int | None) -> float:
@@ -116,12 +131,16 @@ class Relaxation:
 
 def _priced(rc: np.ndarray, a: np.ndarray, b: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Pairs with a positive reduced cost not yet columns: per person the ``PRICE_BATCH``
-    largest."""
+    largest (among the ``2 · PRICE_BATCH`` per person largest overall)."""
     open_ = rc > TOLERANCE
     open_[cols] = False
     violated = np.flatnonzero(open_)
     if not len(violated):
         return violated
+    most = 2 * PRICE_BATCH * (int(max(a.max(), b.max())) + 1)
+    if len(violated) > most:
+        # millions may be violated at first: the largest few first (a partition, linear time)
+        violated = violated[np.argpartition(-rc[violated], most - 1)[:most]]
     worst = violated[np.argsort(-rc[violated], kind="stable")]
     ends = np.concatenate([a[worst], b[worst]])
     rank = np.concatenate([np.arange(len(worst)), np.arange(len(worst))])
