@@ -127,25 +127,30 @@ def test_peer_program_uses_the_matching() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(weighted_graphs(max_people=14), st.booleans())
-def test_lp_with_odd_set_cuts_bounds_the_optimum(graph: Graph, cardinality: bool) -> None:
+@given(weighted_graphs(max_people=14), st.booleans(), st.sampled_from([20, 1]))
+def test_lp_with_odd_set_cuts_bounds_the_optimum(
+    graph: Graph, cardinality: bool, batch: int
+) -> None:
     """Hypothesis: the matching LP with odd-set cuts bounds networkx's optimum (its duals are
     valid over every pair: no reduced cost is positive), and when its solution is integral that
-    solution is a matching of the optimum's score, meeting the bound."""
+    solution is a matching of the optimum's score, meeting the bound; also when pricing adds one
+    pair per person and round."""
     n, a, b, s = graph
     pairs, score = networkx_optimum(graph, cardinality)
     if not cardinality:
         keep = s > 0
         a, b, s = a[keep], b[keep], s[keep]
-    found = relax(
-        n,
-        a,
-        b,
-        s,
-        pairs if cardinality else None,
-        np.arange(min(len(a), 3)),
-        time.perf_counter() + 20,
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matching_lp, "PRICE_BATCH", batch)
+        found = relax(
+            n,
+            a,
+            b,
+            s,
+            pairs if cardinality else None,
+            np.arange(min(len(a), 3)),
+            time.perf_counter() + 20,
+        )
     assert (found.reduced(a, b, s) <= 1e-12).all()
     bound = found.bound(pairs if cardinality else None)
     assert bound >= score - 1e-6

@@ -42,7 +42,7 @@ from scipy.sparse.csgraph import connected_components
 from matcher.assignment.solve.common import SAT_SCALE, SolveOptions, cp_solver
 from matcher.assignment.solve.matching_lp import relax
 
-CANDIDATES_PER_PERSON = 12
+CANDIDATES_PER_PERSON = 4
 """Best pairs per person the LP starts from (the rest are priced in)."""
 EXACT_PAIRS = 400_000
 """Most pairs the final CP-SAT model may hold (above it the incumbent stands, bounded)."""
@@ -50,6 +50,10 @@ TOLERANCE = 1e-7
 LP_SHARE = 0.8
 """Share of the time left that the LP may take (where it does not end integral, CP-SAT has
 the rest)."""
+COMPLETION_SECONDS = 5.0
+"""Above ``EXACT_PAIRS`` eligible pairs the LP takes all the time but this, left to complete
+its whole pairs into a matching; CP-SAT is not called there unless the LP ends integral (at
+10,000 people and 27.5M pairs its three calls found no matching in the 12 s they had)."""
 MATCHING_PAIRS = 40_000_000
 """Most eligible pairs a peer program is solved by this module at (each pricing round scans
 every pair: about a second per round at 27.5M pairs, 4 GB at the peak)."""
@@ -393,7 +397,11 @@ def _solve(
     if not len(a):
         return Matching(start, 0, True, 0.0, 0.0, True)
     first = _union(len(a), best_pairs, start)
-    lp_deadline = time.perf_counter() + LP_SHARE * (deadline - time.perf_counter())
+    large = len(a) > EXACT_PAIRS
+    if large:
+        lp_deadline = deadline - COMPLETION_SECONDS
+    else:
+        lp_deadline = time.perf_counter() + LP_SHARE * (deadline - time.perf_counter())
     relaxation = relax(n, a, b, s, pairs, first, lp_deadline)
     count = len(start) if pairs is None else pairs
     bound = relaxation.bound(pairs)
@@ -418,7 +426,7 @@ def _solve(
     rest[a[whole]] = rest[b[whole]] = False
     among = np.flatnonzero(rest[a] & rest[b])
     for arcs, seconds in ((_union(len(a), whole, among), INCUMBENT_SECONDS), (cols, None)):
-        if bound - float(s[best].sum()) <= INCUMBENT_GAP * max(1.0, abs(bound)):
+        if large or bound - float(s[best].sum()) <= INCUMBENT_GAP * max(1.0, abs(bound)):
             break
         if len(arcs) > EXACT_PAIRS:
             continue
@@ -434,7 +442,7 @@ def _solve(
             proven = True
             break
         seconds = deadline - time.perf_counter()
-        if seconds <= 0.05:
+        if seconds <= 0.05 or (large and not integral):
             break
         # only pairs with rc > score − bound can be in a better matching
         keep = reduced > score - bound - TOLERANCE

@@ -42,8 +42,12 @@ SOLVES = 60
 """LP solves at most (pricing and cut rounds together)."""
 SCRATCH_SOLVES = 8
 """LP solves at most when each starts from scratch (no live model)."""
-PRICE_BATCH = 20
+PRICE_BATCH = 4
 """Pairs priced in per person and round, at most."""
+PRICE_SHORTLIST = 10
+"""Per person, this many times ``PRICE_BATCH`` of the largest violations overall are
+shortlisted before each person's largest are picked (a partition, linear time: millions of
+pairs may be violated at first)."""
 FRESH_SHARE = 0.2
 """New columns, as a share of those in the LP, above which the next solve starts afresh."""
 
@@ -129,19 +133,21 @@ class Relaxation:
         return total
 
 
-def _priced(rc: np.ndarray, a: np.ndarray, b: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Pairs with a positive reduced cost not yet columns: per person the ``PRICE_BATCH``
-    largest (among the ``2 · PRICE_BATCH`` per person largest overall)."""
-    open_ = rc > TOLERANCE
-    open_[cols] = False
-    violated = np.flatnonzero(open_)
+def _priced(
+    rc: np.ndarray, pairs: np.ndarray, a: np.ndarray, b: np.ndarray, in_lp: np.ndarray
+) -> np.ndarray:
+    """Of ``pairs`` (reduced costs ``rc``), those with a positive reduced cost not yet columns:
+    per person the ``PRICE_BATCH`` largest (among a shortlist of the largest overall,
+    ``PRICE_SHORTLIST`` times as many per person)."""
+    open_ = (rc > TOLERANCE) & ~in_lp[pairs]
+    violated, values = pairs[open_], rc[open_]
     if not len(violated):
         return violated
-    most = 2 * PRICE_BATCH * (int(max(a.max(), b.max())) + 1)
+    most = PRICE_SHORTLIST * PRICE_BATCH * (int(max(a.max(), b.max())) + 1)
     if len(violated) > most:
-        # millions may be violated at first: the largest few first (a partition, linear time)
-        violated = violated[np.argpartition(-rc[violated], most - 1)[:most]]
-    worst = violated[np.argsort(-rc[violated], kind="stable")]
+        keep = np.argpartition(-values, most - 1)[:most]
+        violated, values = violated[keep], values[keep]
+    worst = violated[np.argsort(-values, kind="stable")]
     ends = np.concatenate([a[worst], b[worst]])
     rank = np.concatenate([np.arange(len(worst)), np.arange(len(worst))])
     order = np.lexsort((rank, ends))
@@ -180,6 +186,7 @@ class _LiveLP:
         self.highs, self.n, self.pairs = highs, n, pairs
         self.sets: list[np.ndarray] = []
         self.inside: list[np.ndarray] = []
+        self.in_lp: np.ndarray = np.zeros(0, dtype=bool)
         self.cols = np.zeros(0, dtype=np.int64)
         highs.setOptionValue("output_flag", False)
         inf = highs.getInfinity()
@@ -218,6 +225,7 @@ class _LiveLP:
             np.ones(len(index)),
         )
         self.cols = np.concatenate([self.cols, picked])
+        self.in_lp[picked] = True
 
     def add_sets(self, sets: list[np.ndarray], a: np.ndarray, b: np.ndarray) -> None:
         """An odd-set row for each of ``sets`` (disjoint) over the columns inside it."""
@@ -245,7 +253,9 @@ class _LiveLP:
         against 7 s by simplex; at 10,000 people, 146k new columns on 123k: simplex took
         117 s), the others by simplex from the last basis."""
         self.highs.setOptionValue("solver", "ipm" if fresh else "simplex")
-        self.highs.setOptionValue("time_limit", max(deadline - time.perf_counter(), 0.01))
+        # HiGHS's time limit counts the model's run time over all its runs so far
+        left = max(deadline - time.perf_counter(), 0.01)
+        self.highs.setOptionValue("time_limit", self.highs.getRunTime() + left)
         self.highs.run()
         status = self.highs.getModelStatus()
         if self.highs.modelStatusToString(status) != "Optimal":
@@ -304,6 +314,7 @@ def _live(
     deadline: float,
 ) -> Relaxation:
     lp = _LiveLP(highs, n, pairs)
+    lp.in_lp = np.zeros(len(a), dtype=bool)
     lp.add_pairs(start, a, b, s)
     found = Relaxation(np.zeros(n), 0.0)
     fresh = True
@@ -324,7 +335,7 @@ def _live(
             cols=lp.cols.copy(),
             whole=lp.cols[x > 1 - INTEGRAL],
         )
-        picked = _priced(found.reduced(a, b, s), a, b, lp.cols)
+        picked = _priced(found.reduced(a, b, s), np.arange(len(a)), a, b, lp.in_lp)
         if len(picked):
             fresh = len(picked) > FRESH_SHARE * len(lp.cols)
             lp.add_pairs(picked, a, b, s)
@@ -377,7 +388,9 @@ def _from_scratch(
             cols=cols,
             whole=cols[x > 1 - INTEGRAL],
         )
-        picked = _priced(found.reduced(a, b, s), a, b, cols)
+        in_lp = np.zeros(len(a), dtype=bool)
+        in_lp[cols] = True
+        picked = _priced(found.reduced(a, b, s), np.arange(len(a)), a, b, in_lp)
         if not len(picked):
             found.integral = bool(((x < INTEGRAL) | (x > 1 - INTEGRAL)).all())
             break
