@@ -17,7 +17,7 @@ connected components of its fractional pairs that break their odd-set inequality
 With the odd-set inequalities for every odd set the LP describes the matching polytope
 (Edmonds), so on most instances a few rounds leave an integral ``x``: the optimum, proven by the
 dual. Whatever is left when time runs out, the duals are repaired to be valid over every pair
-(a pair that still has ``rc > 0`` raises ``y`` at one end by that much).
+(pairs that still have ``rc > 0`` raise ``y``: :meth:`Relaxation.repair`).
 
 HiGHS comes from the ``highspy`` package when installed, else the copy bundled with SciPy
 (``scipy.optimize._highspy``, the same bindings); without either the LP is re-solved from
