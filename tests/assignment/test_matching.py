@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matcher.assignment.programs import ProgramSpec
-from matcher.assignment.solve import SolveOptions
+from matcher.assignment.solve import SolveOptions, matching_lp
 from matcher.assignment.solve.matching import max_weight_matching
+from matcher.assignment.solve.matching_lp import relax
 from matcher.model import Employee
 from tests.assignment.support import run
 from tests.strategies import org_of
@@ -123,3 +124,62 @@ def test_peer_program_uses_the_matching() -> None:
     assert result.solution.method == "matching_lp"
     assert result.solution.status == "optimal"
     assert result.summary["coverage"] == 1.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(weighted_graphs(max_people=14), st.booleans(), st.sampled_from([20, 1]))
+def test_lp_with_odd_set_cuts_bounds_the_optimum(
+    graph: Graph, cardinality: bool, batch: int
+) -> None:
+    """Hypothesis: the matching LP with odd-set cuts bounds networkx's optimum (its duals are
+    valid over every pair: no reduced cost is positive), and when its solution is integral that
+    solution is a matching of the optimum's score, meeting the bound; also when pricing adds one
+    pair per person and round."""
+    n, a, b, s = graph
+    pairs, score = networkx_optimum(graph, cardinality)
+    if not cardinality:
+        keep = s > 0
+        a, b, s = a[keep], b[keep], s[keep]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matching_lp, "PRICE_BATCH", batch)
+        found = relax(
+            n,
+            a,
+            b,
+            s,
+            pairs if cardinality else None,
+            np.arange(min(len(a), 3)),
+            time.perf_counter() + 20,
+        )
+    assert (found.reduced(a, b, s) <= 1e-12).all()
+    bound = found.bound(pairs if cardinality else None)
+    assert bound >= score - 1e-6
+    if found.integral:
+        ends = np.concatenate([a[found.whole], b[found.whole]])
+        assert len(set(ends.tolist())) == len(ends)
+        assert float(s[found.whole].sum()) == pytest.approx(score, abs=1e-6)
+        assert bound == pytest.approx(score, abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(weighted_graphs(), st.booleans())
+def test_matching_without_a_live_lp(graph: Graph, cardinality: bool) -> None:
+    """Without a live HiGHS model the LP is re-solved from scratch (no cuts) and CP-SAT proves
+    the optimum: the same pairs and score as networkx."""
+    n, a, b, s = graph
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matching_lp, "_live_highs", lambda: None)
+        found = max_weight_matching(
+            n,
+            a,
+            b,
+            s,
+            cardinality=cardinality,
+            options=SolveOptions(),
+            deadline=time.perf_counter() + 20,
+        )
+    assert found is not None and found.proven
+    pairs, score = networkx_optimum(graph, cardinality)
+    if cardinality:
+        assert len(found.chosen) == pairs
+    assert found.score == pytest.approx(score, abs=1e-6)

@@ -39,6 +39,7 @@ from matcher.assignment.solve.common import (
     relative_gap,
 )
 from matcher.assignment.solve.heuristic import Dense, heuristic_plan
+from matcher.assignment.solve.neighbourhood import improve_plan
 
 EXACT_GROUPS = 30_000
 """Allowed groups × rounds up to which the exact (set-packing) CP-SAT model is built."""
@@ -163,14 +164,21 @@ def score_bound(gp: GroupProblem) -> float:
 def coverage_bound(gp: GroupProblem, dense: Dense) -> int:
     """At most how many placements (person × round) any plan makes: people with too few
     eligible partners are never placed; at most ``people // size_min`` groups (and
-    ``selected // count`` for each ``min_per_group``) of at most ``size_max`` each."""
+    ``selected // count`` for each ``min_per_group``) of at most ``size_max`` each. With
+    ``no_repeat_pairs = "required"`` a person meets ``size_min - 1`` partners they never met
+    before in each round they are placed, so is placed in at most
+    ``partners // (size_min - 1)`` rounds."""
     partners = dense.eligible.sum(axis=1)
     people = int((partners >= gp.size_min - 1).sum())
     groups = people // gp.size_min
     for quota in gp.quotas:
         if quota.rule == "min_per_group" and quota.count > 0:
             groups = min(groups, int(quota.members.sum()) // quota.count)
-    return gp.rounds * min(people, groups * gp.size_max)
+    bound = gp.rounds * min(people, groups * gp.size_max)
+    if gp.no_repeat == "required" and gp.size_min > 1:
+        fresh = (dense.eligible & ~dense.met_before).sum(axis=1)
+        bound = min(bound, int(np.minimum(gp.rounds, fresh // (gp.size_min - 1)).sum()))
+    return bound
 
 
 # --------------------------------------------------------------------------- exact model
@@ -440,6 +448,7 @@ def solve_groups(gp: GroupProblem, options: SolveOptions | None = None) -> Solut
         share = 0.5  # the golfer search places everyone far more often than CP-SAT alone
     heuristic_end = started + options.time_limit * share
     plan = heuristic_plan(gp, dense, rng, heuristic_end)
+    plan = improve_plan(gp, dense, plan, lambda p: evaluate(gp, dense, p).key(), rng, heuristic_end)
     relaxation = score_bound(gp)
     notes = list(gp.notes)
     method = "heuristic"

@@ -98,10 +98,26 @@ class Round:
         self.quota_max = np.array(
             [q.count if q.rule == "max_per_group" else 10**6 for q in gp.quotas]
         )
-        self.not_allowed = (~self.allowed).astype(np.int64)
+        self.not_allowed = (~self.allowed).astype(np.int8)
         np.fill_diagonal(self.not_allowed, 0)
-        for person in np.flatnonzero(self.group >= 0).tolist():
-            self._add(person, int(self.group[person]))
+        placed = np.flatnonzero(self.group >= 0)
+        if len(placed):
+            # the bookkeeping of _add for everyone placed at once (members sorted by group):
+            # per group the sum of its members' columns, its size, team and quota counts
+            labels = self.group[placed]
+            order = np.argsort(labels, kind="stable")
+            members, labels = placed[order], labels[order]
+            used, starts = np.unique(labels, return_index=True)
+            self.sum[:, used] = np.add.reduceat(self.value[:, members], starts, axis=1)
+            self.bad[:, used] = np.add.reduceat(
+                self.not_allowed[:, members], starts, axis=1, dtype=np.int64
+            )
+            self.size = np.bincount(labels, minlength=self.count).astype(np.int64)
+            np.add.at(self.team_count, (labels, self.team[members]), 1)
+            for q in range(len(gp.quotas)):
+                self.quota_count[q] = np.bincount(
+                    labels, weights=self.quota_members[q, members], minlength=self.count
+                ).astype(np.int64)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -261,23 +277,45 @@ class Round:
 
 
 def greedy_round(
-    gp: GroupProblem, value: np.ndarray, allowed: np.ndarray, rng: np.random.Generator
+    gp: GroupProblem,
+    value: np.ndarray,
+    allowed: np.ndarray,
+    rng: np.random.Generator,
+    kept: np.ndarray | None = None,
+    shuffle: float = 0.0,
 ) -> Round:
-    """Groups built one at a time: the hardest unplaced person (flagged, fewest partners)
-    first, then whoever adds the most and may join everyone already in the group."""
+    """Groups built one at a time: the hardest unplaced person (flagged, fewest partners among
+    the unplaced) first, then whoever adds the most and may join everyone already in the group.
+
+    ``kept`` (a person's group or ``-1``) holds groups that stay as they are; the others are
+    built around them. ``shuffle`` > 0 perturbs the order of the seeds (each person's partner
+    count times a random factor in ``[1, 1 + shuffle)``), for a different build each call.
+    """
     n = gp.n
     np.fill_diagonal(allowed, False)
-    partners = allowed.sum(axis=1)
-    candidates = np.flatnonzero(partners >= gp.size_min - 1)
+    group = np.full(n, -1, dtype=np.int64)
+    built: list[int] = []
+    if kept is not None:
+        labels = np.unique(kept[kept >= 0])
+        for g in labels.tolist():
+            members = kept == g
+            group[members] = len(built)
+            built.append(int(members.sum()))
+    free = group < 0
+    partners = allowed[:, free].sum(axis=1) * (1.0 + shuffle * rng.random(n))
+    candidates = np.flatnonzero(free & (allowed[:, free].sum(axis=1) >= gp.size_min - 1))
     sizes = target_sizes(gp, len(candidates))
     order = sorted(candidates.tolist(), key=lambda i: (not gp.flagged[i], partners[i], i))
-    group = np.full(n, -1, dtype=np.int64)
     quota_min = [(q.members, q.count) for q in gp.quotas if q.rule == "min_per_group"]
     quota_max = [(q.members, q.count) for q in gp.quotas if q.rule == "max_per_group"]
-    built: list[int] = []
     tried: set[int] = set()
     jitter = rng.random(n) * 1e-9
-    for target in sizes:
+    # the target sizes first; then, while some unplaced person can still seed a group (in later
+    # rounds groups fill less), more groups of up to size_max
+    targets = [*sizes, *([gp.size_max] * (len(candidates) // max(gp.size_min, 1)))]
+    for target in targets:
+        if all(group[i] >= 0 or i in tried for i in order):
+            break
         while True:
             seeds = [i for i in order if group[i] < 0 and i not in tried]
             for members_of, count in quota_min:
@@ -320,20 +358,21 @@ def greedy_round(
                 group[members] = len(built)
                 built.append(len(members))
                 break
-    state = Round(gp, value, allowed, np.full(n, -1, dtype=np.int64), [gp.size_max] * len(built))
-    for person in np.flatnonzero(group >= 0).tolist():
-        state._add(person, int(group[person]))
-    return state
+    return Round(gp, value, allowed, group, [gp.size_max] * len(built))
 
 
-def local_search(state: Round, rng: np.random.Generator, deadline: float) -> Round:
-    """Insert, replace, move and swap until no step improves or the deadline passes."""
+def local_search(
+    state: Round, rng: np.random.Generator, deadline: float, people: np.ndarray | None = None
+) -> Round:
+    """Insert, replace, move and swap until no step improves or the deadline passes; only
+    ``people``'s moves when given (they may still swap with anyone)."""
     gp = state.gp
     rank = gp.flagged.astype(np.int64)
+    movers = np.arange(gp.n) if people is None else people
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
-        for person in rng.permutation(gp.n).tolist():
+        for person in rng.permutation(movers).tolist():
             if time.perf_counter() >= deadline:
                 break
             if state.group[person] < 0:

@@ -12,17 +12,21 @@ The method, in three steps, each valid over every eligible pair:
    of ``⌊size / 2⌋`` (people without a partner cannot be covered, and a component of odd size
    leaves one out), or than CP-SAT's proven maximum over every pair. When they meet, ``ν`` is
    the maximum; otherwise the caller's general method answers.
-2. **A bound.** The fractional matching LP with ``Σ x = ν`` (HiGHS, on each person's best
-   pairs, with every other pair priced in by its reduced cost until none is positive) has a
-   dual ``y ≥ 0``, ``μ`` with ``y_a + y_b + μ ≥ s`` for every pair (checked over all of them,
-   and raised where a pair still violates it): then every matching ``M`` of ``ν`` pairs has
-   ``w(M) = Σ_M (y_a + y_b + μ + rc) ≤ Σ y + ν μ + Σ_M rc`` with reduced costs ``rc ≤ 0``.
-3. **The optimum.** Hence a matching better than an incumbent ``w₀`` uses only pairs with
-   ``rc > w₀ − (Σ y + ν μ)``: CP-SAT on those pairs (hinted with the incumbent) finds the best
+2. **A bound.** The matching LP with ``Σ x = ν`` and odd-set cuts
+   (:mod:`matcher.assignment.solve.matching_lp`: a live HiGHS model, each person's best pairs
+   first, every other pair priced in by its reduced cost, blossom inequalities added while the
+   solution is fractional) has duals valid for every pair (checked over all of them, and
+   repaired where a pair still violates its constraint): every matching ``M`` of ``ν`` pairs
+   has ``w(M) ≤ bound + Σ_M rc`` with reduced costs ``rc ≤ 0``. When the cuts leave the LP's
+   solution integral, it is a matching that meets the bound: the optimum, and step 3 is not
+   needed.
+3. **The optimum** (otherwise). A matching better than an incumbent ``w₀`` uses only pairs with
+   ``rc > w₀ − bound``: CP-SAT on those pairs (hinted with the incumbent) finds the best
    such matching, and when it proves it, that is the optimum over all eligible pairs.
 
-The LP relaxation of matchings is half-integral and its gap comes from a few odd cycles, so the
-bound is tight and the third step's pairs are few.
+The plain LP relaxation of matchings is half-integral and its gap comes from a few odd cycles,
+which the odd-set cuts close (Edmonds' matching polytope); where they do not in time, the
+bound is still tight and the third step's pairs are few.
 """
 
 from __future__ import annotations
@@ -33,26 +37,26 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from ortools.sat.python import cp_model
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from matcher.assignment.solve.common import SAT_SCALE, SolveOptions, cp_solver
+from matcher.assignment.solve.matching_lp import relax
 
-CANDIDATES_PER_PERSON = 12
+CANDIDATES_PER_PERSON = 4
 """Best pairs per person the LP starts from (the rest are priced in)."""
-PRICE_ROUNDS = 8
-"""LP solves at most, each adding the pairs with a positive reduced cost."""
-PRICE_BATCH = 20
-"""Pairs priced in per person and round, at most."""
 EXACT_PAIRS = 400_000
 """Most pairs the final CP-SAT model may hold (above it the incumbent stands, bounded)."""
 TOLERANCE = 1e-7
-LP_SHARE = 0.5
-"""Share of the time left that pricing may start LP rounds in."""
-MATCHING_PAIRS = 2_000_000
-"""Most eligible pairs a peer program is solved by this module at (above it, pricing does not
-converge in a minute: 10,000 people with 27M pairs left millions of pairs with a positive
-reduced cost after each round)."""
+LP_SHARE = 0.8
+"""Share of the time left that the LP may take (where it does not end integral, CP-SAT has
+the rest)."""
+COMPLETION_SECONDS = 5.0
+"""Above ``EXACT_PAIRS`` eligible pairs the LP takes all the time but this, left to complete
+its whole pairs into a matching; CP-SAT is not called there unless the LP ends integral (at
+10,000 people and 27.5M pairs its three calls found no matching in the 12 s they had)."""
+MATCHING_PAIRS = 40_000_000
+"""Most eligible pairs a peer program is solved by this module at (each pricing round scans
+every pair: about a second per round at 27.5M pairs, 4 GB at the peak)."""
 INCUMBENT_SHARE = 0.3
 """Share of the time left for an incumbent."""
 INCUMBENT_SECONDS = 2.0
@@ -94,16 +98,15 @@ Adjacency = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def _adjacency(n: int, a: np.ndarray, b: np.ndarray) -> Adjacency:
-    """Each person's pairs, grouped by person (a counting sort, in C)."""
+    """Each person's pairs, grouped by person (a stable sort of the pairs' ends: at 27.5M pairs
+    2.5 times as fast as building a sparse matrix, which also sorts each row)."""
     m = len(a)
-    graph = sp.csr_matrix(
-        (
-            np.concatenate([np.arange(1, m + 1), np.arange(1, m + 1)]),
-            (np.concatenate([a, b]), np.concatenate([b, a])),
-        ),
-        shape=(n, n),
-    )
-    return graph.indptr, graph.indices, graph.data - 1
+    ends = np.concatenate([a, b]).astype(np.int32)
+    order = np.argsort(ends, kind="stable")
+    start = np.zeros(n + 1, dtype=np.int64)
+    start[1:] = np.cumsum(np.bincount(ends, minlength=n))
+    others = np.concatenate([b, a]).astype(np.int64)[order]
+    return start, others, order % m
 
 
 def _cover_greedy(adjacency: Adjacency, a: np.ndarray, b: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -129,44 +132,69 @@ def _cover_greedy(adjacency: Adjacency, a: np.ndarray, b: np.ndarray, s: np.ndar
 
 
 def _augment(
-    n: int, a: np.ndarray, b: np.ndarray, chosen: np.ndarray, deadline: float
+    adjacency: Adjacency, a: np.ndarray, b: np.ndarray, chosen: np.ndarray, deadline: float
 ) -> np.ndarray:
-    """More pairs by alternating paths of length three (free–matched–matched–free), repeated
-    until none is found or the deadline passes: a partner of a matched pair each takes a
-    free person."""
+    """More pairs by augmenting paths over every pair: from each free person a breadth-first
+    search along alternating paths (any pair out of an outer person, the matched pair back),
+    until it reaches another free person; the path's pairs then swap in and out. Odd cycles
+    are not shrunk (no blossoms), so a path may be missed: the count is only a start, the
+    maximum is proven by the caller."""
+    start, others, arcs = adjacency
+    n = len(start) - 1
     mate = np.full(n, -1, dtype=np.int64)
     mate[a[chosen]], mate[b[chosen]] = b[chosen], a[chosen]
-    edge = {
-        (int(x), int(y)): k for k, x, y in zip(range(len(a)), a.tolist(), b.tolist(), strict=True)
-    }
-    neighbours: list[list[int]] = [[] for _ in range(n)]
-    for x, y in zip(a.tolist(), b.tolist(), strict=True):
-        neighbours[x].append(y)
-        neighbours[y].append(x)
-    found = True
-    while found and time.perf_counter() < deadline:
-        found = False
-        for u in np.flatnonzero(mate < 0).tolist():
-            if mate[u] >= 0:
-                continue
-            for v in neighbours[u]:
-                w = int(mate[v])
-                if w < 0:  # a free neighbour: pair them
-                    mate[u], mate[v] = v, u
-                    found = True
-                    break
-                spare = next((z for z in neighbours[w] if mate[z] < 0 and z != u), None)
-                if spare is not None:  # u–v, w–spare instead of v–w
-                    mate[u], mate[v], mate[w], mate[spare] = v, u, spare, w
-                    found = True
-                    break
-    pairs = [edge[(min(x, int(mate[x])), max(x, int(mate[x])))] for x in range(n) if mate[x] > x]
-    return np.asarray(sorted(pairs), dtype=np.int64)
+    degree = np.diff(start)
+    for root in np.flatnonzero((mate < 0) & (degree > 0)).tolist():
+        if time.perf_counter() >= deadline:
+            break
+        if mate[root] >= 0:
+            continue
+        seen = np.zeros(n, dtype=bool)
+        seen[root] = True
+        parent = np.full(n, -1, dtype=np.int64)  # an inner person's outer predecessor
+        frontier = np.array([root])
+        end = -1
+        while len(frontier) and end < 0:
+            counts = degree[frontier]
+            source = np.repeat(frontier, counts)
+            offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            reached = others[np.repeat(start[frontier], counts) + offsets]
+            free = np.flatnonzero((mate[reached] < 0) & (reached != root))
+            if len(free):
+                end, via = int(reached[free[0]]), int(source[free[0]])
+                break
+            new = ~seen[reached]
+            inner, first = np.unique(reached[new], return_index=True)
+            parent[inner] = source[new][first]
+            seen[inner] = True
+            outer = mate[inner]
+            outer = outer[~seen[outer]]
+            seen[outer] = True
+            frontier = outer
+        if end < 0:
+            continue
+        # swap along the path: end–via in, then back to the root through the inner people
+        x, y = via, end
+        while True:
+            previous = int(mate[x])
+            mate[x], mate[y] = y, x
+            if x == root:
+                break
+            x, y = int(parent[previous]), previous
+    people = np.flatnonzero(mate > np.arange(n))
+    pair_of = {}
+    for person in people.tolist():
+        near = slice(start[person], start[person + 1])
+        k = np.flatnonzero(others[near] == mate[person])[0]
+        pair_of[person] = int(arcs[near][k])
+    return np.asarray(sorted(pair_of.values()), dtype=np.int64)
 
 
-def _most_pairs(n: int, a: np.ndarray, b: np.ndarray) -> int:
+def _most_pairs(adjacency: Adjacency) -> int:
     """At most how many pairs any matching has: per connected component, half its size."""
-    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    start, others, _ = adjacency
+    n = len(start) - 1
+    graph = sp.csr_matrix((np.ones(len(others), dtype=np.int8), others, start), shape=(n, n))
     _, label = connected_components(graph, directed=False)
     sizes = np.bincount(label, minlength=1)
     return int((sizes // 2).sum())
@@ -184,64 +212,37 @@ def _best_per_person(adjacency: Adjacency, s: np.ndarray, k: int) -> np.ndarray:
     return np.unique(np.concatenate(best)) if best else np.zeros(0, dtype=np.int64)
 
 
-def _lp_duals(
-    n: int,
-    a: np.ndarray,
-    b: np.ndarray,
-    s: np.ndarray,
-    pairs: int | None,
-    start: np.ndarray,
-    deadline: float,
-) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
-    """Duals ``(y, μ)`` of the fractional matching LP (``Σ x = pairs`` when given) valid for
-    every pair (``y_a + y_b + μ ≥ s``), the pairs the LP was last solved on and the pairs its
-    solution takes whole (``x = 1``)."""
-    cols = start
-    y = np.zeros(n)
-    mu = 0.0
-    whole = np.zeros(0, dtype=np.int64)
-    for _ in range(PRICE_ROUNDS):
-        if time.perf_counter() >= deadline:
-            break  # no time for another round: the duals so far, repaired below
-        m = len(cols)
-        rows = np.concatenate([a[cols], b[cols]])
-        matrix = sp.csr_matrix(
-            (np.ones(2 * m), (rows, np.concatenate([np.arange(m), np.arange(m)]))), shape=(n, m)
-        )
-        equality = (np.ones((1, m)), [pairs]) if pairs is not None else (None, None)
-        result = linprog(
-            -s[cols],
-            A_ub=matrix,
-            b_ub=np.ones(n),
-            A_eq=equality[0],
-            b_eq=equality[1],
-            bounds=(0, 1),
-            method="highs",
-        )
-        if result.status != 0:
-            break
-        y = np.maximum(-result.ineqlin.marginals, 0.0)
-        whole = cols[result.x > 1 - TOLERANCE]
-        mu = float(-result.eqlin.marginals[0]) if pairs is not None else 0.0
-        reduced = s - y[a] - y[b] - mu
-        violated = np.flatnonzero(reduced > TOLERANCE)
-        if not len(violated):
-            break
-        worst = violated[np.argsort(-reduced[violated], kind="stable")]
-        ends = np.concatenate([a[worst], b[worst]])
-        rank = np.concatenate([np.arange(len(worst)), np.arange(len(worst))])
-        order = np.lexsort((rank, ends))
-        first = np.searchsorted(ends[order], ends[order], side="left")
-        picked = np.concatenate([worst, worst])[order][
-            (np.arange(len(order)) - first) < PRICE_BATCH
-        ]
-        cols = np.union1d(cols, picked)
-    # whatever still violates the dual constraint raises y at one end: y stays a valid dual
-    reduced = s - y[a] - y[b] - mu
-    over = reduced > 0
-    if over.any():
-        np.maximum.at(y, a[over], y[a[over]] + reduced[over])
-    return y, mu, cols, whole
+def _complete(
+    n: int, a: np.ndarray, b: np.ndarray, s: np.ndarray, chosen: np.ndarray, deadline: float
+) -> np.ndarray:
+    """``chosen`` (a matching) and a matching of the people it leaves out among themselves:
+    the fewest-partners greedy, then augmenting paths."""
+    rest = np.ones(n, dtype=bool)
+    rest[a[chosen]] = rest[b[chosen]] = False
+    among = np.flatnonzero(rest[a] & rest[b])
+    if not len(among):
+        return chosen
+    adjacency = _adjacency(n, a[among], b[among])
+    more = _cover_greedy(adjacency, a[among], b[among], s[among])
+    more = _augment(adjacency, a[among], b[among], more, deadline)
+    return np.sort(np.concatenate([chosen, among[more]]))
+
+
+def _union(m: int, *parts: np.ndarray) -> np.ndarray:
+    """The pairs (of ``m``) in any of ``parts``, sorted (a mask: ``np.union1d`` on 27.5M pairs
+    took 100 s)."""
+    mask = np.zeros(m, dtype=bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
+
+
+def _is_matching(
+    n: int, a: np.ndarray, b: np.ndarray, chosen: np.ndarray, pairs: int | None
+) -> bool:
+    """Whether ``chosen`` puts nobody in two pairs (and has ``pairs`` pairs when given)."""
+    load = np.bincount(a[chosen], minlength=n) + np.bincount(b[chosen], minlength=n)
+    return bool((load <= 1).all()) and (pairs is None or len(chosen) == pairs)
 
 
 def _exact(
@@ -336,12 +337,12 @@ def max_weight_matching(
     adjacency = _adjacency(n, a, b)
     first = _best_per_person(adjacency, s, CANDIDATES_PER_PERSON)
     greedy = _cover_greedy(adjacency, a, b, s)
-    most = _most_pairs(n, a, b)
-    first = np.union1d(first, greedy)
+    most = _most_pairs(adjacency)
+    first = _union(len(a), first, greedy)
     if len(greedy) < most:
-        # more pairs by augmenting paths on each person's best pairs
-        position = np.searchsorted(first, greedy)
-        greedy = first[_augment(n, a[first], b[first], position, deadline)]
+        # more pairs by augmenting paths over every pair
+        greedy = _augment(adjacency, a, b, greedy, deadline)
+        first = _union(len(a), first, greedy)
     for arcs in (first, np.arange(len(a))):
         if len(greedy) >= most or len(arcs) > EXACT_PAIRS:
             continue
@@ -395,19 +396,38 @@ def _solve(
         ]
     if not len(a):
         return Matching(start, 0, True, 0.0, 0.0, True)
-    first = np.union1d(best_pairs, start)
-    lp_deadline = time.perf_counter() + LP_SHARE * (deadline - time.perf_counter())
-    y, mu, cols, whole = _lp_duals(n, a, b, s, pairs, first, lp_deadline)
+    first = _union(len(a), best_pairs, start)
+    large = len(a) > EXACT_PAIRS
+    if large:
+        lp_deadline = deadline - COMPLETION_SECONDS
+    else:
+        lp_deadline = time.perf_counter() + LP_SHARE * (deadline - time.perf_counter())
+    relaxation = relax(n, a, b, s, pairs, first, lp_deadline)
     count = len(start) if pairs is None else pairs
-    bound = float(y.sum()) + (mu * pairs if pairs is not None else 0.0)
-    reduced = s - y[a] - y[b] - mu
+    bound = relaxation.bound(pairs)
+    reduced = relaxation.reduced(a, b, s)
+    cols, whole = relaxation.cols, relaxation.whole
     best, proven = start, False
+    integral = relaxation.integral and _is_matching(n, a, b, whole, pairs)
+    if integral and float(s[whole].sum()) >= float(s[best].sum()):
+        # the LP's solution is a matching (the odd-set cuts made it integral): the optimum
+        # when its score meets the bound
+        best = whole
+    elif _is_matching(n, a, b, whole, None):
+        # the LP stopped fractional: its whole pairs, and everyone else paired greedily
+        completed = _complete(n, a, b, s, whole, deadline)
+        if _is_matching(n, a, b, completed, pairs) and float(s[completed].sum()) > float(
+            s[best].sum()
+        ):
+            best = completed
     # a good incumbent first: the LP's whole pairs, and the best matching of everyone else
     # over all their pairs (the LP leaves few: those on its odd cycles of halves)
     rest = np.ones(n, dtype=bool)
     rest[a[whole]] = rest[b[whole]] = False
     among = np.flatnonzero(rest[a] & rest[b])
-    for arcs, seconds in ((np.union1d(whole, among), INCUMBENT_SECONDS), (cols, None)):
+    for arcs, seconds in ((_union(len(a), whole, among), INCUMBENT_SECONDS), (cols, None)):
+        if large or bound - float(s[best].sum()) <= INCUMBENT_GAP * max(1.0, abs(bound)):
+            break
         if len(arcs) > EXACT_PAIRS:
             continue
         left = deadline - time.perf_counter()
@@ -416,22 +436,21 @@ def _solve(
         )
         if found is not None and float(s[found[0]].sum()) >= float(s[best].sum()):
             best = found[0]
-        if bound - float(s[best].sum()) <= INCUMBENT_GAP * max(1.0, abs(bound)):
-            break
     for _ in range(3):
         score = float(s[best].sum())
         if bound - score <= TOLERANCE * max(1.0, abs(bound)):
             proven = True
             break
         seconds = deadline - time.perf_counter()
-        if seconds <= 0.05:
+        if seconds <= 0.05 or (large and not integral):
             break
         # only pairs with rc > score − bound can be in a better matching
-        arcs = np.flatnonzero(reduced > score - bound - TOLERANCE)
-        arcs = np.union1d(arcs, best)
+        keep = reduced > score - bound - TOLERANCE
+        keep[best] = True
+        arcs = np.flatnonzero(keep)
         if len(arcs) > EXACT_PAIRS:
             # too many: a better incumbent first, on each person's best pairs
-            arcs = np.union1d(first, best)
+            arcs = _union(len(a), first, best)
             complete = False
         else:
             complete = True
