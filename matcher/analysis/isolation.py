@@ -256,7 +256,7 @@ def analyze(
         for k, employee in enumerate(org.employees)
     ]
     teams = team_metrics(graph, team, team_names, flags.isolated, flags.peripheral, config, unit)
-    summary = _summary(org, graph, network, flags, teams, unit, as_of, config)
+    summary = _summary(org, graph, network, flags, teams, unit, as_of, config, connectors)
     if heard is not None and judgement is not None:
         teams = _with_survey_shares(teams, heard[0], team, config)
         summary["survey"] = survey_summary(heard[0], heard[1], judgement, config.min_group_size)
@@ -388,6 +388,7 @@ def _summary(
     unit: str,
     as_of: dt.datetime,
     config: AnalysisConfig,
+    connectors: bool = True,
 ) -> dict[str, object]:
     """The analysis's ``summary.json`` (before the writer adds its own keys)."""
     n = len(org)
@@ -403,6 +404,9 @@ def _summary(
         "strong_ties": int(sp.triu(graph.strong, k=1).nnz),
         "reciprocated_ties": int(sp.triu(graph.reciprocated, k=1).nnz),
         "communities": int(network.community.max() + 1) if n else 0,
+        "betweenness": metrics.betweenness_bound(n, config.betweenness_samples)
+        if connectors
+        else {"method": "not computed (connectors off)", "pivots": 0},
         "graph": graph.stats.as_dict(),
         "load": org.report.as_dict(),
         "inputs": org.sources,

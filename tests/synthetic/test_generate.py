@@ -357,7 +357,7 @@ def test_shares_can_be_switched_off() -> None:
     ("kwargs", "message"),
     [
         ({"n_employees": 49}, "n_employees"),
-        ({"n_employees": 200_001}, "n_employees"),
+        ({"n_employees": 2_000_001}, "n_employees"),
         ({"n_employees": 100.0}, "n_employees"),
         ({"n_employees": True}, "n_employees"),
         ({"seed": -1}, "seed"),
