@@ -12,6 +12,7 @@ date, and the rows kept become one part of the :class:`~matcher.model.Interactio
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -289,10 +290,10 @@ def _screen_rows(
 
 
 def _event_codes(values: pa.Array | None, events: EventCodes, n: int) -> np.ndarray:
-    """Dense codes of the event ids (stable across batches); -1 for none."""
+    """The event ids' positions in ``events`` (its codes once resolved); -1 for none."""
     if values is None:
         return np.full(n, -1, np.int64)
-    codes = events.encode(pc.utf8_trim_whitespace(pc.cast(values, pa.string())))
+    codes = events.add(pc.utf8_trim_whitespace(pc.cast(values, pa.string())))
     blank = np.asarray(pc.fill_null(pc.equal(values, ""), True).to_numpy(zero_copy_only=False))
     return np.where(blank, -1, codes)
 
@@ -385,6 +386,7 @@ def load_interactions(
         collector.add(file, None, None, "the file has no interaction records")
     collector.raise_if_any()
     table = InteractionTable.concat(parts)
+    table = dataclasses.replace(table, event=events.resolve(table.event))
     report.kept = len(table)
     return InteractionLoad(table, report, rejects, rejects.table(file))
 
