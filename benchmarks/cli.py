@@ -57,10 +57,11 @@ def _log(message: str) -> None:
 @main.command()
 @click.option(
     "--size",
-    type=click.Choice(["XS", "S", "M", "L"], case_sensitive=False),
+    type=click.Choice(["XS", "S", "M", "L", "XL"], case_sensitive=False),
     show_choices=False,
     required=True,
-    help="S (2,000 employees), M (20,000) or L (100,000, over 5M interaction rows).",
+    help="S (2,000 employees), M (20,000), L (100,000, over 5M interaction rows) or XL "
+    "(1,000,000, over 50M rows: run it under `flock /tmp/heavy.lock`).",
 )
 @click.option("--employees", type=click.IntRange(min=50), hidden=True, help="Head count override.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of matcher generate.")

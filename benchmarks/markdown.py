@@ -41,6 +41,11 @@ def _note(figure: Figure) -> str:
             f"{seconds(statistics.median(figure.process_seconds))} with Python start-up and "
             f"{reading}"
         )
+    if figure.cpu_seconds:
+        notes.append(
+            f"CPU time of the child (user + system, median): "
+            f"{seconds(statistics.median(figure.cpu_seconds))}"
+        )
     return "; ".join(notes)
 
 

@@ -25,10 +25,12 @@ KIB = 1024
 
 @dataclass(frozen=True)
 class Measurement:
-    """One run of a command: wall seconds and peak resident memory in bytes."""
+    """One run of a command: wall seconds, peak resident memory in bytes, and CPU seconds
+    (user + system) of the child."""
 
     seconds: float
     peak_rss_bytes: int
+    cpu_seconds: float = 0.0
 
 
 def run_measured(argv: Sequence[str], *, cwd: Path, log_dir: Path) -> Measurement:
@@ -63,7 +65,11 @@ def run_measured(argv: Sequence[str], *, cwd: Path, log_dir: Path) -> Measuremen
     if child.returncode != 0:
         tail = err_path.read_text(encoding="utf-8", errors="replace")[-2000:]
         raise BenchmarkError(f"exit status {child.returncode}: {shlex.join(argv)}\n{tail}".rstrip())
-    return Measurement(seconds=seconds, peak_rss_bytes=int(usage.ru_maxrss) * KIB)
+    return Measurement(
+        seconds=seconds,
+        peak_rss_bytes=int(usage.ru_maxrss) * KIB,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+    )
 
 
 def matcher_command() -> list[str]:

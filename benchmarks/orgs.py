@@ -72,6 +72,14 @@ class OrgFiles:
         return self.directory / "interactions.csv"
 
     @property
+    def employees_parquet(self) -> Path:
+        return self.directory / "employees.parquet"
+
+    @property
+    def interactions_parquet(self) -> Path:
+        return self.directory / "interactions.parquet"
+
+    @property
     def truth(self) -> Path:
         return self.directory / "truth.csv"
 
@@ -162,6 +170,7 @@ def ensure_org(
         str(seed),
         "--out",
         str(directory),
+        "--parquet",
         "--quiet",
         "--json",
     ]

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.growth import growth
 from benchmarks.markdown import PRECISION_ORDER, outcomes_table
 from benchmarks.measure import shown_path
 from benchmarks.results import Report, Target
@@ -155,6 +156,12 @@ def render_summary(reports: Sequence[Report], certificates: Sequence[Certificate
             f"{cert.share:.1%} of the solve ({met}: ≤ {spec.threshold:.0%}). "
             f"{code(cert.command)}, `{cert.source}`"
         )
+    fitted = [g for g in growth(reports) if g.exponent is not None]
+    if fitted:
+        lines.append(
+            "- growth from the smallest to the largest size (time ∝ employees^k, least squares "
+            "on log-log): " + "; ".join(g.text() for g in fitted)
+        )
     lines.append(_targets_line(reports, certificates))
     return "\n".join(lines) + "\n"
 
@@ -261,7 +268,7 @@ def render_page(
         f"measured on {machine.get('cpus', '?')} CPUs and {machine.get('memory', '?')} RAM (a shared, "
         "noisy machine: medians of several runs, and ratios against baselines measured in the "
         "same run; below 1 means matcher is faster or smaller). Each figure's command runs from "
-        "the repository root once `python -m benchmarks run --size S|M|L` has generated the orgs "
+        "the repository root once `python -m benchmarks run --size S|M|L|XL` has generated the orgs "
         "in `benchmarks/work/`. The analyze rows are compared like for like: the end-to-end "
         "CLI run against the same pipeline written by hand with pandas and plain networkx or "
         "igraph (read both CSV files, aggregate the interactions into the same tie strengths "
@@ -290,6 +297,15 @@ def render_page(
             "Objective: total score (higher is better), after serving as many seekers as "
             "possible; flagged seekers are those the analysis marks `isolated` or `peripheral`.",
             outcomes_table(shown),
+        ]
+    fitted = growth(reports)
+    if fitted:
+        parts += [
+            "## Growth with size",
+            "Time ∝ employees^k, k the least-squares slope of log(median seconds) against "
+            "log(employees) over the sizes measured (`benchmarks/growth.py`); the sizes may "
+            "come from different days and machine loads.",
+            "\n".join(f"- {g.text()}" for g in fitted),
         ]
     quality = [r for r in reports if r.quality]
     if quality:

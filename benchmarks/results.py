@@ -41,6 +41,11 @@ class Figure(_Model):
         "(or of the probe runs, when the figure is estimated).",
     )
     peak_rss_bytes: int | None = None
+    cpu_seconds: list[float] = Field(
+        default_factory=list,
+        description="User + system CPU time of the child process of each run: on this shared "
+        "machine it moves less with the load of other processes than wall time does.",
+    )
     estimate_seconds: float | None = None
     baselines: dict[str, str] = Field(
         default_factory=dict, description="Baseline name → id of the baseline figure."

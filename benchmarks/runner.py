@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks.growth import growth
 from benchmarks.markdown import render_report
 from benchmarks.measure import background_cores, cpu_snapshot
 from benchmarks.orgs import Log, ensure_org
@@ -182,8 +183,21 @@ def run_benchmarks(options: RunOptions, *, root: Path, log: Log) -> tuple[Path, 
             if report.earlier:
                 log(f"kept the stages {', '.join(report.earlier[-1].stages)} of {json_path}")
     write_report(report, json_path)
-    md_path.write_text(render_report(report), encoding="utf-8")
+    md_path.write_text(render_report(report) + growth_section(options.results_dir), "utf-8")
     return json_path, md_path
+
+
+def growth_section(results_dir: Path) -> str:
+    """The growth of the main figures over the newest results of every size, as Markdown."""
+    fitted = growth([report for _, report in newest_reports(results_dir)])
+    if not fitted:
+        return ""
+    lines = "\n".join(f"- {g.text()}" for g in fitted)
+    return (
+        "\n## Growth with size (newest result of each size)\n\n"
+        "Time ∝ employees^k, k the least-squares slope on log-log (`benchmarks/growth.py`).\n\n"
+        f"{lines}\n"
+    )
 
 
 def newest_reports(results_dir: Path) -> list[tuple[list[Path], Report]]:

@@ -12,7 +12,7 @@ class Size:
     Attributes
     ----------
     label : str
-        ``XS``, ``S``, ``M`` or ``L`` (or ``N<employees>`` for an ``--employees`` override).
+        ``XS``, ``S``, ``M``, ``L`` or ``XL`` (or ``N<employees>`` for an ``--employees`` override).
     employees : int
         Head count passed to ``matcher generate``.
     repeat : int
@@ -35,8 +35,11 @@ SIZES: dict[str, Size] = {
     "S": Size("S", 2_000, repeat=5, networkx_repeat=3, stream=False),
     "M": Size("M", 20_000, repeat=5, networkx_repeat=3, stream=True),
     "L": Size("L", 100_000, repeat=3, networkx_repeat=1, stream=True),
+    # a million people, over 50M interaction rows (CSV and Parquet): the analyze stage runs
+    # matcher alone there (no baselines, one run each) and the org is never stored in git
+    "XL": Size("XL", 1_000_000, repeat=1, networkx_repeat=0, stream=False),
 }
-PUBLIC_SIZES = ("S", "M", "L")
+PUBLIC_SIZES = ("S", "M", "L", "XL")
 """Sizes whose results feed the README (``XS`` is for the smoke test)."""
 
 

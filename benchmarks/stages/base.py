@@ -133,6 +133,7 @@ def run_round_robin(jobs: list[Job], *, root: Path, log: Log) -> None:
                 continue
             figure = job.figure
             figure.peak_rss_bytes = max(figure.peak_rss_bytes or 0, measured.peak_rss_bytes)
+            figure.cpu_seconds.append(round(measured.cpu_seconds, 3))
             seconds = measured.seconds
             if job.timed_inside is not None:
                 figure.process_seconds.append(round(seconds, 3))

@@ -17,7 +17,7 @@ from matcher.cli.options import Console, common_options, counts, echo, parse_dat
     "n_employees",
     type=int,
     required=True,
-    help="Number of employees (50 to 200,000).",
+    help="Number of employees (50 to 2,000,000).",
 )
 @click.option(
     "--seed",
@@ -48,6 +48,11 @@ from matcher.cli.options import Console, common_options, counts, echo, parse_dat
     help="Also write a pulse survey answered at this rate (e.g. 0.6): survey-export.csv "
     "(Microsoft Forms), survey.toml (its mapping) and survey-truth.csv.",
 )
+@click.option(
+    "--parquet",
+    is_flag=True,
+    help="Also write employees.parquet and interactions.parquet (faster to read).",
+)
 @common_options
 def generate(
     n_employees: int,
@@ -56,6 +61,7 @@ def generate(
     end_date: dt.date,
     out_dir: Path,
     survey_rate: float | None,
+    parquet: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -69,6 +75,7 @@ def generate(
         days=days,
         end_date=end_date,
         survey_rate=survey_rate,
+        parquet=parquet,
         reporter=Console(quiet),
     )
     if as_json:

@@ -28,7 +28,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -39,7 +39,7 @@ import pyarrow.csv as pcsv
 from matcher.errors import OutputError
 from matcher.io.cells import BOM as BOM
 from matcher.io.cells import FORMULA_STARTS as FORMULA_STARTS
-from matcher.io.cells import csv_cell, formula_safe_table
+from matcher.io.cells import csv_cell, csv_column, formula_safe_table
 from matcher.io.cells import formula_safe as formula_safe
 
 try:
@@ -76,8 +76,8 @@ class OutputDir:
         with self.path(name).open("w", newline="", encoding=encoding) as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            for row in rows:
-                writer.writerow([csv_cell(v) for v in row])
+            columns = [csv_column(list(column)) for column in zip(*rows, strict=True)]
+            writer.writerows(zip(*columns, strict=True))
 
     def write_table(self, name: str, table: pa.Table) -> None:
         """Write a (large) arrow table as CSV; text columns are made formula-safe first."""
@@ -87,6 +87,28 @@ class OutputDir:
         with self.path(name).open("wb") as handle:
             handle.write(BOM)
             pcsv.write_csv(formula_safe_table(table), handle)
+
+    @contextmanager
+    def table_writer(self, name: str) -> Iterator[Callable[[pa.Table], None]]:
+        """A CSV written a table at a time (all with the same columns): the same file as
+        :meth:`write_table` of the tables joined, without holding them all at once."""
+        with self.path(name).open("wb") as handle:
+            if self.bom:
+                handle.write(BOM)
+            writer: pcsv.CSVWriter | None = None
+
+            def write(table: pa.Table) -> None:
+                nonlocal writer
+                safe = formula_safe_table(table)
+                if writer is None:
+                    writer = pcsv.CSVWriter(handle, safe.schema)
+                writer.write_table(safe)
+
+            try:
+                yield write
+            finally:
+                if writer is not None:
+                    writer.close()
 
     def write_json(self, name: str, data: Any) -> None:
         with self.path(name).open("w", encoding="utf-8") as handle:

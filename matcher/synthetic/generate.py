@@ -10,7 +10,9 @@ arrow tables come back, nothing is written or printed. Everything is vectorised 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -31,14 +33,20 @@ from matcher.synthetic.interactions import (
 )
 from matcher.synthetic.orgchart import _build_tree
 from matcher.synthetic.people import _describe
-from matcher.synthetic.tables import _employee_table, _ids, _interaction_table, _truth_table
+from matcher.synthetic.tables import (
+    _employee_table,
+    _ids,
+    _interaction_chunks,
+    _interaction_table,
+    _truth_table,
+)
 from matcher.synthetic.truth import _plant
 
 MIN_EMPLOYEES = 50
-MAX_EMPLOYEES = 200_000
+MAX_EMPLOYEES = 2_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SyntheticOrg:
     """A generated organisation, ready to be written as ``employees.csv`` and friends.
 
@@ -47,9 +55,28 @@ class SyntheticOrg:
     """
 
     employees: pa.Table
-    interactions: pa.Table
     truth: pa.Table
     as_of: dt.date
+    ids: pa.Array
+    rows: _Rows = field(repr=False)
+    """The interactions as numbers (people, times, channels, events), not yet text."""
+
+    @functools.cached_property
+    def interactions(self) -> pa.Table:
+        """The interactions in time order: ``source``, ``target``, ``timestamp``, ``channel``,
+        ``duration_minutes``, ``event_id``."""
+        return _interaction_table(self.ids, self.rows)
+
+    @property
+    def interaction_rows(self) -> int:
+        """How many interaction rows :attr:`interactions` holds."""
+        return len(self.rows.time)
+
+    def interaction_chunks(self, chunk_rows: int = 4_000_000) -> Iterator[pa.Table]:
+        """:attr:`interactions` as tables of at most ``chunk_rows`` rows, for writing the
+        tens of millions of rows of the largest orgs without holding their text at once; their
+        ``timestamp`` is a UTC timestamp column (``with_text_times`` makes it the CSV's text)."""
+        return _interaction_chunks(self.ids, self.rows, chunk_rows)
 
 
 def generate_org(
@@ -67,7 +94,7 @@ def generate_org(
     Parameters
     ----------
     n_employees : int
-        Head count, 50 to 200,000.
+        Head count, 50 to 2,000,000.
     seed : int
         Seed of ``numpy.random.default_rng``, the only source of randomness: the same
         arguments give byte-identical tables.
@@ -161,9 +188,10 @@ def generate_org(
     ids = _ids(n_employees)
     return SyntheticOrg(
         employees=_employee_table(ids, tree, people, end_date, days),
-        interactions=_interaction_table(ids, rows),
         truth=_truth_table(ids, tree, plan),
         as_of=end_date,
+        ids=ids,
+        rows=rows,
     )
 
 

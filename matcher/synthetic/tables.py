@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -86,8 +87,27 @@ def _employee_table(
 
 
 def _interaction_table(ids: pa.Array, rows: _Rows) -> pa.Table:
+    """All the interactions as one table of text, as ``interactions.csv`` holds them."""
+    return with_text_times(next(_interaction_chunks(ids, rows, max(len(rows.time), 1))))
+
+
+def with_text_times(table: pa.Table) -> pa.Table:
+    """``table`` with its ``timestamp`` column as ISO 8601 text in UTC
+    (``2026-09-30T09:30:00+00:00``), as the CSV files hold it."""
+    index = table.column_names.index("timestamp")
+    naive = pc.cast(table.column(index), pa.timestamp("s"))
+    stamp = pc.cast(naive, pa.string())
+    stamp = pc.binary_join_element_wise(pc.replace_substring(stamp, " ", "T"), "+00:00", "")
+    return table.set_column(index, "timestamp", stamp)
+
+
+def _interaction_chunks(ids: pa.Array, rows: _Rows, chunk_rows: int) -> Iterator[pa.Table]:
+    """The interactions in time order as tables of at most ``chunk_rows`` rows, with their
+    times as UTC timestamps (:func:`with_text_times` turns them into the CSV's text): the
+    text of 50 million rows does not fit in memory at once, their numbers do."""
     order = np.argsort(rows.time, kind="stable")
     rows = _Rows(*(a[order] for a in rows._arrays()))
+    del order
     # number events in order of appearance: ev-1 is the earliest
     has = rows.event >= 0
     _, first, inverse = np.unique(rows.event[has], return_index=True, return_inverse=True)
@@ -95,22 +115,26 @@ def _interaction_table(ids: pa.Array, rows: _Rows) -> pa.Table:
     rank[np.argsort(first)] = np.arange(1, first.size + 1)
     number = np.zeros(rows.event.size, np.int64)
     number[has] = rank[inverse]
-    event = pc.binary_join_element_wise(
-        "ev-", pc.cast(pa.array(number, mask=~has), pa.string()), ""
-    )
-    stamp = pc.cast(pa.array(rows.time, pa.timestamp("s")), pa.string())
-    stamp = pc.binary_join_element_wise(pc.replace_substring(stamp, " ", "T"), "+00:00", "")
+    del first, inverse, rank
     channels = pa.array([str(c) for c in CHANNELS])
-    return pa.table(
-        {
-            "source": ids.take(pa.array(rows.source)),
-            "target": ids.take(pa.array(rows.target)),
-            "timestamp": stamp,
-            "channel": channels.take(pa.array(rows.channel)),
-            "duration_minutes": pa.array(rows.duration.astype(np.int32), mask=rows.duration < 0),
-            "event_id": event,
-        }
-    )
+    for start in range(0, max(len(number), 1), chunk_rows):
+        part = slice(start, start + chunk_rows)
+        chunk_has = has[part]
+        event = pc.binary_join_element_wise(
+            "ev-", pc.cast(pa.array(number[part], mask=~chunk_has), pa.string()), ""
+        )
+        stamp = pa.array(rows.time[part], pa.timestamp("s", tz="UTC"))
+        duration = rows.duration[part]
+        yield pa.table(
+            {
+                "source": ids.take(pa.array(rows.source[part])),
+                "target": ids.take(pa.array(rows.target[part])),
+                "timestamp": stamp,
+                "channel": channels.take(pa.array(rows.channel[part])),
+                "duration_minutes": pa.array(duration.astype(np.int32), mask=duration < 0),
+                "event_id": event,
+            }
+        )
 
 
 def _truth_table(ids: pa.Array, tree: _Tree, plan: _Plan) -> pa.Table:

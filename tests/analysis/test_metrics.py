@@ -107,3 +107,33 @@ def test_communities_are_reproducible_with_a_seed() -> None:
     adjacency = sp.csr_matrix(nx.to_scipy_sparse_array(graph, format="csr").astype(float))
     runs = {tuple(metrics.communities(adjacency, seed=11).tolist()) for _ in range(3)}
     assert len(runs) == 1
+
+
+@given(graphs(weighted=True), st.booleans())
+def test_networkit_graph_from_csr_is_the_one_built_edge_by_edge(
+    adjacency: sp.csr_matrix, weighted: bool
+) -> None:
+    fast = metrics.to_networkit(adjacency, weighted=weighted)
+    reference = metrics.to_networkit_by_edges(adjacency, weighted=weighted)
+    assert fast.numberOfNodes() == reference.numberOfNodes()
+    assert fast.numberOfEdges() == reference.numberOfEdges()
+    for node in range(adjacency.shape[0]):  # same neighbours in the same order, same weights
+        neighbours = list(reference.iterNeighbors(node))
+        assert list(fast.iterNeighbors(node)) == neighbours
+        assert [fast.weight(node, v) for v in neighbours] == [
+            reference.weight(node, v) for v in neighbours
+        ]
+
+
+@given(graphs(weighted=True, max_nodes=40), st.integers(0, 50))
+def test_louvain_on_either_construction_gives_one_partition(
+    adjacency: sp.csr_matrix, seed: int
+) -> None:
+    labels = []
+    for build in (metrics.to_networkit, metrics.to_networkit_by_edges):
+        graph = build(adjacency, weighted=True)
+        with metrics.single_threaded_networkit(seed):
+            louvain = metrics.nk.community.PLM(graph, refine=True, gamma=1.0)
+            louvain.run()
+            labels.append(louvain.getPartition().getVector())
+    assert labels[0] == labels[1]

@@ -38,8 +38,9 @@ def test_the_page_quotes_every_reports_figures_and_commands() -> None:
                 assert f"`{figure.command}`" in page, figure.id
     lines = [line for line in summary.splitlines() if line.startswith("- ")]
     assert 8 <= len(lines) <= 14
-    for line in lines[:-1]:  # every figure with the command that produced it
-        assert "`python -m benchmarks " in line, line
+    for line in lines:  # every figure with the command that produced it
+        if not line.startswith(("- targets", "- growth")):  # counts over the figures above
+            assert "`python -m benchmarks " in line, line
 
 
 def test_write_docs_updates_the_page_and_the_summary_once(tmp_path: Path) -> None:

@@ -345,3 +345,22 @@ def test_a_time_zone_name_too_long_for_a_file_is_an_unknown_zone() -> None:
     hostile-input fuzz), now the same located error as any unknown zone."""
     with pytest.raises(ValueError, match="unknown time zone"):
         zone("Europe/" + "x" * 300)
+
+
+@given(
+    known=st.lists(st.sampled_from([f"E{k}" for k in range(12)]), max_size=10),
+    opted=st.lists(st.sampled_from(["E1", "E20", "E21"]), max_size=3),
+    ids=st.lists(st.one_of(st.none(), st.sampled_from([f"E{k}" for k in range(25)])), max_size=40),
+)
+def test_screen_positions_are_those_of_index_in(
+    known: list[str], opted: list[str], ids: list[str | None]
+) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from matcher.io.load.interactions import _Screen
+
+    screen = _Screen.of(known, opted, None)
+    values = pa.array(ids, pa.string())
+    expected = pc.index_in(values, value_set=screen.known).to_pylist()
+    assert screen.positions(values).tolist() == [-1 if k is None else k for k in expected]

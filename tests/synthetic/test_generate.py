@@ -10,6 +10,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -357,7 +358,7 @@ def test_shares_can_be_switched_off() -> None:
     ("kwargs", "message"),
     [
         ({"n_employees": 49}, "n_employees"),
-        ({"n_employees": 200_001}, "n_employees"),
+        ({"n_employees": 2_000_001}, "n_employees"),
         ({"n_employees": 100.0}, "n_employees"),
         ({"n_employees": True}, "n_employees"),
         ({"seed": -1}, "seed"),
@@ -371,3 +372,33 @@ def test_bad_arguments_are_config_errors(kwargs: dict[str, object], message: str
     arguments: dict[str, object] = {"n_employees": 100, "seed": 0, **kwargs}
     with pytest.raises(ConfigError, match=message):
         generate_org(**arguments)  # type: ignore[arg-type]
+
+
+@given(chunk=st.integers(min_value=1, max_value=5_000))
+def test_interaction_chunks_join_into_the_whole_table(chunk: int) -> None:
+    from matcher.synthetic.tables import with_text_times
+
+    org = _SMALL_ORG
+    chunks = [with_text_times(part) for part in org.interaction_chunks(chunk)]
+    assert all(part.num_rows <= chunk for part in chunks)
+    assert pa.concat_tables(chunks).equals(org.interactions)
+
+
+_SMALL_ORG = generate_org(120, seed=5)
+
+
+def test_parquet_files_load_as_the_csv_files(tmp_path: Path) -> None:
+    from matcher.io.load import load_org
+    from matcher.workflows.generate import generate_files
+
+    generate_files(150, 3, tmp_path, parquet=True)
+    from_csv, _ = load_org(tmp_path / "employees.csv", tmp_path / "interactions.csv")
+    from_parquet, _ = load_org(tmp_path / "employees.parquet", tmp_path / "interactions.parquet")
+    assert from_csv.employees == from_parquet.employees
+    for name in ("source", "target", "timestamp", "channel", "event", "weight"):
+        assert np.array_equal(
+            getattr(from_csv.interactions, name), getattr(from_parquet.interactions, name)
+        ), name
+    assert np.array_equal(
+        from_csv.interactions.duration, from_parquet.interactions.duration, equal_nan=True
+    )

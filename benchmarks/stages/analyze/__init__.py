@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +43,15 @@ from benchmarks.quality import analysis_quality
 from benchmarks.results import Figure, StepTimes
 from benchmarks.stages.analyze.checks import (
     CLI,
+    CLI_PARQUET,
     METRICS,
     PIPELINE,
     agreements,
     check_pipeline_graph,
     check_same_graph,
+    quality_target,
     targets,
+    xl_targets,
 )
 from benchmarks.stages.analyze.probe import PROBE_EXPONENT, extrapolate_pipeline
 from benchmarks.stages.base import (
@@ -58,6 +62,7 @@ from benchmarks.stages.base import (
     median_steps,
     run_round_robin,
 )
+from benchmarks.targets import size_class
 
 STAGE = "analyze"
 PIPELINE_LABEL = "{} pipeline"
@@ -70,6 +75,8 @@ PROBE_FRACTION = 0.2
 
 def run(ctx: StageContext) -> StageResult:
     """Measure the analyze stage on the context's org (see the module docstring)."""
+    if size_class(ctx.size.employees) == "XL":
+        return run_xl(ctx)
     result = StageResult()
     graph_file, setup = ensure_graph(ctx.org, root=ctx.root, log=ctx.log)
     result.setup.append(setup)
@@ -151,7 +158,77 @@ def run(ctx: StageContext) -> StageResult:
     )
     result.agreement = agreements(inputs, outputs)
     result.targets = targets(ctx.org.info, result.figures)
+    result.targets.append(quality_target(result.quality, ctx.org.info.employees))
     return result
+
+
+def run_xl(ctx: StageContext) -> StageResult:
+    """At XL: ``matcher analyze`` alone, on the CSV files and on the Parquet files.
+
+    No baseline runs here: the igraph pipeline would take minutes and networkx hours (their
+    growth is measured from S to L); the flags are checked against the planted truth.
+    """
+    result = StageResult()
+    work = ctx.runs_dir / STAGE
+    org = ctx.org
+    jobs = []
+    for figure_id, label, employees, interactions in (
+        (CLI, "matcher analyze, end to end (CLI), CSV files", org.employees, org.interactions),
+        (
+            CLI_PARQUET,
+            "matcher analyze, end to end (CLI), Parquet files",
+            org.employees_parquet,
+            org.interactions_parquet,
+        ),
+    ):
+        out_dir = work / ("cli-out" if figure_id == CLI else "cli-out-parquet")
+        argv = [
+            *matcher_command(),
+            "analyze",
+            "--employees",
+            str(employees),
+            "--interactions",
+            str(interactions),
+            "--out",
+            str(out_dir),
+            "--quiet",
+        ]
+        jobs.append(
+            make_job(
+                figure_id,
+                STAGE,
+                label,
+                _same_argv(argv),
+                runs=ctx.size.repeat,
+                log_dir=work / "logs" / figure_id,
+                root=ctx.root,
+            )
+        )
+    ctx.log(f"analyze (XL): {len(jobs)} workloads, {ctx.size.repeat} run(s) each")
+    run_round_robin(jobs, root=ctx.root, log=ctx.log)
+    result.figures = [job.figure for job in jobs]
+    result.quality = analysis_quality(work / "cli-out", org.truth, jobs[0].figure.command)
+    result.notes.append(_betweenness_note(work / "cli-out" / "summary.json"))
+    result.targets = xl_targets(org.info, result.figures, result.quality)
+    return result
+
+
+def _same_argv(argv: list[str]) -> Callable[[int], list[str]]:
+    """Every run of a job the same command."""
+    return lambda _k: argv
+
+
+def _betweenness_note(summary_file: Path) -> str:
+    """What ``summary.json`` says of the sampled betweenness and its error bound."""
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    bound = summary.get("betweenness")
+    if not isinstance(bound, dict):
+        return "summary.json states no betweenness error bound"
+    return (
+        f"betweenness sampled from {bound['pivots']} pivot sources: each person's normalised "
+        f"betweenness within ±{bound['epsilon']:.3g} of the exact value with probability "
+        f"{bound['confidence']:.0%} (Hoeffding; {bound['method']})"
+    )
 
 
 def _analyze_argv(ctx: StageContext, out_dir: Path) -> list[str]:

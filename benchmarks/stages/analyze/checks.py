@@ -11,10 +11,11 @@ import numpy as np
 from benchmarks.orgs import graph_counts
 from benchmarks.pipelines import GraphInputs
 from benchmarks.quality import agreement
-from benchmarks.results import Agreement, Figure, OrgInfo, Target
-from benchmarks.targets import BY_KEY, at_most, speedup_at_least, time_ratio_at_most
+from benchmarks.results import Agreement, Figure, OrgInfo, Quality, Target
+from benchmarks.targets import BY_KEY, at_least, at_most, speedup_at_least, time_ratio_at_most
 
 CLI = "analyze.cli"
+CLI_PARQUET = "analyze.cli.parquet"
 METRICS = "analyze.metrics.{}"
 PIPELINE = "analyze.pipeline.{}"
 L_ROWS = 5_000_000
@@ -96,4 +97,36 @@ def targets(org: OrgInfo, figures: list[Figure]) -> list[Target]:
                 rows.append(
                     check(BY_KEY[f"analyze-{baseline}-{kind}"], ours, theirs, org.employees)
                 )
+    return rows
+
+
+def quality_target(quality: list[Quality], employees: int) -> Target:
+    """The flag-quality row: the smallest precision and recall over the flags that have a
+    planted truth and a flagged set (both defined)."""
+    values = [
+        (q.what, name, value)
+        for q in quality
+        for name, value in (("precision", q.precision), ("recall", q.recall))
+        if value is not None
+    ]
+    spec = BY_KEY["analyze-flag-quality"]
+    if not values:
+        return at_least(spec, None, employees)
+    what, name, lowest = min(values, key=lambda row: row[2])
+    return at_least(spec, lowest, employees, f" (lowest: {what} {name})")
+
+
+def xl_targets(org: OrgInfo, figures: list[Figure], quality: list[Quality]) -> list[Target]:
+    """The XL rows: time and peak memory of the CSV and the Parquet run, and flag quality."""
+    rows: list[Target] = []
+    scope = f" ({org.employees:,} people, {org.interaction_rows / 1e6:.1f}M rows"
+    for figure in figures:
+        files = "Parquet files" if figure.id == CLI_PARQUET else "CSV files"
+        detail = f"{scope}, {files})"
+        rows.append(
+            at_most(BY_KEY["analyze-xl-time"], figure.median_seconds, org.employees, detail)
+        )
+        peak = None if figure.peak_rss_bytes is None else figure.peak_rss_bytes / GIB
+        rows.append(at_most(BY_KEY["analyze-xl-memory"], peak, org.employees, detail))
+    rows.append(quality_target(quality, org.employees))
     return rows

@@ -135,17 +135,39 @@ def parse_numbers(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class EventCodes:
-    """Dense integer codes for event ids, stable across batches."""
+    """Dense integer codes for event ids, numbered in order of first appearance across the
+    batches of a file.
+
+    Each batch is encoded on its own (:meth:`add` returns positions in the batch dictionaries
+    seen so far) and :meth:`resolve` turns the positions into codes once, at the end, in one
+    pass in Arrow: a Python dictionary of the ids cost a second per 5M rows.
+
+    >>> events = EventCodes()
+    >>> first = events.add(pa.array(["b", "a", None, "b"]))
+    >>> second = events.add(pa.array(["c", "a"]))
+    >>> events.resolve(first).tolist(), events.resolve(second).tolist()
+    ([0, 1, -1, 0], [2, 1])
+    """
 
     def __init__(self) -> None:
-        self.codes: dict[str, int] = {}
+        self._dictionaries: list[pa.Array] = []
+        self._seen = 0
 
-    def encode(self, values: pa.Array) -> np.ndarray:
-        """The code of each value (new values get the next codes); -1 for a missing one."""
+    def add(self, values: pa.Array) -> np.ndarray:
+        """Each value's position among the batch dictionaries seen so far; -1 for a missing
+        one. Only :meth:`resolve` tells codes."""
         encoded = pc.dictionary_encode(values)
-        dictionary = encoded.dictionary.to_pylist()
-        lookup = np.array(
-            [self.codes.setdefault(v, len(self.codes)) for v in dictionary] + [-1], np.int64
-        )
-        indices = pc.fill_null(encoded.indices, len(dictionary)).to_numpy(zero_copy_only=False)
-        return lookup[indices]
+        local = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        positions = np.where(local < 0, -1, local + self._seen)
+        self._dictionaries.append(encoded.dictionary)
+        self._seen += len(encoded.dictionary)
+        return positions
+
+    def resolve(self, positions: np.ndarray) -> np.ndarray:
+        """The codes of positions returned by :meth:`add` (-1 stays -1)."""
+        if not self._dictionaries:
+            return np.full(len(positions), -1, np.int64)
+        every = pa.chunked_array(self._dictionaries, pa.string())
+        first = pc.dictionary_encode(every).combine_chunks().indices  # first appearance order
+        lookup = np.append(first.to_numpy(zero_copy_only=False).astype(np.int64), -1)
+        return lookup[positions]

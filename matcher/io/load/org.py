@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from matcher.errors import DataError, ProblemCollector
-from matcher.io.load.employees import load_employees
-from matcher.io.load.interactions import Rejects, load_interactions
+from matcher.io.load.employees import TRUE_WORDS, load_employees
+from matcher.io.load.interactions import InteractionLoad, Rejects, load_interactions
 from matcher.io.tables import read_table
 from matcher.model import Employee, InteractionTable, Org
 
@@ -75,30 +77,82 @@ def load_org(
     >>> org.report.opted_out, rejects.column("reason").to_pylist()
     (1, ['self-interaction'])
     """
-    people = load_employees(employees)
-    kept = [e for e in people if not e.opt_out]
-    opted = [e.id for e in people if e.opt_out]
-    manager_of = {e.id: e.manager_id for e in people}
-    org = Org(kept)
-    org.manager_of = manager_of
-    org.report.excluded_employees = len(opted)
-    org.sources["employees"] = f"{employees} sha256:{file_sha256(employees)}"
-    rejects = Rejects().table(str(interactions or ""))
+    not_after = None
+    if as_of is None:
+        tomorrow = dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=1)
+        not_after = dt.datetime.combine(tomorrow, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # the interactions load (mostly in Arrow, numpy and hashlib, which release the GIL)
+        # runs beside the employee records (Python), on the ids the employees file most likely
+        # keeps; it is used only when the records keep exactly those ids (else it runs again)
+        early = (
+            None
+            if interactions is None
+            else beside.submit(_load_on_guess, employees, interactions, not_after)
+        )
+        people = load_employees(employees)
+        kept = [e for e in people if not e.opt_out]
+        opted = [e.id for e in people if e.opt_out]
+        manager_of = {e.id: e.manager_id for e in people}
+        org = Org(kept)
+        org.manager_of = manager_of
+        org.report.excluded_employees = len(opted)
+        org.sources["employees"] = f"{employees} sha256:{file_sha256(employees)}"
+        rejects = Rejects().table(str(interactions or ""))
+        done = None if early is None else early.result()
     if interactions is not None:
-        not_after = None
-        if as_of is None:
-            tomorrow = dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=1)
-            not_after = dt.datetime.combine(tomorrow, dt.time(23, 59, 59), tzinfo=dt.UTC)
-        loaded = load_interactions(interactions, org.ids, opted_out=opted, not_after=not_after)
+        if done is not None and done[0] == (org.ids, opted):
+            loaded, digest = done[1], done[2]
+        else:
+            loaded = load_interactions(interactions, org.ids, opted_out=opted, not_after=not_after)
+            digest = file_sha256(interactions)
         org.interactions = loaded.table
         excluded = org.report.excluded_employees
         org.report = loaded.report
         org.report.excluded_employees = excluded
-        org.sources["interactions"] = f"{interactions} sha256:{file_sha256(interactions)}"
+        org.sources["interactions"] = f"{interactions} sha256:{digest}"
         rejects = loaded.rejects_table
     org.as_of = resolve_as_of(as_of, org.interactions)
     check_hire_dates(kept, org.as_of, employees)
     return org, rejects
+
+
+def _load_on_guess(
+    employees: str | Path, interactions: str | Path, not_after: dt.datetime | None
+) -> tuple[tuple[list[str], list[str]], InteractionLoad, str] | None:
+    """The interactions loaded on :func:`guess_kept_ids` (with the guess and the file's
+    digest), or ``None`` when the employees file cannot be read that way or the load fails
+    (the caller then loads again on the records, and reports what is wrong)."""
+    guess = guess_kept_ids(employees)
+    if guess is None:
+        return None
+    try:
+        loaded = load_interactions(interactions, guess[0], opted_out=guess[1], not_after=not_after)
+    except DataError:
+        return None
+    return guess, loaded, file_sha256(interactions)
+
+
+def guess_kept_ids(employees: str | Path) -> tuple[list[str], list[str]] | None:
+    """The ids of the people an employees file keeps and of those who opted out, in file
+    order, read from its ``id`` and ``opt_out`` columns alone (``None`` when it cannot be
+    read): what :func:`load_org` keeps when every record is valid, known before the records
+    are built."""
+    try:
+        table, _ = read_table(employees, ("id",))
+    except DataError:
+        return None
+    ids = pc.utf8_trim_whitespace(table.column("id")).to_pylist()
+    if "opt_out" in table.column_names:
+        words = pc.utf8_lower(pc.utf8_trim_whitespace(table.column("opt_out"))).to_pylist()
+    else:
+        words = [None] * len(ids)
+    kept: list[str] = []
+    opted: list[str] = []
+    for identity, word in zip(ids, words, strict=True):
+        if identity:
+            (opted if word in TRUE_WORDS else kept).append(identity)
+    return kept, opted
 
 
 FUTURE_HIRE_DAYS = 366
