@@ -166,12 +166,15 @@ def _run_dask(
         if scheduler == LOCAL_SCHEDULER:
             # Processes, not threads: a cell is Python-bound, and a worker keeps its own
             # per-process caches (the base org, quarter 0's analysis) as the local pool does.
+            # On the loopback only, the dashboard on a free port (its default, 8787, may be
+            # another cluster's).
             cluster = stack.enter_context(
                 LocalCluster(
                     n_workers=min(workers, len(cells)),
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    host="127.0.0.1",
+                    dashboard_address=":0",
                 )
             )
             scheduler = str(cluster.scheduler_address)
