@@ -103,6 +103,25 @@ def _stage_date(report: Report, stage: str) -> str:
     return earlier.date if earlier is not None and earlier.date else report.date
 
 
+def stage_load(report: Report, stage: str) -> str:
+    """How busy other processes kept the machine during the run that measured ``stage``
+    (``"not measured"`` for runs from before it was recorded)."""
+    earlier = next((run for run in report.earlier if stage in run.stages), None)
+    if earlier is not None:
+        return earlier.background_load
+    return str(report.machine.get("background_load", "not measured"))
+
+
+def _load_note(load: str) -> str:
+    """`` (other processes kept 1.81 cores busy)`` when they kept at least half a core busy:
+    a wall time on the shared 2-core machine says as much about them as about matcher."""
+    try:
+        cores = float(load.split()[0])
+    except (ValueError, IndexError):
+        return ""
+    return f" (other processes kept {load} busy)" if cores >= 0.5 else ""
+
+
 def _summary_line(reports: Sequence[Report], figure_id: str, what: str) -> str | None:
     for report in reversed(reports):  # the largest size first
         figure = report.figure(figure_id)
@@ -115,7 +134,7 @@ def _summary_line(reports: Sequence[Report], figure_id: str, what: str) -> str |
         return (
             f"- {report.size}, {what}: {wall(figure)} (median of {runs_text(figure)}){peak}"
             f"{versus}. "
-            f"{code(command)}, {date}"
+            f"{code(command)}, {date}{_load_note(stage_load(report, figure.stage))}"
         )
     return None
 
