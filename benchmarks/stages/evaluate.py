@@ -120,9 +120,10 @@ def _prepare(ctx: StageContext, work: Path, program: Path) -> tuple[list[Setup],
             )
             for k, what in enumerate(steps)
         ], record
-    for stale in ("committed.db", "assign", "after", "setup.json", "logs/setup"):
+    stale_paths = ("committed.db", "assign", "assign.versions", "after", "setup.json", "logs/setup")
+    for stale in stale_paths:
         path = work / stale
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():  # ``assign`` is a link to its version
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
