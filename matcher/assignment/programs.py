@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -352,3 +353,28 @@ def period_length(period: str) -> float:
         raise ValueError(f"period {period!r} must look like 2026Q4, 2026-10 or 2026H2")
     _, quarter, month, _ = match.groups()
     return 1.0 if quarter else (1 / 3 if month else 2.0)
+
+
+def selects_connectors(specs: Sequence[ProgramSpec]) -> bool:
+    """Whether a program selects people by the ``connector`` flag (in its seekers, providers or
+    group quotas): only then does an analysis made for assigning need the sampled
+    betweenness, the costliest metric at scale, which nothing else in assigning reads.
+
+    >>> spec = {"name": "p", "kind": "mentor", "period": "2026Q4"}
+    >>> selects_connectors([ProgramSpec(**spec, seekers={"flags": ["isolated"]})])
+    False
+    >>> selects_connectors([ProgramSpec(**spec, providers={"any_of": [{"flags": ["connector"]}]})])
+    True
+    """
+
+    def mentions(value: object) -> bool:
+        if isinstance(value, dict):
+            flags = value.get("flags")
+            if isinstance(flags, list) and Flag.CONNECTOR in flags:
+                return True
+            return any(mentions(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(mentions(v) for v in value)
+        return False
+
+    return any(mentions(spec.model_dump()) for spec in specs)

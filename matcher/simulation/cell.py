@@ -19,7 +19,7 @@ from matcher.analysis.isolation import Analysis, analyze
 from matcher.analysis.survey import Survey
 from matcher.assignment.compile import MatchingProblem, compile_program
 from matcher.assignment.population import population
-from matcher.assignment.programs import Kind, ProgramSpec
+from matcher.assignment.programs import Kind, ProgramSpec, selects_connectors
 from matcher.assignment.repeats import History
 from matcher.assignment.run import assign_programs
 from matcher.assignment.solve import SolveOptions
@@ -440,32 +440,6 @@ SUMMED = ("seekers", "matched", "repeats", "ties_formed", "solve_seconds")
 """Program metrics also totalled over the programs (as are the ``unmatched_*`` reasons)."""
 
 
-def needs_connectors(specs: Sequence[ProgramSpec]) -> bool:
-    """Whether a program selects people by the ``connector`` flag (in its seekers, providers or
-    group quotas): only then does a quarter's analysis need the sampled betweenness, the
-    costliest metric, which nothing else in a cell reads.
-
-    >>> from matcher.assignment.programs import ProgramSpec
-    >>> spec = {"name": "p", "kind": "mentor", "period": "2026Q4"}
-    >>> needs_connectors([ProgramSpec(**spec, seekers={"flags": ["isolated"]})])
-    False
-    >>> needs_connectors([ProgramSpec(**spec, providers={"any_of": [{"flags": ["connector"]}]})])
-    True
-    """
-
-    def mentions(value: object) -> bool:
-        if isinstance(value, dict):
-            flags = value.get("flags")
-            if isinstance(flags, list) and Flag.CONNECTOR in flags:
-                return True
-            return any(mentions(v) for v in value.values())
-        if isinstance(value, list | tuple):
-            return any(mentions(v) for v in value)
-        return False
-
-    return any(mentions(spec.model_dump()) for spec in specs)
-
-
 _FIRST: dict[tuple[int, str, bool, str], tuple[Org, Analysis]] = {}
 """Quarter 0's analysis by its inputs, in this process: before the first quarter moves, the
 org is the base org in every variant and replication of a grid, so it is analysed once per
@@ -511,7 +485,7 @@ def run_cell(cell: Cell) -> CellResult:
     variant, scenario = cell.variant, cell.variant.scenario
     header = scenario.scenario
     base = cell.load_org(scenario.org)
-    connectors = needs_connectors(scenario.program)
+    connectors = selects_connectors(scenario.program)
     world = World.start(
         base,
         scenario.org,

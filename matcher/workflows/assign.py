@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from matcher.analysis.flags import Flag
 from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.assignment.edits import PairEdits, apply_edits
-from matcher.assignment.programs import ProgramFile, ProgramSpec, Selector
+from matcher.assignment.programs import ProgramFile, ProgramSpec, selects_connectors
 from matcher.assignment.run import ProgramResult, assign_programs
 from matcher.assignment.solve import SolveOptions
 from matcher.errors import OutputError, UsageProblem
@@ -234,31 +232,6 @@ def _replayable(request: AssignRequest) -> dict[str, Any]:
         "explain": request.explain,
         "with_names": request.with_names,
     }
-
-
-def selects_connectors(programs: Sequence[ProgramSpec]) -> bool:
-    """Whether a program's seekers or providers select on the ``connector`` flag: the only
-    thing assign reads from betweenness, the costliest metric at scale (7.6 s of 100,000
-    people), so without such a selector the analysis skips it.
-
-    Examples
-    --------
-    >>> from matcher.assignment.programs import ProgramSpec
-    >>> spec = {"name": "p", "kind": "mentor", "period": "2026Q4"}
-    >>> selects_connectors([ProgramSpec(**spec, seekers={"flags": ["isolated"]})])
-    False
-    >>> selects_connectors(
-    ...     [ProgramSpec(**spec, providers={"any_of": [{"flags": ["connector"]}, {"roles": ["x"]}]})]
-    ... )
-    True
-    """
-
-    def mentions(selector: Selector) -> bool:
-        return Flag.CONNECTOR in (selector.flags or []) or any(
-            mentions(s) for s in selector.any_of or []
-        )
-
-    return any(mentions(spec.seekers) or mentions(spec.providers) for spec in programs)
 
 
 def _org_and_analysis(

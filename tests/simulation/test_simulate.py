@@ -347,22 +347,27 @@ def test_interrupted_run_resumes_with_identical_results(staffing: Path, tmp_path
     assert results(tmp_path) == results(staffing)
 
 
-def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path: Path) -> None:
-    matcher = Path(sys.executable).with_name("matcher")
-    command = [
-        str(matcher),
-        "simulate",
-        str(SCENARIOS / "hiring-wave.toml"),
-        "--out",
-        str(tmp_path),
-    ]
+def running_simulation(out: Path, *, start_new_session: bool = False) -> subprocess.Popen[str]:
+    """``matcher simulate`` of 24 runs on 2 workers in a child process, once its first run
+    is kept in ``out`` (or after two minutes)."""
+    command = [str(Path(sys.executable).with_name("matcher")), "simulate"]
+    command += [str(SCENARIOS / "hiring-wave.toml"), "--out", str(out)]
     command += ["--set=org.generate.employees=300", "--replications=6", "--workers=2"]
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=start_new_session,
     )
     deadline = time.monotonic() + 120
-    while not list((tmp_path / "cells").glob("*.json")) and time.monotonic() < deadline:
+    while not list((out / "cells").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.2)
+    return process
+
+
+def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path: Path) -> None:
+    process = running_simulation(tmp_path, start_new_session=True)
     os.killpg(process.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
@@ -375,19 +380,7 @@ def test_ctrl_c_keeps_finished_runs_and_says_how_to_resume(tmp_path: Path) -> No
 def test_a_worker_killed_is_a_clear_error_that_keeps_finished_runs(tmp_path: Path) -> None:
     """A worker that dies (the kernel's out-of-memory killer) ends the run with exit 1 and a
     message, not a BrokenProcessPool traceback; the finished runs stay for a resume."""
-    matcher = Path(sys.executable).with_name("matcher")
-    command = [
-        str(matcher),
-        "simulate",
-        str(SCENARIOS / "hiring-wave.toml"),
-        "--out",
-        str(tmp_path),
-    ]
-    command += ["--set=org.generate.employees=300", "--replications=6", "--workers=2"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list((tmp_path / "cells").glob("*.json")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    process = running_simulation(tmp_path)
     children = subprocess.run(
         ["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False
     ).stdout.split()
