@@ -201,13 +201,22 @@ def tie_contributions(
             parts_v.append(np.repeat(attr_base[chosen] / (size - 1), len(a)))
             parts_m.append(np.ones(len(chosen) * len(a), bool))
     stats.rows_used = len(table) - stats.broadcast_rows
+    del table, base, is_mutual  # the rows' arrays (and a selected copy) before joining the parts
     contributions = TieContributions(
-        i=np.concatenate(parts_i).astype(np.int32),
-        j=np.concatenate(parts_j).astype(np.int32),
-        value=np.concatenate(parts_v).astype(np.float64),
-        mutual=np.concatenate(parts_m),
+        i=_joined(parts_i, np.int32),
+        j=_joined(parts_j, np.int32),
+        value=_joined(parts_v, np.float64),
+        mutual=_joined(parts_m, np.bool_),
     )
     return contributions, stats
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    """The parts as one array of ``dtype`` (no second copy), emptying the list as it goes so
+    that each part is freed once joined."""
+    joined: np.ndarray = np.concatenate(parts, dtype=dtype)
+    parts.clear()
+    return joined
 
 
 def _lookup(codes: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -267,21 +276,33 @@ def build_graph(
     config = config or AnalysisConfig()
     contributions, stats = tie_contributions(table, as_of, config)
     i, j, v, m = contributions.i, contributions.j, contributions.value, contributions.mutual
+    del contributions  # each array goes as soon as its matrix is built
     lo, hi = np.minimum(i, j), np.maximum(i, j)
     keep = lo != hi
-    upper = sp.coo_matrix((v[keep], (lo[keep], hi[keep])), shape=(n, n)).tocsr()
+    if keep.all():  # as loaded tables have it: no copies
+        upper = sp.coo_matrix((v, (lo, hi)), shape=(n, n)).tocsr()
+    else:
+        upper = sp.coo_matrix((v[keep], (lo[keep], hi[keep])), shape=(n, n)).tocsr()
+    del v
     upper.sum_duplicates()
     strength = (upper + upper.T).tocsr()
+    del upper
 
+    # counts of contributions as float32 (exact to 16M, and a sum of ones is never 0): half
+    # the memory of float64 at tens of millions of rows
     mutual_rows = keep & m
     mutual = sp.coo_matrix(
-        (np.ones(int(mutual_rows.sum())), (lo[mutual_rows], hi[mutual_rows])), shape=(n, n)
+        (np.ones(int(mutual_rows.sum()), np.float32), (lo[mutual_rows], hi[mutual_rows])),
+        shape=(n, n),
     ).tocsr()
+    del lo, hi
     mutual = ((mutual + mutual.T) > 0).astype(bool)
     directed_rows = keep & ~m
     directed = sp.coo_matrix(
-        (np.ones(int(directed_rows.sum())), (i[directed_rows], j[directed_rows])), shape=(n, n)
+        (np.ones(int(directed_rows.sum()), np.float32), (i[directed_rows], j[directed_rows])),
+        shape=(n, n),
     ).tocsr()
+    del i, j, m
     directed = (directed > 0).astype(bool)
     both_ways = directed.multiply(directed.T).astype(bool)
     reciprocated = ((mutual + both_ways) > 0).astype(bool).tocsr()

@@ -285,8 +285,8 @@ def _network_metrics(
     strong_teams, some_team = _distinct_labels_per_row(strong, team)
     own_team_strong = _same_label_count(strong, team)
     weighted_recip = graph.strength.multiply(graph.reciprocated).tocsr()
-    # networkit's Louvain and core decomposition release the GIL: on a second core they run
-    # beside igraph's betweenness (the two slowest metrics), with the same results
+    # networkit's Louvain and core decomposition release the GIL: they run beside the
+    # betweenness searches (the two slowest metrics; scipy's products release it too)
     with ThreadPoolExecutor(max_workers=1) as beside:
         louvain = beside.submit(
             metrics.communities,

@@ -128,16 +128,20 @@ def check_data(
     """
     end = as_of.timestamp()
     age = (end - table.timestamp.astype(np.float64)) / SECONDS_PER_DAY
-    inside = table.select((age >= 0) & (age <= config.window_days))
-    people = np.concatenate([inside.source, inside.target]).astype(np.int64)
-    counts = np.bincount(people, minlength=n)[:n] if n else np.zeros(0, np.int64)
+    inside = (age >= 0) & (age <= config.window_days)  # a mask, not a copy of the table
+    del age
+    if n:
+        counts = np.bincount(table.source[inside], minlength=n)[:n]
+        counts += np.bincount(table.target[inside], minlength=n)[:n]
+    else:
+        counts = np.zeros(0, np.int64)
     with_any = int((counts > 0).sum())
     share = round(with_any / n, 3) if n else 0.0
-    present = tuple(str(CHANNELS[c]) for c in np.unique(inside.channel))
-    if len(inside):
-        days = float(inside.timestamp.max() - inside.timestamp.min()) / SECONDS_PER_DAY
-    else:
-        days = 0.0
+    used = np.bincount(table.channel[inside], minlength=len(CHANNELS))
+    present = tuple(str(CHANNELS[c]) for c in np.flatnonzero(used))
+    stamps = table.timestamp[inside]
+    days = float(stamps.max() - stamps.min()) / SECONDS_PER_DAY if len(stamps) else 0.0
+    del stamps
     coverage = round(min(days / config.window_days, 1.0), 3)
     weeks = max(days, 7.0) / 7.0
     rates = counts / weeks if n else np.zeros(1)

@@ -35,18 +35,40 @@ def timestamp_text(column: pa.Array) -> pa.Array:
 
 
 def table_rows(table: pa.Table) -> Iterator[dict[str, Any]]:
-    """``table.to_pylist()`` with list cells as tuples, built column by column (faster)."""
+    """``table.to_pylist()`` with list cells as tuples, built column by column (faster).
+
+    Text that repeats (teams, locations, languages) comes out as one shared ``str`` per
+    distinct value (:func:`python_values`).
+    """
     columns = []
     for column in table.columns:
-        if pa.types.is_list(column.type):
-            array = column.combine_chunks()
-            items = array.values.to_pylist()
+        array = column.combine_chunks()
+        if pa.types.is_list(array.type):
+            items = python_values(array.values)
             offsets = array.offsets.to_numpy().tolist()
             columns.append([tuple(items[a:b]) for a, b in itertools.pairwise(offsets)])
         else:
-            columns.append(column.to_pylist())
+            columns.append(python_values(array))
     names = table.column_names
     return (dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True))
+
+
+def python_values(array: pa.Array) -> list[Any]:
+    """``array.to_pylist()``; a text column with at most half as many distinct values as
+    cells gives one shared ``str`` per value (a million employees' teams, locations and
+    languages: a gigabyte less, and less time creating strings).
+
+    >>> values = python_values(pa.array(["Core", None, "Core", "Core"]))
+    >>> values, values[0] is values[2]
+    (['Core', None, 'Core', 'Core'], True)
+    """
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        encoded = pc.dictionary_encode(array)
+        if 2 * len(encoded.dictionary) <= len(array):
+            shared = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+            codes = pc.fill_null(encoded.indices, len(shared) - 1)
+            return list(shared[codes.to_numpy(zero_copy_only=False)].tolist())
+    return list(array.to_pylist())
 
 
 def blank_rows(table: pa.Table) -> np.ndarray:

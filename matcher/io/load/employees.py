@@ -132,6 +132,7 @@ def _parse_rows(
     employees: list[Employee] = []
     links: list[tuple[int, str, str | None]] = []
     cleaned = {"cleaned": True}
+    fields_sets: dict[tuple[str, ...], set[str]] = {}
     blank_lines = blank_rows(table)
     for offset, (number, row) in enumerate(
         zip(rows, table_rows(_clean_columns(table)), strict=True)
@@ -145,12 +146,19 @@ def _parse_rows(
         if record is None:
             continue
         try:
-            employees.append(Employee.model_validate(record, context=cleaned))
+            employee = Employee.model_validate(record, context=cleaned)
         except ValidationError as exc:
             for error in exc.errors():
                 location = error.get("loc", ())
                 column = str(location[0]) if location else None
                 collector.add(file, number, column, _describe(dict(error)))
+            continue
+        # the set of fields given is the record's keys; records with the same keys share one
+        # set (pydantic keeps a set per model: 2 KB each, 2 GB at a million people). The
+        # models are frozen and pydantic copies the set when it copies a model.
+        given = fields_sets.setdefault(tuple(record), employee.__pydantic_fields_set__)
+        object.__setattr__(employee, "__pydantic_fields_set__", given)
+        employees.append(employee)
     return employees, links
 
 
