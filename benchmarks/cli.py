@@ -173,10 +173,11 @@ def certify(size: str, seed: int, repeat: int) -> None:
 @click.option("--repeat", type=int, default=3, show_default=True)
 @click.option(
     "--copies",
-    type=int,
-    default=3,
+    type=click.IntRange(min=0),
+    default=0,
     show_default=True,
-    help="XL: copies of the L org side by side (until the generator reaches 1,000,000).",
+    help="XL: 0 uses the generated 1,000,000-person org (generated when missing); N > 0 uses "
+    "N copies of the L org side by side instead.",
 )
 def assign_scale(size: str, seed: int, repeat: int, copies: int) -> None:
     """Assign at L (20,000 × 5,000) or XL (200,000 × 50,000), timed with peak memory against
@@ -187,15 +188,16 @@ def assign_scale(size: str, seed: int, repeat: int, copies: int) -> None:
     from benchmarks.measure import run_measured
 
     work = ROOT / "benchmarks" / "work"
-    org = work / "org-100000-seed1"
+    people = 1_000_000 if size == "XL" and not copies else 100_000
+    org = work / f"org-{people}-seed1"
     if not (org / "employees.csv").is_file():
         run_measured(
-            [*matcher_command(), "generate", "--employees", "100000", "--seed", "1",
-             "--out", str(org), "--quiet"],
+            [*matcher_command(), "generate", "--employees", str(people), "--seed", "1",
+             "--out", str(org), "--parquet", "--quiet"],
             cwd=ROOT,
-            log_dir=work / "logs" / "generate-L",
+            log_dir=work / "logs" / f"generate-{people}",
         )  # fmt: skip
-    if size == "XL":
+    if size == "XL" and copies:
         source, org = org, work / f"org-100000-seed1-x{copies}"
         replicate_org(source, copies, org)
     figures = run_scale(size, org, work / "runs" / f"assign-scale-{size}", repeat, seed)

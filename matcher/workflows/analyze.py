@@ -21,7 +21,7 @@ from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
 from matcher.io.survey import SurveyLoad, load_survey
 from matcher.model import Org
 from matcher.privacy import Pseudonymizer
-from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_future
+from matcher.workflows.common import Reporter, Silent, check_out_dir, collection_paused, warn_future
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class AnalyzeOutcome:
         return self.analysis.summary
 
 
+@collection_paused()
 def analyze_files(
     employees: Path,
     interactions: Path,

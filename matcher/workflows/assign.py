@@ -28,6 +28,7 @@ from matcher.workflows.common import (
     Reporter,
     Silent,
     check_out_dir,
+    collection_paused,
     counted_step,
     warn_future,
 )
@@ -72,6 +73,7 @@ class AssignRequest:
     new proposal derives from)."""
 
 
+@collection_paused()
 def assign_files(request: AssignRequest, reporter: Reporter | None = None) -> dict[str, Any]:
     """Solve the program file's programs, record each as a proposal in the history database
     and write the outputs (``assignments.csv``, ``pairs.csv``, ``unmatched.csv``, …).

@@ -48,7 +48,7 @@ from matcher.io.scorecard import SCORECARD_FILES, PeriodCard, write_scorecard
 from matcher.io.write import published_folder
 from matcher.model import InteractionTable, Org
 from matcher.privacy import Pseudonymizer
-from matcher.workflows.common import Reporter, Silent, check_out_dir
+from matcher.workflows.common import Reporter, Silent, check_out_dir, collection_paused
 from matcher.workflows.evaluate_inputs import (
     before_period,
     check_request,
@@ -100,6 +100,7 @@ class EvaluateOutcome:
     recorded: int = 0
 
 
+@collection_paused()
 def evaluate_files(request: EvaluateRequest, reporter: Reporter | None = None) -> EvaluateOutcome:
     """Judge the committed runs of one period (or every committed period) and write
     ``evaluation.json``, ``scorecard.csv`` and ``scorecard.html`` to ``request.out_dir``.
