@@ -10,6 +10,7 @@ traceback; bad usage exits with 2.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from typing import Any
@@ -88,7 +89,13 @@ for command in (
 
 
 def run() -> None:  # pragma: no cover - console entry point
-    main(prog_name="matcher")
+    try:
+        main(prog_name="matcher")
+    finally:
+        # the process ends here: keep what the command built out of the collector's full
+        # pass at exit, which walks every object (a second at 100,000 people, more at a
+        # million); memory is handed back to the system all the same
+        gc.freeze()
 
 
 __all__ = ["main", "run"]
