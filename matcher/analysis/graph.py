@@ -8,6 +8,7 @@ a ``networkx.Graph``, the project's graph API and reference implementation.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -142,15 +143,9 @@ def tie_contributions(
         age_days = age_days[~future & ~old]
     del future, old
 
-    weights = np.array([config.channel_weights[c] for c in CHANNELS])
     mutual_channel = np.array([c.is_mutual for c in CHANNELS])
-    # the product of the four factors, left to right as one expression would compute it, in
-    # place: one array of row values at a time instead of four (memory at a million people)
-    base = weights[table.channel]
-    base *= duration_factor(table.duration.astype(np.float64), config)
-    base *= recency_decay(age_days, config.half_life_days)
+    base = _row_values(table, age_days, config)
     del age_days
-    base *= table.weight.astype(np.float64)
     is_mutual = mutual_channel[table.channel]
 
     single = table.event < 0
@@ -217,6 +212,40 @@ def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     joined: np.ndarray = np.concatenate(parts, dtype=dtype)
     parts.clear()
     return joined
+
+
+ROW_CHUNK = 1 << 20
+"""Rows whose values :func:`_row_values` computes at a time."""
+
+
+def _row_values(
+    table: InteractionTable, age_days: np.ndarray, config: AnalysisConfig, *, threads: int = 2
+) -> np.ndarray:
+    """Each row's value: channel weight × duration factor × recency decay × weight.
+
+    The product runs left to right as one expression would compute it, a million rows at a
+    time on ``threads`` threads (numpy releases the GIL): the same values, with temporaries a
+    chunk long instead of one per factor over all rows (memory and cache at 56M rows).
+    """
+    weights = np.array([config.channel_weights[c] for c in CHANNELS])
+    values = np.empty(len(table))
+
+    def chunk(start: int) -> None:
+        rows = slice(start, start + ROW_CHUNK)
+        part = weights[table.channel[rows]]
+        part *= duration_factor(table.duration[rows].astype(np.float64), config)
+        part *= recency_decay(age_days[rows], config.half_life_days)
+        part *= table.weight[rows].astype(np.float64)
+        values[rows] = part
+
+    starts = range(0, len(table), ROW_CHUNK)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(chunk, starts))
+    else:
+        for start in starts:
+            chunk(start)
+    return values
 
 
 def _lookup(codes: np.ndarray, values: np.ndarray, keys: np.ndarray) -> np.ndarray:

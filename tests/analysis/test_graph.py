@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from unittest.mock import patch
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from matcher.analysis.graph import build_graph
+from matcher.analysis import graph as graph_module
+from matcher.analysis.graph import build_graph, duration_factor, recency_decay
 from matcher.config import AnalysisConfig
+from matcher.model import CHANNELS
 from tests import reference
 from tests.strategies import AS_OF, interaction_rows, table_of
 
@@ -34,6 +37,26 @@ def test_strength_and_reciprocity_match_the_reference(
         (int(i), int(j)) for i, j in zip(*graph.reciprocated.nonzero(), strict=True) if i < j
     }
     assert found_recip == reciprocated
+
+
+@given(interaction_rows(), st.integers(1, 7), st.integers(1, 3))
+def test_row_values_in_chunks_on_threads_are_the_whole_product(
+    case: tuple[int, list[dict[str, object]]], chunk: int, threads: int
+) -> None:
+    """The rows' values computed a chunk at a time on threads are bit for bit the product
+    computed over all rows at once."""
+    _, rows = case
+    table = table_of(rows)
+    config = AnalysisConfig()
+    age = (AS_OF.timestamp() - table.timestamp.astype(np.float64)) / 86_400
+    weights = np.array([config.channel_weights[c] for c in CHANNELS])
+    whole = weights[table.channel]
+    whole = whole * duration_factor(table.duration.astype(np.float64), config)
+    whole = whole * recency_decay(age, config.half_life_days)
+    whole = whole * table.weight.astype(np.float64)
+    with patch.object(graph_module, "ROW_CHUNK", chunk):
+        found = graph_module._row_values(table, age, config, threads=threads)
+    assert found.tobytes() == whole.tobytes()
 
 
 @given(interaction_rows())
