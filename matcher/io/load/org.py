@@ -81,15 +81,17 @@ def load_org(
     if as_of is None:
         tomorrow = dt.datetime.now(tz=dt.UTC).date() + dt.timedelta(days=1)
         not_after = dt.datetime.combine(tomorrow, dt.time(23, 59, 59), tzinfo=dt.UTC)
-    with ThreadPoolExecutor(max_workers=1) as beside:
-        # the interactions load (mostly in Arrow, numpy and hashlib, which release the GIL)
-        # runs beside the employee records (Python), on the ids the employees file most likely
-        # keeps; it is used only when the records keep exactly those ids (else it runs again)
+    with ThreadPoolExecutor(max_workers=2) as beside:
+        # the interactions load (mostly in Arrow and numpy, which release the GIL) runs beside
+        # the employee records (Python), on the ids the employees file most likely keeps; it
+        # is used only when the records keep exactly those ids (else it runs again). The
+        # file's digest (hashlib releases the GIL too) is a third task: 7 s at 3.6 GB.
         early = (
             None
             if interactions is None
             else beside.submit(_load_on_guess, employees, interactions, not_after)
         )
+        digest = None if interactions is None else beside.submit(file_sha256, interactions)
         people = load_employees(employees)
         kept = [e for e in people if not e.opt_out]
         opted = [e.id for e in people if e.opt_out]
@@ -102,15 +104,15 @@ def load_org(
         done = None if early is None else early.result()
     if interactions is not None:
         if done is not None and done[0] == (org.ids, opted):
-            loaded, digest = done[1], done[2]
+            loaded = done[1]
         else:
             loaded = load_interactions(interactions, org.ids, opted_out=opted, not_after=not_after)
-            digest = file_sha256(interactions)
         org.interactions = loaded.table
         excluded = org.report.excluded_employees
         org.report = loaded.report
         org.report.excluded_employees = excluded
-        org.sources["interactions"] = f"{interactions} sha256:{digest}"
+        assert digest is not None
+        org.sources["interactions"] = f"{interactions} sha256:{digest.result()}"
         rejects = loaded.rejects_table
     org.as_of = resolve_as_of(as_of, org.interactions)
     check_hire_dates(kept, org.as_of, employees)
@@ -119,10 +121,10 @@ def load_org(
 
 def _load_on_guess(
     employees: str | Path, interactions: str | Path, not_after: dt.datetime | None
-) -> tuple[tuple[list[str], list[str]], InteractionLoad, str] | None:
-    """The interactions loaded on :func:`guess_kept_ids` (with the guess and the file's
-    digest), or ``None`` when the employees file cannot be read that way or the load fails
-    (the caller then loads again on the records, and reports what is wrong)."""
+) -> tuple[tuple[list[str], list[str]], InteractionLoad] | None:
+    """The interactions loaded on :func:`guess_kept_ids` (with the guess), or ``None`` when
+    the employees file cannot be read that way or the load fails (the caller then loads again
+    on the records, and reports what is wrong)."""
     guess = guess_kept_ids(employees)
     if guess is None:
         return None
@@ -130,7 +132,7 @@ def _load_on_guess(
         loaded = load_interactions(interactions, guess[0], opted_out=guess[1], not_after=not_after)
     except DataError:
         return None
-    return guess, loaded, file_sha256(interactions)
+    return guess, loaded
 
 
 def guess_kept_ids(employees: str | Path) -> tuple[list[str], list[str]] | None:
