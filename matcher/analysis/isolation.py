@@ -282,15 +282,14 @@ def _network_metrics(
     graph: CollaborationGraph, team: np.ndarray, config: AnalysisConfig, *, connectors: bool
 ) -> Network:
     strong = graph.strong
-    strong_teams, some_team = _distinct_labels_per_row(strong, team)
-    own_team_strong = _same_label_count(strong, team)
-    weighted_recip = graph.strength.multiply(graph.reciprocated).tocsr()
-    # networkit's Louvain and core decomposition release the GIL: they run beside the
-    # betweenness searches (the two slowest metrics; scipy's products release it too)
+    # networkit's Louvain and core decomposition release the GIL: on a worker they run beside
+    # everything that does not need the communities (the betweenness searches, PageRank and
+    # the counts: scipy and numpy release it too). Both stay on the one worker, in turn:
+    # each sets networkit's global thread count while it runs.
     with ThreadPoolExecutor(max_workers=1) as beside:
         louvain = beside.submit(
             metrics.communities,
-            weighted_recip,
+            graph.strength.multiply(graph.reciprocated).tocsr(),
             seed=config.seed,
             resolution=config.community_resolution,
         )
@@ -302,19 +301,26 @@ def _network_metrics(
             if connectors
             else np.zeros(graph.n)
         )
+        pagerank = metrics.pagerank(graph.strength)
+        strong_teams, some_team = _distinct_labels_per_row(strong, team)
+        own_team_strong = _same_label_count(strong, team)
+        cross_team = _share_outside(graph.strength, team)
+        strong_ties, reciprocal = metrics.degrees(strong), metrics.degrees(graph.reciprocated)
+        one_way, one_way_in = metrics.degrees(graph.one_way), metrics.degrees(graph.one_way.T)
+        strength = np.asarray(graph.strength.sum(axis=1)).ravel()
         community, coreness = louvain.result(), cores.result()
     return Network(
-        strong_ties=metrics.degrees(strong),
-        reciprocal=metrics.degrees(graph.reciprocated),
-        one_way=metrics.degrees(graph.one_way),
-        one_way_in=metrics.degrees(graph.one_way.T),
-        strength=np.asarray(graph.strength.sum(axis=1)).ravel(),
+        strong_ties=strong_ties,
+        reciprocal=reciprocal,
+        one_way=one_way,
+        one_way_in=one_way_in,
+        strength=strength,
         coreness=coreness,
         community=community,
-        cross_team=_share_outside(graph.strength, team),
+        cross_team=cross_team,
         cross_community=_share_outside(graph.strength, community),
         betweenness=betweenness,
-        pagerank=metrics.pagerank(graph.strength),
+        pagerank=pagerank,
         strong_teams=strong_teams,
         some_team=some_team,
         other_teams=strong_teams - (own_team_strong > 0),
