@@ -282,6 +282,7 @@ def _network_metrics(
     graph: CollaborationGraph, team: np.ndarray, config: AnalysisConfig, *, connectors: bool
 ) -> Network:
     strong = graph.strong
+    metrics.networkit()  # imported here, not on the worker (it hides matplotlib meanwhile)
     # networkit's Louvain and core decomposition release the GIL: on a worker they run beside
     # everything that does not need the communities (the betweenness searches, PageRank and
     # the counts: scipy and numpy release it too). Both stay on the one worker, in turn:

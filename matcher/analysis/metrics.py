@@ -14,12 +14,18 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterator
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import networkit as nk
 
 
 @contextmanager
@@ -37,8 +43,14 @@ def _without_matplotlib() -> Iterator[None]:
             del sys.modules["matplotlib"]
 
 
-with _without_matplotlib():
-    import networkit as nk
+@cache
+def networkit() -> ModuleType:
+    """networkit, imported on first use: with the pandas it loads, 0.3 s that the commands
+    which never compute communities or cores (assign from a saved analysis, review) skip."""
+    with _without_matplotlib():
+        import networkit as module
+
+    return module
 
 
 def to_networkit(adjacency: sp.spmatrix, *, weighted: bool = False) -> nk.Graph:
@@ -49,6 +61,7 @@ def to_networkit(adjacency: sp.spmatrix, *, weighted: bool = False) -> nk.Graph:
     Louvain's result is the same, at a fifth of the time (its COO constructor loops in Python
     over the edges). On more threads the order of the neighbours would depend on the threads.
     """
+    nk = networkit()
     upper = sp.triu(adjacency, k=1).tocsr()
     data = upper.data.astype(np.float64) if weighted else np.ones(upper.nnz)
     matrix = sp.csr_matrix((data, upper.indices, upper.indptr), shape=adjacency.shape)
@@ -62,6 +75,7 @@ def to_networkit(adjacency: sp.spmatrix, *, weighted: bool = False) -> nk.Graph:
 
 def to_networkit_by_edges(adjacency: sp.spmatrix, *, weighted: bool = False) -> nk.Graph:
     """:func:`to_networkit` by adding the upper triangle's edges one by one (the reference)."""
+    nk = networkit()
     upper = sp.triu(adjacency, k=1).tocoo()
     rows = upper.row.astype(np.uint64)  # networkit needs unsigned node ids
     cols = upper.col.astype(np.uint64)
@@ -74,6 +88,7 @@ def to_networkit_by_edges(adjacency: sp.spmatrix, *, weighted: bool = False) -> 
 @contextmanager
 def single_threaded_networkit(seed: int) -> Iterator[None]:
     """networkit seeded and on one thread: its parallel Louvain is not reproducible."""
+    nk = networkit()
     threads = nk.getCurrentNumberOfThreads()
     nk.setNumberOfThreads(1)
     nk.setSeed(seed, False)
@@ -114,6 +129,7 @@ def core_numbers(adjacency: sp.spmatrix) -> np.ndarray:
     >>> core_numbers(a).tolist()
     [2, 2, 2, 1]
     """
+    nk = networkit()
     n = adjacency.shape[0]
     if sp.triu(adjacency, k=1).nnz == 0:
         return np.zeros(n, dtype=np.int64)
@@ -140,6 +156,7 @@ def communities(adjacency: sp.spmatrix, *, seed: int, resolution: float = 1.0) -
     networkit's PLM (Louvain with refinement), seeded and single-threaded so that the same
     seed gives the same partition. Nodes without ties are each their own community.
     """
+    nk = networkit()
     n = adjacency.shape[0]
     if sp.triu(adjacency, k=1).nnz == 0:
         return np.arange(n, dtype=np.int64)

@@ -133,7 +133,7 @@ def test_louvain_on_either_construction_gives_one_partition(
     for build in (metrics.to_networkit, metrics.to_networkit_by_edges):
         graph = build(adjacency, weighted=True)
         with metrics.single_threaded_networkit(seed):
-            louvain = metrics.nk.community.PLM(graph, refine=True, gamma=1.0)
+            louvain = metrics.networkit().community.PLM(graph, refine=True, gamma=1.0)
             louvain.run()
             labels.append(louvain.getPartition().getVector())
     assert labels[0] == labels[1]
