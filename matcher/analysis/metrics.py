@@ -14,11 +14,11 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import networkx as nx
 import numpy as np
