@@ -3,8 +3,9 @@
 ``python -m benchmarks readme`` prints the page; ``--write`` writes it to docs/performance.md
 and replaces the README's summary (between :data:`BEGIN` and :data:`END`); ``--summary``
 prints the summary only. Both are generated from the newest result files of each size in
-``benchmarks/results/`` (:func:`benchmarks.runner.newest_reports`) and the certificate's
-``<date>-certify-<size>.md``: edit the code, never the generated text.
+``benchmarks/results/`` (:func:`benchmarks.runner.newest_reports`), the certificate's
+``<date>-certify-<size>.md`` and assign at scale's ``<date>-assign-<size>.md``: edit the
+code, never the generated text.
 """
 
 from __future__ import annotations
@@ -89,6 +90,66 @@ def read_certificates(results_dir: Path, root: Path) -> list[Certificate]:
     return found
 
 
+@dataclass(frozen=True)
+class ScaleRun:
+    """A row of a recorded ``python -m benchmarks assign-scale`` run
+    (``<date>-assign-<size>.md``): one way of running ``matcher assign`` at that size."""
+
+    source: str
+    produced_by: str
+    size: str
+    figure: str
+    wall: str
+    peak: str
+    status: str
+    eligible: str
+    targets: str
+    command: str
+
+    def line(self) -> str:
+        """The README's summary line of this figure."""
+        return (
+            f"- {self.size}, {self.figure.removeprefix('matcher ')}: {self.wall}, peak "
+            f"{self.peak}; {self.status}, over {self.eligible} eligible pairs ({self.targets}). "
+            f"{self.produced_by}, `{self.source}`"
+        )
+
+
+def read_scale_runs(results_dir: Path, root: Path) -> list[ScaleRun]:
+    """The rows of each size's newest assign-scale page (``<date>-assign-<size>.md``)."""
+    newest: dict[str, Path] = {}
+    for path in sorted(results_dir.glob("????-??-??-assign-*.md")):
+        newest[path.stem.rsplit("-", 1)[1]] = path
+    found = []
+    for size, path in sorted(newest.items(), key=lambda item: len(item[0])):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        header = next((line for line in lines if line.startswith("| figure |")), None)
+        if header is None:
+            continue
+        produced = re.search(r"Produced by (`[^`]+`)", "\n".join(lines))
+        names = [cell.strip() for cell in header.strip("|").split("|")]
+        start = lines.index(header) + 2
+        for row in lines[start:]:
+            if not row.startswith("|"):
+                break
+            cells = dict(zip(names, (c.strip() for c in row.strip("|").split("|")), strict=True))
+            found.append(
+                ScaleRun(
+                    source=shown_path(path, root),
+                    produced_by=produced.group(1) if produced else "",
+                    size=size,
+                    figure=cells["figure"],
+                    wall=cells["wall (median)"],
+                    peak=cells["peak memory"],
+                    status=cells["status"],
+                    eligible=cells["eligible pairs"],
+                    targets=cells["targets"],
+                    command=cells["command"],
+                )
+            )
+    return found
+
+
 def stage_run(report: Report, stage: str) -> tuple[str, str]:
     """The command and date of the run that measured ``stage`` in a (merged) report."""
     earlier = next((run for run in report.earlier if stage in run.stages), None)
@@ -152,7 +213,11 @@ def _targets_line(reports: Sequence[Report], certificates: Sequence[Certificate]
     return text + " (see [the targets](docs/performance.md#targets))"
 
 
-def render_summary(reports: Sequence[Report], certificates: Sequence[Certificate]) -> str:
+def render_summary(
+    reports: Sequence[Report],
+    certificates: Sequence[Certificate],
+    scale_runs: Sequence[ScaleRun] = (),
+) -> str:
     """The README's performance summary: about a dozen lines, each with its command."""
     if not reports:
         return "No results yet: run `python -m benchmarks run --size S`.\n"
@@ -175,6 +240,8 @@ def render_summary(reports: Sequence[Report], certificates: Sequence[Certificate
             f"{cert.share:.1%} of the solve ({met}: ≤ {spec.threshold:.0%}). "
             f"{code(cert.command)}, `{cert.source}`"
         )
+    largest = max((len(run.size) for run in scale_runs), default=0)  # XL over L
+    lines += [run.line() for run in scale_runs if len(run.size) == largest]
     fitted = [g for g in growth(reports) if g.exponent is not None]
     if fitted:
         lines.append(
@@ -261,7 +328,10 @@ def _readme_rows(report: Report) -> list[list[str]]:
 
 
 def render_page(
-    reports: Sequence[Report], sources: Sequence[str], certificates: Sequence[Certificate] = ()
+    reports: Sequence[Report],
+    sources: Sequence[str],
+    certificates: Sequence[Certificate] = (),
+    scale_runs: Sequence[ScaleRun] = (),
 ) -> str:
     """docs/performance.md: the summary, every figure with its command, the targets, the
     assignments against the baselines and the flags' quality."""
@@ -275,9 +345,10 @@ def render_page(
     machine = reports[-1].machine
     rows = [row for report in reports for row in _readme_rows(report)]
     header = ["size", "workload", "command", "wall time", "peak memory", "vs baseline (same run)"]
-    summary = render_summary(reports, certificates).replace("](docs/", "](")
+    summary = render_summary(reports, certificates, scale_runs).replace("](docs/", "](")
     summary = summary.replace("[docs/performance.md](performance.md)", "the sections below")
     sources = [*sources, *(c.source for c in certificates)]
+    sources += sorted({run.source for run in scale_runs})
     parts = [
         head,
         "## Summary",
@@ -307,6 +378,15 @@ def render_page(
         "checked, with the newest measurement of it.",
         _targets_table(reports, certificates),
     ]
+    if scale_runs:
+        parts += [
+            "## Assign at scale",
+            "`python -m benchmarks assign-scale`: one mentoring program of the flow structure, "
+            "timed as child processes with their peak memory (at L also analysing again); "
+            "`optimal, all_eligible_pairs` is the certificate's proof over every eligible pair, "
+            "not only the candidates kept.",
+            "\n".join(run.line() for run in scale_runs),
+        ]
     with_outcomes = [r for r in reports if r.outcomes]
     if with_outcomes:
         shown = with_outcomes[-1]
@@ -363,7 +443,11 @@ def generate(results_dir: Path, root: Path) -> tuple[str, str]:
     sources = [shown_path(path, root) for paths, _ in found for path in paths]
     reports = [report for _, report in found]
     certificates = read_certificates(results_dir, root)
-    return render_page(reports, sources, certificates), render_summary(reports, certificates)
+    scale_runs = read_scale_runs(results_dir, root)
+    return (
+        render_page(reports, sources, certificates, scale_runs),
+        render_summary(reports, certificates, scale_runs),
+    )
 
 
 def write_docs(results_dir: Path, root: Path) -> list[Path]:

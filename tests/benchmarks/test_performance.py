@@ -107,3 +107,30 @@ def test_readme_combines_the_newest_run_of_each_stage(
     by_id = {f.id: f for f in merged.figures}
     for figure_id in ("analyze.cli", "assign.flow.cli"):
         assert f"`{by_id[figure_id].command}`" in done.stdout
+
+
+def test_assign_at_scale_pages_are_read_row_by_row(tmp_path: Path) -> None:
+    """Each size's newest ``<date>-assign-<size>.md`` gives one line per figure, quoting the
+    benchmark command that produced it; the README's summary keeps the largest size only."""
+    from benchmarks.performance import read_scale_runs, render_summary
+
+    header = (
+        "| figure | wall (median) | peak memory | status | eligible pairs | targets | command |\n"
+        "|---|---:|---:|---|---:|---|---|\n"
+    )
+    for date, size, wall in (("2026-01-01", "L", "99 s"), ("2026-01-02", "L", "13 s"),
+                             ("2026-01-02", "XL", "300 s")):  # fmt: skip
+        (tmp_path / f"{date}-assign-{size}.md").write_text(
+            f"# Assign at {size}\n\nProduced by `python -m benchmarks assign-scale --size {size}`"
+            f" on 2 CPUs.\n\n{header}| matcher assign x | {wall} | 1 GiB | optimal | 9 | "
+            "time ≤ 1 s: missed | `matcher assign p.toml` |\n\nnotes\n",
+            encoding="utf-8",
+        )
+    runs = read_scale_runs(tmp_path, tmp_path)
+    assert [(run.size, run.wall) for run in runs] == [("L", "13 s"), ("XL", "300 s")]
+    assert runs[1].line() == (
+        "- XL, assign x: 300 s, peak 1 GiB; optimal, over 9 eligible pairs (time ≤ 1 s: "
+        "missed). `python -m benchmarks assign-scale --size XL`, `2026-01-02-assign-XL.md`"
+    )
+    summary = render_summary([report for _, report in newest_reports(RESULTS)], [], runs)
+    assert "- XL, assign x" in summary and "- L, assign x" not in summary
