@@ -167,6 +167,7 @@ def analyze(
     survey: Survey | None = None,
     *,
     connectors: bool = True,
+    communities: bool = True,
 ) -> Analysis:
     """Compute per-person network metrics, the flags and their reasons, and team siloing.
 
@@ -185,6 +186,11 @@ def analyze(
         Compute the sampled betweenness that the ``connector`` flag needs. ``False`` skips it
         (the costliest metric at scale: every betweenness is 0 and nobody is a connector), for
         callers that read only the isolation flags and the ties, such as ``matcher evaluate``.
+    communities : bool, default True
+        Find the Louvain communities (what assignment's ``bridging`` term reads). ``False``
+        skips them (a single-threaded 50 s at a million people): everyone is then their own
+        community, ``cross_community_share`` is 1 where there are ties, and the summary's
+        ``communities`` is ``None``. No flag reads them; ``matcher evaluate`` turns them off.
 
     Returns
     -------
@@ -248,13 +254,15 @@ def analyze(
         heard = (survey, sensed)
     unit = group_unit(org)
     team, team_names = team_codes(org, unit)
-    network = _network_metrics(graph, team, config, connectors=connectors)
+    network = _network_metrics(graph, team, config, connectors=connectors, communities=communities)
     judgement = None if heard is None else judge(heard[0], heard[1], network.strong_ties)
     flags = _flag_arrays(network, tenure, config, judgement)
     reasons = Reasons(network, flags, tenure, team, team_names, unit, config, as_of, survey)
     people = _people(org, network, tenure, reasons, survey, judgement)
     teams = team_metrics(graph, team, team_names, flags.isolated, flags.peripheral, config, unit)
     summary = _summary(org, graph, network, flags, teams, unit, as_of, config, connectors)
+    if not communities:
+        summary["communities"] = None
     if heard is not None and judgement is not None:
         teams = _with_survey_shares(teams, heard[0], team, config)
         summary["survey"] = survey_summary(heard[0], heard[1], judgement, config.min_group_size)
@@ -279,7 +287,12 @@ def _with_survey_shares(
 
 
 def _network_metrics(
-    graph: CollaborationGraph, team: np.ndarray, config: AnalysisConfig, *, connectors: bool
+    graph: CollaborationGraph,
+    team: np.ndarray,
+    config: AnalysisConfig,
+    *,
+    connectors: bool,
+    communities: bool = True,
 ) -> Network:
     strong = graph.strong
     metrics.networkit()  # imported here, not on the worker (it hides matplotlib meanwhile)
@@ -288,11 +301,15 @@ def _network_metrics(
     # the counts: scipy and numpy release it too). Both stay on the one worker, in turn:
     # each sets networkit's global thread count while it runs.
     with ThreadPoolExecutor(max_workers=1) as beside:
-        louvain = beside.submit(
-            metrics.communities,
-            graph.strength.multiply(graph.reciprocated).tocsr(),
-            seed=config.seed,
-            resolution=config.community_resolution,
+        louvain = (
+            beside.submit(
+                metrics.communities,
+                graph.strength.multiply(graph.reciprocated).tocsr(),
+                seed=config.seed,
+                resolution=config.community_resolution,
+            )
+            if communities
+            else None
         )
         cores = beside.submit(metrics.core_numbers, strong)
         betweenness = (
@@ -309,7 +326,8 @@ def _network_metrics(
         strong_ties, reciprocal = metrics.degrees(strong), metrics.degrees(graph.reciprocated)
         one_way, one_way_in = metrics.degrees(graph.one_way), metrics.degrees(graph.one_way.T)
         strength = np.asarray(graph.strength.sum(axis=1)).ravel()
-        community, coreness = louvain.result(), cores.result()
+        community = np.arange(graph.n) if louvain is None else louvain.result()
+        coreness = cores.result()
     return Network(
         strong_ties=strong_ties,
         reciprocal=reciprocal,

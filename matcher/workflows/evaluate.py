@@ -318,7 +318,9 @@ def _period_state(
     surveys: tuple[Survey | None, Survey | None],
 ) -> PeriodState:
     """The org before the period (when known) and at the end of the window."""
-    after = run_analysis(org_at(org, table, window.end), config, connectors=False)
+    after = run_analysis(
+        org_at(org, table, window.end), config, connectors=False, communities=False
+    )
     return PeriodState(
         n=len(org),
         isolated_after=_flags(after, Flag.ISOLATED),

@@ -188,7 +188,7 @@ def before_period(
             "--before-interactions or --before-analysis)"
         )
         return None, None
-    analysis = run_analysis(org_at(org, table, start), config, connectors=False)
+    analysis = run_analysis(org_at(org, table, start), config, connectors=False, communities=False)
     return analysis, analysis.graph.strong.tocsr()
 
 

@@ -162,3 +162,31 @@ def test_without_connectors_the_isolation_flags_and_ties_are_the_same(
         assert set(a.flags) - {Flag.CONNECTOR} == set(b.flags)
         assert (a.strong_ties, a.community, a.coreness) == (b.strong_ties, b.community, b.coreness)
     assert (full.graph.strong != light.graph.strong).nnz == 0
+
+
+def test_without_communities_every_flag_and_reason_is_the_same(
+    synthetic_org: Callable[[int, int], SyntheticOrg], tmp_path: Path
+) -> None:
+    """``communities=False`` (what evaluate asks for) skips Louvain: each person is their own
+    community, the summary says none were found, and no flag or reason changes."""
+    generated = synthetic_org(600, 5)
+    with atomic_output(tmp_path) as out:
+        out.write_table("employees.csv", generated.employees)
+        out.write_table("interactions.csv", generated.interactions)
+    org, _ = load_org(tmp_path / "employees.csv", tmp_path / "interactions.csv")
+    full, light = analyze(org), analyze(org, communities=False)
+    assert full.summary["communities"] > 1 and light.summary["communities"] is None  # type: ignore[operator]
+    assert [p.community for p in light.people] == list(range(len(org)))
+    for a, b in zip(full.people, light.people, strict=True):
+        assert (a.flags, a.reasons, a.strong_ties, a.coreness) == (
+            b.flags,
+            b.reasons,
+            b.strong_ties,
+            b.coreness,
+        )
+        assert (a.betweenness, a.pagerank, a.cross_team_share) == (
+            b.betweenness,
+            b.pagerank,
+            b.cross_team_share,
+        )
+    assert [t.siloed for t in full.teams] == [t.siloed for t in light.teams]
