@@ -57,15 +57,31 @@ def csv_column(values: list[object]) -> list[object]:
 
 
 def formula_safe_table(table: pa.Table) -> pa.Table:
-    """``table`` with every text cell a spreadsheet would run as a formula neutralised."""
+    """``table`` with every text cell a spreadsheet would run as a formula neutralised.
+
+    Column by column and chunk by chunk (a chunk without such a cell is kept as it is): a
+    column of several gigabytes of text never has to fit in one array.
+
+    >>> formula_safe_table(pa.table({"a": pa.chunked_array([["=1", "x"], ["y", None]])})).column(
+    ...     "a").to_pylist()
+    ["'=1", 'x', 'y', None]
+    """
     columns = []
     for column in table.columns:
-        if pa.types.is_string(column.type):
-            risky = pc.starts_with(column, "=")
-            for start in FORMULA_STARTS[1:]:
-                risky = pc.or_(risky, pc.starts_with(column, start))
-            column = pc.if_else(
-                pc.fill_null(risky, False), pc.binary_join_element_wise("'", column, ""), column
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = pa.chunked_array(
+                [_formula_safe_chunk(chunk) for chunk in column.chunks], type=column.type
             )
         columns.append(column)
     return pa.table(columns, names=table.column_names)
+
+
+def _formula_safe_chunk(chunk: pa.Array) -> pa.Array:
+    risky = pc.starts_with(chunk, FORMULA_STARTS[0])
+    for start in FORMULA_STARTS[1:]:
+        risky = pc.or_(risky, pc.starts_with(chunk, start))
+    risky = pc.fill_null(risky, False)
+    if not pc.any(risky).as_py():
+        return chunk
+    quote, nothing = pa.scalar("'", chunk.type), pa.scalar("", chunk.type)
+    return pc.if_else(risky, pc.binary_join_element_wise(quote, chunk, nothing), chunk)
