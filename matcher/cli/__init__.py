@@ -93,8 +93,9 @@ def run() -> None:  # pragma: no cover - console entry point
         main(prog_name="matcher")
     finally:
         # the process ends here: keep what the command built out of the collector's full
-        # pass at exit, which walks every object (a second at 100,000 people, more at a
-        # million); memory is handed back to the system all the same
+        # pass at exit, which walks every object (0.3 s against 0.1 s for analyze at
+        # 100,000 people, ten times the objects at a million); memory is handed back to the
+        # system all the same
         gc.freeze()
 
 

@@ -53,9 +53,9 @@ def collection_paused() -> Iterator[None]:
 
     A workflow keeps millions of objects alive (a million employees' records, their
     metrics, the rows being written), and each full pass of the collector walks all of
-    them: about 2 s of 21 at 100,000 people (1.2 s against 3.2 s writing the outputs alone),
-    tens of seconds at a million. The workflows make no reference cycles that matter; what
-    cycles there are are collected when the collector runs again.
+    them: analyze at 100,000 people wrote its outputs in 1.2 s without the passes against
+    3.2 s with them, and the whole run took about 2 s less. The workflows make no reference
+    cycles that matter; what cycles there are are collected when the collector runs again.
 
     >>> was = gc.isenabled()
     >>> with collection_paused():

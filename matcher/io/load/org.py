@@ -85,7 +85,8 @@ def load_org(
         # the interactions load (mostly in Arrow and numpy, which release the GIL) runs beside
         # the employee records (Python), on the ids the employees file most likely keeps; it
         # is used only when the records keep exactly those ids (else it runs again). The
-        # file's digest (hashlib releases the GIL too) is a third task: 7 s at 3.6 GB.
+        # file's digest (hashlib releases the GIL too) is a third task: about a second per
+        # 300 MB here, which was on the load's critical path.
         early = (
             None
             if interactions is None
