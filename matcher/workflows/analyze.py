@@ -12,6 +12,7 @@ from matcher.analysis.isolation import Analysis
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.analysis.sufficiency import DataSufficiency, check_data
 from matcher.analysis.survey import Survey
+from matcher.collector import collection_paused
 from matcher.config import AnalysisConfig
 from matcher.errors import DataError, Problem
 from matcher.io.configs import load_analysis_config
@@ -21,7 +22,7 @@ from matcher.io.reports import OUTPUT_FILES, count_by_reason, write_analysis
 from matcher.io.survey import SurveyLoad, load_survey
 from matcher.model import Org
 from matcher.privacy import Pseudonymizer
-from matcher.workflows.common import Reporter, Silent, check_out_dir, collection_paused, warn_future
+from matcher.workflows.common import Reporter, Silent, check_out_dir, warn_future
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from matcher.assignment.edits import PairEdits, apply_edits
 from matcher.assignment.programs import ProgramFile, ProgramSpec, selects_connectors
 from matcher.assignment.run import ProgramResult, assign_programs
 from matcher.assignment.solve import SolveOptions
+from matcher.collector import collection_paused
 from matcher.errors import OutputError, UsageProblem
 from matcher.history import History, StoredPair
 from matcher.io.load import load_org
@@ -28,7 +29,6 @@ from matcher.workflows.common import (
     Reporter,
     Silent,
     check_out_dir,
-    collection_paused,
     counted_step,
     warn_future,
 )

@@ -7,7 +7,6 @@ spinner and ``warning:`` lines on stderr), a notebook or a test the silent one.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -45,32 +44,6 @@ class Silent:
     def warn(self, message: str) -> None:
         """Keep the warning."""
         self.warnings.append(message)
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a workflow's body, and restore it after.
-
-    A workflow keeps millions of objects alive (a million employees' records, their
-    metrics, the rows being written), and each full pass of the collector walks all of
-    them: analyze at 100,000 people wrote its outputs in 1.2 s without the passes against
-    3.2 s with them, and the whole run took about 2 s less. The workflows make no reference
-    cycles that matter; what cycles there are are collected when the collector runs again.
-
-    >>> was = gc.isenabled()
-    >>> with collection_paused():
-    ...     gc.isenabled()
-    False
-    >>> gc.isenabled() == was
-    True
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 Advance = Callable[[int, int], None]

@@ -22,6 +22,7 @@ from matcher.analysis.flags import Flag
 from matcher.analysis.isolation import Analysis, AnalysisView
 from matcher.analysis.isolation import analyze as run_analysis
 from matcher.analysis.survey import Survey
+from matcher.collector import collection_paused
 from matcher.config import AnalysisConfig
 from matcher.errors import HistoryError
 from matcher.evaluation.cohorts import program_seekers
@@ -48,7 +49,7 @@ from matcher.io.scorecard import SCORECARD_FILES, PeriodCard, write_scorecard
 from matcher.io.write import published_folder
 from matcher.model import InteractionTable, Org
 from matcher.privacy import Pseudonymizer
-from matcher.workflows.common import Reporter, Silent, check_out_dir, collection_paused
+from matcher.workflows.common import Reporter, Silent, check_out_dir
 from matcher.workflows.evaluate_inputs import (
     before_period,
     check_request,

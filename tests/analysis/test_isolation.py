@@ -147,15 +147,20 @@ def test_real_networks_give_sensible_flags(shared_data: Path) -> None:
     assert any(t.suppressed for t in result.teams)  # SFLE has 4 members
 
 
+def _loaded(generated: SyntheticOrg, folder: Path) -> Org:
+    """A generated org written as the contract's files and loaded back."""
+    with atomic_output(folder) as out:
+        out.write_table("employees.csv", generated.employees)
+        out.write_table("interactions.csv", generated.interactions)
+    org, _ = load_org(folder / "employees.csv", folder / "interactions.csv")
+    return org
+
+
 def test_without_connectors_the_isolation_flags_and_ties_are_the_same(
     synthetic_org: Callable[[int, int], SyntheticOrg], tmp_path: Path
 ) -> None:
     """``connectors=False`` (what evaluate asks for) skips betweenness and changes nothing else."""
-    generated = synthetic_org(600, 4)
-    with atomic_output(tmp_path) as out:
-        out.write_table("employees.csv", generated.employees)
-        out.write_table("interactions.csv", generated.interactions)
-    org, _ = load_org(tmp_path / "employees.csv", tmp_path / "interactions.csv")
+    org = _loaded(synthetic_org(600, 4), tmp_path)
     full, light = analyze(org), analyze(org, connectors=False)
     assert any(Flag.CONNECTOR in p.flags for p in full.people)
     for a, b in zip(full.people, light.people, strict=True):
@@ -169,11 +174,7 @@ def test_without_communities_every_flag_and_reason_is_the_same(
 ) -> None:
     """``communities=False`` (what evaluate asks for) skips Louvain: each person is their own
     community, the summary says none were found, and no flag or reason changes."""
-    generated = synthetic_org(600, 5)
-    with atomic_output(tmp_path) as out:
-        out.write_table("employees.csv", generated.employees)
-        out.write_table("interactions.csv", generated.interactions)
-    org, _ = load_org(tmp_path / "employees.csv", tmp_path / "interactions.csv")
+    org = _loaded(synthetic_org(600, 5), tmp_path)
     full, light = analyze(org), analyze(org, communities=False)
     assert full.summary["communities"] > 1 and light.summary["communities"] is None  # type: ignore[operator]
     assert [p.community for p in light.people] == list(range(len(org)))

@@ -7,9 +7,7 @@ the manager chain.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
+from matcher.collector import collection_paused
 from matcher.errors import ProblemCollector
 from matcher.io.load.columns import blank_rows, split_list_column, table_rows, timestamp_text
 from matcher.io.tables import read_table
@@ -101,7 +100,7 @@ def parse_employees(
     for k, name in enumerate(table.column_names):
         if pa.types.is_timestamp(table.schema.field(k).type):  # JSON Lines and Parquet dates
             table = table.set_column(k, name, timestamp_text(table.column(k).combine_chunks()))
-    with _collector_paused():
+    with collection_paused():
         numbers = list(range(2, 2 + table.num_rows)) if rows is None else [int(r) for r in rows]
         employees, links = _parse_rows(table, file, numbers, collector)
     if not employees and not collector:
@@ -109,19 +108,6 @@ def parse_employees(
     _check_links(links, collector, file)
     collector.raise_if_any()
     return employees
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while building many acyclic objects: its passes
-    over the growing heap took a third of the time of loading 100,000 employees."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _parse_rows(
