@@ -240,8 +240,7 @@ def render_summary(
             f"{cert.share:.1%} of the solve ({met}: ≤ {spec.threshold:.0%}). "
             f"{code(cert.command)}, `{cert.source}`"
         )
-    largest = max((len(run.size) for run in scale_runs), default=0)  # XL over L
-    lines += [run.line() for run in scale_runs if len(run.size) == largest]
+    lines += [run.line() for run in scale_runs]
     fitted = [g for g in growth(reports) if g.exponent is not None]
     if fitted:
         lines.append(
