@@ -33,7 +33,13 @@ from benchmarks.assign_instances import (
     read_people,
     write_if_changed,
 )
-from benchmarks.measure import Measurement, display_command, matcher_command, run_measured
+from benchmarks.measure import (
+    Measurement,
+    analyze_command,
+    display_command,
+    matcher_command,
+    run_measured,
+)
 
 GIB = 1024**3
 SHAPES = {"L": (20_000, 5_000), "XL": (200_000, 50_000)}
@@ -147,19 +153,7 @@ def run_scale(size: str, org: Path, work: Path, repeat: int, seed: int) -> list[
     analysis = work / "analysis"
     if not (analysis / "summary.json").is_file():
         run_measured(
-            [
-                *matcher_command(),
-                "analyze",
-                "--employees",
-                str(employees),
-                "--interactions",
-                str(interactions),
-                "--out",
-                str(analysis),
-                "--seed",
-                str(seed),
-                "--quiet",
-            ],
+            analyze_command(employees, interactions, analysis, "--seed", str(seed)),
             cwd=root,
             log_dir=work / "logs" / "analyze",
         )

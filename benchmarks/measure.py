@@ -80,6 +80,23 @@ def matcher_command() -> list[str]:
     return [sys.executable, "-m", "matcher.cli"]
 
 
+def analyze_command(employees: Path, interactions: Path, out: Path, *options: str) -> list[str]:
+    """``matcher analyze`` of these files into ``out``, quiet, with ``options`` before
+    ``--quiet`` (such as ``--seed 1``)."""
+    return [
+        *matcher_command(),
+        "analyze",
+        "--employees",
+        str(employees),
+        "--interactions",
+        str(interactions),
+        "--out",
+        str(out),
+        *options,
+        "--quiet",
+    ]
+
+
 def python_command() -> list[str]:
     """This interpreter, for the harness's own worker commands (``-m benchmarks …``)."""
     return [sys.executable]

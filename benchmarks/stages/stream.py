@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 
 from benchmarks.measure import (
+    analyze_command,
     display_command,
     matcher_command,
     python_command,
@@ -184,17 +185,7 @@ def _job(
     if command == "validate":
         argv = [*matcher_command(), "validate", str(interactions), "--quiet"]
     else:
-        argv = [
-            *matcher_command(),
-            "analyze",
-            "--employees",
-            str(ctx.org.employees),
-            "--interactions",
-            str(interactions),
-            "--out",
-            str(out_dir),
-            "--quiet",
-        ]
+        argv = analyze_command(ctx.org.employees, interactions, out_dir)
     baselines = {"1× file": f"stream.{command}.one"} if which == "big" else {}
     return make_job(
         f"stream.{command}.{which}",

@@ -403,22 +403,26 @@ def test_a_worker_killed_is_a_clear_error_that_keeps_finished_runs(tmp_path: Pat
     assert list((tmp_path / "cells").glob("*.json"))
 
 
+def _staffing_on_dask(out: Path, *scheduler: str) -> tuple[int, str]:
+    """The staffing scenario simulated on Dask (``scheduler``: its options) into ``out``."""
+    return simulate(
+        str(SCENARIOS / "peer-support-staffing.toml"),
+        "--out",
+        str(out),
+        *STAFFING,
+        "--executor",
+        "dask",
+        *scheduler,
+        "--quiet",
+    )
+
+
 def test_dask_cluster_gives_the_same_results(staffing: Path, tmp_path: Path) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster:
-        code, output = simulate(
-            str(SCENARIOS / "peer-support-staffing.toml"),
-            "--out",
-            str(tmp_path),
-            *STAFFING,
-            "--executor",
-            "dask",
-            "--scheduler",
-            cluster.scheduler_address,
-            "--quiet",
-        )
+        code, output = _staffing_on_dask(tmp_path, "--scheduler", cluster.scheduler_address)
     assert code == 0, output
     assert results(tmp_path) == results(staffing)
 
@@ -427,19 +431,7 @@ def test_local_dask_cluster_of_processes_gives_the_process_pools_results(
     staffing: Path, tmp_path: Path
 ) -> None:
     pytest.importorskip("distributed")
-    code, output = simulate(
-        str(SCENARIOS / "peer-support-staffing.toml"),
-        "--out",
-        str(tmp_path),
-        *STAFFING,
-        "--executor",
-        "dask",
-        "--scheduler",
-        "local",
-        "--workers",
-        "2",
-        "--quiet",
-    )
+    code, output = _staffing_on_dask(tmp_path, "--scheduler", "local", "--workers", "2")
     assert code == 0, output
     assert results(tmp_path) == results(staffing)
 

@@ -36,7 +36,12 @@ from typing import Any
 import numpy as np
 
 from benchmarks.baselines.e2e import read_outputs
-from benchmarks.measure import display_command, matcher_command, python_command, run_measured
+from benchmarks.measure import (
+    analyze_command,
+    display_command,
+    python_command,
+    run_measured,
+)
 from benchmarks.orgs import ensure_graph
 from benchmarks.pipelines import GraphInputs
 from benchmarks.quality import analysis_quality
@@ -182,17 +187,7 @@ def run_xl(ctx: StageContext) -> StageResult:
         ),
     ):
         out_dir = work / ("cli-out" if figure_id == CLI else "cli-out-parquet")
-        argv = [
-            *matcher_command(),
-            "analyze",
-            "--employees",
-            str(employees),
-            "--interactions",
-            str(interactions),
-            "--out",
-            str(out_dir),
-            "--quiet",
-        ]
+        argv = analyze_command(employees, interactions, out_dir)
         jobs.append(
             make_job(
                 figure_id,
@@ -232,18 +227,7 @@ def _betweenness_note(summary_file: Path) -> str:
 
 
 def _analyze_argv(ctx: StageContext, out_dir: Path) -> list[str]:
-    org = ctx.org
-    return [
-        *matcher_command(),
-        "analyze",
-        "--employees",
-        str(org.employees),
-        "--interactions",
-        str(org.interactions),
-        "--out",
-        str(out_dir),
-        "--quiet",
-    ]
+    return analyze_command(ctx.org.employees, ctx.org.interactions, out_dir)
 
 
 def _worker_argv(

@@ -18,6 +18,7 @@ from benchmarks.assign_instances import (
     write_if_changed,
 )
 from benchmarks.measure import (
+    analyze_command,
     display_command,
     matcher_command,
     python_command,
@@ -148,19 +149,9 @@ def inprocess_job(ctx: StageContext, plan: Plan, group: list[str]) -> Job:
 def saved_analysis(ctx: StageContext, plan: Plan) -> tuple[Path, Setup]:
     """``matcher analyze`` of the org, as HR runs it before assigning (``assign --analysis``)."""
     out = plan.work / "analysis"
-    argv = [
-        *matcher_command(),
-        "analyze",
-        "--employees",
-        str(ctx.org.employees),
-        "--interactions",
-        str(ctx.org.interactions),
-        "--out",
-        str(out),
-        "--seed",
-        str(ctx.org.info.seed),
-        "--quiet",
-    ]
+    argv = analyze_command(
+        ctx.org.employees, ctx.org.interactions, out, "--seed", str(ctx.org.info.seed)
+    )
     ctx.log("assign: matcher analyze, for the runs with --analysis")
     measured = run_measured(argv, cwd=ctx.root, log_dir=plan.work / "logs" / "analysis")
     setup = Setup(
