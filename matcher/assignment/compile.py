@@ -309,6 +309,7 @@ def compile_program(
     block_cells: int = BLOCK_CELLS,
     keep_all_pairs: bool = False,
     stream_above: int = STREAM_ABOVE,
+    compiled: bool = True,
 ) -> MatchingProblem:
     """Select seekers and providers, apply the hard rules, and score every eligible pair.
 
@@ -340,6 +341,10 @@ def compile_program(
         minimum loads keeps only candidates: each seeker's ``top_per_seeker`` best pairs and the
         must pairs, with bounds on the rest (:attr:`MatchingProblem.left_out`); the solver
         prices the rest in block by block, so the optimum is still over all eligible pairs.
+    compiled : bool
+        Stream with the compiled kernel (:mod:`matcher.assignment.kernel`); ``False``: with
+        numpy, its reference. The candidates' scores and the bounds are the same either way;
+        among pairs of equal score at a seeker's cut, the two may keep different ones.
 
     Returns
     -------
@@ -425,7 +430,11 @@ def compile_program(
     left_out = None
     if streamed:
         arc_seeker, arc_provider, arc_score, left_out = blocks.stream(
-            threads=threads, top_per_seeker=top_per_seeker, block_cells=block_cells, must=must
+            threads=threads,
+            top_per_seeker=top_per_seeker,
+            block_cells=block_cells,
+            must=must,
+            compiled=compiled,
         )
         top_arcs = np.arange(len(arc_seeker))
     else:
@@ -709,16 +718,32 @@ class _Blocks:
         return blocks
 
     def stream(
-        self, *, threads: int, top_per_seeker: int, block_cells: int, must: list[tuple[int, int]]
+        self,
+        *,
+        threads: int,
+        top_per_seeker: int,
+        block_cells: int,
+        must: list[tuple[int, int]],
+        compiled: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, LeftOut]:
         """Every block of seekers once, keeping only candidates: the arcs (seeker, provider,
-        score) and what bounds the rest."""
+        score) and what bounds the rest. ``compiled``: with the numba kernel
+        (:mod:`matcher.assignment.kernel`), else with numpy (:meth:`kept`, its reference)."""
         n_s, n_p = len(self.seekers), len(self.providers)
         tasks = self.groups(min(block_cells, STREAM_BLOCK_CELLS))
         must_keys = np.unique(np.array([s * n_p + p for s, p in must], dtype=np.int64))
+        if compiled:
+            from matcher.assignment import kernel  # numba: imported only when streaming
 
-        def one(task: tuple[np.ndarray, np.ndarray]) -> _Kept:
-            return self.kept(task[0], task[1], top_per_seeker, must_keys)
+            table = kernel.tables(self, must_keys)
+
+            def one(task: tuple[np.ndarray, np.ndarray]) -> _Kept:
+                return _Kept(*kernel.kept(table, task[0], task[1], top_per_seeker, n_p))
+
+        else:
+
+            def one(task: tuple[np.ndarray, np.ndarray]) -> _Kept:
+                return self.kept(task[0], task[1], top_per_seeker, must_keys)
 
         provider_cut = np.full(n_p, -np.inf)
         per_seeker = np.zeros(n_s, dtype=np.int64)

@@ -100,15 +100,19 @@ class YesNoRule:
     mode: Mode
     condition: PairCondition
     column: str
+    codes: np.ndarray | None = None
+    """For a ``same_*`` rule: the per-person codes it compares (``-1``: missing)."""
 
 
 def yes_no_rules(spec: ProgramSpec, pop: Population) -> list[YesNoRule]:
     """The program's same_*/reporting_line/shared_language rules that are not ignored."""
-    columns = {
-        "same_team": ("team", _same(pop.team)),
-        "same_department": ("department", _same(pop.department)),
-        "same_location": ("location", _same(pop.location)),
-        "same_manager": ("manager_id", _same(pop.manager)),
+    same = {
+        "same_team": ("team", pop.team),
+        "same_department": ("department", pop.department),
+        "same_location": ("location", pop.location),
+        "same_manager": ("manager_id", pop.manager),
+    }
+    other = {
         "reporting_line": ("manager_id", reporting_line),
         "shared_language": ("languages", shared_language),
     }
@@ -116,14 +120,18 @@ def yes_no_rules(spec: ProgramSpec, pop: Population) -> list[YesNoRule]:
     for name, mode in spec.rules.yes_no_rules().items():
         if mode is Mode.IGNORED:
             continue
-        if name in columns:
-            column, condition = columns[name]
+        if name in other:
+            column, condition = other[name]
+            rules.append(YesNoRule(name, mode, condition, column))
+            continue
+        if name in same:
+            column, codes = same[name]
         else:
             column = name.removeprefix("same_")
             if column not in pop.attributes:
                 raise ConfigError(
                     f"program {spec.name!r}: rule {name} needs the employee column {column!r}, which the data lacks"
                 )
-            condition = _same(pop.attributes[column])
-        rules.append(YesNoRule(name, mode, condition, column))
+            codes = pop.attributes[column]
+        rules.append(YesNoRule(name, mode, _same(codes), column, codes))
     return rules

@@ -14,6 +14,23 @@ TERMS: tuple[str, ...] = tuple(Weights.model_fields)
 report columns (``assignments.csv``, ``candidates.csv``)."""
 
 
+def overlap_term(hours: np.ndarray) -> np.ndarray:
+    """The ``overlap_hours`` term of a daily overlap in hours."""
+    return np.minimum(hours / 8.0, 1.0)
+
+
+def tie_term(pop: Population, tie: np.ndarray) -> np.ndarray:
+    """The ``existing_tie`` term of tie strengths."""
+    if pop.tie_threshold > 0:
+        return np.minimum(tie / pop.tie_threshold, 1.0)
+    return (tie > 0).astype(np.float64)
+
+
+def isolation_term(pop: Population, si: np.ndarray) -> np.ndarray:
+    """The ``isolation_priority`` term of seekers (org indices)."""
+    return 1.0 / (1.0 + pop.strong_ties[si])
+
+
 def _term(
     name: str,
     spec: ProgramSpec,
@@ -33,20 +50,17 @@ def _term(
         found = popcount(pop.wants[si] & pop.skills[pi])
         return np.divide(found, wanted, out=np.zeros(shape), where=wanted > 0)
     if name == "overlap_hours":
-        return np.minimum(overlap_hours(pop, si, pi) / 8.0, 1.0)
+        return overlap_term(overlap_hours(pop, si, pi))
     if name == "bridging":
         return (pop.community[si] != pop.community[pi]).astype(np.float64)
     if name == "existing_tie":
-        tie = lookup(pop.strength, si, pi)
-        if pop.tie_threshold > 0:
-            return np.minimum(tie / pop.tie_threshold, 1.0)
-        return (tie > 0).astype(np.float64)
+        return tie_term(pop, lookup(pop.strength, si, pi))
     if name == "repeat":
         if history.penalty.nnz:
             return lookup(history.penalty, si, pi)
         return np.zeros(())
     if name == "isolation_priority":
-        return 1.0 / (1.0 + pop.strong_ties[si])
+        return isolation_term(pop, si)
     if name == "preferences":
         preferences = np.zeros(())
         for rule in yes_no_rules(spec, pop):

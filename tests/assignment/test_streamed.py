@@ -85,6 +85,56 @@ def test_left_out_pairs_are_counted_and_bounded(
         assert (streamed.arc_seeker == seeker).sum() >= min(k, int(mine.sum()))
 
 
+@given(instances(), st.integers(0, 3), st.sampled_from([1, 7, 10_000]), st.data())
+def test_the_compiled_kernel_keeps_what_numpy_keeps(
+    case: tuple[Org, ProgramSpec, HistoryRows], k: int, cells: int, data: st.DataObject
+) -> None:
+    """The compiled stream against its numpy reference (with pairs committed earlier this
+    period and level gaps both ways): the same eligible counts, seeker cuts and largest
+    |score|; per seeker the same k best scores, bit for bit, each the score of the full compile
+    (among equal scores at the cut either pair may be kept), and the must pairs; and each
+    provider's cut is the best eligible pair left out of the kernel's own candidates."""
+    org, spec, history = _flow_programs(case)
+    if data.draw(st.booleans()):
+        gaps = {"max_level_gap": data.draw(st.integers(0, 3))}
+        spec = spec.model_copy(update={"rules": spec.rules.model_copy(update=gaps)})
+    ids = [e.id for e in org.employees]
+    prior = data.draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids)), max_size=3))
+    pop = population(org, analyze(org))
+    past = history_for(spec, org, history)
+    options = {"stream_above": 0, "top_per_seeker": k, "block_cells": cells, "threads": 2}
+    fast = compile_program(spec, pop, past, prior=prior, **options)  # type: ignore[arg-type]
+    ref = compile_program(spec, pop, past, prior=prior, compiled=False, **options)  # type: ignore[arg-type]
+    full = compile_program(spec, pop, past, prior=prior)
+    if ref.left_out is None:
+        assert fast.left_out is None
+        return
+    assert fast.left_out is not None
+    a, b = fast.left_out, ref.left_out
+    assert np.array_equal(a.per_seeker, b.per_seeker)
+    assert np.array_equal(a.seeker_cut, b.seeker_cut)
+    assert a.largest == b.largest
+    width = max(len(full.providers), 1)
+    full_keys = full.arc_seeker.astype(np.int64) * width + full.arc_provider
+    kept_keys = fast.arc_seeker.astype(np.int64) * width + fast.arc_provider
+    must = {s * width + p for s, p in fast.must} & set(full_keys.tolist())
+    assert must <= set(
+        kept_keys.tolist()
+    )  # eligible must pairs are candidates, whatever they score
+    for seeker in range(len(fast.seekers)):
+        ours = sorted(fast.arc_score[fast.arc_seeker == seeker].tolist(), reverse=True)
+        theirs = sorted(ref.arc_score[ref.arc_seeker == seeker].tolist(), reverse=True)
+        assert ours[:k] == theirs[:k]
+    at = np.searchsorted(full_keys, kept_keys)
+    assert np.array_equal(full_keys[at], kept_keys)
+    assert np.array_equal(full.arc_score[at], fast.arc_score)
+    out = np.ones(full.arcs, dtype=bool)
+    out[at] = False
+    best_left = np.full(len(full.providers), -np.inf)
+    np.maximum.at(best_left, full.arc_provider[out], full.arc_score[out])
+    assert np.array_equal(best_left, a.provider_cut)
+
+
 @given(instances(), st.integers(1, 3), st.sampled_from([1, 7, 10_000]))
 def test_streamed_flow_is_the_optimum_over_all_pairs(
     case: tuple[Org, ProgramSpec, HistoryRows], k: int, cells: int
