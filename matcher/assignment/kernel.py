@@ -264,7 +264,21 @@ def kept(
     )
 
 
-@numba.njit(cache=True)
+def _compiled(**options: Any) -> Any:
+    """``numba.njit(cache=True, **options)``; where numba finds no writable cache folder (beside
+    the module, or the user's cache, or ``NUMBA_CACHE_DIR``) it raises when the function is
+    decorated, and the kernel is then compiled on each run instead (about 2 s)."""
+
+    def wrap(function: Any) -> Any:
+        try:
+            return numba.njit(cache=True, **options)(function)
+        except RuntimeError:
+            return numba.njit(**options)(function)
+
+    return wrap
+
+
+@_compiled()
 def _popcount(x: Any) -> Any:  # pragma: no cover  (compiled)
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
@@ -272,7 +286,7 @@ def _popcount(x: Any) -> Any:  # pragma: no cover  (compiled)
     return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
 
 
-@numba.njit(nogil=True, cache=True)
+@_compiled(nogil=True)
 def _block(  # one pass over the cells, compiled by numba
     rows: np.ndarray,
     cols: np.ndarray,

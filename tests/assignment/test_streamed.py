@@ -5,6 +5,9 @@ accepts it, and the certificate catches a solution that ignored the pairs left o
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -206,3 +209,38 @@ def test_the_certificate_refuses_the_candidates_alone_when_a_pair_left_out_serve
     found = solve(streamed)
     assert len(found.pairs) == 2 and streamed.arcs > 2  # pairs with B were priced in
     assert certify_flow(streamed, found.pairs, found.potentials) == []
+
+
+def test_the_kernel_compiles_without_a_cache_folder() -> None:
+    """Where numba finds no writable folder for its cache, the kernel is compiled on each run
+    (numba raises when the function is decorated; simulated here) and gives the same arcs."""
+    script = textwrap.dedent(
+        """
+        import numba.core.caching as caching
+
+        def refuse(*args, **kwargs):
+            raise RuntimeError("cannot cache function: no locator available")
+
+        caching.FunctionCache.__init__ = refuse
+        from matcher.analysis.isolation import analyze
+        from matcher.assignment import kernel
+        from matcher.assignment.compile import compile_program
+        from matcher.assignment.population import population
+        from matcher.assignment.programs import ProgramSpec
+        from matcher.assignment.repeats import History
+        from matcher.model import Employee, Org
+
+        people = [Employee(id=f"S{k}", roles=("mentee",), interests=("chess",)) for k in range(3)]
+        people += [Employee(id=f"M{k}", roles=("mentor",), interests=("chess",) * (k % 2))
+                   for k in range(4)]
+        org = Org(people)
+        spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4"})
+        pop = population(org, analyze(org))
+        problem = compile_program(spec, pop, History.empty(len(org)), stream_above=0, top_per_seeker=2)
+        print(type(kernel._block._cache).__name__, problem.arcs, problem.eligible_pairs)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert done.stdout.split() == ["NullCache", "6", "12"]
