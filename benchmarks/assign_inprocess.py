@@ -37,7 +37,9 @@ FLAGS = frozenset({"isolated", "peripheral"})
 
 def flagged_coverable(problem: Any) -> int:
     """The most flagged seekers any solution can serve at once: a max flow over the flagged
-    seekers' arcs alone, with the per-team caps (minimum loads only remove solutions)."""
+    seekers' arcs alone, with the per-team caps (minimum loads only remove solutions).
+    ``problem`` holds every eligible pair as an arc (compiled with ``keep_all_pairs``)."""
+    assert problem.left_out is None, "compile with keep_all_pairs: the bound needs every pair"
     flagged = np.array(
         [bool(problem.pop.flags[person] & FLAGS) for person in problem.seekers], dtype=bool
     )
@@ -53,6 +55,7 @@ def flagged_coverable(problem: Any) -> int:
         top_arcs=np.zeros(0, np.int64),
         min_load=0,
         min_need=np.zeros(len(problem.providers), np.int64),
+        left_out=None,  # every eligible pair of the flagged seekers is an arc (keep_all_pairs)
     )
     chosen, _, _ = solve_flow(sub)
     return len(np.unique(sub.arc_seeker[chosen]))
@@ -143,13 +146,22 @@ def run_inprocess(
             problem = _timed_call(
                 f"{path.stem} run {k + 1}", "compile", step, compile, spec, pop, history
             )
+            # a streamed compile keeps only candidates: the baselines and the flagged-coverage
+            # bound need every eligible pair, compiled once more (untimed) as --explain does
+            full = None
             if k == 0:
+                full = (
+                    problem
+                    if problem.left_out is None
+                    else compile(spec, pop, history, keep_all_pairs=True)
+                )
                 variant.update(
                     seekers=len(problem.seekers),
                     providers=len(problem.providers),
-                    arcs=problem.arcs,
+                    arcs=problem.eligible_pairs,
+                    candidates=problem.arcs,
                     capacity_total=int(problem.capacity.sum()),
-                    flagged_coverable=flagged_coverable(problem),
+                    flagged_coverable=flagged_coverable(full),
                 )
             try:
                 solution = _timed_call(
@@ -165,9 +177,9 @@ def run_inprocess(
             explain_assignments(problem, solution)
             explain_unmatched(problem, solution)
             step["explain"] = time.perf_counter() - started
-            if k == 0 and path.stem in save:
-                _arcs_of(problem, solution).save(arcs_dir / f"{path.stem}.npz")
-            del problem, solution
+            if full is not None and path.stem in save:
+                _arcs_of(full, solution).save(arcs_dir / f"{path.stem}.npz")
+            del problem, solution, full
     record["peak_rss_bytes"] = peak_rss()
     write_json(out, record)
 
