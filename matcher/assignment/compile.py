@@ -769,8 +769,10 @@ class _Blocks:
             if pool is not None:
                 pool.shutdown()
         zero = np.flatnonzero(per_seeker == 0)
-        if len(zero):  # why a seeker has no eligible provider: each rule's removals
-            self.eligibility(zero, np.arange(n_p), count=zero)
+        step = max(1, block_cells // max(n_p, 1))
+        for start in range(0, len(zero), step):  # why a seeker has no eligible provider
+            part = zero[start : start + step]  # each rule's removals, a block at a time
+            self.eligibility(part, np.arange(n_p), count=part)
         seeker = np.concatenate([a[0] for a in arcs] or [np.zeros(0, np.int32)])
         provider = np.concatenate([a[1] for a in arcs] or [np.zeros(0, np.int32)])
         score = np.concatenate([a[2] for a in arcs] or [np.zeros(0)])

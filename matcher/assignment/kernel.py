@@ -23,7 +23,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from matcher.assignment.programs import Mode
-from matcher.assignment.rules import reporting_line
 from matcher.assignment.scoring import isolation_term, overlap_term, tie_term
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -68,7 +67,8 @@ def _csr(
 
 
 def _reporting_pairs(blocks: _Blocks) -> sp.csr_matrix:
-    """The (seeker, provider) positions of the pairs in one another's manager chain."""
+    """The (seeker, provider) positions of the pairs in one another's manager chain (as
+    :func:`matcher.assignment.rules.reporting_line` defines it)."""
     pop, seekers, providers = blocks.pop, blocks.seekers, blocks.providers
     n = len(pop.ids)
     provider_at = np.full(n + 1, -1, dtype=np.int64)
@@ -85,10 +85,6 @@ def _reporting_pairs(blocks: _Blocks) -> sp.csr_matrix:
     provider = np.concatenate([where[s1, d1], p2])
     found = _csr(seeker, provider, (len(seekers), len(providers)))
     found.data[:] = 1.0
-    # the definition decides: every pair found must be in reporting_line's relation
-    if found.nnz:
-        rows = np.repeat(np.arange(len(seekers)), np.diff(found.indptr))
-        assert reporting_line(pop, seekers[rows], providers[found.indices]).all()
     return found
 
 
@@ -142,8 +138,8 @@ def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
             assert rule.codes is not None, rule.name
             kinds.append(SAME)
     line = _reporting_pairs(blocks) if reporting else sp.csr_matrix(shape, dtype=np.float64)
-    code_s = np.ascontiguousarray(np.array(codes_s, dtype=np.int64).reshape(-1, n_s))
-    code_p = np.ascontiguousarray(np.array(codes_p, dtype=np.int64).reshape(-1, n_p))
+    code_s = np.array(codes_s, dtype=np.int64).reshape(len(codes_s), n_s)
+    code_p = np.array(codes_p, dtype=np.int64).reshape(len(codes_p), n_p)
 
     # terms: per-value ones prepared here by the scoring module's own functions
     tie = sp.csr_matrix(shape, dtype=np.float64)
@@ -228,8 +224,9 @@ def kept(
     the best left-out score per seeker, the best left-out score per provider over all ``n_p``,
     the lowest eligible score)."""
     must = table.must
+    k = min(k, len(cols))  # the heap's size: a seeker keeps at most every provider
     extra = int((must.indptr[rows + 1] - must.indptr[rows]).sum())
-    size = len(rows) * min(k, len(cols)) + extra
+    size = len(rows) * k + extra
     out_r = np.empty(size, dtype=np.int64)
     out_c = np.empty(size, dtype=np.int64)
     out_s = np.empty(size, dtype=np.float64)

@@ -25,7 +25,7 @@ from matcher.assignment.run import verify
 from matcher.assignment.solve import SolveOptions, solve
 from matcher.model import Employee, Org
 from tests.assignment.support import HistoryRows, instances
-from tests.strategies import org_of
+from tests.strategies import org_of, table_of
 
 
 def _both(
@@ -101,9 +101,40 @@ def test_the_compiled_kernel_keeps_what_numpy_keeps(
     if data.draw(st.booleans()):
         gaps = {"max_level_gap": data.draw(st.integers(0, 3))}
         spec = spec.model_copy(update={"rules": spec.rules.model_copy(update=gaps)})
+    if data.draw(st.booleans()):  # weights that are not round: sums that round
+        weights = {
+            name: data.draw(st.sampled_from([0.0, 0.1, 1 / 3, -0.7, 2.5]))
+            for name in type(spec.weights).model_fields
+        }
+        spec = spec.model_copy(update={"weights": spec.weights.model_copy(update=weights)})
+    if data.draw(st.booleans()):  # ties (a strong-tie threshold), strong ties, missing levels
+        n = len(org.employees)
+        people = [
+            e.model_copy(update={"level": None}) if data.draw(st.integers(0, 4)) == 0 else e
+            for e in org.employees
+        ]
+        pairs = data.draw(
+            st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=40)
+        )
+        rows = [
+            {
+                "source": a,
+                "target": b,
+                "age_days": 1.0 + k % 30,
+                "channel": 0,
+                "duration": None,
+                "event": -1,
+                "weight": 1.0,
+            }
+            for k, (a, b) in enumerate(pairs)
+            if a != b
+        ]
+        org = org_of(people)
+        org.interactions = table_of(rows)
     ids = [e.id for e in org.employees]
     prior = data.draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(ids)), max_size=3))
     pop = population(org, analyze(org))
+    event("ties above a threshold" if pop.strength.nnz and pop.tie_threshold > 0 else "no ties")
     past = history_for(spec, org, history)
     options = {"stream_above": 0, "top_per_seeker": k, "block_cells": cells, "threads": 2}
     fast = compile_program(spec, pop, past, prior=prior, **options)  # type: ignore[arg-type]
@@ -244,3 +275,16 @@ def test_the_kernel_compiles_without_a_cache_folder() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
     )
     assert done.stdout.split() == ["NullCache", "6", "12"]
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_program_without_providers_streams_to_no_arcs(compiled: bool) -> None:
+    """A side with no one (here no mentor) streams to no arcs and no bounds, both ways."""
+    org = org_of([Employee(id="A", roles=("mentee",)), Employee(id="B", roles=("mentee",))])
+    spec = ProgramSpec.model_validate({"name": "m", "kind": "mentor", "period": "2026Q4"})
+    pop = population(org, analyze(org))
+    problem = compile_program(
+        spec, pop, history_for(spec, org, []), stream_above=-1, compiled=compiled
+    )
+    assert problem.arcs == 0 and problem.left_out is not None
+    assert problem.left_out.eligible_pairs == 0
