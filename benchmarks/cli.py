@@ -208,6 +208,30 @@ def assign_scale(size: str, seed: int, repeat: int, copies: int) -> None:
     click.echo(page)
 
 
+@main.command("kernel-cells")
+@click.option("--size", type=click.Choice(["L", "XL"]), default="L", show_default=True)
+@click.option("--blocks", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample.")
+def kernel_cells(size: str, blocks: int, repeat: int, seed: int) -> None:
+    """The streamed compile's cost per cell, numpy against the numba kernel, on sampled blocks
+    of the assign-scale program (run assign-scale first); writes
+    benchmarks/results/<date>-kernel-<size>.md."""
+    import datetime as dt
+
+    from benchmarks.kernel_cells import measure, render
+
+    work = ROOT / "benchmarks" / "work" / "runs" / f"assign-scale-{size}"
+    if not (work / "analysis" / "summary.json").is_file():
+        raise click.UsageError(f"run `python -m benchmarks assign-scale --size {size}` first")
+    costs = measure(work, sample=blocks, repeat=repeat, seed=seed)
+    command = display_command(["python", "-m", "benchmarks", *sys.argv[1:]], ROOT)
+    page = render(size, costs, command)
+    out = ROOT / "benchmarks" / "results" / f"{dt.date.today().isoformat()}-kernel-{size}.md"
+    out.write_text(page, encoding="utf-8")
+    click.echo(page)
+
+
 @main.command()
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the orgs and runs.")
 @click.option("--repeat", type=click.IntRange(min=1), default=3, show_default=True)
