@@ -41,8 +41,9 @@ SAME, REPORTING, LANGUAGE = 0, 1, 2
 @dataclass
 class Tables:
     """What the kernel reads, gathered once per program: seeker-side arrays by seeker position,
-    provider-side arrays by provider position, sparse pair data as (seeker, provider)
-    positions."""
+    provider-side arrays by provider position (32-bit where the values fit: every cell reads
+    them, and at 50,000 providers a row of them no longer fits the CPU's caches), sparse pair
+    data as (seeker, provider) positions."""
 
     arrays: tuple[Any, ...]
     must: sp.csr_matrix
@@ -139,7 +140,7 @@ def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
             kinds.append(SAME)
     line = _reporting_pairs(blocks) if reporting else sp.csr_matrix(shape, dtype=np.float64)
     code_s = np.array(codes_s, dtype=np.int64).reshape(len(codes_s), n_s)
-    code_p = np.array(codes_p, dtype=np.int64).reshape(len(codes_p), n_p)
+    code_p = np.array(codes_p, dtype=np.int32).reshape(len(codes_p), n_p)
 
     # terms: per-value ones prepared here by the scoring module's own functions
     tie = sp.csr_matrix(shape, dtype=np.float64)
@@ -160,9 +161,12 @@ def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
     )
 
     level = pop.level
+    interests_s = pop.interest_count[seekers].astype(np.int64)
+    interests_p = pop.interest_count[providers].astype(np.int32)
+    wants_s = pop.want_count[seekers].astype(np.int64)
     arrays = (
         seekers.astype(np.int64),
-        providers.astype(np.int64),
+        providers.astype(np.int32),
         _indices(ban),
         np.array(kinds, dtype=np.int64),
         np.array(modes, dtype=np.int64),
@@ -170,30 +174,36 @@ def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
         code_p,
         _indices(line),
         pop.language_id[seekers].astype(np.int64),
-        pop.language_id[providers].astype(np.int64),
+        pop.language_id[providers].astype(np.int32),
         np.ascontiguousarray(pop.language_shared, dtype=np.bool_),
         level[seekers].astype(np.float64),
         level[providers].astype(np.float64),
         np.nan if rules.min_level_gap is None else float(rules.min_level_gap),
         np.nan if rules.max_level_gap is None else float(rules.max_level_gap),
         pop.window_id[seekers].astype(np.int64),
-        pop.window_id[providers].astype(np.int64),
+        pop.window_id[providers].astype(np.int32),
         np.ascontiguousarray(pop.window_overlap, dtype=np.float64),
         np.nan if rules.min_overlap_hours is None else rules.min_overlap_hours - 1e-9,
         float(weights["interests"]),
         np.ascontiguousarray(pop.interests[seekers]),
         np.ascontiguousarray(pop.interests[providers]),
-        pop.interest_count[seekers].astype(np.int64),
-        pop.interest_count[providers].astype(np.int64),
+        interests_s,
+        interests_p,
+        _ratios(
+            int(max(interests_s.max(initial=0), interests_p.max(initial=0))),
+            2,
+            weights["interests"],
+        ),
         float(weights["skills"]),
         np.ascontiguousarray(pop.wants[seekers]),
         np.ascontiguousarray(pop.skills[providers]),
-        pop.want_count[seekers].astype(np.int64),
+        wants_s,
+        _ratios(int(wants_s.max(initial=0)), 1, weights["skills"]),
         float(weights["overlap_hours"]),
         np.ascontiguousarray(overlap_add),
         float(weights["bridging"]),
         pop.community[seekers].astype(np.int64),
-        pop.community[providers].astype(np.int64),
+        pop.community[providers].astype(np.int32),
         *_sparse(tie),
         *_sparse(repeat),
         isolation,
@@ -201,6 +211,26 @@ def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
     )
     must_matrix = _csr(must // max(n_p, 1), must % max(n_p, 1), shape)
     return Tables(arrays=arrays, must=must_matrix)
+
+
+RATIO_TABLE_MAX = 1024
+"""Largest set size for which the overlap terms are looked up in a table of ratios (a
+1025 × 2049 table of float64 is 16.8 MB); larger sets are divided cell by cell."""
+
+
+def _ratios(largest: int, span: int, weight: float) -> np.ndarray:
+    """``(shared / total) * weight`` for every ``0 ≤ shared ≤ largest`` and ``0 ≤ total ≤ span *
+    largest`` (``0`` where ``total`` is 0), computed as the scoring module computes each cell
+    (numpy's true division of the two counts, then the weight), so a lookup gives the same
+    float as the division; empty when ``largest`` is above :data:`RATIO_TABLE_MAX`."""
+    if largest > RATIO_TABLE_MAX:
+        return np.zeros((0, 0))
+    shared = np.arange(largest + 1)[:, None]
+    total = np.arange(span * largest + 1)[None, :]
+    ratio = np.divide(
+        shared, total, out=np.zeros((largest + 1, span * largest + 1)), where=total > 0
+    )
+    return np.ascontiguousarray(ratio * weight, dtype=np.float64)
 
 
 def _indices(matrix: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -321,10 +351,12 @@ def _block(  # one pass over the cells, compiled by numba
     int_p: np.ndarray,
     icount_s: np.ndarray,
     icount_p: np.ndarray,
+    interest_add: np.ndarray,
     w_skills: float,
     wants_s: np.ndarray,
     skills_p: np.ndarray,
     wcount_s: np.ndarray,
+    skill_add: np.ndarray,
     w_overlap: float,
     overlap_add: np.ndarray,
     w_bridging: float,
@@ -355,6 +387,8 @@ def _block(  # one pass over the cells, compiled by numba
     n_rules = len(kinds)
     words_i = int_s.shape[1]
     words_w = wants_s.shape[1]
+    interest_table = interest_add.shape[0] > 0
+    skill_table = skill_add.shape[0] > 0
     found = 0
     lowest = np.inf
     for r in range(n_rows):
@@ -429,14 +463,20 @@ def _block(  # one pass over the cells, compiled by numba
                 for w in range(words_i):
                     shared += _popcount(int_s[s, w] & int_p[p, w])
                 union = ics + icount_p[p] - shared
-                term = shared / union if union > 0 else 0.0
-                total += term * w_interests
+                if interest_table:  # the same float as dividing, without the division
+                    total += interest_add[shared, union]
+                else:
+                    term = shared / union if union > 0 else 0.0
+                    total += term * w_interests
             if w_skills != 0.0:
                 hit = 0
                 for w in range(words_w):
                     hit += _popcount(wants_s[s, w] & skills_p[p, w])
-                term = hit / wcs if wcs > 0 else 0.0
-                total += term * w_skills
+                if skill_table:
+                    total += skill_add[hit, wcs]
+                else:
+                    term = hit / wcs if wcs > 0 else 0.0
+                    total += term * w_skills
             if w_overlap != 0.0:
                 total += overlap_add[ws, win_p[p]]
             if w_bridging != 0.0:
