@@ -314,6 +314,34 @@ def _popcount(x: Any) -> Any:  # pragma: no cover  (compiled)
 
 
 @_compiled(nogil=True)
+def _flag(
+    ptr: np.ndarray, idx: np.ndarray, local: np.ndarray, s: int, mark: np.ndarray, bit: int
+) -> None:  # pragma: no cover  (compiled)
+    """Set ``bit`` on the block's columns of row ``s`` of a sparse pattern (``0``: clear)."""
+    for e in range(ptr[s], ptr[s + 1]):
+        j = local[idx[e]]
+        if j >= 0:
+            mark[j] = mark[j] | bit if bit else 0
+
+
+@_compiled(nogil=True)
+def _put(
+    ptr: np.ndarray,
+    idx: np.ndarray,
+    data: np.ndarray,
+    local: np.ndarray,
+    s: int,
+    row: np.ndarray,
+    clear: bool,
+) -> None:  # pragma: no cover  (compiled)
+    """Write row ``s`` of a sparse matrix into the block's columns (``clear``: write 0)."""
+    for e in range(ptr[s], ptr[s + 1]):
+        j = local[idx[e]]
+        if j >= 0:
+            row[j] = 0.0 if clear else data[e]
+
+
+@_compiled(nogil=True)
 def _block(  # one pass over the cells, compiled by numba
     rows: np.ndarray,
     cols: np.ndarray,
@@ -393,22 +421,11 @@ def _block(  # one pass over the cells, compiled by numba
     lowest = np.inf
     for r in range(n_rows):
         s = rows[r]
-        for e in range(ban_ptr[s], ban_ptr[s + 1]):
-            j = local[ban_idx[e]]
-            if j >= 0:
-                mark[j] |= 1
-        for e in range(line_ptr[s], line_ptr[s + 1]):
-            j = local[line_idx[e]]
-            if j >= 0:
-                mark[j] |= 2
-        for e in range(tie_ptr[s], tie_ptr[s + 1]):
-            j = local[tie_idx[e]]
-            if j >= 0:
-                tie_row[j] = tie_add[e]
-        for e in range(rep_ptr[s], rep_ptr[s + 1]):
-            j = local[rep_idx[e]]
-            if j >= 0:
-                rep_row[j] = rep_add[e]
+        # this seeker's sparse pair data, spread over the block's providers (undone below)
+        _flag(ban_ptr, ban_idx, local, s, mark, 1)
+        _flag(line_ptr, line_idx, local, s, mark, 2)
+        _put(tie_ptr, tie_idx, tie_add, local, s, tie_row, False)
+        _put(rep_ptr, rep_idx, rep_add, local, s, rep_row, False)
         so = seeker_org[s]
         ls, lv, ws, cs = lang_s[s], level_s[s], win_s[s], comm_s[s]
         ics, wcs = icount_s[s], wcount_s[s]
@@ -543,20 +560,8 @@ def _block(  # one pass over the cells, compiled by numba
         for j in range(width):
             if row[j] > col_cut[j]:
                 col_cut[j] = row[j]
-        for e in range(ban_ptr[s], ban_ptr[s + 1]):
-            j = local[ban_idx[e]]
-            if j >= 0:
-                mark[j] = 0
-        for e in range(line_ptr[s], line_ptr[s + 1]):
-            j = local[line_idx[e]]
-            if j >= 0:
-                mark[j] = 0
-        for e in range(tie_ptr[s], tie_ptr[s + 1]):
-            j = local[tie_idx[e]]
-            if j >= 0:
-                tie_row[j] = 0.0
-        for e in range(rep_ptr[s], rep_ptr[s + 1]):
-            j = local[rep_idx[e]]
-            if j >= 0:
-                rep_row[j] = 0.0
+        _flag(ban_ptr, ban_idx, local, s, mark, 0)
+        _flag(line_ptr, line_idx, local, s, mark, 0)
+        _put(tie_ptr, tie_idx, tie_add, local, s, tie_row, True)
+        _put(rep_ptr, rep_idx, rep_add, local, s, rep_row, True)
     return found, lowest
