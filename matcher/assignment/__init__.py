@@ -9,7 +9,9 @@ Modules, in the order a program flows through them:
   committed history, score terms.
 * :mod:`~matcher.assignment.fixed_pairs`: must and never pairs, and pairs committed earlier this
   period, as positions.
-* :mod:`~matcher.assignment.compile`: a program compiled into a :class:`MatchingProblem`.
+* :mod:`~matcher.assignment.compile`: a program compiled into a :class:`MatchingProblem`;
+  :mod:`~matcher.assignment.kernel` scores the blocks of large programs (numba, imported only
+  when a program streams; tested against compile's numpy blocks).
 * :mod:`~matcher.assignment.solve`: one ``solve()`` over the flow, CP-SAT and peer solvers (the
   only OR-Tools importers) and the conflict explanations.
 * :mod:`~matcher.assignment.explain`: why each pair, why each person is left unmatched.
@@ -26,6 +28,7 @@ __all__ = [
     "explain",
     "fixed_pairs",
     "groups",
+    "kernel",
     "population",
     "programs",
     "repeats",
