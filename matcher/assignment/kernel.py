@@ -120,6 +120,7 @@ def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
         banned.append(_positions(history.met, seekers, providers).astype(np.float64))
     ban = sum(banned[1:], banned[0]).tocsr()
     ban.sum_duplicates()
+    ban.eliminate_zeros()  # a stored False (no repeat) bans nothing, as numpy's lookup reads it
     ban.sort_indices()
 
     # yes/no rules, in order: (kind, mode, index into the code rows)
