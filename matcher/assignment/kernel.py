@@ -2,7 +2,7 @@
 the hard rules, scores each eligible pair and keeps each seeker's best, compiled with numba.
 
 At 200,000 × 50,000 the numpy blocks (:meth:`matcher.assignment.compile._Blocks.kept`) score
-5.4 billion cells at about 52 ns a cell, and allocate a temporary per rule and term; this
+5.4 billion cells at 55–62 ns a cell (``python -m benchmarks kernel-cells --size XL``), and allocate a temporary per rule and term; this
 kernel reads each cell once and keeps nothing but the row being ranked.
 
 The numpy functions stay the definition: ``_Blocks.kept`` is the reference this kernel is
@@ -46,7 +46,8 @@ class Tables:
     data as (seeker, provider) positions."""
 
     arrays: tuple[Any, ...]
-    must: sp.csr_matrix
+    must: tuple[np.ndarray, np.ndarray]
+    """The must pairs' (indptr, indices) by seeker position, as the kernel reads them."""
 
 
 def _positions(matrix: sp.csr_matrix, seekers: np.ndarray, providers: np.ndarray) -> sp.csr_matrix:
@@ -57,11 +58,9 @@ def _positions(matrix: sp.csr_matrix, seekers: np.ndarray, providers: np.ndarray
     return sub
 
 
-def _csr(
-    seeker: np.ndarray, provider: np.ndarray, shape: tuple[int, int], data: np.ndarray | None = None
-) -> sp.csr_matrix:
-    values = np.ones(len(seeker), dtype=np.float64) if data is None else data
-    matrix = sp.csr_matrix((values, (seeker, provider)), shape=shape)
+def _csr(seeker: np.ndarray, provider: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """The pattern of the pairs (seeker, provider), in canonical order."""
+    matrix = sp.csr_matrix((np.ones(len(seeker)), (seeker, provider)), shape=shape)
     matrix.sum_duplicates()
     matrix.sort_indices()
     return matrix
@@ -84,9 +83,7 @@ def _reporting_pairs(blocks: _Blocks) -> sp.csr_matrix:
     p2, d2 = np.nonzero(where_s >= 0)
     seeker = np.concatenate([s1, where_s[p2, d2]])
     provider = np.concatenate([where[s1, d1], p2])
-    found = _csr(seeker, provider, (len(seekers), len(providers)))
-    found.data[:] = 1.0
-    return found
+    return _csr(seeker, provider, (len(seekers), len(providers)))
 
 
 def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
@@ -210,8 +207,8 @@ def tables(blocks: _Blocks, must: np.ndarray) -> Tables:
         isolation,
         float(weights["preferences"]),
     )
-    must_matrix = _csr(must // max(n_p, 1), must % max(n_p, 1), shape)
-    return Tables(arrays=arrays, must=must_matrix)
+    must_pairs = _indices(_csr(must // max(n_p, 1), must % max(n_p, 1), shape))
+    return Tables(arrays=arrays, must=must_pairs)
 
 
 RATIO_TABLE_MAX = 1024
@@ -254,9 +251,9 @@ def kept(
     :class:`matcher.assignment.compile._Kept` (seeker, provider, score, the eligible count and
     the best left-out score per seeker, the best left-out score per provider over all ``n_p``,
     the lowest eligible score)."""
-    must = table.must
+    must_ptr, must_idx = table.must
     k = min(k, len(cols))  # the heap's size: a seeker keeps at most every provider
-    extra = int((must.indptr[rows + 1] - must.indptr[rows]).sum())
+    extra = int((must_ptr[rows + 1] - must_ptr[rows]).sum())
     size = len(rows) * k + extra
     out_r = np.empty(size, dtype=np.int64)
     out_c = np.empty(size, dtype=np.int64)
@@ -269,8 +266,8 @@ def kept(
         cols.astype(np.int64),
         n_p,
         k,
-        must.indptr.astype(np.int64),
-        must.indices.astype(np.int64),
+        must_ptr,
+        must_idx,
         out_r,
         out_c,
         out_s,
